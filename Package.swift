@@ -1,0 +1,126 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "accord",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "accord", targets: ["accord"]),
+        .library(name: "Postgres", targets: ["Postgres"]),
+        .library(name: "AccordCore", targets: ["AccordCore"]),
+        .library(name: "AccordStore", targets: ["AccordStore"]),
+        .library(name: "AccordServer", targets: ["AccordServer"]),
+    ],
+    dependencies: [
+        // ConfigurationSupport is left out: Accord reads its own settings, and the trait costs build time.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // libpq, found through pkg-config; Debian and Ubuntu ship it as libpq-dev.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        // Our Swift layer over libpq: connections, pool, typed rows, errors, migrations, LocalCluster.
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The files under sql/ and workflows/, compiled into the binary by the EmbedResources plugin.
+        .target(
+            name: "AccordResources",
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedResources"]
+        ),
+        // Pure domain logic: no I/O.
+        .target(
+            name: "AccordCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The engine: every command is one transaction that changes state and appends its audit entry.
+        .target(
+            name: "AccordStore",
+            dependencies: [
+                "AccordCore",
+                "AccordResources",
+                "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP: JSON API, pages, health.
+        .target(
+            name: "AccordServer",
+            dependencies: [
+                "AccordStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "accord",
+            dependencies: [
+                "AccordServer",
+                "AccordStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Build-time tool: turns sql/ and workflows/ into Swift sources.
+        .executableTarget(
+            name: "accord-embed",
+            swiftSettings: swiftSettings
+        ),
+        .plugin(
+            name: "EmbedResources",
+            capability: .buildTool(),
+            dependencies: ["accord-embed"]
+        ),
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: ["Postgres"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AccordCoreTests",
+            dependencies: ["AccordCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AccordStoreTests",
+            dependencies: ["AccordStore", "Postgres"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AccordServerTests",
+            dependencies: [
+                "AccordServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

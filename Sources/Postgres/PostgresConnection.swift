@@ -1,0 +1,253 @@
+import CLibPQ
+import Foundation
+import NIOConcurrencyHelpers
+import NIOPosix
+
+/// One libpq connection. It owns its `PGconn*` and closes it in `deinit`.
+///
+/// libpq blocks, so every call runs on a thread of the `NIOThreadPool` it was opened with, never on
+/// Swift's cooperative pool; and only one call is in flight at a time (a second concurrent caller gets
+/// `.connectionBusy` rather than corrupting the protocol). Lease connections from a `PostgresPool`.
+public final class PostgresConnection: @unchecked Sendable {
+    // Safety: `handle` is only touched by the one thread that holds `busy`, or in deinit.
+    private let handle: OpaquePointer
+    private let threadPool: NIOThreadPool
+    private let busy = NIOLockedValueBox(false)
+
+    /// The server's version as an integer, e.g. 150010 for 15.10.
+    public let serverVersion: Int
+
+    /// Opens a connection.
+    /// - Parameters:
+    ///   - conninfo: a libpq conninfo string (`host=/run/x dbname=accord`) or URL (`postgres://…`);
+    ///     empty to use libpq's `PG*` environment variables, `.pgpass` and service files, as `psql` does.
+    ///   - threadPool: the threads that run this connection's blocking calls.
+    public static func connect(_ conninfo: String, threadPool: NIOThreadPool) async throws -> PostgresConnection {
+        try await threadPool.runIfActive { try connectBlocking(conninfo, threadPool: threadPool) }
+    }
+
+    static func connectBlocking(_ conninfo: String, threadPool: NIOThreadPool) throws -> PostgresConnection {
+        // Later keywords win, so the caller's conninfo (expanded from "dbname") can override our defaults,
+        // and fallback_application_name only applies when the caller names none.
+        let keywords = ["connect_timeout", "dbname", "fallback_application_name", "client_encoding"]
+        let values = ["10", conninfo, "accord", "UTF8"]
+        let handle: OpaquePointer? = withCStringArray(keywords) { k in
+            withCStringArray(values) { v in PQconnectdbParams(k, v, 1) }
+        }
+        guard let handle else { throw PostgresError(.connectionFailed, "out of memory opening a connection") }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = lastError(handle)
+            PQfinish(handle)
+            throw PostgresError(.connectionFailed, "cannot connect to PostgreSQL: \(message)")
+        }
+        // Notices (e.g. "relation already exists, skipping", or the server's goodbye before a restart)
+        // are not errors; libpq's default prints them to stderr.
+        PQsetNoticeReceiver(handle, { _, _ in }, nil)
+        return PostgresConnection(handle: handle, threadPool: threadPool)
+    }
+
+    private init(handle: OpaquePointer, threadPool: NIOThreadPool) {
+        self.handle = handle
+        self.threadPool = threadPool
+        self.serverVersion = Int(PQserverVersion(handle))
+    }
+
+    deinit {
+        PQfinish(handle)
+    }
+
+    /// Runs one parameterised statement and returns its rows.
+    ///
+    /// Parameters travel apart from the SQL text (`PQexecParams`), so no value is ever spliced into SQL.
+    /// Results come back in binary form and are decoded by type with `PostgresRow.decode`.
+    /// - Parameters:
+    ///   - sql: one statement, with `$1`, `$2`… placeholders.
+    ///   - parameters: the values, `nil` for NULL.
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> PostgresResult {
+        let binds = parameters.map { $0?.postgresBind ?? PostgresBind(oid: 0, format: 0, bytes: nil) }
+        return try await run { handle in try Self.execParams(handle, sql, binds) }
+    }
+
+    /// Runs one parameterised statement and returns how many rows it changed.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> Int {
+        try await query(sql, parameters).affectedRows
+    }
+
+    /// Runs trusted SQL text that may hold several statements (a migration), without parameters.
+    ///
+    /// Never pass text that contains user input: use `query` with parameters.
+    public func executeScript(_ sql: String) async throws {
+        _ = try await run { handle -> PostgresResult in
+            let result = PQexec(handle, sql)
+            return try Self.consume(result, handle: handle, sql: sql)
+        }
+    }
+
+    /// Whether an idle connection is still usable, checked without a round trip: a server that shut down
+    /// or restarted has already sent its goodbye and closed the socket, which this notices.
+    func isAlive() -> Bool {
+        guard lockForCall() else { return false }
+        defer { unlockAfterCall() }
+        return Self.checkAlive(handle)
+    }
+
+    /// Whether the pool may lend this connection again: still connected, and no transaction left open.
+    /// Only called by the connection's current holder.
+    var isReusable: Bool {
+        PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
+    /// Quotes a name (table, channel) for SQL, doubling quotes as needed.
+    public static func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    // MARK: - Internals
+
+    static func checkAlive(_ handle: OpaquePointer) -> Bool {
+        guard PQstatus(handle) == CONNECTION_OK else { return false }
+        let socket = PQsocket(handle)
+        guard socket >= 0 else { return false }
+        // An idle connection has nothing to read; anything readable is a goodbye or EOF.
+        for _ in 0..<4 {
+            var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, 0)
+            if ready <= 0 { return ready == 0 }
+            if PQconsumeInput(handle) == 0 { return false }
+            while let notify = PQnotifies(handle) { PQfreemem(notify) }
+            if PQstatus(handle) != CONNECTION_OK { return false }
+        }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    private func lockForCall() -> Bool {
+        busy.withLockedValue { inUse in
+            if inUse { return false }
+            inUse = true
+            return true
+        }
+    }
+
+    private func unlockAfterCall() {
+        busy.withLockedValue { $0 = false }
+    }
+
+    /// Runs a blocking libpq call on the thread pool, one at a time.
+    func run<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
+        guard lockForCall() else {
+            throw PostgresError(.connectionBusy, "this connection is already running a statement; lease one connection per task")
+        }
+        defer { unlockAfterCall() }
+        let handle = UnsafeHandle(handle)
+        return try await threadPool.runIfActive { try body(handle.pointer) }
+    }
+
+    private static func execParams(_ handle: OpaquePointer, _ sql: String, _ binds: [PostgresBind]) throws -> PostgresResult {
+        let count = binds.count
+        var types = [UInt32](repeating: 0, count: count)
+        var formats = [Int32](repeating: 0, count: count)
+        var lengths = [Int32](repeating: 0, count: count)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(binds.reduce(0) { $0 + ($1.bytes?.count ?? 0) + 1 })
+        var starts = [Int](repeating: -1, count: count)
+        for (i, bind) in binds.enumerated() {
+            types[i] = bind.oid
+            formats[i] = bind.format
+            guard let bytes = bind.bytes else { continue }
+            starts[i] = buffer.count
+            lengths[i] = Int32(bytes.count)
+            buffer.append(contentsOf: bytes)
+            buffer.append(0)  // text-format values are read as C strings
+        }
+        let result: OpaquePointer? = buffer.withUnsafeBufferPointer { raw in
+            let base = raw.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+            // Every non-NULL value appended at least its terminating zero, so `base` exists when needed.
+            let values: [UnsafePointer<CChar>?] = starts.map { start in start >= 0 ? base.map { $0 + start } : nil }
+            return PQexecParams(handle, sql, Int32(count), types, values, lengths, formats, 1)
+        }
+        return try consume(result, handle: handle, sql: sql)
+    }
+
+    /// Copies a PGresult into a `PostgresResult` (or an error) and frees it.
+    private static func consume(_ result: OpaquePointer?, handle: OpaquePointer, sql: String) throws -> PostgresResult {
+        guard let result else {
+            var error = PostgresError(PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, lastError(handle))
+            error.query = sql
+            throw error
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return copy(result)
+        default:
+            var error = PostgresError(.server, field(result, 77) ?? lastError(handle), sqlState: field(result, 67))
+            error.detail = field(result, 68)
+            error.hint = field(result, 72)
+            error.table = field(result, 116)
+            error.column = field(result, 99)
+            error.constraint = field(result, 110)
+            error.query = sql
+            if PQstatus(handle) != CONNECTION_OK { error.code = .connectionLost }
+            throw error
+        }
+    }
+
+    private static func copy(_ result: OpaquePointer) -> PostgresResult {
+        let rows = Int(PQntuples(result))
+        let fields = Int(PQnfields(result))
+        var columns: [PostgresColumn] = []
+        columns.reserveCapacity(fields)
+        for f in 0..<fields {
+            columns.append(PostgresColumn(name: String(cString: PQfname(result, Int32(f))), oid: PQftype(result, Int32(f))))
+        }
+        var total = 0
+        for r in 0..<rows {
+            for f in 0..<fields { total += Int(PQgetlength(result, Int32(r), Int32(f))) }
+        }
+        var storage: [UInt8] = []
+        storage.reserveCapacity(total)
+        var offsets = [Int](repeating: 0, count: rows * fields)
+        var lengths = [Int32](repeating: -1, count: rows * fields)
+        for r in 0..<rows {
+            for f in 0..<fields {
+                let i = r * fields + f
+                if PQgetisnull(result, Int32(r), Int32(f)) == 1 { continue }
+                let length = PQgetlength(result, Int32(r), Int32(f))
+                offsets[i] = storage.count
+                lengths[i] = length
+                if length > 0, let value = PQgetvalue(result, Int32(r), Int32(f)) {
+                    storage.append(contentsOf: UnsafeRawBufferPointer(start: value, count: Int(length)))
+                }
+            }
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? rows
+        let tag = String(cString: PQcmdStatus(result))
+        return PostgresResult(columns: columns, rowCount: rows, affectedRows: affected, commandTag: tag, storage: storage, offsets: offsets, lengths: lengths)
+    }
+
+    private static func field(_ result: OpaquePointer, _ code: Int32) -> String? {
+        PQresultErrorField(result, code).map { String(cString: $0) }
+    }
+
+    static func lastError(_ handle: OpaquePointer) -> String {
+        let text = PQerrorMessage(handle).map { String(cString: $0) } ?? "unknown error"
+        // libpq's messages may span lines ("FATAL: …\nDETAIL: …"); keep them on one.
+        return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: "; ")
+    }
+}
+
+/// A pointer handed to the one thread that runs a call; see `PostgresConnection.run`.
+struct UnsafeHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+}
+
+/// Calls `body` with a NULL-terminated array of C strings that live for the call.
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

@@ -1,0 +1,173 @@
+import Foundation
+
+/// One field of a result row, in PostgreSQL's binary format, with its column's type OID.
+public struct PostgresCell {
+    /// The column's type OID.
+    public let oid: UInt32
+    /// The value's bytes, or `nil` for SQL NULL.
+    public let bytes: ArraySlice<UInt8>?
+
+    /// Thrown by decoders when the cell is not of a type they accept; the row turns it into a
+    /// `PostgresError` naming the column.
+    public struct Mismatch: Error {
+        /// What the decoder wanted, in words.
+        public let expected: String
+        /// Creates a mismatch.
+        public init(expected: String) { self.expected = expected }
+    }
+
+    struct UnexpectedNull: Error {}
+
+    /// The bytes, or an error when the value is NULL.
+    public func requireBytes() throws -> ArraySlice<UInt8> {
+        guard let bytes else { throw UnexpectedNull() }
+        return bytes
+    }
+
+    func integer<T: FixedWidthInteger>(_: T.Type) throws -> T {
+        let bytes = try requireBytes()
+        var value: T = 0
+        guard bytes.count == MemoryLayout<T>.size else { throw Mismatch(expected: "\(T.self)") }
+        for byte in bytes { value = (value << 8) | T(byte) }
+        return value
+    }
+}
+
+/// A Swift type that can be read from a result column.
+public protocol PostgresDecodable: Sendable {
+    /// Decodes the value, or throws `PostgresCell.Mismatch` when the column's type does not fit.
+    static func decode(_ cell: PostgresCell) throws -> Self
+}
+
+extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
+    /// SQL NULL decodes as `nil`.
+    public static func decode(_ cell: PostgresCell) throws -> Wrapped? {
+        guard cell.bytes != nil else { return nil }
+        return try Wrapped.decode(cell)
+    }
+}
+
+extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
+    /// `nil` is sent as SQL NULL.
+    public var postgresBind: PostgresBind { self?.postgresBind ?? PostgresBind(oid: 0, format: 0, bytes: nil) }
+}
+
+/// Column types whose binary form is their UTF-8 text.
+let textualOIDs: Set<UInt32> = [
+    PostgresOID.char, PostgresOID.name, PostgresOID.text, PostgresOID.json, PostgresOID.xml,
+    PostgresOID.unknown, PostgresOID.bpchar, PostgresOID.varchar,
+]
+
+extension String: PostgresDecodable {
+    /// Reads text-like columns (text, varchar, char, name, json, enums) and formats a uuid.
+    public static func decode(_ cell: PostgresCell) throws -> String {
+        let bytes = try cell.requireBytes()
+        if textualOIDs.contains(cell.oid) || cell.oid >= PostgresOID.firstUserOID {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        switch cell.oid {
+        case PostgresOID.jsonb where bytes.first == 1:
+            return String(decoding: bytes.dropFirst(), as: UTF8.self)
+        case PostgresOID.uuid:
+            return try UUID.decode(cell).uuidString.lowercased()
+        default:
+            throw PostgresCell.Mismatch(expected: "String")
+        }
+    }
+}
+
+extension Int64: PostgresDecodable {
+    /// Reads int2, int4, int8 and oid columns.
+    public static func decode(_ cell: PostgresCell) throws -> Int64 {
+        switch cell.oid {
+        case PostgresOID.int8: return try cell.integer(Int64.self)
+        case PostgresOID.int4: return Int64(try cell.integer(Int32.self))
+        case PostgresOID.int2: return Int64(try cell.integer(Int16.self))
+        case PostgresOID.oid: return Int64(try cell.integer(UInt32.self))
+        default: throw PostgresCell.Mismatch(expected: "Int64")
+        }
+    }
+}
+
+extension Int: PostgresDecodable {
+    /// Reads int2, int4, int8 and oid columns.
+    public static func decode(_ cell: PostgresCell) throws -> Int {
+        Int(try Int64.decode(cell))
+    }
+}
+
+extension Int32: PostgresDecodable {
+    /// Reads int2 and int4 columns; an int8 column is refused rather than silently truncated.
+    public static func decode(_ cell: PostgresCell) throws -> Int32 {
+        switch cell.oid {
+        case PostgresOID.int4: return try cell.integer(Int32.self)
+        case PostgresOID.int2: return Int32(try cell.integer(Int16.self))
+        default: throw PostgresCell.Mismatch(expected: "Int32")
+        }
+    }
+}
+
+extension Bool: PostgresDecodable {
+    public static func decode(_ cell: PostgresCell) throws -> Bool {
+        guard cell.oid == PostgresOID.bool else { throw PostgresCell.Mismatch(expected: "Bool") }
+        let bytes = try cell.requireBytes()
+        guard bytes.count == 1 else { throw PostgresCell.Mismatch(expected: "Bool") }
+        return bytes.first != 0
+    }
+}
+
+extension Double: PostgresDecodable {
+    /// Reads float4 and float8 columns (cast numeric to float8 or text in the query).
+    public static func decode(_ cell: PostgresCell) throws -> Double {
+        switch cell.oid {
+        case PostgresOID.float8: return Double(bitPattern: try cell.integer(UInt64.self))
+        case PostgresOID.float4: return Double(Float(bitPattern: try cell.integer(UInt32.self)))
+        default: throw PostgresCell.Mismatch(expected: "Double")
+        }
+    }
+}
+
+extension Date: PostgresDecodable {
+    /// Reads timestamptz, timestamp (taken as UTC) and date columns, to the microsecond.
+    public static func decode(_ cell: PostgresCell) throws -> Date {
+        switch cell.oid {
+        case PostgresOID.timestamptz, PostgresOID.timestamp:
+            let micros = try cell.integer(Int64.self)
+            if micros == Int64.max { return .distantFuture }
+            if micros == Int64.min { return .distantPast }
+            let sinceUnix = micros + postgresEpochOffsetMicroseconds
+            // Split to keep microsecond precision in the Double.
+            let seconds = sinceUnix.quotientAndRemainder(dividingBy: 1_000_000)
+            return Date(timeIntervalSince1970: Double(seconds.quotient) + Double(seconds.remainder) / 1_000_000)
+        case PostgresOID.date:
+            let days = try cell.integer(Int32.self)
+            return Date(timeIntervalSince1970: Double(Int64(days) * 86_400 + postgresEpochOffsetMicroseconds / 1_000_000))
+        default:
+            throw PostgresCell.Mismatch(expected: "Date")
+        }
+    }
+}
+
+extension UUID: PostgresDecodable {
+    public static func decode(_ cell: PostgresCell) throws -> UUID {
+        guard cell.oid == PostgresOID.uuid else { throw PostgresCell.Mismatch(expected: "UUID") }
+        let b = Array(try cell.requireBytes())
+        guard b.count == 16 else { throw PostgresCell.Mismatch(expected: "UUID") }
+        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+    }
+}
+
+extension Array: PostgresDecodable where Element == UInt8 {
+    /// Reads bytea columns.
+    public static func decode(_ cell: PostgresCell) throws -> [UInt8] {
+        guard cell.oid == PostgresOID.bytea else { throw PostgresCell.Mismatch(expected: "bytes (bytea)") }
+        return Array(try cell.requireBytes())
+    }
+}
+
+extension Data: PostgresDecodable {
+    /// Reads bytea columns.
+    public static func decode(_ cell: PostgresCell) throws -> Data {
+        Data(try [UInt8].decode(cell))
+    }
+}

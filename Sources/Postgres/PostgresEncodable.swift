@@ -1,0 +1,155 @@
+import Foundation
+
+/// A parameter value as libpq sends it: a type OID (0 lets the server infer it), a format
+/// (0 text, 1 binary) and the bytes, `nil` for SQL NULL.
+public struct PostgresBind: Sendable {
+    /// The parameter's type OID; 0 lets the server infer it from the statement.
+    public var oid: UInt32
+    /// 0 for text, 1 for binary.
+    public var format: Int32
+    /// The value's bytes; `nil` sends SQL NULL.
+    public var bytes: [UInt8]?
+
+    /// Creates a bound value.
+    public init(oid: UInt32, format: Int32, bytes: [UInt8]?) {
+        self.oid = oid
+        self.format = format
+        self.bytes = bytes
+    }
+}
+
+/// A Swift value that can be sent as a query parameter. Parameters are always sent apart from
+/// the SQL text (`PQexecParams`), never spliced into it.
+public protocol PostgresEncodable: Sendable {
+    /// The value in PostgreSQL's wire form.
+    var postgresBind: PostgresBind { get }
+}
+
+/// Type OIDs this layer uses.
+public enum PostgresOID {
+    public static let bool: UInt32 = 16
+    public static let bytea: UInt32 = 17
+    public static let char: UInt32 = 18
+    public static let name: UInt32 = 19
+    public static let int8: UInt32 = 20
+    public static let int2: UInt32 = 21
+    public static let int4: UInt32 = 23
+    public static let text: UInt32 = 25
+    public static let oid: UInt32 = 26
+    public static let json: UInt32 = 114
+    public static let xml: UInt32 = 142
+    public static let float4: UInt32 = 700
+    public static let float8: UInt32 = 701
+    public static let unknown: UInt32 = 705
+    public static let bpchar: UInt32 = 1042
+    public static let varchar: UInt32 = 1043
+    public static let date: UInt32 = 1082
+    public static let timestamp: UInt32 = 1114
+    public static let timestamptz: UInt32 = 1184
+    public static let numeric: UInt32 = 1700
+    public static let uuid: UInt32 = 2950
+    public static let jsonb: UInt32 = 3802
+    /// OIDs at or above this belong to types created in the database (enums, composite types).
+    public static let firstUserOID: UInt32 = 16384
+}
+
+@inline(__always)
+func bigEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+    withUnsafeBytes(of: value.bigEndian) { Array($0) }
+}
+
+extension String: PostgresEncodable {
+    /// Text with an unspecified type, so the server reads it like a literal in that position
+    /// (text, varchar, an enum, a date...).
+    public var postgresBind: PostgresBind { PostgresBind(oid: 0, format: 0, bytes: Array(utf8)) }
+}
+
+extension Substring: PostgresEncodable {
+    public var postgresBind: PostgresBind { PostgresBind(oid: 0, format: 0, bytes: Array(utf8)) }
+}
+
+extension Int: PostgresEncodable {
+    public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.int8, format: 1, bytes: bigEndianBytes(Int64(self))) }
+}
+
+extension Int64: PostgresEncodable {
+    public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.int8, format: 1, bytes: bigEndianBytes(self)) }
+}
+
+extension Int32: PostgresEncodable {
+    public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.int4, format: 1, bytes: bigEndianBytes(self)) }
+}
+
+extension Int16: PostgresEncodable {
+    public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.int2, format: 1, bytes: bigEndianBytes(self)) }
+}
+
+extension Bool: PostgresEncodable {
+    public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.bool, format: 1, bytes: [self ? 1 : 0]) }
+}
+
+extension Double: PostgresEncodable {
+    public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.float8, format: 1, bytes: bigEndianBytes(bitPattern)) }
+}
+
+/// Microseconds between 1970-01-01 and PostgreSQL's epoch, 2000-01-01 (UTC).
+let postgresEpochOffsetMicroseconds: Int64 = 946_684_800_000_000
+
+extension Date: PostgresEncodable {
+    /// A `timestamptz` with microsecond precision (PostgreSQL's own); finer fractions are rounded.
+    public var postgresBind: PostgresBind {
+        let micros = Int64((timeIntervalSince1970 * 1_000_000).rounded()) - postgresEpochOffsetMicroseconds
+        return PostgresBind(oid: PostgresOID.timestamptz, format: 1, bytes: bigEndianBytes(micros))
+    }
+}
+
+extension UUID: PostgresEncodable {
+    public var postgresBind: PostgresBind {
+        withUnsafeBytes(of: uuid) { PostgresBind(oid: PostgresOID.uuid, format: 1, bytes: Array($0)) }
+    }
+}
+
+extension Array: PostgresEncodable where Element == UInt8 {
+    /// A `bytea`, sent in binary so zero bytes and any length pass unchanged.
+    public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.bytea, format: 1, bytes: self) }
+}
+
+extension Data: PostgresEncodable {
+    public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.bytea, format: 1, bytes: Array(self)) }
+}
+
+/// A JSON document, sent as `jsonb` and decoded from `json` or `jsonb` columns.
+public struct PostgresJSON: PostgresEncodable, PostgresDecodable, Hashable {
+    /// The document's UTF-8 text.
+    public var text: String
+
+    /// Wraps JSON text as it is.
+    public init(text: String) { self.text = text }
+
+    /// Encodes a value with `JSONEncoder` (keys sorted, so equal values give equal text).
+    public init<T: Encodable>(encoding value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        self.text = String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Decodes the document with `JSONDecoder`.
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+
+    public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.jsonb, format: 0, bytes: Array(text.utf8)) }
+
+    public static func decode(_ cell: PostgresCell) throws -> PostgresJSON {
+        let bytes = try cell.requireBytes()
+        switch cell.oid {
+        case PostgresOID.jsonb:
+            guard bytes.first == 1 else { throw PostgresCell.Mismatch(expected: "JSON (jsonb version 1)") }
+            return PostgresJSON(text: String(decoding: bytes.dropFirst(), as: UTF8.self))
+        case PostgresOID.json:
+            return PostgresJSON(text: String(decoding: bytes, as: UTF8.self))
+        default:
+            throw PostgresCell.Mismatch(expected: "JSON")
+        }
+    }
+}
