@@ -250,26 +250,53 @@ public struct LocalCluster: Sendable {
         }
     }
 
-    /// Runs a program to completion; its output goes through a file, since a server it starts may
-    /// outlive it and would keep a pipe open.
+    /// Runs a program to completion and returns its exit status and output.
+    ///
+    /// It uses `posix_spawn` and `waitpid` rather than Foundation's `Process`: `pg_ctl start` leaves a
+    /// daemon behind, which would inherit the descriptor `Process` watches for the child's end and keep
+    /// it open forever. Here the child gets only stdin (/dev/null) and a file for stdout and stderr.
     static func capture(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("accord-\(UUID().uuidString).out")
-        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outputURL) }
-        let output = try FileHandle(forWritingTo: outputURL)
-        defer { try? output.close() }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        // Run from a folder any user can enter: as `postgres`, the caller's folder may be closed.
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        try process.run()
-        process.waitUntilExit()
-        let text = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, text)
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("accord-\(UUID().uuidString).out").path
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        for fd in inheritableDescriptors() { posix_spawn_file_actions_addclose(&actions, fd) }
+        var pid: pid_t = 0
+        // Run from a folder any user can enter (as `postgres`, the caller's folder may be closed to it);
+        // the arguments pass through as positional parameters, never parsed by the shell.
+        let shell = "/bin/sh"
+        let argv = [shell, "-c", "cd / && exec \"$0\" \"$@\"", executable.path] + arguments
+        let status = withCStringArray(argv) { args in
+            withCStringArray(ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }) { env in
+                posix_spawn(&pid, shell, &actions, nil,
+                            UnsafeMutablePointer(mutating: args).withMemoryRebound(to: UnsafeMutablePointer<CChar>?.self, capacity: argv.count + 1) { $0 },
+                            UnsafeMutablePointer(mutating: env).withMemoryRebound(to: UnsafeMutablePointer<CChar>?.self, capacity: 1) { $0 })
+            }
+        }
+        guard status == 0 else {
+            throw ClusterError("cannot run \(executable.path): \(String(cString: strerror(status)))")
+        }
+        var waitStatus: Int32 = 0
+        while waitpid(pid, &waitStatus, 0) < 0 {
+            guard errno == EINTR else { throw ClusterError("cannot wait for \(executable.path): \(String(cString: strerror(errno)))") }
+        }
+        let exitCode: Int32 = (waitStatus & 0x7f) == 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f)
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        return (exitCode, text)
+    }
+
+    /// Open descriptors above stderr that a child would inherit (no close-on-exec flag).
+    private static func inheritableDescriptors() -> [Int32] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return names.compactMap(Int32.init).filter { fd in
+            guard fd > 2 else { return false }
+            let flags = fcntl(fd, F_GETFD)
+            return flags >= 0 && flags & FD_CLOEXEC == 0
+        }
     }
 }
 

@@ -1,0 +1,37 @@
+import AccordStore
+import Hummingbird
+
+/// `/healthz`: the process answers (no database). `/readyz`: the database answers too.
+func addHealthRoutes(to router: Router<BasicRequestContext>, store: Store, configuration: ServerConfiguration) {
+    router.get("healthz") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+    }
+    router.get("readyz") { _, _ in
+        do {
+            try await withDeadline(configuration.readinessTimeout) { try await store.ping() }
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+        } catch {
+            return Problem(
+                type: "/problems/database-unavailable",
+                title: "Database unavailable",
+                status: .serviceUnavailable,
+                detail: "The database did not answer; Accord cannot serve requests until it does."
+            ).response()
+        }
+    }
+}
+
+struct DeadlineExceeded: Error {}
+
+/// Runs `body`, or throws `DeadlineExceeded` when it takes longer than `limit`.
+func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw DeadlineExceeded()
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}

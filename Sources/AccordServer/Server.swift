@@ -1,0 +1,33 @@
+import AccordStore
+import Hummingbird
+import Logging
+
+/// Where `accord serve` listens.
+public struct ServerConfiguration: Sendable {
+    /// The address to bind, `127.0.0.1` by default.
+    public var host: String
+    /// The TCP port, 8080 by default.
+    public var port: Int
+    /// How long `/readyz` waits for the database before answering 503.
+    public var readinessTimeout: Duration
+
+    /// Creates a configuration.
+    public init(host: String = "127.0.0.1", port: Int = 8080, readinessTimeout: Duration = .seconds(2)) {
+        self.host = host
+        self.port = port
+        self.readinessTimeout = readinessTimeout
+    }
+}
+
+/// Builds the HTTP application over a store. The store's pool runs as one of the application's
+/// services, so SIGTERM stops the server first and then closes the pool.
+public func makeApplication(store: Store, configuration: ServerConfiguration, logger: Logger = Logger(label: "accord.server")) -> some ApplicationProtocol {
+    let router = Router()
+    addHealthRoutes(to: router, store: store, configuration: configuration)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "accord"),
+        services: [store.pool],
+        logger: logger
+    )
+}

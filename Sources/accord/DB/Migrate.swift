@@ -1,0 +1,38 @@
+import AccordStore
+import ArgumentParser
+import Foundation
+import Postgres
+
+/// `accord db migrate [--dry-run]`: apply the schema migrations this build carries.
+struct DBMigrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply pending schema migrations (each in its own transaction, under an advisory lock)."
+    )
+
+    @OptionGroup var options: DatabaseOptions
+
+    @Flag(name: .long, help: "Print what would be applied, and check the applied ones, without changing anything.")
+    var dryRun = false
+
+    func run() async throws {
+        let store = try await Store.open(options.location, maxConnections: 1)
+        do {
+            let plan = try await store.migrationPlan()
+            if plan.pending.isEmpty {
+                print("schema up to date at version \(plan.currentVersion) (\(plan.applied.count) migration(s) applied)")
+            } else if dryRun {
+                print("would apply \(plan.pending.count) migration(s) after version \(plan.currentVersion):")
+                for migration in plan.pending { print("  \(migration.name)  sha256:\(migration.checksum.prefix(16))") }
+            } else {
+                let started = ContinuousClock.now
+                let applied = try await store.migrate { print("applying \($0.name)") }
+                print("applied \(applied.count) migration(s) in \(started.duration(to: .now).formatted(.units(allowed: [.seconds, .milliseconds])))")
+            }
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import AccordStore
+import ArgumentParser
+import Postgres
+
+/// `accord db status`: is the database up, which server, which schema version.
+struct DBStatus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show whether the database runs, its version and the schema's migration state.",
+        discussion: "Exits 0 when the database answers, 3 when the embedded cluster is stopped or absent, 1 on errors."
+    )
+
+    @OptionGroup var options: DatabaseOptions
+
+    func run() async throws {
+        let location = options.location
+        if case .embedded(let home) = location {
+            let cluster = LocalCluster(home: home)
+            switch cluster.status() {
+            case .notInitialised:
+                print("embedded PostgreSQL: not created yet in \(home.path) (any accord command, or 'accord db start', creates it)")
+                throw ExitCode(3)
+            case .stopped:
+                print("embedded PostgreSQL: stopped (data in \(cluster.dataDirectory.path)); start it with 'accord db start'")
+                throw ExitCode(3)
+            case .running(let pid):
+                print("embedded PostgreSQL: running (pid \(pid))")
+                print("  data:   \(cluster.dataDirectory.path)")
+                print("  socket: \(cluster.socketDirectory.path)")
+                print("  log:    \(cluster.logFile.path)")
+            }
+        } else {
+            print("database: \(location.summary)")
+        }
+        let store = try await Store.open(location, maxConnections: 1)
+        do {
+            print("  server: \(try await store.serverVersion())")
+            let plan = try await store.migrationPlan()
+            let pending = plan.pending.isEmpty ? "up to date" : "\(plan.pending.count) pending: \(plan.pending.map(\.name).joined(separator: ", "))"
+            print("  schema: version \(plan.currentVersion) (\(plan.applied.count) applied, \(pending))")
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+}
