@@ -86,6 +86,7 @@ let package = Package(
                 "AccordServer",
                 "AccordStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -99,9 +100,22 @@ let package = Package(
             capability: .buildTool(),
             dependencies: ["accord-embed"]
         ),
+        // Real-PostgreSQL fixtures shared by the test targets: per-test databases, private clusters.
+        .target(
+            name: "AccordTestSupport",
+            dependencies: [
+                "AccordStore",
+                "Postgres",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres"],
+            dependencies: ["Postgres", "AccordTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -111,15 +125,22 @@ let package = Package(
         ),
         .testTarget(
             name: "AccordStoreTests",
-            dependencies: ["AccordStore", "Postgres"],
+            dependencies: ["AccordStore", "Postgres", "AccordTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AccordServerTests",
             dependencies: [
                 "AccordServer",
+                "AccordTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the built `accord` binary as a user would.
+        .testTarget(
+            name: "AccordCLITests",
+            dependencies: ["accord", "AccordTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

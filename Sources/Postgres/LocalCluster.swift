@@ -109,7 +109,10 @@ public struct LocalCluster: Sendable {
 
     /// The folder with `initdb`, `pg_ctl` and `postgres`: `ACCORD_PG_BINDIR`, then `pg_config --bindir`,
     /// then the newest `/usr/lib/postgresql/*/bin`, then `PATH`.
-    public static func serverBinaries(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+    public static func serverBinaries(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        systemFolder: String = "/usr/lib/postgresql"
+    ) throws -> URL {
         let fm = FileManager.default
         func hasServer(_ dir: String) -> Bool {
             fm.isExecutableFile(atPath: dir + "/initdb") && fm.isExecutableFile(atPath: dir + "/pg_ctl") && fm.isExecutableFile(atPath: dir + "/postgres")
@@ -123,8 +126,8 @@ public struct LocalCluster: Sendable {
                 break
             }
         }
-        let versions = ((try? fm.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).compactMap(Int.init).sorted(by: >)
-        candidates += versions.map { "/usr/lib/postgresql/\($0)/bin" }
+        let versions = ((try? fm.contentsOfDirectory(atPath: systemFolder)) ?? []).compactMap(Int.init).sorted(by: >)
+        candidates += versions.map { "\(systemFolder)/\($0)/bin" }
         candidates += (environment["PATH"] ?? "").split(separator: ":").map(String.init)
         if let found = candidates.first(where: hasServer) { return URL(fileURLWithPath: found) }
         throw ClusterError("the PostgreSQL server programs (initdb, pg_ctl, postgres) were not found; install them with 'apt-get install postgresql' (Debian/Ubuntu), set ACCORD_PG_BINDIR to their folder, or use an existing server with --database or DATABASE_URL")
