@@ -1,0 +1,50 @@
+# Accord: two commands do everything on a fresh Debian/Ubuntu machine with Swift.
+#   make run    install what is missing, build, start the embedded PostgreSQL, serve http://127.0.0.1:8080
+#   make test   the same install, a throwaway PostgreSQL in a temporary folder, the whole test suite
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+SWIFT      ?= swift
+HOST       ?= 127.0.0.1
+PORT       ?= 8080
+BIN_DIR    ?= .build/debug
+ACCORD      = $(BIN_DIR)/accord
+# Debian packages: the libpq headers to build, the server programs for the embedded cluster.
+RUN_PACKAGES  = libpq-dev pkg-config postgresql
+TEST_PACKAGES = $(RUN_PACKAGES) docker-compose
+# The connection variables that would point accord at another server; the embedded cluster ignores them here.
+UNSET_PG = env -u DATABASE_URL -u PGHOST -u PGHOSTADDR -u PGPORT -u PGDATABASE -u PGUSER -u PGSERVICE
+
+.PHONY: help run test build build-tests deps-run deps-test clean
+
+help:
+	@echo "make run    build and serve Accord on http://$(HOST):$(PORT) with the embedded PostgreSQL"
+	@echo "make test   run the whole test suite against a throwaway PostgreSQL"
+
+run: deps-run build
+	$(UNSET_PG) $(ACCORD) db start
+	$(UNSET_PG) $(ACCORD) serve --host $(HOST) --port $(PORT)
+
+test: deps-test build-tests
+	tmp=$$(mktemp -d /tmp/accord-make-test.XXXXXX); \
+	cleanup() { $(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db stop >/dev/null 2>&1 || true; rm -rf "$$tmp"; }; \
+	trap cleanup EXIT; \
+	$(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db start; \
+	url=$$($(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db url); \
+	ACCORD_TEST_DATABASE_URL="$$url" ACCORD_TEST_STRICT=1 $(SWIFT) test --skip-build
+
+build:
+	$(SWIFT) build --product accord
+
+build-tests:
+	$(SWIFT) build --build-tests
+
+deps-run:
+	@PACKAGES="$(RUN_PACKAGES)" .ci/install-packages
+
+deps-test:
+	@PACKAGES="$(TEST_PACKAGES)" .ci/install-packages
+
+clean:
+	rm -rf .build

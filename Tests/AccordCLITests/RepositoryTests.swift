@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+private func findExecutable(_ name: String) -> String? {
+    (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+        .map { "\($0)/\(name)" }
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+/// `make test` installs docker-compose and sets ACCORD_TEST_STRICT, so there the check cannot be skipped.
+private let composeCheckable = findExecutable("docker-compose") != nil || ProcessInfo.processInfo.environment["ACCORD_TEST_STRICT"] == "1"
+
+@Suite("Repository files")
+struct RepositoryTests {
+    @Test("docker-compose.yml parses, with PostgreSQL 16 and the app wired to it", .enabled(if: composeCheckable))
+    func composeFileIsValid() throws {
+        let compose = try #require(findExecutable("docker-compose"), "docker-compose is not installed (make test installs it)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: compose)
+        process.arguments = ["-f", repositoryRoot.appendingPathComponent("docker-compose.yml").path, "config"]
+        process.currentDirectoryURL = repositoryRoot
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let config = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let problems = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(problems)")
+        #expect(config.contains("image: postgres:16"))
+        #expect(config.contains("DATABASE_URL: postgres://accord:"))
+        #expect(config.contains("condition: service_healthy"))
+    }
+
+    @Test("Package.resolved and build folders are ignored, never committed")
+    func ignoredFiles() throws {
+        let ignore = try String(contentsOf: repositoryRoot.appendingPathComponent(".gitignore"), encoding: .utf8)
+        for entry in [".build/", ".build-*/", "Package.resolved"] {
+            #expect(ignore.split(separator: "\n").contains(Substring(entry)), "\(entry)")
+        }
+    }
+}
