@@ -119,11 +119,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "AccordCoreTests",
-            dependencies: ["AccordCore"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
             name: "AccordStoreTests",
             dependencies: ["AccordStore", "Postgres", "AccordTestSupport"],
             swiftSettings: swiftSettings
