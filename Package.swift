@@ -18,7 +18,10 @@ let package = Package(
     dependencies: [
         // ConfigurationSupport is left out: Accord reads its own settings, and the trait costs build time.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // Yams keeps each YAML node's line and column, which the workflow validator reports.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -54,7 +57,9 @@ let package = Package(
         .target(
             name: "AccordCore",
             dependencies: [
+                "AccordResources",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -66,6 +71,8 @@ let package = Package(
                 "AccordResources",
                 "Postgres",
                 .product(name: "Logging", package: "swift-log"),
+                // bcrypt only (CBcrypt underneath); no HTTP code comes with it.
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -116,6 +123,11 @@ let package = Package(
         .testTarget(
             name: "PostgresTests",
             dependencies: ["Postgres", "AccordTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AccordCoreTests",
+            dependencies: ["AccordCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

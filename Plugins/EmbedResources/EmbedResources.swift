@@ -7,7 +7,7 @@ import PackagePlugin
 struct EmbedResources: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: any Target) throws -> [Command] {
         let root = context.package.directoryURL
-        let folders = ["sql", "workflows"]
+        let folders = ["sql", "workflows", "reference"]
         var inputs: [URL] = []
         for folder in folders {
             let dir = root.appending(path: folder)

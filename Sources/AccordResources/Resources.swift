@@ -26,6 +26,11 @@ public enum Resources {
         files.filter { $0.path.hasPrefix("sql/") && $0.path.hasSuffix(".sql") }
     }
 
+    /// The regulatory reference catalogue (`reference/regulation.yaml`).
+    public static var regulation: EmbeddedFile? {
+        files.first { $0.path == "reference/regulation.yaml" }
+    }
+
     /// The workflow definitions of `workflows/`, in file-name order.
     public static var workflows: [EmbeddedFile] {
         files.filter { $0.path.hasPrefix("workflows/") && ($0.path.hasSuffix(".yaml") || $0.path.hasSuffix(".yml")) }

@@ -1,0 +1,246 @@
+/// A versioned roadmap definition: roles, steps and task templates, as written in `workflows/*.yaml`.
+public struct Workflow: Codable, Sendable, Equatable {
+    /// A stable identifier, e.g. `eu-ai-act-iso42001`.
+    public var id: String
+    /// A positive version number; a loaded version is immutable.
+    public var version: Int
+    /// A title for people.
+    public var title: String
+    /// What the roadmap is for.
+    public var description: String?
+    /// Named dates (the AI Act's application dates change by amendment, so they are data).
+    public var dates: [String: NamedDate]
+    /// The roles tasks and approvals refer to, in the order written.
+    public var roles: [Role]
+    /// The steps, in order, each with its tasks.
+    public var steps: [Step]
+
+    /// Every task template with its step, in order.
+    public var tasks: [(step: Step, task: TaskTemplate)] {
+        steps.flatMap { step in step.tasks.map { (step, $0) } }
+    }
+
+    /// The role with this key.
+    public func role(_ key: String) -> Role? { roles.first { $0.key == key } }
+
+    /// The task template with this key.
+    public func task(_ key: String) -> TaskTemplate? { steps.lazy.flatMap(\.tasks).first { $0.key == key } }
+
+    public init(id: String, version: Int, title: String, description: String? = nil, dates: [String: NamedDate] = [:], roles: [Role], steps: [Step]) {
+        self.id = id
+        self.version = version
+        self.title = title
+        self.description = description
+        self.dates = dates
+        self.roles = roles
+        self.steps = steps
+    }
+}
+
+/// A date a workflow names, with where it comes from.
+public struct NamedDate: Codable, Sendable, Equatable {
+    /// The day.
+    public var date: CalendarDate
+    /// Why this date, e.g. "AI Act Art. 113, as amended by …".
+    public var note: String?
+    public init(date: CalendarDate, note: String? = nil) {
+        self.date = date
+        self.note = note
+    }
+}
+
+/// A role of a workflow, bound to people per program.
+public struct Role: Codable, Sendable, Equatable {
+    /// The key tasks refer to, e.g. `top-management`.
+    public var key: String
+    /// The title people read, e.g. "Top management".
+    public var title: String
+    /// Whether members are leadership (ISO/IEC 42001 cl. 5): their sign-offs are reported as such.
+    public var leadership: Bool
+    /// What the role is responsible for.
+    public var description: String?
+    /// The most people that may hold the role in one program, when limited.
+    public var maxMembers: Int?
+
+    public init(key: String, title: String, leadership: Bool = false, description: String? = nil, maxMembers: Int? = nil) {
+        self.key = key
+        self.title = title
+        self.leadership = leadership
+        self.description = description
+        self.maxMembers = maxMembers
+    }
+}
+
+/// A stage of the roadmap, grouping tasks.
+public struct Step: Codable, Sendable, Equatable {
+    public var key: String
+    public var title: String
+    public var description: String?
+    /// The role accountable for the step (the first escalation target, `step-owner`).
+    public var owner: String?
+    public var tasks: [TaskTemplate]
+
+    public init(key: String, title: String, description: String? = nil, owner: String? = nil, tasks: [TaskTemplate]) {
+        self.key = key
+        self.title = title
+        self.description = description
+        self.owner = owner
+        self.tasks = tasks
+    }
+}
+
+/// A unit of work as the workflow defines it; a program instantiates it once, or once per matching AI system.
+public struct TaskTemplate: Codable, Sendable, Equatable {
+    public var key: String
+    public var title: String
+    public var description: String?
+    /// The role that does the work.
+    public var owner: String
+    /// Keys of tasks that must be done (or not applicable) before this one can start.
+    public var dependsOn: [String]
+    /// When it is due.
+    public var due: DueRule?
+    /// The evidence the task must carry, in words.
+    public var evidence: [String]
+    /// Who must sign it off; `nil` means submitting completes it.
+    public var approval: ApprovalPolicy?
+    /// Reminders and hand-ups when the due date passes.
+    public var escalation: Escalation?
+    /// How often it recurs in continual-improvement cycles, e.g. `P1Y`.
+    public var recurrence: ISODuration?
+    /// When set, the task is instantiated once per AI system matching these conditions.
+    public var appliesTo: Applicability?
+    /// Pointers into the regulation and the standard, e.g. `iso42001:6.1.2`, `ai-act:art-73`.
+    public var refs: [String]
+    /// An obligation of the law that ISO/IEC 42001 does not cover (CE marking, registration…).
+    public var legalOnly: Bool
+
+    public init(key: String, title: String, description: String? = nil, owner: String, dependsOn: [String] = [], due: DueRule? = nil,
+                evidence: [String] = [], approval: ApprovalPolicy? = nil, escalation: Escalation? = nil, recurrence: ISODuration? = nil,
+                appliesTo: Applicability? = nil, refs: [String] = [], legalOnly: Bool = false) {
+        self.key = key
+        self.title = title
+        self.description = description
+        self.owner = owner
+        self.dependsOn = dependsOn
+        self.due = due
+        self.evidence = evidence
+        self.approval = approval
+        self.escalation = escalation
+        self.recurrence = recurrence
+        self.appliesTo = appliesTo
+        self.refs = refs
+        self.legalOnly = legalOnly
+    }
+
+    /// Whether the task is instantiated per AI system.
+    public var isPerSystem: Bool { appliesTo != nil }
+}
+
+/// When a task is due.
+public enum DueRule: Codable, Sendable, Equatable {
+    /// This long after the program starts (for per-system tasks: after the later of the start and the day the system was added).
+    case afterStart(ISODuration)
+    /// This long after another task is completed; unknown until then.
+    case afterTask(String, ISODuration)
+    /// On a named date of the workflow, optionally this long before it.
+    case namedDate(String, before: ISODuration?)
+    /// On a fixed day, optionally this long before it.
+    case fixedDate(CalendarDate, before: ISODuration?)
+}
+
+/// Who must sign a task off.
+public struct ApprovalPolicy: Codable, Sendable, Equatable {
+    /// One requirement per role: how many distinct members of it must sign.
+    public struct Requirement: Codable, Sendable, Equatable {
+        public var role: String
+        public var quorum: Int
+        public init(role: String, quorum: Int = 1) {
+            self.role = role
+            self.quorum = quorum
+        }
+    }
+
+    /// Whether requirements may be met in any order, or only one after the other as listed.
+    public enum Order: String, Codable, Sendable {
+        case parallel, sequential
+    }
+
+    public var signers: [Requirement]
+    public var order: Order
+    /// The assignee, the submitter and the owner may not sign, and one person fills one slot. On by default.
+    public var separationOfDuties: Bool
+
+    public init(signers: [Requirement], order: Order = .parallel, separationOfDuties: Bool = true) {
+        self.signers = signers
+        self.order = order
+        self.separationOfDuties = separationOfDuties
+    }
+}
+
+/// Reminders before the due date, and the chain of hand-ups after it.
+public struct Escalation: Codable, Sendable, Equatable {
+    /// One hand-up: this long after the due date, to this role (`step-owner` for the step's owner role).
+    public struct Level: Codable, Sendable, Equatable {
+        public var after: ISODuration
+        public var to: String
+        public init(after: ISODuration, to: String) {
+            self.after = after
+            self.to = to
+        }
+    }
+
+    public var remindBefore: [ISODuration]
+    public var chain: [Level]
+
+    public init(remindBefore: [ISODuration] = [], chain: [Level] = []) {
+        self.remindBefore = remindBefore
+        self.chain = chain
+    }
+}
+
+/// The AI systems a per-system task applies to: all conditions must hold; a missing condition holds for any system.
+public struct Applicability: Codable, Sendable, Equatable {
+    /// The organisation's roles for the system (provider, deployer…), any of which matches.
+    public var operatorRoles: [OperatorRole]?
+    /// The system's risk classes, any of which matches.
+    public var riskClasses: [RiskClass]?
+    /// When set, whether the system must (true) or must not (false) be general-purpose AI.
+    public var gpai: Bool?
+
+    public init(operatorRoles: [OperatorRole]? = nil, riskClasses: [RiskClass]? = nil, gpai: Bool? = nil) {
+        self.operatorRoles = operatorRoles
+        self.riskClasses = riskClasses
+        self.gpai = gpai
+    }
+
+    /// Whether a system with this profile is in scope.
+    public func matches(_ system: SystemProfile) -> Bool {
+        if let roles = operatorRoles, !roles.contains(system.operatorRole) { return false }
+        if let classes = riskClasses, !classes.contains(system.riskClass) { return false }
+        if let gpai, gpai != system.gpai { return false }
+        return true
+    }
+}
+
+/// The organisation's role for an AI system (AI Act Art. 3).
+public enum OperatorRole: String, Codable, Sendable, CaseIterable {
+    case provider, deployer, importer, distributor
+}
+
+/// An AI system's risk class under the AI Act.
+public enum RiskClass: String, Codable, Sendable, CaseIterable {
+    case prohibited, high, limited, minimal
+}
+
+/// What applicability is decided on.
+public struct SystemProfile: Sendable, Equatable {
+    public var operatorRole: OperatorRole
+    public var riskClass: RiskClass
+    public var gpai: Bool
+    public init(operatorRole: OperatorRole, riskClass: RiskClass, gpai: Bool = false) {
+        self.operatorRole = operatorRole
+        self.riskClass = riskClass
+        self.gpai = gpai
+    }
+}
