@@ -57,15 +57,18 @@ public struct Role: Codable, Sendable, Equatable {
     public var title: String
     /// Whether members are leadership (ISO/IEC 42001 cl. 5): their sign-offs are reported as such.
     public var leadership: Bool
+    /// Whether members manage the program: bind roles, assign tasks, add AI systems, mark tasks not applicable.
+    public var manager: Bool
     /// What the role is responsible for.
     public var description: String?
     /// The most people that may hold the role in one program, when limited.
     public var maxMembers: Int?
 
-    public init(key: String, title: String, leadership: Bool = false, description: String? = nil, maxMembers: Int? = nil) {
+    public init(key: String, title: String, leadership: Bool = false, manager: Bool = false, description: String? = nil, maxMembers: Int? = nil) {
         self.key = key
         self.title = title
         self.leadership = leadership
+        self.manager = manager
         self.description = description
         self.maxMembers = maxMembers
     }

@@ -263,18 +263,22 @@ struct WorkflowBuilder {
             guard let roleKey = reader.identifier(key, "a role key") else { continue }
             if roleKey == "step-owner" { reader.report(at: key, "'step-owner' is reserved for escalation chains; choose another role key") }
             nodes[roleKey] = key
-            guard let fields = reader.mapping(value, "role '\(roleKey)'", allowed: ["title", "leadership", "description", "max_members"], required: ["title"]) else { continue }
+            guard let fields = reader.mapping(value, "role '\(roleKey)'", allowed: ["title", "leadership", "manager", "description", "max_members"], required: ["title"]) else { continue }
             let maxMembers = reader.int(fields["max_members"], "max_members")
             if let maxMembers, maxMembers < 1, let n = fields["max_members"] { reader.report(at: n, "max_members must be 1 or more") }
             roles.append(Role(
                 key: roleKey,
                 title: reader.string(fields["title"], "title") ?? roleKey,
                 leadership: reader.bool(fields["leadership"], "leadership") ?? false,
+                manager: reader.bool(fields["manager"], "manager") ?? false,
                 description: fields["description"].flatMap { reader.string($0, "description") },
                 maxMembers: maxMembers
             ))
         }
         if roles.isEmpty { reader.report(at: node, "a workflow needs at least one role") }
+        if !roles.isEmpty && !roles.contains(where: \.manager) {
+            reader.report(at: node, "no role has 'manager: true'; one role must manage programs (bind roles, assign tasks)")
+        }
         return (roles, nodes)
     }
 

@@ -50,10 +50,12 @@ public final class Store: Sendable {
         try await Self.migrator().plan(pool: pool)
     }
 
-    /// Applies pending migrations; returns those applied.
+    /// Applies pending migrations, then loads the built-in workflows; returns the migrations applied.
     @discardableResult
     public func migrate(progress: @Sendable (Migration) -> Void = { _ in }) async throws -> [Migration] {
-        try await Self.migrator().migrate(pool: pool, progress: progress)
+        let applied = try await Self.migrator().migrate(pool: pool, progress: progress)
+        try await loadBuiltInWorkflows()
+        return applied
     }
 
     /// Checks that the database answers; used by `/readyz`.

@@ -43,6 +43,15 @@ public final class PostgresConnection: @unchecked Sendable {
         // Notices (e.g. "relation already exists, skipping", or the server's goodbye before a restart)
         // are not errors; libpq's default prints them to stderr.
         PQsetNoticeReceiver(handle, { _, _ in }, nil)
+        // Accord keeps time in UTC: current_date and date casts must not depend on the server's zone.
+        let zone = PQexec(handle, "SET TIME ZONE 'UTC'")
+        let zoneSet = PQresultStatus(zone) == PGRES_COMMAND_OK
+        PQclear(zone)
+        guard zoneSet else {
+            let message = lastError(handle)
+            PQfinish(handle)
+            throw PostgresError(.connectionFailed, "cannot set the session time zone: \(message)")
+        }
         return PostgresConnection(handle: handle, threadPool: threadPool)
     }
 

@@ -1,4 +1,5 @@
 import AccordCore
+import AccordStore
 import ArgumentParser
 import Foundation
 import Logging
@@ -14,7 +15,7 @@ struct AccordCommand: AsyncParsableCommand {
             (default ~/.accord; /var/lib/accord for root).
             """,
         version: Accord.version,
-        subcommands: [DB.self, Serve.self]
+        subcommands: [DB.self, WorkflowCommand.self, UserCommand.self, ProgramCommand.self, RoleCommand.self, SystemCommand.self, TaskCommand.self, Serve.self]
     )
 }
 
@@ -39,6 +40,11 @@ enum Main {
             fail(error.description)
         } catch let error as ClusterError {
             fail(error.message)
+        } catch let error as AccordError {
+            fail(error.message, code: error.code == .notFound ? 4 : error.code == .forbidden || error.code == .unauthenticated ? 5 : 1)
+        } catch let error as WorkflowInvalid {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            exit(1)
         } catch {
             AccordCommand.exit(withError: error)
         }

@@ -1,0 +1,71 @@
+import Crypto
+import Foundation
+
+/// The content of one audit entry, as hashed into its chain.
+public struct AuditEntryContent: Sendable, Equatable {
+    public var chain: String
+    public var seq: Int64
+    /// Database time of the change, in microseconds since 1970-01-01 UTC.
+    public var recordedAtMicros: Int64
+    public var actor: String
+    public var action: String
+    public var objectType: String?
+    public var objectID: String?
+    /// The JSON text exactly as stored (a `json` column keeps it byte for byte).
+    public var before: String?
+    public var after: String?
+    public var reason: String?
+
+    public init(chain: String, seq: Int64, recordedAtMicros: Int64, actor: String, action: String, objectType: String?, objectID: String?,
+                before: String?, after: String?, reason: String?) {
+        self.chain = chain
+        self.seq = seq
+        self.recordedAtMicros = recordedAtMicros
+        self.actor = actor
+        self.action = action
+        self.objectType = objectType
+        self.objectID = objectID
+        self.before = before
+        self.after = after
+        self.reason = reason
+    }
+
+    /// The canonical encoding (version 1): `accord-audit-v1;` then each field as `LENGTH:VALUE;`
+    /// (LENGTH in UTF-8 bytes) or `~;` for NULL, in a fixed order. The database function
+    /// `accord.audit_canonical` produces the same bytes; length prefixes make it unambiguous.
+    public var canonicalBytes: [UInt8] {
+        var out = Array("accord-audit-v1;".utf8)
+        func field(_ value: String?) {
+            guard let value else {
+                out += Array("~;".utf8)
+                return
+            }
+            let bytes = Array(value.utf8)
+            out += Array("\(bytes.count):".utf8) + bytes + [UInt8(ascii: ";")]
+        }
+        field(chain)
+        field(String(seq))
+        field(String(recordedAtMicros))
+        field(actor)
+        field(action)
+        field(objectType)
+        field(objectID)
+        field(before)
+        field(after)
+        field(reason)
+        return out
+    }
+
+    /// SHA-256 of the previous entry's hash (nothing for the first entry) followed by the canonical encoding.
+    public func hash(previous: [UInt8]?) -> [UInt8] {
+        var hasher = SHA256()
+        if let previous { hasher.update(data: previous) }
+        hasher.update(data: canonicalBytes)
+        return Array(hasher.finalize())
+    }
+}
+
+/// Hex for hashes.
+public func hexString(_ bytes: [UInt8]) -> String {
+    bytes.map { String(format: "%02x", $0) }.joined()
+}

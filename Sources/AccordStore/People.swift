@@ -1,0 +1,125 @@
+import AccordCore
+import Foundation
+import HummingbirdBcrypt
+import NIOPosix
+import Postgres
+
+/// A person as other code sees them (never with the password hash).
+public struct Person: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var handle: String
+    public var name: String
+    public var email: String?
+    public var isAdmin: Bool
+    public var canSign: Bool
+    public var disabled: Bool
+}
+
+enum PeopleSQL {
+    static let count = "SELECT count(*) AS n FROM accord.person"
+    static let insert = """
+        INSERT INTO accord.person (handle, name, email, is_admin, password_hash) VALUES ($1, $2, $3, $4, $5)
+        RETURNING id, handle, name, email, is_admin, password_hash IS NOT NULL AS can_sign, disabled_at IS NOT NULL AS disabled
+        """
+    static let byHandle = """
+        SELECT id, handle, name, email, is_admin, password_hash IS NOT NULL AS can_sign, disabled_at IS NOT NULL AS disabled
+        FROM accord.person WHERE handle = $1
+        """
+    static let list = """
+        SELECT id, handle, name, email, is_admin, password_hash IS NOT NULL AS can_sign, disabled_at IS NOT NULL AS disabled
+        FROM accord.person ORDER BY handle
+        """
+}
+
+extension Person {
+    init(row: PostgresRow) throws {
+        id = try row.decode(Int64.self, "id")
+        handle = try row.decode(String.self, "handle")
+        name = try row.decode(String.self, "name")
+        email = try row.decode(String?.self, "email")
+        isAdmin = try row.decode(Bool.self, "is_admin")
+        canSign = try row.decode(Bool.self, "can_sign")
+        disabled = try row.decode(Bool.self, "disabled")
+    }
+}
+
+/// The bcrypt cost for stored passwords: 2^12 rounds, about a quarter of a second per hash here.
+public let passwordCost: UInt8 = 12
+
+extension Store {
+    /// Adds a person. The first person may be added by anyone and is always an administrator
+    /// (someone must be able to add the rest); after that only an administrator adds people.
+    /// - Parameter password: hashed with bcrypt before it leaves this function; `nil` leaves the
+    ///   person unable to log in or sign until a password is set.
+    public func addPerson(handle: String, name: String, email: String?, admin: Bool, password: String?, actor: String?) async throws -> Person {
+        guard handle.range(of: #"^[a-z0-9][a-z0-9._-]{0,62}$"#, options: .regularExpression) != nil else {
+            throw AccordError(.invalid, "handle '\(handle)' must be lowercase letters, digits, '.', '_' or '-' (at most 63), starting with a letter or digit")
+        }
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw AccordError(.invalid, "the name must not be empty") }
+        if let email, email.range(of: #"^[^@\s]+@[^@\s]+$"#, options: .regularExpression) == nil {
+            throw AccordError(.invalid, "'\(email)' is not an e-mail address")
+        }
+        if let password, password.count < 12 {
+            throw AccordError(.invalid, "the password must have at least 12 characters")
+        }
+        // bcrypt is deliberately slow: hash outside the transaction and off the cooperative pool.
+        let hash: String? = if let password { try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: passwordCost) } } else { nil }
+        return try await pool.withTransaction { connection in
+            let count = try await connection.query(PeopleSQL.count)[0].decode(Int.self, "n")
+            var makeAdmin = admin
+            var actorHandle = actor ?? handle
+            if count == 0 {
+                makeAdmin = true
+                actorHandle = handle
+            } else {
+                let acting = try await Self.requireActor(actor, on: connection)
+                guard acting.isAdmin else { throw AccordError(.forbidden, "only an administrator adds people; '\(acting.handle)' is not one") }
+                actorHandle = acting.handle
+            }
+            do {
+                let person = try Person(row: try await connection.query(PeopleSQL.insert, [handle, name, email, makeAdmin, hash])[0])
+                try await connection.appendAudit(AuditRecord(
+                    chain: organisationChain, actor: actorHandle, action: "person.add", objectType: "person", objectID: handle,
+                    after: auditJSON(["handle": handle, "name": name, "email": email ?? "", "admin": makeAdmin ? "yes" : "no", "password": hash == nil ? "none" : "set"])
+                ))
+                return person
+            } catch let error as PostgresError where error.isUniqueViolation {
+                throw AccordError(.conflict, "a person with handle '\(handle)' already exists")
+            }
+        }
+    }
+
+    /// Everyone, by handle.
+    public func people() async throws -> [Person] {
+        try await pool.withConnection { connection in
+            try await connection.query(PeopleSQL.list).map(Person.init(row:))
+        }
+    }
+
+    /// The person with this handle.
+    public func person(_ handle: String) async throws -> Person {
+        try await pool.withConnection { try await Self.person(handle, on: $0) }
+    }
+
+    static func person(_ handle: String, on connection: PostgresConnection) async throws -> Person {
+        guard let row = try await connection.query(PeopleSQL.byHandle, [handle]).firstRow else {
+            throw AccordError(.notFound, "no person with handle '\(handle)'; 'accord user list' shows who exists")
+        }
+        return try Person(row: row)
+    }
+
+    /// The acting person: must be given, exist and be enabled.
+    static func requireActor(_ handle: String?, on connection: PostgresConnection) async throws -> Person {
+        guard let handle, !handle.isEmpty else {
+            throw AccordError(.unauthenticated, "say who is acting: --as HANDLE or ACCORD_USER")
+        }
+        let person: Person
+        do {
+            person = try await Self.person(handle, on: connection)
+        } catch let error as AccordError where error.code == .notFound {
+            throw AccordError(.unauthenticated, "the acting user '\(handle)' does not exist")
+        }
+        guard !person.disabled else { throw AccordError(.forbidden, "'\(handle)' is disabled") }
+        return person
+    }
+}

@@ -1,0 +1,127 @@
+import AccordCore
+import AccordResources
+import Crypto
+import Foundation
+import Postgres
+
+/// A stored workflow version, without its full definition.
+public struct WorkflowSummary: Codable, Sendable, Equatable {
+    public var id: String
+    public var version: Int
+    public var title: String
+    public var steps: Int
+    public var tasks: Int
+    public var checksum: String
+    public var loadedAt: Date
+    public var loadedBy: String
+}
+
+/// What loading a workflow did.
+public enum WorkflowLoadOutcome: Sendable, Equatable {
+    /// A new version was stored.
+    case stored(WorkflowSummary)
+    /// The same content was already stored under this version; nothing changed.
+    case unchanged(WorkflowSummary)
+}
+
+enum WorkflowSQL {
+    static let find = "SELECT checksum FROM accord.workflow_version WHERE workflow_id = $1 AND version = $2"
+    static let insert = """
+        INSERT INTO accord.workflow_version (workflow_id, version, title, definition, source, checksum, loaded_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """
+    static let list = """
+        SELECT workflow_id, version, title, definition, checksum, loaded_at, loaded_by
+        FROM accord.workflow_version ORDER BY workflow_id, version
+        """
+    static let definition = "SELECT definition FROM accord.workflow_version WHERE workflow_id = $1 AND version = $2"
+    static let latest = "SELECT definition FROM accord.workflow_version WHERE workflow_id = $1 ORDER BY version DESC LIMIT 1"
+}
+
+func sha256Hex(_ text: String) -> String { hexString(Array(SHA256.hash(data: Data(text.utf8)))) }
+
+extension Store {
+    /// Validates and stores a workflow version. Versions are immutable: loading different content under
+    /// an existing version is refused; loading the same content again changes nothing.
+    public func loadWorkflow(yaml: String, file: String, actor: String?) async throws -> WorkflowLoadOutcome {
+        let workflow: Workflow
+        switch WorkflowLoader.load(yaml: yaml, file: file) {
+        case .success(let loaded): workflow = loaded
+        case .failure(let invalid): throw invalid
+        }
+        let checksum = sha256Hex(yaml)
+        let definition = try PostgresJSON(encoding: workflow)
+        return try await pool.withTransaction { connection in
+            let actorHandle: String
+            if let actor {
+                let acting = try await Self.requireActor(actor, on: connection)
+                guard acting.isAdmin else { throw AccordError(.forbidden, "only an administrator loads workflows; '\(acting.handle)' is not one") }
+                actorHandle = acting.handle
+            } else {
+                actorHandle = "system"
+            }
+            if let row = try await connection.query(WorkflowSQL.find, [workflow.id, workflow.version]).firstRow {
+                guard try row.decode(String.self, "checksum") == checksum else {
+                    throw AccordError(.conflict, "workflow \(workflow.id) version \(workflow.version) is already loaded with different content; versions are immutable, so give the changed file version \(workflow.version + 1)")
+                }
+                return .unchanged(try await Self.summary(workflow.id, workflow.version, on: connection))
+            }
+            try await connection.execute(WorkflowSQL.insert, [workflow.id, workflow.version, workflow.title, definition, yaml, checksum, actorHandle])
+            try await connection.appendAudit(AuditRecord(
+                chain: organisationChain, actor: actorHandle, action: "workflow.load", objectType: "workflow", objectID: "\(workflow.id)@\(workflow.version)",
+                after: auditJSON(["id": workflow.id, "version": String(workflow.version), "sha256": checksum, "file": file])
+            ))
+            return .stored(try await Self.summary(workflow.id, workflow.version, on: connection))
+        }
+    }
+
+    /// Loads the workflows compiled into the binary (done after migrating).
+    @discardableResult
+    public func loadBuiltInWorkflows() async throws -> [WorkflowLoadOutcome] {
+        var outcomes: [WorkflowLoadOutcome] = []
+        for file in Resources.workflows {
+            outcomes.append(try await loadWorkflow(yaml: file.text, file: file.path, actor: nil))
+        }
+        return outcomes
+    }
+
+    /// Every stored version.
+    public func workflows() async throws -> [WorkflowSummary] {
+        try await pool.withConnection { connection in
+            try await connection.query(WorkflowSQL.list).map(Self.summary(row:))
+        }
+    }
+
+    /// A stored workflow's definition; the latest version when none is given.
+    public func workflow(_ id: String, version: Int? = nil) async throws -> Workflow {
+        try await pool.withConnection { try await Self.workflow(id, version: version, on: $0) }
+    }
+
+    static func workflow(_ id: String, version: Int?, on connection: PostgresConnection) async throws -> Workflow {
+        let rows = if let version {
+            try await connection.query(WorkflowSQL.definition, [id, version])
+        } else {
+            try await connection.query(WorkflowSQL.latest, [id])
+        }
+        guard let row = rows.firstRow else {
+            let what = version.map { "workflow '\(id)' version \($0)" } ?? "workflow '\(id)'"
+            throw AccordError(.notFound, "no \(what) is loaded; 'accord workflow list' shows what is")
+        }
+        return try row.decode(PostgresJSON.self, "definition").decode(Workflow.self)
+    }
+
+    static func summary(_ id: String, _ version: Int, on connection: PostgresConnection) async throws -> WorkflowSummary {
+        let rows = try await connection.query(WorkflowSQL.list.replacingOccurrences(of: "ORDER BY", with: "WHERE workflow_id = $1 AND version = $2 ORDER BY"), [id, version])
+        return try summary(row: rows[0])
+    }
+
+    static func summary(row: PostgresRow) throws -> WorkflowSummary {
+        let workflow = try row.decode(PostgresJSON.self, "definition").decode(Workflow.self)
+        return WorkflowSummary(
+            id: try row.decode(String.self, "workflow_id"), version: try row.decode(Int.self, "version"),
+            title: try row.decode(String.self, "title"), steps: workflow.steps.count,
+            tasks: workflow.steps.reduce(0) { $0 + $1.tasks.count }, checksum: try row.decode(String.self, "checksum"),
+            loadedAt: try row.decode(Date.self, "loaded_at"), loadedBy: try row.decode(String.self, "loaded_by")
+        )
+    }
+}

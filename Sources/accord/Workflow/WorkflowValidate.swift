@@ -1,0 +1,36 @@
+import AccordCore
+import ArgumentParser
+import Foundation
+
+/// `accord workflow validate FILE...`: every problem, one per line, as FILE:LINE:COLUMN: error: message.
+struct WorkflowValidate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check workflow files without a database; print every problem as FILE:LINE:COLUMN: error: message."
+    )
+
+    @Argument(help: "Workflow YAML files.")
+    var files: [String]
+
+    func run() throws {
+        var failed = false
+        for file in files {
+            let text: String
+            do {
+                text = try readTextFile(file)
+            } catch let failure as CommandFailure {
+                print("\(file):1:1: error: \(failure.message)")
+                failed = true
+                continue
+            }
+            switch WorkflowLoader.load(yaml: text, file: file) {
+            case .success(let workflow):
+                print(WorkflowLoader.summary(workflow, file: file))
+            case .failure(let invalid):
+                failed = true
+                for diagnostic in invalid.diagnostics { print(diagnostic) }
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
