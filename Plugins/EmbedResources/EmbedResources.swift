@@ -1,27 +1,28 @@
 import Foundation
 import PackagePlugin
 
-/// Compiles the package's `sql/` and `workflows/` folders into a Swift source of the target it is applied to,
-/// so the `accord` binary carries its schema and roadmaps wherever it is copied.
+/// Compiles the package's `sql/`, `workflows/` and `reference/` folders into a Swift source of the target it
+/// is applied to, so the `accord` binary carries its schema, roadmaps and regulatory reference wherever it is copied.
+///
+/// The folders themselves are inputs as well as their files: adding a file changes its folder, which
+/// reruns the tool, and the tool lists the folders when it runs rather than trusting a list made when
+/// the build was planned.
 @main
 struct EmbedResources: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: any Target) throws -> [Command] {
         let root = context.package.directoryURL
-        let folders = ["sql", "workflows", "reference"]
-        var inputs: [URL] = []
+        let folders = ["sql", "workflows", "reference"].map { root.appending(path: $0) }
+        var inputs: [URL] = folders
         for folder in folders {
-            let dir = root.appending(path: folder)
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path())) ?? []
-            for name in names.sorted() where !name.hasPrefix(".") {
-                inputs.append(dir.appending(path: name))
-            }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path())) ?? []
+            inputs += names.sorted().filter { !$0.hasPrefix(".") }.map { folder.appending(path: $0) }
         }
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedFiles.swift")
         return [
             .buildCommand(
-                displayName: "Embedding sql/ and workflows/ (\(inputs.count) files)",
+                displayName: "Embedding sql/, workflows/ and reference/",
                 executable: try context.tool(named: "accord-embed").url,
-                arguments: [output.path()] + inputs.map { $0.path() },
+                arguments: [output.path()] + folders.map { $0.path() },
                 inputFiles: inputs,
                 outputFiles: [output]
             )

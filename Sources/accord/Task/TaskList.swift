@@ -28,8 +28,10 @@ struct TaskList: AsyncParsableCommand {
             [String($0.id), $0.ref, $0.state, $0.ownerRole, $0.assignee.orDash, $0.dueOn.orDash, $0.overdueDays.map { "\($0)d" } ?? "-", $0.title]
         }
         if csv {
-            print(CSV.line(header.map { $0.lowercased() }))
-            for row in rows { print(CSV.line(row)) }
+            print(CSV.line(["id", "task", "state", "owner", "assignee", "due", "overdue_days", "title"]))
+            for t in tasks {
+                print(CSV.line([String(t.id), t.ref, t.state, t.ownerRole, t.assignee ?? "", t.dueOn ?? "", t.overdueDays.map(String.init) ?? "", t.title]))
+            }
             return
         }
         if tasks.isEmpty { return print("no tasks match") }
