@@ -112,6 +112,7 @@ let package = Package(
             name: "AccordTestSupport",
             dependencies: [
                 "AccordStore",
+                "AccordResources",
                 "Postgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -127,7 +128,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AccordCoreTests",
-            dependencies: ["AccordCore"],
+            dependencies: ["AccordCore", "AccordResources"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

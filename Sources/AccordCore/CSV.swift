@@ -50,6 +50,7 @@ public enum CSV {
                 case ",":
                     fields.append(field)
                     field = ""
+                    quotedField = false
                 case "\r":
                     break
                 case "\n":

@@ -5,6 +5,10 @@ public struct WorkflowDiff: Codable, Sendable, Equatable {
         public var task: String
         /// Each difference in words, e.g. "due: P30D -> P45D".
         public var changes: [String]
+        public init(task: String, changes: [String]) {
+            self.task = task
+            self.changes = changes
+        }
     }
     public var from: Int
     public var to: Int

@@ -22,9 +22,10 @@ struct SchemaTests {
     func auditLogIsAppendOnly() async throws {
         try await TestDatabase.with { db in
             try await db.pool.withConnection { c in
+                try await c.execute("INSERT INTO accord.audit_chain (chain) VALUES ('test')")
                 try await c.execute("""
                     INSERT INTO accord.audit_entry (chain, seq, actor, action, hash)
-                    VALUES ('org', 1, 'system', 'test.append', $1)
+                    VALUES ('test', 1, 'system', 'test.append', $1)
                     """, [[UInt8](repeating: 7, count: 32)])
                 for statement in [
                     "UPDATE accord.audit_entry SET actor = 'mallory'",
@@ -35,7 +36,7 @@ struct SchemaTests {
                     #expect(error?.sqlState == "AC001")
                     #expect(error?.message.contains("append-only") == true)
                 }
-                let actor = try await c.query("SELECT actor FROM accord.audit_entry WHERE chain = 'org' AND seq = 1")[0].decode(String.self, "actor")
+                let actor = try await c.query("SELECT actor FROM accord.audit_entry WHERE chain = 'test' AND seq = 1")[0].decode(String.self, "actor")
                 #expect(actor == "system")
             }
         }
@@ -45,14 +46,19 @@ struct SchemaTests {
     func auditConstraints() async throws {
         try await TestDatabase.with { db in
             try await db.pool.withConnection { c in
+                try await c.execute("INSERT INTO accord.audit_chain (chain) VALUES ('check')")
                 let short = await #expect(throws: PostgresError.self) {
-                    try await c.execute("INSERT INTO accord.audit_entry (chain, seq, actor, action, hash) VALUES ('org', 1, 'system', 'x', $1)", [[UInt8](repeating: 1, count: 31)])
+                    try await c.execute("INSERT INTO accord.audit_entry (chain, seq, actor, action, hash) VALUES ('check', 1, 'system', 'x', $1)", [[UInt8](repeating: 1, count: 31)])
                 }
                 #expect(short?.constraint == "audit_entry_hash_sha256")
                 let orphan = await #expect(throws: PostgresError.self) {
-                    try await c.execute("INSERT INTO accord.audit_entry (chain, seq, actor, action, hash) VALUES ('org', 2, 'system', 'x', $1)", [[UInt8](repeating: 1, count: 32)])
+                    try await c.execute("INSERT INTO accord.audit_entry (chain, seq, actor, action, hash) VALUES ('check', 2, 'system', 'x', $1)", [[UInt8](repeating: 1, count: 32)])
                 }
                 #expect(orphan?.constraint == "audit_entry_first_has_no_prev")
+                let firstWithPrevious = await #expect(throws: PostgresError.self) {
+                    try await c.execute("INSERT INTO accord.audit_entry (chain, seq, actor, action, prev_hash, hash) VALUES ('check', 1, 'system', 'x', $1, $1)", [[UInt8](repeating: 1, count: 32)])
+                }
+                #expect(firstWithPrevious?.constraint == "audit_entry_first_has_no_prev")
                 let unknownChain = await #expect(throws: PostgresError.self) {
                     try await c.execute("INSERT INTO accord.audit_entry (chain, seq, actor, action, hash) VALUES ('nope', 1, 'system', 'x', $1)", [[UInt8](repeating: 1, count: 32)])
                 }

@@ -1,3 +1,4 @@
+import AccordResources
 import AccordStore
 import Crypto
 import Foundation
@@ -107,7 +108,8 @@ public final class TestServer: Sendable {
 
     private func buildTemplate() async throws -> String {
         let migrations = try Store.migrations()
-        let digest = SHA256.hash(data: Data(migrations.map(\.checksum).joined().utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+        let workflows = Resources.workflows.map { String(decoding: $0.bytes, as: UTF8.self) }
+        let digest = SHA256.hash(data: Data((migrations.map(\.checksum) + workflows).joined().utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
         let name = "accord_template_\(digest)"
         try await adminPool.withConnection { connection in
             try await connection.execute("SELECT pg_advisory_lock(4242)")
@@ -118,7 +120,8 @@ public final class TestServer: Sendable {
                     try await connection.execute("CREATE DATABASE \(name) TEMPLATE template0")
                     let pool = PostgresPool(configuration: .init(conninfo: try Conninfo.replacingDatabase(in: conninfo, with: name), maxConnections: 1))
                     do {
-                        try await Store.migrator().migrate(pool: pool)
+                        // As `accord` does: migrations, then the built-in workflows.
+                        try await Store(pool: pool, location: .url("template")).migrate()
                         try await pool.close()
                     } catch {
                         try? await pool.close()
