@@ -42,3 +42,19 @@ struct RepositoryTests {
         }
     }
 }
+
+@Suite("Documentation")
+struct DocumentationTests {
+    @Test("the complete example in docs/workflow-format.md validates")
+    func workflowFormatExample() throws {
+        let doc = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/workflow-format.md"), encoding: .utf8)
+        let start = try #require(doc.range(of: "```yaml\n"))
+        let end = try #require(doc.range(of: "```", range: start.upperBound..<doc.endIndex))
+        let example = FileManager.default.temporaryDirectory.appendingPathComponent("accord-doc-\(UUID().uuidString).yaml")
+        try String(doc[start.upperBound..<end.lowerBound]).write(to: example, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: example) }
+        let result = try CLISandbox().run(["workflow", "validate", example.path])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains(": ok: vendor-ai-review version 1"))
+    }
+}
