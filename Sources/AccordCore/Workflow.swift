@@ -217,6 +217,15 @@ public struct Applicability: Codable, Sendable, Equatable {
         self.gpai = gpai
     }
 
+    /// The conditions in words, e.g. "provider, high risk".
+    public var summary: String {
+        var parts: [String] = []
+        if let roles = operatorRoles { parts.append(roles.map(\.rawValue).joined(separator: "/")) }
+        if let risks = riskClasses { parts.append(risks.map(\.rawValue).joined(separator: "/") + " risk") }
+        if let gpai { parts.append(gpai ? "GPAI" : "not GPAI") }
+        return parts.isEmpty ? "every system" : parts.joined(separator: ", ")
+    }
+
     /// Whether a system with this profile is in scope.
     public func matches(_ system: SystemProfile) -> Bool {
         if let roles = operatorRoles, !roles.contains(system.operatorRole) { return false }

@@ -94,10 +94,5 @@ func describe(_ policy: ApprovalPolicy?) -> String {
 }
 
 func describe(_ applicability: Applicability?) -> String {
-    guard let a = applicability else { return "all (once)" }
-    var parts: [String] = []
-    if let roles = a.operatorRoles { parts.append(roles.map(\.rawValue).joined(separator: "/")) }
-    if let risks = a.riskClasses { parts.append(risks.map(\.rawValue).joined(separator: "/") + " risk") }
-    if let gpai = a.gpai { parts.append(gpai ? "GPAI" : "not GPAI") }
-    return parts.isEmpty ? "every system" : parts.joined(separator: ", ")
+    applicability?.summary ?? "all (once)"
 }

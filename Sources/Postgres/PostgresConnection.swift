@@ -27,10 +27,15 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     static func connectBlocking(_ conninfo: String, threadPool: NIOThreadPool) throws -> PostgresConnection {
+        PostgresConnection(handle: try openHandle(conninfo, applicationName: "accord"), threadPool: threadPool)
+    }
+
+    /// Opens a libpq connection set up as Accord needs it: UTF-8, UTC, notices silenced.
+    static func openHandle(_ conninfo: String, applicationName: String) throws -> OpaquePointer {
         // Later keywords win, so the caller's conninfo (expanded from "dbname") can override our defaults,
         // and fallback_application_name only applies when the caller names none.
         let keywords = ["connect_timeout", "dbname", "fallback_application_name", "client_encoding"]
-        let values = ["10", conninfo, "accord", "UTF8"]
+        let values = ["10", conninfo, applicationName, "UTF8"]
         let handle: OpaquePointer? = withCStringArray(keywords) { k in
             withCStringArray(values) { v in PQconnectdbParams(k, v, 1) }
         }
@@ -52,7 +57,7 @@ public final class PostgresConnection: @unchecked Sendable {
             PQfinish(handle)
             throw PostgresError(.connectionFailed, "cannot set the session time zone: \(message)")
         }
-        return PostgresConnection(handle: handle, threadPool: threadPool)
+        return handle
     }
 
     private init(handle: OpaquePointer, threadPool: NIOThreadPool) {

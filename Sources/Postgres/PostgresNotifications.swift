@@ -78,15 +78,7 @@ public enum PostgresNotifications {
     }
 
     private static func openListening(conninfo: String, channels: [String]) -> OpaquePointer? {
-        let keywords = ["connect_timeout", "dbname", "fallback_application_name", "client_encoding"]
-        let values = ["10", conninfo, "accord-listen", "UTF8"]
-        let handle: OpaquePointer? = withCStringArray(keywords) { k in withCStringArray(values) { v in PQconnectdbParams(k, v, 1) } }
-        guard let handle else { return nil }
-        guard PQstatus(handle) == CONNECTION_OK else {
-            PQfinish(handle)
-            return nil
-        }
-        PQsetNoticeReceiver(handle, { _, _ in }, nil)
+        guard let handle = try? PostgresConnection.openHandle(conninfo, applicationName: "accord-listen") else { return nil }
         for channel in channels {
             let result = PQexec(handle, "LISTEN " + PostgresConnection.quoteIdentifier(channel))
             let ok = PQresultStatus(result) == PGRES_COMMAND_OK

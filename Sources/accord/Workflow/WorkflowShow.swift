@@ -23,7 +23,7 @@ struct WorkflowShow: AsyncParsableCommand {
             print("\n\(i + 1). \(step.title) [\(step.key)]")
             for task in step.tasks {
                 var notes: [String] = []
-                if let applies = task.appliesTo { notes.append("per system: \(describeApplicability(applies))") }
+                if let applies = task.appliesTo { notes.append("per system: \(applies.summary)") }
                 if let approval = task.approval { notes.append("sign-off: " + approval.signers.map { "\($0.quorum) \($0.role)" }.joined(separator: " + ")) }
                 if task.legalOnly { notes.append("legal only") }
                 print("   - \(task.key): \(task.title) (owner \(task.owner)\(notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")))")
@@ -31,12 +31,4 @@ struct WorkflowShow: AsyncParsableCommand {
             }
         }
     }
-}
-
-func describeApplicability(_ a: Applicability) -> String {
-    var parts: [String] = []
-    if let roles = a.operatorRoles { parts.append(roles.map(\.rawValue).joined(separator: "/")) }
-    if let risks = a.riskClasses { parts.append(risks.map(\.rawValue).joined(separator: "/") + " risk") }
-    if let gpai = a.gpai { parts.append(gpai ? "GPAI" : "not GPAI") }
-    return parts.isEmpty ? "every system" : parts.joined(separator: ", ")
 }
