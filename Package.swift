@@ -133,13 +133,14 @@ let package = Package(
         ),
         .testTarget(
             name: "AccordStoreTests",
-            dependencies: ["AccordStore", "Postgres", "AccordTestSupport"],
+            dependencies: ["AccordStore", "AccordCore", "Postgres", "AccordTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AccordServerTests",
             dependencies: [
                 "AccordServer",
+                "AccordCore",
                 "AccordTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

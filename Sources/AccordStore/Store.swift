@@ -1,3 +1,4 @@
+import AccordCore
 import AccordResources
 import Foundation
 import Logging
@@ -11,6 +12,10 @@ public final class Store: Sendable {
     public let pool: PostgresPool
     /// Where the database is.
     public let location: DatabaseLocation
+    /// The key, held outside the database, that authenticates signatures and checkpoints.
+    public let auditKey: AuditKey
+    /// The largest evidence file accepted, in bytes (`ACCORD_MAX_EVIDENCE_BYTES`, 50 MiB by default).
+    public let maxEvidenceBytes: Int
     let logger: Logger
 
     /// Opens the database: starts the embedded cluster when that is the location, and creates the pool.
@@ -18,20 +23,29 @@ public final class Store: Sendable {
     public static func open(
         _ location: DatabaseLocation,
         maxConnections: Int = 10,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "accord.store")
     ) async throws -> Store {
         if case .embedded(let home) = location {
             let cluster = LocalCluster(home: home)
             try await NIOThreadPool.singleton.runIfActive { _ = try cluster.start() }
         }
+        let key = try AuditKeyFile.load(environment: environment, home: LocalCluster.defaultHome(environment: environment))
         let pool = PostgresPool(configuration: .init(conninfo: location.conninfo, maxConnections: maxConnections), logger: logger)
-        return Store(pool: pool, location: location, logger: logger)
+        let limit = environment["ACCORD_MAX_EVIDENCE_BYTES"].flatMap(Int.init) ?? Store.defaultMaxEvidenceBytes
+        return Store(pool: pool, location: location, auditKey: key, maxEvidenceBytes: limit, logger: logger)
     }
 
+    /// 50 MiB.
+    public static let defaultMaxEvidenceBytes = 50 << 20
+
     /// Wraps an existing pool (tests, benchmarks).
-    public init(pool: PostgresPool, location: DatabaseLocation, logger: Logger = Logger(label: "accord.store")) {
+    public init(pool: PostgresPool, location: DatabaseLocation, auditKey: AuditKey, maxEvidenceBytes: Int = Store.defaultMaxEvidenceBytes,
+                logger: Logger = Logger(label: "accord.store")) {
         self.pool = pool
         self.location = location
+        self.auditKey = auditKey
+        self.maxEvidenceBytes = maxEvidenceBytes
         self.logger = logger
     }
 

@@ -182,7 +182,8 @@ enum TaskSQL {
             submitted_at = CASE WHEN $3 THEN now() ELSE submitted_at END,
             submitted_by = CASE WHEN $3 THEN $4 ELSE submitted_by END,
             completed_at = CASE WHEN $2 IN ('done', 'not_applicable') THEN now() WHEN $2 IN ('blocked', 'open', 'in_progress', 'in_review') THEN NULL ELSE completed_at END,
-            na_reason = CASE WHEN $2 = 'not_applicable' THEN $5 ELSE na_reason END
+            na_reason = CASE WHEN $2 = 'not_applicable' THEN $5 ELSE na_reason END,
+            review_round = CASE WHEN $2 = 'in_review' AND $3 THEN review_round + 1 ELSE review_round END
         WHERE id = $1
         """
     /// Dependents of a finished task whose other dependencies are finished too: now open.
@@ -320,10 +321,8 @@ extension Store {
     /// A task's id from its numeric id or `PROGRAM/TASK[@SYSTEM]`, when the person may see its program.
     static func resolveTask(_ ref: String, for person: Person, on connection: PostgresConnection) async throws -> Int64 {
         if let id = Int64(ref) {
-            guard let row = try await connection.query(TaskSQL.lockRow.replacingOccurrences(of: " FOR UPDATE OF t", with: ""), [id]).firstRow else {
-                throw AccordError(.notFound, "no task \(id)")
-            }
-            _ = try await visibleProgram(try row.decode(String.self, "program"), for: person, on: connection)
+            let task = try await lockTask(id, on: connection, lock: false)
+            _ = try await visibleProgram(task.programSlug, for: person, on: connection)
             return id
         }
         guard let slash = ref.firstIndex(of: "/") else {
@@ -416,8 +415,9 @@ extension Store {
         }
     }
 
-    static func lockTask(_ id: Int64, on connection: PostgresConnection) async throws -> TaskRow {
-        guard let row = try await connection.query(TaskSQL.lockRow, [id]).firstRow else { throw AccordError(.notFound, "no task \(id)") }
+    static func lockTask(_ id: Int64, on connection: PostgresConnection, lock: Bool = true) async throws -> TaskRow {
+        let sql = lock ? TaskSQL.lockRow : TaskSQL.lockRow.replacingOccurrences(of: " FOR UPDATE OF t", with: "")
+        guard let row = try await connection.query(sql, [id]).firstRow else { throw AccordError(.notFound, "no task \(id)") }
         return TaskRow(
             id: id, programID: try row.decode(Int64.self, "program_id"), programSlug: try row.decode(String.self, "program"),
             templateKey: try row.decode(String.self, "template_key"), systemID: try row.decode(Int64?.self, "system_id"),

@@ -1,4 +1,5 @@
 import AccordServer
+import AccordCore
 import AccordStore
 import AccordTestSupport
 import Foundation
@@ -27,7 +28,7 @@ struct HealthTests {
     @Test("/readyz answers 503 problem+json when the database does not answer; /healthz stays 200")
     func notReady() async throws {
         let pool = PostgresPool(configuration: .init(conninfo: "host=/nonexistent/accord port=5432 dbname=x connect_timeout=1", maxConnections: 1))
-        let store = Store(pool: pool, location: .url("host=/nonexistent/accord"))
+        let store = Store(pool: pool, location: .url("host=/nonexistent/accord"), auditKey: testAuditKey)
         let app = makeApplication(store: store, configuration: ServerConfiguration(readinessTimeout: .seconds(1)))
         try await app.test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in

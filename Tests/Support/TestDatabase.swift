@@ -1,3 +1,4 @@
+import AccordCore
 import AccordResources
 import AccordStore
 import Crypto
@@ -5,6 +6,9 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOPosix
 import Postgres
+
+/// The audit key the tests sign with.
+public let testAuditKey = AuditKey(bytes: Array("accord test audit key, 32+ bytes long".utf8))
 
 /// A database of its own for one test, on a real PostgreSQL server.
 ///
@@ -20,8 +24,8 @@ public struct TestDatabase: Sendable {
     /// A pool on it.
     public let pool: PostgresPool
 
-    /// A store over the pool.
-    public var store: Store { Store(pool: pool, location: .url(conninfo)) }
+    /// A store over the pool, with the tests' audit key.
+    public var store: Store { Store(pool: pool, location: .url(conninfo), auditKey: testAuditKey, maxEvidenceBytes: 1 << 20) }
 
     /// Creates a database (migrated from the template, or empty), runs `body`, then drops it.
     public static func with<T: Sendable>(
@@ -121,7 +125,7 @@ public final class TestServer: Sendable {
                     let pool = PostgresPool(configuration: .init(conninfo: try Conninfo.replacingDatabase(in: conninfo, with: name), maxConnections: 1))
                     do {
                         // As `accord` does: migrations, then the built-in workflows.
-                        try await Store(pool: pool, location: .url("template")).migrate()
+                        try await Store(pool: pool, location: .url("template"), auditKey: testAuditKey).migrate()
                         try await pool.close()
                     } catch {
                         try? await pool.close()

@@ -1,0 +1,170 @@
+import AccordCore
+import Crypto
+import Foundation
+import Postgres
+
+/// One stored version of a document attached to a task.
+public struct EvidenceVersion: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var task: String
+    public var title: String
+    public var version: Int
+    /// The task's evidence version right after this upload.
+    public var taskVersion: Int
+    public var fileName: String
+    public var mediaType: String
+    public var size: Int
+    public var sha256: String
+    public var uploadedBy: String
+    public var uploadedAt: Date
+}
+
+enum EvidenceSQL {
+    static let nextVersion = "SELECT coalesce(max(version), 0) + 1 AS v FROM accord.evidence WHERE task_id = $1 AND title = $2"
+    static let bumpTask = "UPDATE accord.task SET evidence_version = evidence_version + 1, updated_at = now() WHERE id = $1 RETURNING evidence_version"
+    static let insert = """
+        INSERT INTO accord.evidence (task_id, title, version, task_version, file_name, media_type, size, sha256, content, uploaded_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
+        """
+    static let columns = """
+        SELECT e.id, e.task_id, e.title, e.version, e.task_version, e.file_name, e.media_type, e.size, e.sha256, p.handle AS uploaded_by, e.uploaded_at
+        FROM accord.evidence e JOIN accord.person p ON p.id = e.uploaded_by
+        """
+    static let forTask = columns + "\nWHERE e.task_id = $1 ORDER BY e.title, e.version"
+    static let byID = columns + "\nWHERE e.id = $1"
+    static let content = "SELECT content FROM accord.evidence WHERE id = $1"
+    /// The newest version of each title as of a task evidence version: what a signature at that version signs.
+    static let digestsAt = """
+        SELECT DISTINCT ON (title) title, version, sha256 FROM accord.evidence
+        WHERE task_id = $1 AND task_version <= $2 ORDER BY title, version DESC
+        """
+}
+
+/// Media types by file extension, for downloads; anything else is application/octet-stream.
+func mediaType(forFileName name: String) -> String {
+    switch (name as NSString).pathExtension.lowercased() {
+    case "pdf": "application/pdf"
+    case "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    case "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    case "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    case "csv": "text/csv"
+    case "txt", "log": "text/plain"
+    case "md": "text/markdown"
+    case "json": "application/json"
+    case "yaml", "yml": "application/yaml"
+    case "png": "image/png"
+    case "jpg", "jpeg": "image/jpeg"
+    case "zip": "application/zip"
+    default: "application/octet-stream"
+    }
+}
+
+extension EvidenceVersion {
+    init(row: PostgresRow, taskRef: String) throws {
+        id = try row.decode(Int64.self, "id")
+        task = taskRef
+        title = try row.decode(String.self, "title")
+        version = try row.decode(Int.self, "version")
+        taskVersion = try row.decode(Int.self, "task_version")
+        fileName = try row.decode(String.self, "file_name")
+        mediaType = try row.decode(String.self, "media_type")
+        size = try row.decode(Int.self, "size")
+        sha256 = hexString(try row.decode([UInt8].self, "sha256"))
+        uploadedBy = try row.decode(String.self, "uploaded_by")
+        uploadedAt = try row.decode(Date.self, "uploaded_at")
+    }
+}
+
+extension Store {
+    /// Attaches a document to a task. Under an existing title it becomes a new version; old versions stay.
+    /// On a task in review or done, new evidence supersedes its signatures: it returns to review.
+    /// - Parameters:
+    ///   - fileName: the name it is stored under (folders are dropped).
+    ///   - title: defaults to the file name.
+    public func addEvidence(to ref: String, fileName: String, bytes: [UInt8], title: String?, actor: String?) async throws -> EvidenceVersion {
+        let name = (fileName as NSString).lastPathComponent
+        guard !name.isEmpty, !name.contains("\0") else { throw AccordError(.invalid, "the evidence needs a file name") }
+        guard !bytes.isEmpty else { throw AccordError(.invalid, "'\(name)' is empty; evidence must have content") }
+        guard bytes.count <= maxEvidenceBytes else {
+            throw AccordError(.invalid, "'\(name)' is \(bytes.count) bytes; evidence is limited to \(maxEvidenceBytes) bytes (ACCORD_MAX_EVIDENCE_BYTES)")
+        }
+        let title = (title ?? name).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !title.isEmpty else { throw AccordError(.invalid, "the evidence title must not be empty") }
+        let digest = Array(SHA256.hash(data: bytes))
+        return try await pool.withTransaction { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            let id = try await Self.resolveTask(ref, for: acting, on: connection)
+            let task = try await Self.lockTask(id, on: connection)
+            let program = try await Self.programRow(task.programID, on: connection)
+            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
+            guard ![.retired, .notApplicable].contains(task.state) else {
+                throw AccordError(.conflict, "task '\(task.ref)' is \(task.state.rawValue); it takes no evidence")
+            }
+            try await Self.requireContributor(acting, task: task, program: program, workflow: workflow, on: connection)
+            let version = try await connection.query(EvidenceSQL.nextVersion, [id, title])[0].decode(Int.self, "v")
+            let taskVersion = try await connection.query(EvidenceSQL.bumpTask, [id])[0].decode(Int.self, "evidence_version")
+            let evidenceID = try await connection.query(EvidenceSQL.insert, [
+                id, title, version, taskVersion, name, mediaType(forFileName: name), bytes.count, digest, bytes, acting.id,
+            ])[0].decode(Int64.self, "id")
+            try await connection.appendAudit(AuditRecord(
+                chain: programChain(program.slug), actor: acting.handle, action: "evidence.add", objectType: "task", objectID: task.ref,
+                after: auditJSON(EvidenceRecord(evidence: evidenceID, title: title, version: version, taskVersion: taskVersion, file: name, size: bytes.count, sha256: hexString(digest)))
+            ))
+            if task.state == .done || task.state == .inReview {
+                try await Self.transition(task, .reopen, workflow: workflow, program: program, actor: acting,
+                                          reason: "new evidence (task version \(taskVersion)) supersedes earlier signatures", on: connection)
+            }
+            return try EvidenceVersion(row: try await connection.query(EvidenceSQL.byID, [evidenceID])[0], taskRef: task.ref)
+        }
+    }
+
+    /// Every evidence version of a task.
+    public func evidence(of ref: String, actor: String?) async throws -> [EvidenceVersion] {
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            let id = try await Self.resolveTask(ref, for: acting, on: connection)
+            let task = try await Self.lockTask(id, on: connection, lock: false)
+            return try await connection.query(EvidenceSQL.forTask, [id]).map { try EvidenceVersion(row: $0, taskRef: task.ref) }
+        }
+    }
+
+    /// One evidence version and its bytes, checked against its SHA-256 on the way out.
+    public func evidenceContent(_ id: Int64, actor: String?) async throws -> (EvidenceVersion, [UInt8]) {
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            guard let row = try await connection.query(EvidenceSQL.byID, [id]).firstRow else { throw AccordError(.notFound, "no evidence \(id)") }
+            let taskID = try row.decode(Int64.self, "task_id")
+            let task = try await Self.lockTask(taskID, on: connection, lock: false)
+            _ = try await Self.visibleProgram(task.programSlug, for: acting, on: connection)
+            let version = try EvidenceVersion(row: row, taskRef: task.ref)
+            let bytes = try await connection.query(EvidenceSQL.content, [id])[0].decode([UInt8].self, "content")
+            guard hexString(Array(SHA256.hash(data: bytes))) == version.sha256 else {
+                throw AccordError(.conflict, "evidence \(id) does not match its recorded SHA-256: it was altered in the database")
+            }
+            return (version, bytes)
+        }
+    }
+
+    /// Who may add evidence: the assignee, holders of the owner role, managers and administrators.
+    static func requireContributor(_ person: Person, task: TaskRow, program: ProgramRow, workflow: Workflow, on connection: PostgresConnection) async throws {
+        if person.isAdmin || task.assigneeID == person.id { return }
+        let held = try await roles(of: person, in: program, on: connection)
+        if held.contains(task.ownerRole) || workflow.roles.contains(where: { $0.manager && held.contains($0.key) }) { return }
+        throw AccordError(.forbidden, "evidence for '\(task.ref)' is added by its assignee, a holder of '\(task.ownerRole)' or a manager; '\(person.handle)' is none of them")
+    }
+
+    static func programRow(_ id: Int64, on connection: PostgresConnection) async throws -> ProgramRow {
+        guard let row = try await connection.query(ProgramSQL.byID, [id]).firstRow else { throw AccordError(.notFound, "no program \(id)") }
+        return try ProgramRow(row: row)
+    }
+}
+
+struct EvidenceRecord: Encodable {
+    var evidence: Int64
+    var title: String
+    var version: Int
+    var taskVersion: Int
+    var file: String
+    var size: Int
+    var sha256: String
+}

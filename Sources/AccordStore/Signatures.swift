@@ -1,0 +1,293 @@
+import AccordCore
+import Foundation
+import HummingbirdBcrypt
+import NIOPosix
+import Postgres
+
+/// A recorded decision, as every view shows it.
+public struct SignatureRecord: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var task: String
+    public var signer: String
+    public var printedName: String
+    public var onBehalfOf: String?
+    public var role: String?
+    public var decision: String
+    public var meaning: String
+    public var comment: String?
+    public var signedAt: Date
+    public var authMethod: String
+    public var reviewRound: Int
+    /// The task evidence version this signature binds.
+    public var evidenceVersion: Int
+    /// The task's evidence version now; when larger, the signature is superseded.
+    public var currentEvidenceVersion: Int
+    public var subjectSHA256: String
+    /// Whether it still counts: same review round and evidence version as the task now.
+    public var current: Bool
+
+    /// "signed version N, current M" when superseded.
+    public var versionNote: String {
+        evidenceVersion == currentEvidenceVersion ? "signed version \(evidenceVersion)" : "signed version \(evidenceVersion), current \(currentEvidenceVersion)"
+    }
+}
+
+/// What a sign or reject command did.
+public struct SigningOutcome: Codable, Sendable, Equatable {
+    public var signature: SignatureRecord
+    /// The task's state afterwards.
+    public var taskState: String
+    /// Signatures still needed per role, when the task is still in review.
+    public var remaining: [String: Int]
+    /// False when the same signature was already recorded and nothing new was written.
+    public var recorded: Bool
+}
+
+/// A decision a signer takes.
+public enum SigningDecision: String, Sendable {
+    case approve, reject
+}
+
+enum SignatureSQL {
+    static let signer = """
+        SELECT p.id, p.handle, p.name, p.password_hash, p.disabled_at IS NOT NULL AS disabled,
+               l.failures, l.locked_until, l.locked_until > now() AS locked
+        FROM accord.person p LEFT JOIN accord.sign_lockout l ON l.person_id = p.id WHERE p.handle = $1
+        """
+    static let recordFailure = """
+        INSERT INTO accord.sign_lockout (person_id, failures, last_failure, locked_until) VALUES ($1, 1, now(), NULL)
+        ON CONFLICT (person_id) DO UPDATE SET
+            failures = CASE WHEN accord.sign_lockout.locked_until <= now() THEN 1 ELSE accord.sign_lockout.failures + 1 END,
+            last_failure = now(),
+            locked_until = CASE WHEN (CASE WHEN accord.sign_lockout.locked_until <= now() THEN 1 ELSE accord.sign_lockout.failures + 1 END) >= $2
+                                THEN now() + $3::interval ELSE NULL END
+        RETURNING failures, locked_until
+        """
+    static let clearFailures = "DELETE FROM accord.sign_lockout WHERE person_id = $1"
+    static let context = """
+        SELECT t.review_round, t.evidence_version, t.submitted_by, (extract(epoch FROM now()) * 1000000)::bigint AS now_us, now() AS now
+        FROM accord.task t WHERE t.id = $1
+        """
+    static let approvals = """
+        SELECT role, signer_id FROM accord.signature
+        WHERE task_id = $1 AND review_round = $2 AND evidence_version = $3 AND decision = 'approve' ORDER BY id
+        """
+    static let mine = """
+        SELECT id, decision FROM accord.signature WHERE task_id = $1 AND review_round = $2 AND evidence_version = $3 AND signer_id = $4
+        """
+    static let delegatedRoles = """
+        SELECT d.id, d.role, f.id AS from_id, f.handle AS from_handle FROM accord.delegation d JOIN accord.person f ON f.id = d.from_id
+        WHERE d.program_id = $1 AND d.to_id = $2 AND d.revoked_at IS NULL AND d.valid_until >= current_date
+          AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)
+        ORDER BY d.id
+        """
+    static let insert = """
+        INSERT INTO accord.signature (task_id, review_round, evidence_version, signer_id, printed_name, signed_at, decision, meaning, comment,
+                                      role, on_behalf_of, delegation_id, auth_method, subject_sha256, key_id, mac)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id
+        """
+    static let columns = """
+        SELECT s.id, s.task_id, s.review_round, s.evidence_version, t.evidence_version AS current_version, t.review_round AS current_round,
+               p.handle AS signer, s.printed_name, b.handle AS on_behalf_of, s.role, s.decision, s.meaning, s.comment, s.signed_at,
+               (extract(epoch FROM s.signed_at) * 1000000)::bigint AS signed_at_us, s.auth_method, s.subject_sha256, s.key_id, s.mac,
+               pr.slug AS program, t.template_key, sy.slug AS system
+        FROM accord.signature s
+        JOIN accord.task t ON t.id = s.task_id
+        JOIN accord.program pr ON pr.id = t.program_id
+        LEFT JOIN accord.ai_system sy ON sy.id = t.system_id
+        JOIN accord.person p ON p.id = s.signer_id
+        LEFT JOIN accord.person b ON b.id = s.on_behalf_of
+        """
+    static let byID = columns + "\nWHERE s.id = $1"
+    static let forTask = columns + "\nWHERE s.task_id = $1 ORDER BY s.id"
+    static let forProgram = columns + "\nWHERE pr.id = $1 ORDER BY s.id"
+    static let all = columns + "\nORDER BY s.id"
+}
+
+/// Five wrong passwords in a row lock signing for fifteen minutes.
+public let signingLockThreshold = 5
+let signingLockDuration = "15 minutes"
+
+extension SignatureRecord {
+    init(row: PostgresRow) throws {
+        let ref = taskRef(program: try row.decode(String.self, "program"), key: try row.decode(String.self, "template_key"), system: try row.decode(String?.self, "system"))
+        let version = try row.decode(Int.self, "evidence_version"), current = try row.decode(Int.self, "current_version")
+        id = try row.decode(Int64.self, "id")
+        task = ref
+        signer = try row.decode(String.self, "signer")
+        printedName = try row.decode(String.self, "printed_name")
+        onBehalfOf = try row.decode(String?.self, "on_behalf_of")
+        role = try row.decode(String?.self, "role")
+        decision = try row.decode(String.self, "decision")
+        meaning = try row.decode(String.self, "meaning")
+        comment = try row.decode(String?.self, "comment")
+        signedAt = try row.decode(Date.self, "signed_at")
+        authMethod = try row.decode(String.self, "auth_method")
+        reviewRound = try row.decode(Int.self, "review_round")
+        evidenceVersion = version
+        currentEvidenceVersion = current
+        subjectSHA256 = hexString(try row.decode([UInt8].self, "subject_sha256"))
+        let currentRound = try row.decode(Int.self, "current_round")
+        self.current = version == current && reviewRound == currentRound
+    }
+}
+
+extension Store {
+    /// Signs or rejects a task in review. The signer's password is checked again every time; the
+    /// approval policy (roles, quorum, order, separation of duties) is enforced under the task's row
+    /// lock, so concurrent signers never overshoot; the signature binds the hash of the task and its
+    /// current evidence and is authenticated with the audit key. The last needed approval completes the
+    /// task and unblocks its dependents; a rejection sends it back to work with the reason.
+    public func sign(_ ref: String, decision: SigningDecision, meaning: SignatureMeaning?, comment: String?, password: String, actor: String?) async throws -> SigningOutcome {
+        let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        if decision == .reject && comment == nil { throw AccordError(.invalid, "a rejection needs a comment saying why (--comment)") }
+        let signer = try await checkSigningPassword(actor: actor, password: password)
+        return try await pool.withTransaction { connection in
+            let acting = try await Self.requireActor(signer.handle, on: connection)
+            let id = try await Self.resolveTask(ref, for: acting, on: connection)
+            let task = try await Self.lockTask(id, on: connection)
+            let program = try await Self.programRow(task.programID, on: connection)
+            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
+            guard let policy = workflow.task(task.templateKey)?.approval else {
+                throw AccordError(.conflict, "task '\(task.ref)' needs no sign-off; submitting it finishes it")
+            }
+            let event: TaskEvent = decision == .approve ? .approve : .reject
+            guard task.state == .inReview else {
+                throw AccordError(.conflict, TaskStateMachine.refusal(task: task.ref, state: task.state, event: event, needsSignOff: true))
+            }
+            let context = try await connection.query(SignatureSQL.context, [id])[0]
+            let round = try context.decode(Int.self, "review_round"), version = try context.decode(Int.self, "evidence_version")
+            let submitter = try context.decode(Int64?.self, "submitted_by")
+
+            // Double-submitting the same decision is harmless: the first one stands.
+            if let mine = try await connection.query(SignatureSQL.mine, [id, round, version, acting.id]).firstRow {
+                guard try mine.decode(String.self, "decision") == decision.rawValue else {
+                    throw AccordError(.conflict, "\(acting.handle) has already signed this version of '\(task.ref)' with another decision")
+                }
+                let existing = try SignatureRecord(row: try await connection.query(SignatureSQL.byID, [try mine.decode(Int64.self, "id")])[0])
+                return SigningOutcome(signature: existing, taskState: task.state.rawValue, remaining: [:], recorded: false)
+            }
+
+            let held = try await Self.roles(of: acting, in: program, on: connection)
+            var delegations: [String: (id: Int64, from: Int64, fromHandle: String)] = [:]
+            for row in try await connection.query(SignatureSQL.delegatedRoles, [program.id, acting.id]) {
+                let role = try row.decode(String.self, "role")
+                if delegations[role] == nil, !held.contains(role) {
+                    delegations[role] = (try row.decode(Int64.self, "id"), try row.decode(Int64.self, "from_id"), try row.decode(String.self, "from_handle"))
+                }
+            }
+            let approvals = try await connection.query(SignatureSQL.approvals, [id, round, version]).map {
+                CountedApproval(role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"))
+            }
+            let evaluation = ApprovalEvaluation(policy: policy, approvals: approvals)
+            let slot: String
+            switch evaluation.slot(signerID: acting.id, signerName: acting.handle, canSignFor: held.union(delegations.keys),
+                                   assigneeID: task.assigneeID, submitterID: submitter) {
+            case .success(let role):
+                slot = role
+            case .failure(let refusal) where decision == .reject && refusal.rule == .quorumFilled:
+                slot = policy.signers.map(\.role).first { held.contains($0) || delegations[$0] != nil } ?? policy.signers[0].role
+            case .failure(let refusal) where decision == .reject && refusal.rule == .sequentialOrder:
+                slot = policy.signers.map(\.role).first { held.contains($0) || delegations[$0] != nil } ?? policy.signers[0].role
+            case .failure(let refusal):
+                throw AccordError(.forbidden, "\(refusal.message) (task '\(task.ref)')")
+            }
+            let delegation = held.contains(slot) ? nil : delegations[slot]
+
+            let digests = try await connection.query(EvidenceSQL.digestsAt, [id, version]).map {
+                EvidenceDigest(title: try $0.decode(String.self, "title"), version: try $0.decode(Int.self, "version"),
+                               sha256: hexString(try $0.decode([UInt8].self, "sha256")))
+            }
+            let subject = SignedSubject(taskID: id, taskRef: task.ref, evidenceVersion: version, evidence: digests)
+            let signedAtMicros = try context.decode(Int64.self, "now_us")
+            let meaningText = decision == .reject ? "rejection" : (meaning ?? .approval).rawValue
+            let content = SignatureContent(
+                taskID: id, taskRef: task.ref, reviewRound: round, evidenceVersion: version, signer: acting.handle, printedName: acting.name,
+                signedAtMicros: signedAtMicros, decision: decision.rawValue, meaning: meaningText, comment: comment, role: slot,
+                onBehalfOf: delegation?.fromHandle, authMethod: "password", subjectSHA256: subject.sha256
+            )
+            let signatureID = try await connection.query(SignatureSQL.insert, [
+                id, round, version, acting.id, acting.name, try context.decode(Date.self, "now"), decision.rawValue, meaningText, comment,
+                slot, delegation?.from, delegation?.id, "password", subject.sha256, auditKey.id, auditKey.mac(content.canonicalBytes),
+            ])[0].decode(Int64.self, "id")
+            try await connection.appendAudit(AuditRecord(
+                chain: programChain(program.slug), actor: acting.handle, action: decision == .approve ? "task.sign" : "task.reject-signature",
+                objectType: "task", objectID: task.ref,
+                after: auditJSON(SignatureAuditRecord(signature: signatureID, decision: decision.rawValue, meaning: meaningText, role: slot,
+                                                      onBehalfOf: delegation?.fromHandle, evidenceVersion: version, subject: hexString(subject.sha256))),
+                reason: comment
+            ))
+            var state = task.state
+            var remaining = ApprovalEvaluation(policy: policy, approvals: approvals + [CountedApproval(role: slot, signerID: acting.id)])
+            if decision == .reject {
+                try await Self.transition(task, .reject, workflow: workflow, program: program, actor: acting, reason: comment, on: connection)
+                state = .inProgress
+                remaining = evaluation
+            } else if remaining.isMet {
+                try await Self.transition(task, .approve, workflow: workflow, program: program, actor: acting, reason: "approval policy met", on: connection)
+                state = .done
+            }
+            try await connection.execute(SignatureSQL.clearFailures, [acting.id])
+            let record = try SignatureRecord(row: try await connection.query(SignatureSQL.byID, [signatureID])[0])
+            let left = state == .inReview ? Dictionary(remaining.remaining.filter { $0.needed > 0 }.map { ($0.role, $0.needed) }, uniquingKeysWith: +) : [:]
+            return SigningOutcome(signature: record, taskState: state.rawValue, remaining: left, recorded: true)
+        }
+    }
+
+    /// Re-checks a signer's password, counting failures: after `signingLockThreshold` in a row, signing
+    /// is locked for that person for a while. The count survives the refused command (its own transaction).
+    func checkSigningPassword(actor: String?, password: String) async throws -> Person {
+        guard let handle = actor, !handle.isEmpty else { throw AccordError(.unauthenticated, "say who is signing: --as HANDLE or ACCORD_USER") }
+        let row: PostgresRow = try await pool.withConnection { connection in
+            guard let row = try await connection.query(SignatureSQL.signer, [handle]).firstRow else {
+                throw AccordError(.unauthenticated, "the acting user '\(handle)' does not exist")
+            }
+            return row
+        }
+        let person = try await person(handle)
+        guard !(try row.decode(Bool.self, "disabled")) else { throw AccordError(.forbidden, "'\(handle)' is disabled") }
+        if try row.decode(Bool?.self, "locked") == true, let until = try row.decode(Date?.self, "locked_until") {
+            throw AccordError(.forbidden, "signing is locked for \(handle) until \(ISO8601DateFormatter().string(from: until)) after \(signingLockThreshold) wrong passwords")
+        }
+        guard let hash = try row.decode(String?.self, "password_hash") else {
+            throw AccordError(.forbidden, "\(handle) has no password, so cannot sign; an administrator sets one")
+        }
+        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        guard matches else {
+            let failures: Int = try await pool.withTransaction { connection in
+                let result = try await connection.query(SignatureSQL.recordFailure, [person.id, signingLockThreshold, signingLockDuration])[0]
+                try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: handle, action: "sign.password-refused",
+                                                             objectType: "person", objectID: handle))
+                return try result.decode(Int.self, "failures")
+            }
+            if failures >= signingLockThreshold {
+                throw AccordError(.unauthenticated, "wrong password; signing is now locked for \(handle) for \(signingLockDuration)")
+            }
+            throw AccordError(.unauthenticated, "wrong password; nothing was signed (\(failures) of \(signingLockThreshold) before signing locks for \(signingLockDuration))")
+        }
+        return person
+    }
+
+    /// A task's signatures, oldest first.
+    public func signatures(of ref: String, actor: String?) async throws -> [SignatureRecord] {
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            let id = try await Self.resolveTask(ref, for: acting, on: connection)
+            return try await connection.query(SignatureSQL.forTask, [id]).map(SignatureRecord.init(row:))
+        }
+    }
+}
+
+struct SignatureAuditRecord: Encodable {
+    var signature: Int64
+    var decision: String
+    var meaning: String
+    var role: String
+    var onBehalfOf: String?
+    var evidenceVersion: Int
+    var subject: String
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}
