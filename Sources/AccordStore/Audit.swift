@@ -105,6 +105,20 @@ extension Store {
         }
     }
 
+    /// A program's audit entries (or the organisation-wide ones, for administrators), oldest first.
+    public func auditLog(program slug: String?, actor: String?) async throws -> [AuditEntry] {
+        let chain: String = try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            if let slug {
+                _ = try await Self.visibleProgram(slug, for: acting, on: connection)
+                return programChain(slug)
+            }
+            guard acting.isAdmin else { throw AccordError(.forbidden, "the organisation-wide log is for administrators; name a program with --program") }
+            return organisationChain
+        }
+        return try await auditLog(chain: chain)
+    }
+
     /// The entries of a chain, oldest first.
     public func auditLog(chain: String) async throws -> [AuditEntry] {
         try await pool.withConnection { connection in

@@ -55,6 +55,12 @@ public struct TaskDetail: Codable, Sendable, Equatable {
     public var startedAt: Date?
     public var submittedAt: Date?
     public var completedAt: Date?
+    /// How many evidence uploads the task has had; signatures bind one of these versions.
+    public var evidenceVersion: Int
+    public var evidence: [EvidenceVersion]
+    public var signatures: [SignatureRecord]
+    /// Sign-offs still needed per role in the current review, when in review.
+    public var signaturesNeeded: [String: Int]
     public var history: [HistoryEntry]
 }
 
@@ -158,7 +164,8 @@ enum TaskSQL {
         """
     static let one = columns + "\nWHERE t.id = $1"
     static let extra = """
-        SELECT sb.handle AS submitted_by, t.na_reason, t.retired_reason, t.started_at, t.submitted_at, t.completed_at
+        SELECT sb.handle AS submitted_by, t.na_reason, t.retired_reason, t.started_at, t.submitted_at, t.completed_at,
+               t.evidence_version, t.review_round
         FROM accord.task t LEFT JOIN accord.person sb ON sb.id = t.submitted_by WHERE t.id = $1
         """
     static let dependsOn = """
@@ -291,6 +298,15 @@ extension Store {
                 }
             }
             let catalogue = ReferenceCatalogue.builtIn
+            let evidenceVersion = try extra.decode(Int.self, "evidence_version"), round = try extra.decode(Int.self, "review_round")
+            let signatures = try await connection.query(SignatureSQL.forTask, [id]).map(SignatureRecord.init(row:))
+            var needed: [String: Int] = [:]
+            if summary.state == TaskState.inReview.rawValue, let policy = template?.approval {
+                let approvals = try await connection.query(SignatureSQL.approvals, [id, round, evidenceVersion]).map {
+                    CountedApproval(role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"))
+                }
+                for need in ApprovalEvaluation(policy: policy, approvals: approvals).remaining where need.needed > 0 { needed[need.role] = need.needed }
+            }
             return TaskDetail(
                 task: summary,
                 stepTitle: workflow.steps.first { $0.key == summary.step }?.title ?? summary.step,
@@ -309,6 +325,10 @@ extension Store {
                 startedAt: try extra.decode(Date?.self, "started_at"),
                 submittedAt: try extra.decode(Date?.self, "submitted_at"),
                 completedAt: try extra.decode(Date?.self, "completed_at"),
+                evidenceVersion: evidenceVersion,
+                evidence: try await connection.query(EvidenceSQL.forTask, [id]).map { try EvidenceVersion(row: $0, taskRef: summary.ref) },
+                signatures: signatures,
+                signaturesNeeded: needed,
                 history: try await connection.query(TaskSQL.history, [programChain(summary.program), summary.ref]).map { row in
                     TaskDetail.HistoryEntry(seq: try row.decode(Int64.self, "seq"), at: try row.decode(Date.self, "recorded_at"),
                                             actor: try row.decode(String.self, "actor"), action: try row.decode(String.self, "action"),

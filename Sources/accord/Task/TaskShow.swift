@@ -29,6 +29,21 @@ struct TaskShow: AsyncParsableCommand {
             let signers = approval.signers.map { "\($0.quorum) of \($0.role)" }.joined(separator: approval.order == .sequential ? ", then " : " and ")
             print("\nsign-off: \(signers)\(approval.separationOfDuties ? "; separation of duties applies" : "")")
         }
+        if !d.evidence.isEmpty {
+            print("\nevidence (task version \(d.evidenceVersion)):")
+            for e in d.evidence { print("  #\(e.id) '\(e.title)' v\(e.version)  \(e.size) bytes  sha256 \(e.sha256.prefix(16))…  by \(e.uploadedBy)") }
+        }
+        if !d.signatures.isEmpty {
+            print("\nsignatures:")
+            let format = ISO8601DateFormatter()
+            for s in d.signatures {
+                let who = s.onBehalfOf.map { "\(s.printedName) on behalf of \($0)" } ?? s.printedName
+                print("  \(format.string(from: s.signedAt))  \(who)  \(s.decision == "approve" ? "approved" : "rejected") as \(s.role ?? "-") (\(s.meaning))  \(s.versionNote)\(s.current ? "" : "  [superseded]")\(s.comment.map { ": \($0)" } ?? "")")
+            }
+        }
+        if !d.signaturesNeeded.isEmpty {
+            print("still needed: " + d.signaturesNeeded.sorted { $0.key < $1.key }.map { "\($0.value) of \($0.key)" }.joined(separator: ", "))
+        }
         if !d.dependsOn.isEmpty { print("\ndepends on: " + d.dependsOn.map { "\($0.ref) (\($0.state))" }.joined(separator: ", ")) }
         if !d.dependents.isEmpty { print("needed by: " + d.dependents.map { "\($0.ref) (\($0.state))" }.joined(separator: ", ")) }
         if !d.history.isEmpty {

@@ -1,0 +1,107 @@
+import AccordCore
+import Foundation
+import Postgres
+
+/// A deputy's right to sign for a role while its holder is away.
+public struct Delegation: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var program: String
+    public var role: String
+    public var from: String
+    public var to: String
+    public var validUntil: String
+    public var reason: String
+    public var revoked: Bool
+    /// Valid today: not revoked and not past its last day.
+    public var active: Bool
+}
+
+enum DelegationSQL {
+    static let insert = """
+        INSERT INTO accord.delegation (program_id, role, from_id, to_id, valid_until, reason, created_by)
+        VALUES ($1, $2, $3, $4, $5::date, $6, $7) RETURNING id
+        """
+    static let columns = """
+        SELECT d.id, p.slug AS program, d.role, f.handle AS from_handle, t.handle AS to_handle, to_char(d.valid_until, 'YYYY-MM-DD') AS valid_until,
+               d.reason, d.revoked_at IS NOT NULL AS revoked, d.revoked_at IS NULL AND d.valid_until >= current_date AS active, d.from_id
+        FROM accord.delegation d JOIN accord.program p ON p.id = d.program_id
+        JOIN accord.person f ON f.id = d.from_id JOIN accord.person t ON t.id = d.to_id
+        """
+    static let byID = columns + "\nWHERE d.id = $1"
+    static let forProgram = columns + "\nWHERE d.program_id = $1 ORDER BY d.id"
+    static let revoke = "UPDATE accord.delegation SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"
+}
+
+extension Delegation {
+    init(row: PostgresRow) throws {
+        id = try row.decode(Int64.self, "id")
+        program = try row.decode(String.self, "program")
+        role = try row.decode(String.self, "role")
+        from = try row.decode(String.self, "from_handle")
+        to = try row.decode(String.self, "to_handle")
+        validUntil = try row.decode(String.self, "valid_until")
+        reason = try row.decode(String.self, "reason")
+        revoked = try row.decode(Bool.self, "revoked")
+        active = try row.decode(Bool.self, "active")
+    }
+}
+
+extension Store {
+    /// Lets a deputy sign for a role of a program until a date (inclusive). The holder delegates their
+    /// own role; administrators and managers may set one up for them. Their signatures show "on behalf of".
+    public func delegate(program slug: String, role: String, from: String, to: String, until: CalendarDate, reason: String, actor: String?) async throws -> Delegation {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw AccordError(.invalid, "say why: --reason") }
+        guard until >= CalendarDate.today() else { throw AccordError(.invalid, "--until \(until) is in the past") }
+        return try await pool.withTransaction { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
+            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
+            let holder = try await Self.person(from, on: connection)
+            let deputy = try await Self.person(to, on: connection)
+            guard holder.id != deputy.id else { throw AccordError(.invalid, "a person cannot delegate to themselves") }
+            if acting.id != holder.id {
+                try await Self.requireManager(acting, of: program, workflow: workflow, to: "delegate someone else's role", on: connection)
+            }
+            guard try await Self.roles(of: holder, in: program, on: connection).contains(role) else {
+                throw AccordError(.conflict, "\(from) does not hold '\(role)' in '\(slug)', so cannot delegate it")
+            }
+            let id = try await connection.query(DelegationSQL.insert, [program.id, role, holder.id, deputy.id, until.description, reason, acting.id])[0]
+                .decode(Int64.self, "id")
+            try await connection.appendAudit(AuditRecord(
+                chain: programChain(slug), actor: acting.handle, action: "delegation.create", objectType: "delegation", objectID: String(id),
+                after: auditJSON(["role": role, "from": from, "to": to, "until": until.description]), reason: reason
+            ))
+            return try Delegation(row: try await connection.query(DelegationSQL.byID, [id])[0])
+        }
+    }
+
+    /// Ends a delegation now. Its holder, its deputy, managers and administrators may revoke it.
+    public func revokeDelegation(_ id: Int64, actor: String?) async throws -> Delegation {
+        try await pool.withTransaction { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            guard let row = try await connection.query(DelegationSQL.byID, [id]).firstRow else { throw AccordError(.notFound, "no delegation \(id)") }
+            let delegation = try Delegation(row: row)
+            let program = try await Self.visibleProgram(delegation.program, for: acting, on: connection)
+            if acting.handle != delegation.from && acting.handle != delegation.to {
+                let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
+                try await Self.requireManager(acting, of: program, workflow: workflow, to: "revoke someone else's delegation", on: connection)
+            }
+            guard try await connection.execute(DelegationSQL.revoke, [id, acting.id]) == 1 else {
+                throw AccordError(.conflict, "delegation \(id) is already revoked")
+            }
+            try await connection.appendAudit(AuditRecord(chain: programChain(program.slug), actor: acting.handle, action: "delegation.revoke",
+                                                         objectType: "delegation", objectID: String(id)))
+            return try Delegation(row: try await connection.query(DelegationSQL.byID, [id])[0])
+        }
+    }
+
+    /// A program's delegations.
+    public func delegations(program slug: String, actor: String?) async throws -> [Delegation] {
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
+            return try await connection.query(DelegationSQL.forProgram, [program.id]).map(Delegation.init(row:))
+        }
+    }
+}
