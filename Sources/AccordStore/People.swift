@@ -44,7 +44,7 @@ extension Person {
 }
 
 /// The bcrypt cost for stored passwords: 2^12 rounds, about a quarter of a second per hash here.
-public let passwordCost: UInt8 = 12
+public let defaultPasswordCost: UInt8 = 12
 
 extension Store {
     /// Adds a person. The first person may be added by anyone and is always an administrator
@@ -63,7 +63,7 @@ extension Store {
             throw AccordError(.invalid, "the password must have at least 12 characters")
         }
         // bcrypt is deliberately slow: hash outside the transaction and off the cooperative pool.
-        let hash: String? = if let password { try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: passwordCost) } } else { nil }
+        let hash: String? = if let password { try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: self.passwordCost) } } else { nil }
         return try await pool.withTransaction { connection in
             let count = try await connection.query(PeopleSQL.count)[0].decode(Int.self, "n")
             var makeAdmin = admin

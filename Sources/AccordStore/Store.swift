@@ -16,6 +16,8 @@ public final class Store: Sendable {
     public let auditKey: AuditKey
     /// The largest evidence file accepted, in bytes (`ACCORD_MAX_EVIDENCE_BYTES`, 50 MiB by default).
     public let maxEvidenceBytes: Int
+    /// The bcrypt cost for new password hashes (12 unless a test lowers it).
+    public let passwordCost: UInt8
     let logger: Logger
 
     /// Opens the database: starts the embedded cluster when that is the location, and creates the pool.
@@ -41,7 +43,8 @@ public final class Store: Sendable {
 
     /// Wraps an existing pool (tests, benchmarks).
     public init(pool: PostgresPool, location: DatabaseLocation, auditKey: AuditKey, maxEvidenceBytes: Int = Store.defaultMaxEvidenceBytes,
-                logger: Logger = Logger(label: "accord.store")) {
+                passwordCost: UInt8 = defaultPasswordCost, logger: Logger = Logger(label: "accord.store")) {
+        self.passwordCost = passwordCost
         self.pool = pool
         self.location = location
         self.auditKey = auditKey

@@ -25,7 +25,7 @@ public struct TestDatabase: Sendable {
     public let pool: PostgresPool
 
     /// A store over the pool, with the tests' audit key.
-    public var store: Store { Store(pool: pool, location: .url(conninfo), auditKey: testAuditKey, maxEvidenceBytes: 1 << 20) }
+    public var store: Store { Store(pool: pool, location: .url(conninfo), auditKey: testAuditKey, maxEvidenceBytes: 1 << 20, passwordCost: 4) }
 
     /// Creates a database (migrated from the template, or empty), runs `body`, then drops it.
     public static func with<T: Sendable>(
@@ -89,6 +89,19 @@ public final class TestServer: Sendable {
     private init(conninfo: String, adminPool: PostgresPool) {
         self.conninfo = conninfo
         self.adminPool = adminPool
+    }
+
+    /// Runs SQL as the server's superuser with triggers off (`session_replication_role = replica`),
+    /// as an attacker with full database rights would.
+    public func asSuperuser(database: String, _ sql: String) async throws {
+        let pool = PostgresPool(configuration: .init(conninfo: try Conninfo.replacingDatabase(in: conninfo, with: database), maxConnections: 1))
+        do {
+            try await pool.withConnection { try await $0.executeScript("SET session_replication_role = replica;\n" + sql) }
+            try await pool.close()
+        } catch {
+            try? await pool.close()
+            throw error
+        }
     }
 
     /// Runs `body` on a connection to the maintenance database.
