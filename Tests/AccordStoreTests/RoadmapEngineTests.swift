@@ -197,7 +197,10 @@ struct RoadmapEngineTests {
     @Test("passwords are stored as bcrypt hashes; the first person is an administrator")
     func people() async throws {
         try await TestDatabase.with { db in
-            let first = try await db.store.addPerson(handle: "root", name: "First", email: nil, admin: false, password: "a long enough password", actor: nil)
+            // The production cost, not the tests' fast one.
+            let store = Store(pool: db.pool, location: .url(db.conninfo), auditKey: testAuditKey)
+            #expect(store.passwordCost == 12)
+            let first = try await store.addPerson(handle: "root", name: "First", email: nil, admin: false, password: "a long enough password", actor: nil)
             #expect(first.isAdmin && first.canSign)
             let stored = try await db.pool.withConnection { try await $0.query("SELECT password_hash FROM accord.person")[0].decode(String.self, "password_hash") }
             #expect(stored.hasPrefix("$2b$12$") || stored.hasPrefix("$2a$12$") || stored.hasPrefix("$2y$12$"))
