@@ -185,9 +185,8 @@ extension Store {
                                    assigneeID: task.assigneeID, submitterID: submitter) {
             case .success(let role):
                 slot = role
-            case .failure(let refusal) where decision == .reject && refusal.rule == .quorumFilled:
-                slot = policy.signers.map(\.role).first { held.contains($0) || delegations[$0] != nil } ?? policy.signers[0].role
-            case .failure(let refusal) where decision == .reject && refusal.rule == .sequentialOrder:
+            case .failure(let refusal) where decision == .reject && [.quorumFilled, .sequentialOrder].contains(refusal.rule):
+                // A signer may object even when their slot is filled or not yet their turn.
                 slot = policy.signers.map(\.role).first { held.contains($0) || delegations[$0] != nil } ?? policy.signers[0].role
             case .failure(let refusal):
                 throw AccordError(.forbidden, "\(refusal.message) (task '\(task.ref)')")
