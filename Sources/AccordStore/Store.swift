@@ -18,12 +18,20 @@ public final class Store: Sendable {
     public let maxEvidenceBytes: Int
     /// The bcrypt cost for new password hashes (12 unless a test lowers it).
     public let passwordCost: UInt8
+    /// How to connect as the schema owner for migrations, when the pool acts as a lesser role.
+    let ownerConninfo: String?
     let logger: Logger
 
-    /// Opens the database: starts the embedded cluster when that is the location, and creates the pool.
-    /// No connection is made until the first use.
+    /// The role the engine works as, when the database has it: it may only INSERT and SELECT history
+    /// (audit entries, signatures, evidence). Migrations run as the login role, which owns the schema.
+    public static let applicationRole = "accord_app"
+
+    /// Opens the database: starts the embedded cluster when that is the location, applies pending
+    /// migrations (as the login role) when asked, and creates the pool, whose connections act as
+    /// `accord_app` when the login role may.
     public static func open(
         _ location: DatabaseLocation,
+        migrate: Bool = false,
         maxConnections: Int = 10,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "accord.store")
@@ -33,9 +41,24 @@ public final class Store: Sendable {
             try await NIOThreadPool.singleton.runIfActive { _ = try cluster.start() }
         }
         let key = try AuditKeyFile.load(environment: environment, home: LocalCluster.defaultHome(environment: environment))
-        let pool = PostgresPool(configuration: .init(conninfo: location.conninfo, maxConnections: maxConnections), logger: logger)
         let limit = environment["ACCORD_MAX_EVIDENCE_BYTES"].flatMap(Int.init) ?? Store.defaultMaxEvidenceBytes
-        return Store(pool: pool, location: location, auditKey: key, maxEvidenceBytes: limit, logger: logger)
+        let owner = PostgresPool(configuration: .init(conninfo: location.conninfo, maxConnections: 1), logger: logger)
+        let role: String?
+        do {
+            if migrate {
+                let store = Store(pool: owner, location: location, auditKey: key, maxEvidenceBytes: limit, logger: logger)
+                try await store.migrate()
+            }
+            role = try await owner.withConnection { connection in
+                try await connection.query(StoreSQL.canUseApplicationRole, [applicationRole])[0].decode(Bool.self, "usable") ? applicationRole : nil
+            }
+            try await owner.close()
+        } catch {
+            try? await owner.close()
+            throw error
+        }
+        let pool = PostgresPool(configuration: .init(conninfo: location.conninfo, maxConnections: maxConnections, sessionRole: role), logger: logger)
+        return Store(pool: pool, location: location, auditKey: key, maxEvidenceBytes: limit, ownerConninfo: location.conninfo, logger: logger)
     }
 
     /// 50 MiB.
@@ -43,8 +66,9 @@ public final class Store: Sendable {
 
     /// Wraps an existing pool (tests, benchmarks).
     public init(pool: PostgresPool, location: DatabaseLocation, auditKey: AuditKey, maxEvidenceBytes: Int = Store.defaultMaxEvidenceBytes,
-                passwordCost: UInt8 = defaultPasswordCost, logger: Logger = Logger(label: "accord.store")) {
+                passwordCost: UInt8 = defaultPasswordCost, ownerConninfo: String? = nil, logger: Logger = Logger(label: "accord.store")) {
         self.passwordCost = passwordCost
+        self.ownerConninfo = ownerConninfo
         self.pool = pool
         self.location = location
         self.auditKey = auditKey
@@ -64,15 +88,34 @@ public final class Store: Sendable {
 
     /// What is applied and what is pending, without changing anything.
     public func migrationPlan() async throws -> MigrationPlan {
-        try await Self.migrator().plan(pool: pool)
+        try await asOwner { try await Self.migrator().plan(pool: $0) }
     }
 
     /// Applies pending migrations, then loads the built-in workflows; returns the migrations applied.
     @discardableResult
     public func migrate(progress: @Sendable (Migration) -> Void = { _ in }) async throws -> [Migration] {
-        let applied = try await Self.migrator().migrate(pool: pool, progress: progress)
+        let applied = try await asOwner { try await Self.migrator().migrate(pool: $0, progress: progress) }
         try await loadBuiltInWorkflows()
         return applied
+    }
+
+    /// Runs schema work on a connection of the login role (the schema owner), not the application role.
+    private func asOwner<T: Sendable>(_ body: (PostgresPool) async throws -> T) async throws -> T {
+        guard let ownerConninfo else { return try await body(pool) }
+        let owner = PostgresPool(configuration: .init(conninfo: ownerConninfo, maxConnections: 1), logger: logger)
+        do {
+            let result = try await body(owner)
+            try await owner.close()
+            return result
+        } catch {
+            try? await owner.close()
+            throw error
+        }
+    }
+
+    /// The role the pool's connections act as (`SELECT current_user`).
+    public func currentRole() async throws -> String {
+        try await pool.withConnection { try await $0.query("SELECT current_user AS r")[0].decode(String.self, "r") }
     }
 
     /// Checks that the database answers; used by `/readyz`.
@@ -92,4 +135,11 @@ public final class Store: Sendable {
     public func close() async throws {
         try await pool.close()
     }
+}
+
+enum StoreSQL {
+    /// Whether the role exists and the login role may switch to it.
+    static let canUseApplicationRole = """
+        SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AND pg_has_role(current_user, $1, 'MEMBER') AS usable
+        """
 }

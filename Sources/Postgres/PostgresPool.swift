@@ -20,9 +20,14 @@ public final class PostgresPool: Sendable, Service {
         public var acquireTimeout: Duration
         /// How many times `withTransaction` runs a body that hit a serialization failure or deadlock.
         public var maxTransactionAttempts: Int
+        /// A role every connection switches to (`SET ROLE`) right after connecting, e.g. a role with
+        /// fewer rights than the login role.
+        public var sessionRole: String?
 
         /// Creates a configuration.
-        public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(10), maxTransactionAttempts: Int = 8) {
+        public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(10), maxTransactionAttempts: Int = 8,
+                    sessionRole: String? = nil) {
+            self.sessionRole = sessionRole
             self.conninfo = conninfo
             self.maxConnections = max(1, maxConnections)
             self.acquireTimeout = acquireTimeout
@@ -206,7 +211,11 @@ public final class PostgresPool: Sendable, Service {
 
     private func openInSlot() async throws -> PostgresConnection {
         do {
-            return try await PostgresConnection.connect(configuration.conninfo, threadPool: threadPool)
+            let connection = try await PostgresConnection.connect(configuration.conninfo, threadPool: threadPool)
+            if let role = configuration.sessionRole {
+                try await connection.execute("SET ROLE " + PostgresConnection.quoteIdentifier(role))
+            }
+            return connection
         } catch {
             releaseSlot()
             throw error

@@ -12,13 +12,6 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Opens the store (starting the embedded cluster when it is the location) and applies pending migrations.
     func openStore(migrate: Bool = true, maxConnections: Int = 4, logger: Logger = Logger(label: "accord")) async throws -> Store {
-        let store = try await Store.open(location, maxConnections: maxConnections, logger: logger)
-        do {
-            if migrate { try await store.migrate() }
-            return store
-        } catch {
-            try? await store.close()
-            throw error
-        }
+        try await Store.open(location, migrate: migrate, maxConnections: maxConnections, logger: logger)
     }
 }

@@ -28,6 +28,7 @@ struct DBCommandTests {
         #expect(status.stdout.contains("running (pid"))
         #expect(status.stdout.contains("server: PostgreSQL"))
         #expect(status.stdout.contains("(\(latestSchemaVersion) applied, up to date)"))
+        #expect(status.stdout.contains("acts as: accord_app (history tables are insert-only for it)"))
 
         let url = try sandbox.run(["db", "url"])
         #expect(url.status == 0)

@@ -38,6 +38,8 @@ struct DBStatus: AsyncParsableCommand {
             let plan = try await store.migrationPlan()
             let pending = plan.pending.isEmpty ? "up to date" : "\(plan.pending.count) pending: \(plan.pending.map(\.name).joined(separator: ", "))"
             print("  schema: version \(plan.currentVersion) (\(plan.applied.count) applied, \(pending))")
+            let role = try await store.currentRole()
+            print("  acts as: \(role)\(role == Store.applicationRole ? " (history tables are insert-only for it)" : " (accord_app is not available; the triggers still protect history)")")
             try await store.close()
         } catch {
             try? await store.close()
