@@ -108,12 +108,7 @@ CREATE TRIGGER signature_no_truncate BEFORE TRUNCATE ON accord.signature
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'accord_app') THEN
-        BEGIN
-            CREATE ROLE accord_app NOLOGIN;
-        EXCEPTION WHEN insufficient_privilege THEN
-            RAISE NOTICE 'accord_app was not created: % may not create roles', current_user;
-            RETURN;
-        END;
+        CREATE ROLE accord_app NOLOGIN;
     END IF;
     GRANT accord_app TO CURRENT_USER;
     GRANT USAGE ON SCHEMA accord, accord_meta TO accord_app;
@@ -129,6 +124,9 @@ BEGIN
     ALTER DEFAULT PRIVILEGES IN SCHEMA accord GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO accord_app;
     ALTER DEFAULT PRIVILEGES IN SCHEMA accord GRANT USAGE, SELECT ON SEQUENCES TO accord_app;
     ALTER DEFAULT PRIVILEGES IN SCHEMA accord GRANT EXECUTE ON FUNCTIONS TO accord_app;
+EXCEPTION WHEN insufficient_privilege THEN
+    -- The whole block is undone; Accord then runs as the login role, and the triggers still protect history.
+    RAISE NOTICE 'accord_app was not set up: % may not create or grant roles (see docs/database.md)', current_user;
 END;
 $$;
 
