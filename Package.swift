@@ -81,7 +81,9 @@ let package = Package(
             name: "AccordServer",
             dependencies: [
                 "AccordStore",
+                "AccordCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -143,6 +145,7 @@ let package = Package(
                 "AccordCore",
                 "AccordTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

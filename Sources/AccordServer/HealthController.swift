@@ -2,7 +2,7 @@ import AccordStore
 import Hummingbird
 
 /// `/healthz`: the process answers (no database). `/readyz`: the database answers too.
-func addHealthRoutes(to router: Router<BasicRequestContext>, store: Store, configuration: ServerConfiguration) {
+func addHealthRoutes(to router: Router<AccordContext>, store: Store, configuration: ServerConfiguration) {
     router.get("healthz") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
     }

@@ -10,20 +10,28 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// How long `/readyz` waits for the database before answering 503.
     public var readinessTimeout: Duration
+    /// Whether the site is served over TLS (directly or behind a TLS proxy): `Secure` `__Host-` cookies and HSTS.
+    public var tls: Bool
 
     /// Creates a configuration.
-    public init(host: String = "127.0.0.1", port: Int = 8080, readinessTimeout: Duration = .seconds(2)) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, readinessTimeout: Duration = .seconds(2), tls: Bool = false) {
         self.host = host
         self.port = port
         self.readinessTimeout = readinessTimeout
+        self.tls = tls
     }
 }
 
 /// Builds the HTTP application over a store. The store's pool runs as one of the application's
 /// services, so SIGTERM stops the server first and then closes the pool.
 public func makeApplication(store: Store, configuration: ServerConfiguration, logger: Logger = Logger(label: "accord.server")) -> some ApplicationProtocol {
-    let router = Router()
+    let router = Router(context: AccordContext.self)
+    router.add(middleware: SecurityHeadersMiddleware(tls: configuration.tls))
+    router.add(middleware: ProblemMiddleware())
     addHealthRoutes(to: router, store: store, configuration: configuration)
+    let api = router.group("api/v1").add(middleware: AuthenticationMiddleware(store: store, tls: configuration.tls))
+    APIController(store: store).addRoutes(to: api)
+    SessionController(store: store, tls: configuration.tls).addRoutes(to: api)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "accord"),

@@ -25,6 +25,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Do not apply pending migrations at start (for operators who migrate separately).")
     var noMigrate = false
 
+    @Flag(help: "The site is reached over TLS (directly or through a TLS proxy): Secure __Host- cookies and HSTS.")
+    var tls = false
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
@@ -35,7 +38,7 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = .info
         let store = try await options.openStore(migrate: !noMigrate, maxConnections: maxConnections, logger: logger)
         logger.info("database: \(options.location.summary)")
-        let app = makeApplication(store: store, configuration: ServerConfiguration(host: host, port: port), logger: logger)
+        let app = makeApplication(store: store, configuration: ServerConfiguration(host: host, port: port, tls: tls), logger: logger)
         try await app.runService()
     }
 }

@@ -1,0 +1,135 @@
+import AccordCore
+import AccordStore
+import Foundation
+import Hummingbird
+
+/// A page of a list.
+struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
+    var items: [Item]
+    var page: Int
+    var perPage: Int
+    var total: Int
+}
+
+
+extension TaskSummary: ResponseEncodable {}
+extension TaskDetail: ResponseEncodable {}
+extension ProgramDetail: ResponseEncodable {}
+extension Person: ResponseEncodable {}
+extension Inbox: ResponseEncodable {}
+extension SigningOutcome: ResponseEncodable {}
+extension EvidenceVersion: ResponseEncodable {}
+extension AuditVerification: ResponseEncodable {}
+
+/// A list that is not paginated.
+struct Items<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
+    var items: [Item]
+}
+
+/// Bodies the API accepts. Only these fields are read: signer, time, state and role are never taken from a request.
+struct AssignBody: Decodable { var assignee: String }
+struct ReasonBody: Decodable { var reason: String }
+struct SignBody: Decodable {
+    var password: String
+    var meaning: SignatureMeaning?
+    var comment: String?
+}
+
+/// The JSON API under `/api/v1`. Every route needs an authenticated person; the engine checks what they may do.
+struct APIController {
+    let store: Store
+
+    func addRoutes(to group: RouterGroup<AccordContext>) {
+        group.get("me") { _, context in try context.requirePerson() }
+        group.get("inbox") { _, context in try await store.inbox(actor: try context.requirePerson().handle) }
+        group.get("programs") { request, context in
+            let programs = try await store.programs(actor: try context.requirePerson().handle)
+            return try paginate(programs, request)
+        }
+        group.get("programs/:program") { _, context in
+            try await store.program(try context.parameters.require("program"), actor: try context.requirePerson().handle)
+        }
+        group.get("tasks") { request, context in
+            let query = request.uri.queryParameters
+            var filter = TaskFilter(program: query["program"].map(String.init), assignee: query["assignee"].map(String.init))
+            if let state = query["state"] {
+                guard let parsed = TaskState(rawValue: String(state)) else {
+                    throw AccordError(.invalid, "state must be one of \(TaskState.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                filter.state = parsed
+            }
+            filter.overdueOnly = query["overdue"] == "true"
+            filter.mineOnly = query["mine"] == "true"
+            return try paginate(try await store.tasks(filter, actor: try context.requirePerson().handle), request)
+        }
+        group.get("tasks/:task") { _, context in
+            try await store.task(try taskID(context), actor: try context.requirePerson().handle)
+        }
+        group.post("tasks/:task/assign") { request, context in
+            let body = try await request.decode(as: AssignBody.self, context: context)
+            return try await store.assignTask(try taskID(context), to: body.assignee, actor: try context.requirePerson().handle)
+        }
+        group.post("tasks/:task/start") { _, context in
+            try await store.startTask(try taskID(context), actor: try context.requirePerson().handle)
+        }
+        group.post("tasks/:task/submit") { _, context in
+            try await store.submitTask(try taskID(context), actor: try context.requirePerson().handle)
+        }
+        group.post("tasks/:task/not-applicable") { request, context in
+            let body = try await request.decode(as: ReasonBody.self, context: context)
+            return try await store.markNotApplicable(try taskID(context), reason: body.reason, actor: try context.requirePerson().handle)
+        }
+        group.post("tasks/:task/sign") { request, context in
+            let body = try await request.decode(as: SignBody.self, context: context)
+            return try await store.sign(try taskID(context), decision: .approve, meaning: body.meaning, comment: body.comment,
+                                        password: body.password, actor: try context.requirePerson().handle)
+        }
+        group.post("tasks/:task/reject") { request, context in
+            let body = try await request.decode(as: SignBody.self, context: context)
+            return try await store.sign(try taskID(context), decision: .reject, meaning: nil, comment: body.comment,
+                                        password: body.password, actor: try context.requirePerson().handle)
+        }
+        group.get("tasks/:task/evidence") { _, context in
+            Items(items: try await store.evidence(of: try taskID(context), actor: try context.requirePerson().handle))
+        }
+        group.post("tasks/:task/evidence") { request, context in
+            let query = request.uri.queryParameters
+            guard let fileName = query["filename"].map(String.init), !fileName.isEmpty else {
+                throw AccordError(.invalid, "name the file: POST …/evidence?filename=NAME[&title=TITLE] with the bytes as the body")
+            }
+            let body = try await request.body.collect(upTo: store.maxEvidenceBytes + 1)
+            let version = try await store.addEvidence(to: try taskID(context), fileName: fileName, bytes: Array(buffer: body),
+                                                      title: query["title"].map(String.init), actor: try context.requirePerson().handle)
+            return EditedResponse(status: .created, response: version)
+        }
+        group.get("evidence/:evidence/content") { _, context in
+            guard let id = Int64(try context.parameters.require("evidence")) else { throw AccordError(.invalid, "an evidence id is a number") }
+            let (version, bytes) = try await store.evidenceContent(id, actor: try context.requirePerson().handle)
+            var headers: HTTPFields = [.contentType: version.mediaType, .contentLength: String(bytes.count)]
+            headers[.contentDisposition] = "attachment; filename=\"\(version.fileName.replacingOccurrences(of: "\"", with: ""))\""
+            headers[.init("Digest")!] = "sha-256=\(Data(hexBytes(version.sha256) ?? []).base64EncodedString())"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        group.get("audit/verify") { request, context in
+            try await store.verifyAudit(program: request.uri.queryParameters["program"].map(String.init), actor: try context.requirePerson().handle)
+        }
+    }
+
+    /// The task in the path: a numeric id.
+    private func taskID(_ context: AccordContext) throws -> String {
+        let value = try context.parameters.require("task")
+        guard Int64(value) != nil else { throw AccordError(.invalid, "a task is addressed by its numeric id in the API") }
+        return value
+    }
+
+    private func paginate<Item: Encodable & Sendable>(_ items: [Item], _ request: Request) throws -> Page<Item> {
+        let query = request.uri.queryParameters
+        let page = query["page"].map { Int(String($0)) } ?? 1
+        let perPage = query["per_page"].map { Int(String($0)) } ?? 50
+        guard let page, page >= 1, let perPage, (1...500).contains(perPage) else {
+            throw AccordError(.invalid, "page must be 1 or more and per_page 1 to 500")
+        }
+        let start = min(items.count, (page - 1) * perPage)
+        return Page(items: Array(items[start..<min(items.count, start + perPage)]), page: page, perPage: perPage, total: items.count)
+    }
+}

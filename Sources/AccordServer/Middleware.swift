@@ -1,0 +1,94 @@
+import AccordStore
+import Foundation
+import Hummingbird
+import Logging
+import Postgres
+
+/// Headers on every response: a strict Content-Security-Policy, no sniffing, no framing, no referrer
+/// leaks; HSTS when served over TLS (or behind a TLS proxy).
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    let tls: Bool
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.init("Referrer-Policy")!] = "same-origin"
+        response.headers[.init("X-Frame-Options")!] = "DENY"
+        if tls { response.headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains" }
+        return response
+    }
+}
+
+/// The session cookie's name: `__Host-` bound to the origin when served over TLS.
+func sessionCookieName(tls: Bool) -> String { tls ? "__Host-accord_session" : "accord_session" }
+
+/// Finds who is acting: a bearer token (API clients) or a session cookie (browsers). Cookie-authenticated
+/// requests that change state must carry the session's CSRF token (`X-CSRF-Token` header or a form field
+/// checked by the page handlers).
+struct AuthenticationMiddleware: RouterMiddleware {
+    let store: Store
+    let tls: Bool
+
+    func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
+        var context = context
+        if let header = request.headers[.authorization] {
+            guard header.lowercased().hasPrefix("bearer ") else { throw AccordError(.unauthenticated, "the Authorization header must be 'Bearer TOKEN'") }
+            let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            guard let person = try await store.person(bearerToken: token) else {
+                throw AccordError(.unauthenticated, "the bearer token is unknown, revoked or expired")
+            }
+            context.person = person
+        } else if let cookie = request.cookies[sessionCookieName(tls: tls)], let session = try await store.session(cookieToken: cookie.value) {
+            context.person = session.person
+            context.session = session
+            // Logging in is exempt: it needs no session and starts a new one.
+            let isLogin = request.method == .post && request.uri.path == "/api/v1/session"
+            if ![.get, .head, .options].contains(request.method), request.uri.path.hasPrefix("/api/"), !isLogin {
+                guard request.headers[.init("X-CSRF-Token")!] == session.csrfToken else {
+                    throw AccordError(.forbidden, "this request needs the session's CSRF token in the X-CSRF-Token header")
+                }
+            }
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Turns errors into `application/problem+json` with the right status; anything unexpected is a logged
+/// 500 that names the request id and nothing else.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as AccordError {
+            return Problem(error).response()
+        } catch let error as PostgresError where error.isConnectionError || error.code == .poolTimeout || error.code == .poolClosed {
+            context.logger.warning("database unavailable: \(error)")
+            return Problem(type: "/problems/database-unavailable", title: "Database unavailable", status: .serviceUnavailable,
+                           detail: "The database did not answer; try again shortly.").response()
+        } catch let error as HTTPError {
+            return Problem(type: "/problems/\(error.status.code)", title: error.status.reasonPhrase, status: error.status, detail: error.body).response()
+        } catch is DecodingError {
+            return Problem(type: "/problems/malformed-request", title: "Malformed request", status: .badRequest,
+                           detail: "The request body is not the JSON this endpoint expects.").response()
+        } catch {
+            context.logger.error("unexpected error: \(String(reflecting: error))")
+            return Problem(type: "/problems/internal", title: "Internal error", status: .internalServerError,
+                           detail: "Something failed on our side (request \(context.id)); nothing was changed by it.").response()
+        }
+    }
+}
+
+extension Problem {
+    /// The problem for an engine refusal.
+    init(_ error: AccordError) {
+        let (status, title): (HTTPResponse.Status, String) = switch error.code {
+        case .notFound: (.notFound, "Not found")
+        case .forbidden: (.forbidden, "Forbidden")
+        case .conflict: (.conflict, "Not allowed in the current state")
+        case .unauthenticated: (.unauthorized, "Authentication required")
+        default: (.unprocessableContent, "Invalid input")
+        }
+        self.init(type: "/problems/\(error.code)", title: title, status: status, detail: error.message)
+    }
+}

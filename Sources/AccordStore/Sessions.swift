@@ -1,0 +1,215 @@
+import AccordCore
+import Crypto
+import Foundation
+import HummingbirdBcrypt
+import NIOPosix
+import Postgres
+
+/// A browser session, as the web front sees it.
+public struct WebSession: Sendable, Equatable {
+    /// The person logged in.
+    public var person: Person
+    /// The token every form of this session must carry.
+    public var csrfToken: String
+}
+
+/// A new session: the cookie value (shown to the browser only) and the session.
+public struct NewWebSession: Sendable {
+    public var cookieToken: String
+    public var session: WebSession
+    public var expiresAt: Date
+}
+
+/// An API token as listed (never the token itself).
+public struct APIToken: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var person: String
+    public var name: String
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var revoked: Bool
+    public var lastUsedAt: Date?
+}
+
+/// How sessions and logins behave.
+public struct SessionPolicy: Sendable {
+    /// A session ends after this long without a request.
+    public var idleTimeout: Duration = .seconds(30 * 60)
+    /// A session ends this long after login, whatever happens.
+    public var absoluteTimeout: Duration = .seconds(12 * 3600)
+    /// Failed logins per account or address within `window` before a short block.
+    public var maxFailures = 5
+    public var window: Duration = .seconds(15 * 60)
+    /// How long a block lasts: short, so an attacker cannot lock a real user out for long.
+    public var block: Duration = .seconds(60)
+    public init() {}
+}
+
+enum SessionSQL {
+    static let create = """
+        INSERT INTO accord.web_session (token_sha256, person_id, csrf_token, expires_at, address)
+        VALUES ($1, $2, $3, now() + $4::interval, $5) RETURNING expires_at
+        """
+    /// Resolves a live session and marks it seen, in one statement.
+    static let touch = """
+        UPDATE accord.web_session s SET last_seen_at = now()
+        FROM accord.person p
+        WHERE s.token_sha256 = $1 AND p.id = s.person_id AND s.ended_at IS NULL AND s.expires_at > now()
+          AND s.last_seen_at > now() - $2::interval AND p.disabled_at IS NULL
+        RETURNING p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled, s.csrf_token
+        """
+    static let end = "UPDATE accord.web_session SET ended_at = now() WHERE token_sha256 = $1 AND ended_at IS NULL"
+    static let endAll = "UPDATE accord.web_session SET ended_at = now() WHERE person_id = $1 AND ended_at IS NULL"
+    static let throttled = "SELECT key, blocked_until FROM accord.login_throttle WHERE key = ANY($1::text[]) AND blocked_until > now() ORDER BY blocked_until DESC LIMIT 1"
+    static let fail = """
+        INSERT INTO accord.login_throttle (key, failures, window_start) VALUES ($1, 1, now())
+        ON CONFLICT (key) DO UPDATE SET
+            failures = CASE WHEN accord.login_throttle.window_start < now() - $2::interval THEN 1 ELSE accord.login_throttle.failures + 1 END,
+            window_start = CASE WHEN accord.login_throttle.window_start < now() - $2::interval THEN now() ELSE accord.login_throttle.window_start END
+        RETURNING failures
+        """
+    static let block = "UPDATE accord.login_throttle SET blocked_until = now() + $2::interval, failures = 0, window_start = now() WHERE key = $1"
+    static let clear = "DELETE FROM accord.login_throttle WHERE key = $1"
+    static let loginPerson = "SELECT id, password_hash, disabled_at IS NOT NULL AS disabled FROM accord.person WHERE handle = $1"
+    static let createToken = """
+        INSERT INTO accord.api_token (person_id, name, token_sha256, expires_at) VALUES ($1, $2, $3, $4::date) RETURNING id
+        """
+    static let tokenPerson = """
+        UPDATE accord.api_token t SET last_used_at = now() FROM accord.person p
+        WHERE t.token_sha256 = $1 AND p.id = t.person_id AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+          AND p.disabled_at IS NULL
+        RETURNING p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled
+        """
+    static let tokens = """
+        SELECT t.id, p.handle, t.name, t.created_at, t.expires_at, t.revoked_at IS NOT NULL AS revoked, t.last_used_at
+        FROM accord.api_token t JOIN accord.person p ON p.id = t.person_id WHERE ($1 OR t.person_id = $2) ORDER BY t.id
+        """
+    static let revokeToken = "UPDATE accord.api_token SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL AND ($2 OR person_id = $3)"
+}
+
+/// A real bcrypt hash at the production cost, compared against when the handle does not exist.
+let dummyPasswordHash = Bcrypt.hash("no such person", cost: defaultPasswordCost)
+
+func interval(_ duration: Duration) -> String { "\(duration.components.seconds) seconds" }
+
+/// A random token for cookies and API clients: 32 bytes, URL-safe base64 without padding.
+func randomToken(prefix: String = "") -> String {
+    var generator = SystemRandomNumberGenerator()
+    let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    return prefix + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        .replacingOccurrences(of: "=", with: "")
+}
+
+func sha256Bytes(_ text: String) -> [UInt8] { Array(SHA256.hash(data: Data(text.utf8))) }
+
+extension Store {
+    /// Logs a person in: checks the password with bcrypt and opens a new session (a new id every time).
+    /// Failures are throttled per account and per address with short blocks; the error never says
+    /// which of handle or password was wrong.
+    public func login(handle: String, password: String, address: String?, policy: SessionPolicy = SessionPolicy()) async throws -> NewWebSession {
+        let keys = ["person:\(handle.lowercased())"] + (address.map { ["address:\($0)"] } ?? [])
+        let blocked: Date? = try await pool.withConnection { connection in
+            try await connection.query(SessionSQL.throttled, ["{" + keys.map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"" }.joined(separator: ",") + "}"])
+                .firstRow?.decode(Date.self, "blocked_until")
+        }
+        if let blocked {
+            let seconds = max(1, Int(blocked.timeIntervalSinceNow.rounded(.up)))
+            throw AccordError(.unauthenticated, "too many failed logins; try again in \(seconds) seconds")
+        }
+        let row = try await pool.withConnection { try await $0.query(SessionSQL.loginPerson, [handle]).firstRow }
+        let hash = try row?.decode(String?.self, "password_hash")
+        let disabled = try row?.decode(Bool.self, "disabled") ?? true
+        // Compare against a dummy hash when there is no such person, so timing does not reveal handles.
+        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash ?? dummyPasswordHash) }
+        guard matches, hash != nil, !disabled, let row else {
+            try await pool.withTransaction { connection in
+                for key in keys {
+                    let failures = try await connection.query(SessionSQL.fail, [key, interval(policy.window)])[0].decode(Int.self, "failures")
+                    if failures >= policy.maxFailures { try await connection.execute(SessionSQL.block, [key, interval(policy.block)]) }
+                }
+            }
+            throw AccordError(.unauthenticated, "wrong handle or password")
+        }
+        let token = randomToken()
+        let csrf = randomToken()
+        let personID = try row.decode(Int64.self, "id")
+        let expires: Date = try await pool.withTransaction { connection in
+            for key in keys where key.hasPrefix("person:") { try await connection.execute(SessionSQL.clear, [key]) }
+            let expires = try await connection.query(SessionSQL.create, [sha256Bytes(token), personID, csrf, interval(policy.absoluteTimeout), address])[0]
+                .decode(Date.self, "expires_at")
+            try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: handle, action: "session.login", objectType: "person", objectID: handle))
+            return expires
+        }
+        return NewWebSession(cookieToken: token, session: WebSession(person: try await person(handle), csrfToken: csrf), expiresAt: expires)
+    }
+
+    /// The live session for a cookie token, or `nil` (unknown, ended, idle too long, past its absolute end, or the person disabled).
+    public func session(cookieToken: String, policy: SessionPolicy = SessionPolicy()) async throws -> WebSession? {
+        try await pool.withConnection { connection in
+            guard let row = try await connection.query(SessionSQL.touch, [sha256Bytes(cookieToken), interval(policy.idleTimeout)]).firstRow else { return nil }
+            return WebSession(person: try Person(row: row), csrfToken: try row.decode(String.self, "csrf_token"))
+        }
+    }
+
+    /// Ends a session server-side.
+    public func logout(cookieToken: String) async throws {
+        try await pool.withConnection { _ = try await $0.execute(SessionSQL.end, [sha256Bytes(cookieToken)]) }
+    }
+
+    /// Creates an API token for a person; returns the token, shown once (only its hash is kept).
+    /// People create their own; administrators create them for anyone.
+    public func createToken(for handle: String, name: String, expires: CalendarDate?, actor: String?) async throws -> (APIToken, String) {
+        let token = randomToken(prefix: "acc_")
+        return try await pool.withTransaction { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            let owner = try await Self.person(handle, on: connection)
+            guard acting.id == owner.id || acting.isAdmin else {
+                throw AccordError(.forbidden, "only \(handle) or an administrator creates tokens for \(handle)")
+            }
+            if let expires, expires <= CalendarDate.today() { throw AccordError(.invalid, "--expires \(expires) is not in the future") }
+            let id = try await connection.query(SessionSQL.createToken, [owner.id, name, sha256Bytes(token), expires?.description])[0].decode(Int64.self, "id")
+            try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: acting.handle, action: "token.create", objectType: "api_token",
+                                                         objectID: String(id), after: auditJSON(["person": handle, "name": name])))
+            let listed = try await connection.query(SessionSQL.tokens, [true, owner.id]).map(APIToken.init(row:)).first { $0.id == id }!
+            return (listed, token)
+        }
+    }
+
+    /// The person a bearer token acts for, or `nil` when it is unknown, revoked or expired.
+    public func person(bearerToken: String) async throws -> Person? {
+        try await pool.withConnection { connection in
+            try await connection.query(SessionSQL.tokenPerson, [sha256Bytes(bearerToken)]).firstRow.map(Person.init(row:))
+        }
+    }
+
+    /// Tokens the actor may see: their own, or everyone's for an administrator.
+    public func tokens(actor: String?) async throws -> [APIToken] {
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            return try await connection.query(SessionSQL.tokens, [acting.isAdmin, acting.id]).map(APIToken.init(row:))
+        }
+    }
+
+    /// Revokes a token: its holder or an administrator.
+    public func revokeToken(_ id: Int64, actor: String?) async throws {
+        try await pool.withTransaction { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            guard try await connection.execute(SessionSQL.revokeToken, [id, acting.isAdmin, acting.id]) == 1 else {
+                throw AccordError(.notFound, "no active token \(id) of yours")
+            }
+            try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: acting.handle, action: "token.revoke", objectType: "api_token", objectID: String(id)))
+        }
+    }
+}
+
+extension APIToken {
+    init(row: PostgresRow) throws {
+        id = try row.decode(Int64.self, "id")
+        person = try row.decode(String.self, "handle")
+        name = try row.decode(String.self, "name")
+        createdAt = try row.decode(Date.self, "created_at")
+        expiresAt = try row.decode(Date?.self, "expires_at")
+        revoked = try row.decode(Bool.self, "revoked")
+        lastUsedAt = try row.decode(Date?.self, "last_used_at")
+    }
+}

@@ -1,0 +1,218 @@
+import AccordCore
+import AccordServer
+import AccordStore
+import AccordTestSupport
+import Crypto
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+let apiWorkflow = """
+id: api-test
+version: 1
+title: API test roadmap
+roles:
+  manager: {title: Manager, manager: true}
+  owner: {title: Owner}
+  board: {title: Board, leadership: true}
+steps:
+  - key: s
+    title: Step
+    tasks:
+      - key: plan
+        title: Plan
+        owner: owner
+        approval: {signers: [board]}
+      - key: later
+        title: Later
+        owner: owner
+        depends_on: [plan]
+"""
+
+let apiPassword = "api test password"
+
+/// ada (admin), otto (owner), bea (board), eve (another program only); returns bearer tokens by handle.
+func seededAPI(_ store: Store) async throws -> [String: String] {
+    _ = try await store.addPerson(handle: "ada", name: "Ada Admin", email: nil, admin: true, password: apiPassword, actor: nil)
+    for (h, n) in [("otto", "Otto Owner"), ("bea", "Bea Board"), ("eve", "Eve Elsewhere")] {
+        _ = try await store.addPerson(handle: h, name: n, email: nil, admin: false, password: apiPassword, actor: "ada")
+    }
+    _ = try await store.loadWorkflow(yaml: apiWorkflow, file: "api.yaml", actor: "ada")
+    _ = try await store.startProgram(workflow: "api-test", version: nil, title: "API", slug: "api", startsOn: nil, actor: "ada")
+    _ = try await store.startProgram(workflow: "api-test", version: nil, title: "Other", slug: "other", startsOn: nil, actor: "ada")
+    _ = try await store.bindRole(program: "api", role: "owner", handles: ["otto"], actor: "ada")
+    _ = try await store.bindRole(program: "api", role: "board", handles: ["bea"], actor: "ada")
+    _ = try await store.bindRole(program: "other", role: "owner", handles: ["eve"], actor: "ada")
+    var tokens: [String: String] = [:]
+    for handle in ["ada", "otto", "bea", "eve"] {
+        tokens[handle] = try await store.createToken(for: handle, name: "test", expires: nil, actor: handle).1
+    }
+    return tokens
+}
+
+func json(_ value: [String: Any]) -> ByteBuffer { ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: value)) }
+func object(_ buffer: ByteBuffer) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(buffer: buffer))) as? [String: Any] ?? [:] }
+func bearer(_ token: String?) -> HTTPFields { token.map { [.authorization: "Bearer \($0)", .contentType: "application/json"] } ?? [.contentType: "application/json"] }
+
+@Suite("The JSON API")
+struct APITests {
+    @Test("no credentials, a bad token or a revoked one: 401 problem+json; headers on every response")
+    func authentication() async throws {
+        try await TestDatabase.with { db in
+            let tokens = try await seededAPI(db.store)
+            let app = makeApplication(store: db.store, configuration: ServerConfiguration())
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/api/v1/me", method: .get) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    #expect(object(response.body)["type"] as? String == "/problems/unauthenticated")
+                    #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true)
+                    #expect(response.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+                    #expect(response.headers[.xContentTypeOptions] == "nosniff")
+                }
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: bearer("acc_wrong")) { #expect($0.status == .unauthorized) }
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: bearer(tokens["otto"])) { response in
+                    #expect(response.status == .ok)
+                    #expect(object(response.body)["handle"] as? String == "otto")
+                }
+                let id = try await db.store.tokens(actor: "otto").first!.id
+                try await db.store.revokeToken(id, actor: "otto")
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: bearer(tokens["otto"])) { #expect($0.status == .unauthorized) }
+                try await client.execute(uri: "/healthz", method: .get) { #expect($0.headers[.xContentTypeOptions] == "nosniff") }
+            }
+        }
+    }
+
+    @Test("a task goes through the API: list, submit, sign with the password, done; another program's objects are refused")
+    func taskFlow() async throws {
+        try await TestDatabase.with { db in
+            let tokens = try await seededAPI(db.store)
+            let app = makeApplication(store: db.store, configuration: ServerConfiguration())
+            let plan = try await db.store.tasks(TaskFilter(program: "api"), actor: "ada").first { $0.key == "plan" }!
+            let other = try await db.store.tasks(TaskFilter(program: "other"), actor: "ada").first!
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/api/v1/tasks?program=api&per_page=1", method: .get, headers: bearer(tokens["otto"])) { response in
+                    let page = object(response.body)
+                    #expect(page["total"] as? Int == 2)
+                    #expect((page["items"] as? [[String: Any]])?.count == 1)
+                }
+                try await client.execute(uri: "/api/v1/tasks/\(other.id)", method: .get, headers: bearer(tokens["otto"])) { #expect($0.status == .notFound) }
+                try await client.execute(uri: "/api/v1/programs/other", method: .get, headers: bearer(tokens["otto"])) { #expect($0.status == .notFound) }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/submit", method: .post, headers: bearer(tokens["eve"])) { #expect($0.status == .notFound) }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/evidence?filename=plan.txt", method: .post, headers: bearer(tokens["otto"]),
+                                         body: ByteBuffer(string: "the plan")) { response in
+                    #expect(response.status == .created)
+                    #expect(object(response.body)["sha256"] as? String == hexString(Array("the plan".utf8).sha256Digest))
+                }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/submit", method: .post, headers: bearer(tokens["otto"])) { response in
+                    #expect(object(response.body)["state"] as? String == "in_review")
+                }
+                try await client.execute(uri: "/api/v1/inbox", method: .get, headers: bearer(tokens["bea"])) { response in
+                    #expect(((object(response.body)["signOffs"] as? [[String: Any]])?.map { $0["key"] as? String }) == ["plan"])
+                }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["otto"]), body: json(["password": apiPassword])) { response in
+                    #expect(response.status == .forbidden)
+                    #expect((object(response.body)["detail"] as? String)?.contains("separation of duties") == true)
+                }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["bea"]), body: json(["password": "wrong"])) {
+                    #expect($0.status == .unauthorized)
+                }
+                // Fields like signer, state and time are not taken from the body.
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["bea"]),
+                                         body: json(["password": apiPassword, "meaning": "approval", "signer": "ada", "state": "done", "signedAt": "2000-01-01T00:00:00Z"])) { response in
+                    #expect(response.status == .ok)
+                    let outcome = object(response.body)
+                    #expect(outcome["taskState"] as? String == "done")
+                    let signature = outcome["signature"] as? [String: Any]
+                    #expect(signature?["signer"] as? String == "bea")
+                    #expect((signature?["signedAt"] as? String)?.hasPrefix("2000") == false)
+                }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["bea"]), body: ByteBuffer(string: "{not json")) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                }
+                try await client.execute(uri: "/api/v1/audit/verify?program=api", method: .get, headers: bearer(tokens["bea"])) { response in
+                    #expect(object(response.body)["problems"] as? [String] == [])
+                }
+                try await client.execute(uri: "/api/v1/tasks?state=bogus", method: .get, headers: bearer(tokens["bea"])) { #expect($0.status == .unprocessableContent) }
+            }
+        }
+    }
+
+    @Test("sessions: a new id at every login, CSRF required on cookie writes, logout ends the session server-side")
+    func sessions() async throws {
+        try await TestDatabase.with { db in
+            _ = try await seededAPI(db.store)
+            let app = makeApplication(store: db.store, configuration: ServerConfiguration())
+            let plan = try await db.store.tasks(TaskFilter(program: "api"), actor: "ada").first { $0.key == "plan" }!
+            try await app.test(.router) { client in
+                func login() async throws -> (cookie: String, csrf: String) {
+                    try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
+                                             body: json(["handle": "otto", "password": apiPassword])) { response in
+                        #expect(response.status == .created)
+                        let setCookie = response.headers[.setCookie] ?? ""
+                        #expect(setCookie.contains("HttpOnly"))
+                        #expect(setCookie.contains("SameSite=Strict"))
+                        let value = setCookie.split(separator: ";")[0]
+                        return (String(value), object(response.body)["csrfToken"] as? String ?? "")
+                    }
+                }
+                let first = try await login()
+                let second = try await login()
+                // Logging in again while carrying a session cookie works, and starts yet another session.
+                try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json", .cookie: first.cookie],
+                                         body: json(["handle": "otto", "password": apiPassword])) { #expect($0.status == .created) }
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: [.cookie: first.cookie]) { #expect($0.status == .unauthorized) }
+                #expect(first.cookie != second.cookie)
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: [.cookie: second.cookie]) { #expect($0.status == .ok) }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/start", method: .post, headers: [.cookie: second.cookie]) { response in
+                    #expect(response.status == .forbidden)
+                    #expect((object(response.body)["detail"] as? String)?.contains("CSRF") == true)
+                }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/start", method: .post, headers: [.cookie: second.cookie, .init("X-CSRF-Token")!: first.csrf]) {
+                    #expect($0.status == .forbidden)
+                }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/start", method: .post, headers: [.cookie: second.cookie, .init("X-CSRF-Token")!: second.csrf]) {
+                    #expect($0.status == .ok)
+                }
+                try await client.execute(uri: "/api/v1/session", method: .delete, headers: [.cookie: second.cookie]) { #expect($0.status == .forbidden) }
+                try await client.execute(uri: "/api/v1/session", method: .delete, headers: [.cookie: second.cookie, .init("X-CSRF-Token")!: second.csrf]) {
+                    #expect($0.status == .noContent)
+                }
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: [.cookie: second.cookie]) { #expect($0.status == .unauthorized) }
+                try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
+                                         body: json(["handle": "otto", "password": "wrong"])) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(object(response.body)["detail"] as? String == "wrong handle or password")
+                }
+            }
+        }
+    }
+
+    @Test("password guessing is throttled briefly, per account")
+    func loginThrottle() async throws {
+        try await TestDatabase.with { db in
+            _ = try await seededAPI(db.store)
+            var policy = SessionPolicy()
+            policy.maxFailures = 3
+            policy.block = .seconds(2)
+            for _ in 1...3 { _ = try? await db.store.login(handle: "bea", password: "guess", address: "10.0.0.1", policy: policy) }
+            do {
+                _ = try await db.store.login(handle: "bea", password: apiPassword, address: "10.0.0.2", policy: policy)
+                Issue.record("a throttled account logged in")
+            } catch let error as AccordError {
+                #expect(error.code == .unauthenticated)
+                #expect(error.message.contains("too many failed logins"))
+            }
+            try await Task.sleep(for: .seconds(2.2))
+            let session = try await db.store.login(handle: "bea", password: apiPassword, address: "10.0.0.2", policy: policy)
+            #expect(session.session.person.handle == "bea")
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    var sha256Digest: [UInt8] { Array(SHA256.hash(data: self)) }
+}
