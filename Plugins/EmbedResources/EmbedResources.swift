@@ -11,7 +11,7 @@ import PackagePlugin
 struct EmbedResources: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: any Target) throws -> [Command] {
         let root = context.package.directoryURL
-        let folders = ["sql", "workflows", "reference"].map { root.appending(path: $0) }
+        let folders = ["sql", "workflows", "reference", "Sources/AccordServer/Templates"].map { root.appending(path: $0) }
         var inputs: [URL] = folders
         for folder in folders {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path())) ?? []

@@ -31,6 +31,11 @@ public enum Resources {
         files.first { $0.path == "reference/regulation.yaml" }
     }
 
+    /// The web front's templates and stylesheet (`Sources/AccordServer/Templates`), by file name.
+    public static var templates: [EmbeddedFile] {
+        files.filter { $0.path.hasPrefix("Templates/") }
+    }
+
     /// The workflow definitions of `workflows/`, in file-name order.
     public static var workflows: [EmbeddedFile] {
         files.filter { $0.path.hasPrefix("workflows/") && ($0.path.hasSuffix(".yaml") || $0.path.hasSuffix(".yml")) }

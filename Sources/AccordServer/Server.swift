@@ -24,7 +24,7 @@ public struct ServerConfiguration: Sendable {
 
 /// Builds the HTTP application over a store. The store's pool runs as one of the application's
 /// services, so SIGTERM stops the server first and then closes the pool.
-public func makeApplication(store: Store, configuration: ServerConfiguration, logger: Logger = Logger(label: "accord.server")) -> some ApplicationProtocol {
+public func makeApplication(store: Store, configuration: ServerConfiguration, logger: Logger = Logger(label: "accord.server")) throws -> some ApplicationProtocol {
     let router = Router(context: AccordContext.self)
     router.add(middleware: SecurityHeadersMiddleware(tls: configuration.tls))
     router.add(middleware: ProblemMiddleware())
@@ -32,6 +32,7 @@ public func makeApplication(store: Store, configuration: ServerConfiguration, lo
     let api = router.group("api/v1").add(middleware: AuthenticationMiddleware(store: store, tls: configuration.tls))
     APIController(store: store).addRoutes(to: api)
     SessionController(store: store, tls: configuration.tls).addRoutes(to: api)
+    try PagesController(store: store, tls: configuration.tls).addRoutes(to: router)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "accord"),

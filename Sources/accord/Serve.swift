@@ -38,7 +38,7 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = .info
         let store = try await options.openStore(migrate: !noMigrate, maxConnections: maxConnections, logger: logger)
         logger.info("database: \(options.location.summary)")
-        let app = makeApplication(store: store, configuration: ServerConfiguration(host: host, port: port, tls: tls), logger: logger)
+        let app = try makeApplication(store: store, configuration: ServerConfiguration(host: host, port: port, tls: tls), logger: logger)
         try await app.runService()
     }
 }

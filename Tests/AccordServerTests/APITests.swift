@@ -62,7 +62,7 @@ struct APITests {
     func authentication() async throws {
         try await TestDatabase.with { db in
             let tokens = try await seededAPI(db.store)
-            let app = makeApplication(store: db.store, configuration: ServerConfiguration())
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
                 try await client.execute(uri: "/api/v1/me", method: .get) { response in
                     #expect(response.status == .unauthorized)
@@ -89,7 +89,7 @@ struct APITests {
     func taskFlow() async throws {
         try await TestDatabase.with { db in
             let tokens = try await seededAPI(db.store)
-            let app = makeApplication(store: db.store, configuration: ServerConfiguration())
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
             let plan = try await db.store.tasks(TaskFilter(program: "api"), actor: "ada").first { $0.key == "plan" }!
             let other = try await db.store.tasks(TaskFilter(program: "other"), actor: "ada").first!
             try await app.test(.router) { client in
@@ -145,7 +145,7 @@ struct APITests {
     func sessions() async throws {
         try await TestDatabase.with { db in
             _ = try await seededAPI(db.store)
-            let app = makeApplication(store: db.store, configuration: ServerConfiguration())
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
             let plan = try await db.store.tasks(TaskFilter(program: "api"), actor: "ada").first { $0.key == "plan" }!
             try await app.test(.router) { client in
                 func login() async throws -> (cookie: String, csrf: String) {

@@ -12,7 +12,7 @@ struct HealthTests {
     @Test("/healthz answers without the database; /readyz answers 200 when the database does")
     func ready() async throws {
         try await TestDatabase.with { db in
-            let app = makeApplication(store: db.store, configuration: ServerConfiguration())
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
                 try await client.execute(uri: "/healthz", method: .get) { response in
                     #expect(response.status == .ok)
@@ -29,7 +29,7 @@ struct HealthTests {
     func notReady() async throws {
         let pool = PostgresPool(configuration: .init(conninfo: "host=/nonexistent/accord port=5432 dbname=x connect_timeout=1", maxConnections: 1))
         let store = Store(pool: pool, location: .url("host=/nonexistent/accord"), auditKey: testAuditKey)
-        let app = makeApplication(store: store, configuration: ServerConfiguration(readinessTimeout: .seconds(1)))
+        let app = try makeApplication(store: store, configuration: ServerConfiguration(readinessTimeout: .seconds(1)))
         try await app.test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)

@@ -1,0 +1,251 @@
+import AccordCore
+import AccordResources
+import AccordStore
+import Foundation
+import Hummingbird
+import Mustache
+
+/// The web front: server-rendered pages that work without JavaScript. Every form carries the session's
+/// CSRF token; nothing changes on GET.
+struct PagesController {
+    let store: Store
+    let tls: Bool
+    let library: MustacheLibrary
+    let stylesheet: String
+
+    init(store: Store, tls: Bool) throws {
+        self.store = store
+        self.tls = tls
+        var library = MustacheLibrary()
+        var stylesheet = ""
+        for file in Resources.templates {
+            if file.name.hasSuffix(".mustache") {
+                try library.register(file.text, named: String(file.name.dropLast(".mustache".count)))
+            } else if file.name == "accord.css" {
+                stylesheet = file.text
+            }
+        }
+        self.library = library
+        self.stylesheet = stylesheet
+    }
+
+    func addRoutes(to router: Router<AccordContext>) {
+        router.get("static/accord.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: stylesheet)))
+        }
+        let pages = router.group().add(middleware: PageSessionMiddleware(store: store, tls: tls))
+        pages.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/inbox"]) }
+        pages.get("login") { request, context in
+            if context.person != nil { return Response(status: .seeOther, headers: [.location: "/inbox"]) }
+            return render("login", PageModel(title: "Log in", context: context, error: request.uri.queryParameters["failed"] != nil ? "Wrong handle or password." : nil))
+        }
+        pages.post("login") { request, context in
+            let form = try await formFields(request)
+            if let old = request.cookies[sessionCookieName(tls: tls)] { try await store.logout(cookieToken: old.value) }
+            do {
+                let session = try await store.login(handle: form["handle"] ?? "", password: form["password"] ?? "", address: context.remoteAddressText)
+                var response = Response(status: .seeOther, headers: [.location: "/inbox"])
+                response.setCookie(SessionController(store: store, tls: tls).sessionCookie(session.cookieToken, maxAge: Int(session.expiresAt.timeIntervalSinceNow)))
+                return response
+            } catch let error as AccordError {
+                var page = render("login", PageModel(title: "Log in", context: context, error: error.message), status: .unauthorized)
+                page.headers[.cacheControl] = "no-store"
+                return page
+            }
+        }
+        pages.post("logout") { request, context in
+            let form = try await formFields(request)
+            try requireCSRF(form, context)
+            if let cookie = request.cookies[sessionCookieName(tls: tls)] { try await store.logout(cookieToken: cookie.value) }
+            var response = Response(status: .seeOther, headers: [.location: "/login"])
+            response.setCookie(SessionController(store: store, tls: tls).sessionCookie("", maxAge: 0))
+            return response
+        }
+        pages.get("inbox") { _, context in
+            guard let person = context.person else { return redirectToLogin() }
+            let inbox = try await store.inbox(actor: person.handle)
+            return render("inbox", InboxPage(page: PageModel(title: "Inbox", context: context), signOffs: inbox.signOffs.map(TaskLine.init),
+                                             tasks: inbox.tasks.map(TaskLine.init)))
+        }
+        pages.get("programs") { _, context in
+            guard let person = context.person else { return redirectToLogin() }
+            return render("programs", ProgramsPage(page: PageModel(title: "Programs", context: context), programs: try await store.programs(actor: person.handle)))
+        }
+        pages.get("programs/:program") { _, context in
+            guard let person = context.person else { return redirectToLogin() }
+            let slug = try context.parameters.require("program")
+            let detail = try await store.program(slug, actor: person.handle)
+            let tasks = try await store.tasks(TaskFilter(program: slug), actor: person.handle)
+            return render("program", ProgramPage(page: PageModel(title: detail.summary.title, context: context), detail: detail, tasks: tasks))
+        }
+        pages.get("programs/:program/timeline.svg") { _, context in
+            guard let person = context.person else { throw AccordError(.unauthenticated, "log in first") }
+            let slug = try context.parameters.require("program")
+            let detail = try await store.program(slug, actor: person.handle)
+            let tasks = try await store.tasks(TaskFilter(program: slug), actor: person.handle)
+            return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: timelineSVG(detail: detail, tasks: tasks, today: CalendarDate.today()))))
+        }
+        pages.get("tasks/:task") { request, context in
+            guard let person = context.person else { return redirectToLogin() }
+            let id = try context.parameters.require("task")
+            guard Int64(id) != nil else { throw AccordError(.notFound, "no task '\(id)'") }
+            let detail = try await store.task(id, actor: person.handle)
+            let signable = try await store.inbox(actor: person.handle).signOffs.contains { String($0.id) == id }
+            var page = PageModel(title: detail.task.title, context: context)
+            page.notice = request.uri.queryParameters["signed"].map { _ in "Your decision is recorded." }
+            return render("task", TaskPage(page: page, detail: detail, canSign: signable))
+        }
+        pages.post("tasks/:task/sign") { request, context in
+            guard let person = context.person else { return redirectToLogin() }
+            let id = try context.parameters.require("task")
+            let form = try await formFields(request)
+            try requireCSRF(form, context)
+            let decision: SigningDecision = form["decision"] == "reject" ? .reject : .approve
+            do {
+                _ = try await store.sign(id, decision: decision, meaning: form["meaning"].flatMap(SignatureMeaning.init(rawValue:)),
+                                         comment: form["comment"], password: form["password"] ?? "", actor: person.handle)
+                return Response(status: .seeOther, headers: [.location: "/tasks/\(id)?signed=1"])
+            } catch let error as AccordError {
+                let detail = try await store.task(id, actor: person.handle)
+                var page = PageModel(title: detail.task.title, context: context)
+                page.error = error.message
+                return render("task", TaskPage(page: page, detail: detail, canSign: detail.task.state == "in_review"), status: Problem(error).httpStatus)
+            }
+        }
+        pages.get("evidence/:evidence") { _, context in
+            guard let person = context.person else { return redirectToLogin() }
+            guard let id = Int64(try context.parameters.require("evidence")) else { throw AccordError(.notFound, "no such evidence") }
+            let (version, bytes) = try await store.evidenceContent(id, actor: person.handle)
+            return Response(status: .ok, headers: [.contentType: version.mediaType,
+                                                   .contentDisposition: "attachment; filename=\"\(version.fileName.replacingOccurrences(of: "\"", with: ""))\""],
+                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+
+    func render(_ template: String, _ model: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let html = library.render(model, withTemplate: template) ?? "<!doctype html><title>Accord</title><p>Page missing.</p>"
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func redirectToLogin() -> Response { Response(status: .seeOther, headers: [.location: "/login"]) }
+
+    /// The fields of an `application/x-www-form-urlencoded` body (64 KiB at most).
+    func formFields(_ request: Request) async throws -> [String: String] {
+        let body = try await request.body.collect(upTo: 64 << 10)
+        var fields: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            if let key = parts.first, fields[key] == nil { fields[key] = parts.count > 1 ? parts[1] : "" }
+        }
+        return fields
+    }
+
+    func requireCSRF(_ form: [String: String], _ context: AccordContext) throws {
+        guard let session = context.session, let token = form["csrf_token"], token == session.csrfToken else {
+            throw AccordError(.forbidden, "this form has expired or did not come from Accord; reload the page and try again")
+        }
+    }
+}
+
+/// Pages authenticate with the session cookie only (never a bearer token).
+struct PageSessionMiddleware: RouterMiddleware {
+    let store: Store
+    let tls: Bool
+
+    func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
+        var context = context
+        if let cookie = request.cookies[sessionCookieName(tls: tls)], let session = try await store.session(cookieToken: cookie.value) {
+            context.person = session.person
+            context.session = session
+        }
+        return try await next(request, context)
+    }
+}
+
+// MARK: - Page models (plain values for the templates)
+
+struct PageModel {
+    struct Who { var name: String; var handle: String; var csrf: String }
+    var title: String
+    var person: Who?
+    var notice: String?
+    var error: String?
+
+    init(title: String, context: AccordContext, error: String? = nil) {
+        self.title = title
+        if let person = context.person, let session = context.session { self.person = Who(name: person.name, handle: person.handle, csrf: session.csrfToken) }
+        self.error = error
+    }
+}
+
+struct TaskLine {
+    var id: Int64, ref: String, title: String, state: String, dueOn: String?, overdue: Int?, ownerRole: String, assignee: String
+    init(_ t: TaskSummary) {
+        id = t.id; ref = t.ref; title = t.title; state = t.state; dueOn = t.dueOn; overdue = t.overdueDays; ownerRole = t.ownerRole; assignee = t.assignee ?? "unassigned"
+    }
+}
+
+struct InboxPage {
+    var title: String, person: PageModel.Who?, notice: String?, error: String?
+    var signOffs: [TaskLine], tasks: [TaskLine], signOffCount: Int, taskCount: Int
+    init(page: PageModel, signOffs: [TaskLine], tasks: [TaskLine]) {
+        title = page.title; person = page.person; notice = page.notice; error = page.error
+        self.signOffs = signOffs; self.tasks = tasks; signOffCount = signOffs.count; taskCount = tasks.count
+    }
+}
+
+struct ProgramsPage {
+    var title: String, person: PageModel.Who?, notice: String?, error: String?
+    var programs: [ProgramSummary]
+    init(page: PageModel, programs: [ProgramSummary]) {
+        title = page.title; person = page.person; notice = page.notice; error = page.error; self.programs = programs
+    }
+}
+
+struct ProgramPage {
+    var title: String, person: PageModel.Who?, notice: String?, error: String?
+    var slug: String, programTitle: String, workflow: String, workflowVersion: Int, startsOn: String, tasks: Int, progress: Int, overdue: Int
+    var steps: [ProgramDetail.StepProgress], taskRows: [TaskLine]
+    init(page: PageModel, detail: ProgramDetail, tasks: [TaskSummary]) {
+        title = page.title; person = page.person; notice = page.notice; error = page.error
+        let s = detail.summary
+        slug = s.slug; programTitle = s.title; workflow = s.workflow; workflowVersion = s.workflowVersion; startsOn = s.startsOn
+        self.tasks = s.tasks; progress = s.progress; overdue = s.overdue; steps = detail.steps; taskRows = tasks.map(TaskLine.init)
+    }
+}
+
+struct TaskPage {
+    struct Sig { var printedName: String, onBehalfOf: String?, signedAt: String, decision: String, role: String, meaning: String, versionNote: String, comment: String?, current: Bool }
+    struct Ev { var id: Int64, title: String, version: Int, size: Int, sha256: String, uploadedBy: String }
+    var title: String, person: PageModel.Who?, notice: String?, error: String?
+    var csrf: String, taskID: Int64, program: String, stepTitle: String, taskTitle: String, state: String, ownerRole: String, assignee: String
+    var dueOn: String?, overdue: Int?, description: String?
+    var refs: [TaskDetail.RefTitle], hasRefs: Bool, dependsOn: [TaskDetail.Link], hasDependencies: Bool
+    var evidence: [Ev], evidenceRequired: [String], evidenceVersion: Int
+    var signatures: [Sig], hasSignatures: Bool, policy: String?, needed: String?, canSign: Bool
+
+    init(page: PageModel, detail: TaskDetail, canSign: Bool) {
+        title = page.title; person = page.person; notice = page.notice; error = page.error; csrf = page.person?.csrf ?? ""
+        let t = detail.task
+        taskID = t.id; program = t.program; stepTitle = detail.stepTitle; taskTitle = t.title; state = t.state; ownerRole = t.ownerRole
+        assignee = t.assignee ?? "unassigned"; dueOn = t.dueOn; overdue = t.overdueDays; description = detail.description
+        refs = detail.refs; hasRefs = !detail.refs.isEmpty; dependsOn = detail.dependsOn; hasDependencies = !detail.dependsOn.isEmpty
+        evidence = detail.evidence.map { Ev(id: $0.id, title: $0.title, version: $0.version, size: $0.size, sha256: $0.sha256, uploadedBy: $0.uploadedBy) }
+        evidenceRequired = detail.evidenceRequired; evidenceVersion = detail.evidenceVersion
+        let format = ISO8601DateFormatter()
+        signatures = detail.signatures.map {
+            Sig(printedName: $0.printedName, onBehalfOf: $0.onBehalfOf, signedAt: format.string(from: $0.signedAt), decision: $0.decision == "approve" ? "approved" : "rejected",
+                role: $0.role ?? "-", meaning: $0.meaning, versionNote: $0.versionNote, comment: $0.comment, current: $0.current)
+        }
+        hasSignatures = !detail.signatures.isEmpty
+        policy = detail.approval.map { p in p.signers.map { "\($0.quorum) of \($0.role)" }.joined(separator: p.order == .sequential ? ", then " : " and ") }
+        needed = detail.signaturesNeeded.isEmpty ? nil : detail.signaturesNeeded.sorted { $0.key < $1.key }.map { "\($0.value) of \($0.key)" }.joined(separator: ", ")
+        self.canSign = canSign
+    }
+}
+
+extension Problem {
+    var httpStatus: HTTPResponse.Status { HTTPResponse.Status(code: status) }
+}
