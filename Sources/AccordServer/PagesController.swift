@@ -180,10 +180,13 @@ struct PageModel {
     }
 }
 
+/// One task in a list. Mustache looks a missing (nil) value up in the enclosing context, so optional
+/// fields get names no page model uses, and "no value" is spelled out.
 struct TaskLine {
-    var id: Int64, ref: String, title: String, state: String, dueOn: String?, overdue: Int?, ownerRole: String, assignee: String
+    var id: Int64, ref: String, title: String, state: String, lineDue: String, lineLateDays: Int, lineIsLate: Bool, ownerRole: String, assignee: String
     init(_ t: TaskSummary) {
-        id = t.id; ref = t.ref; title = t.title; state = t.state; dueOn = t.dueOn; overdue = t.overdueDays; ownerRole = t.ownerRole; assignee = t.assignee ?? "unassigned"
+        id = t.id; ref = t.ref; title = t.title; state = t.state; lineDue = t.dueOn ?? "no due date"
+        lineLateDays = t.overdueDays ?? 0; lineIsLate = t.overdueDays != nil; ownerRole = t.ownerRole; assignee = t.assignee ?? "unassigned"
     }
 }
 
@@ -206,18 +209,18 @@ struct ProgramsPage {
 
 struct ProgramPage {
     var title: String, person: PageModel.Who?, notice: String?, error: String?
-    var slug: String, programTitle: String, workflow: String, workflowVersion: Int, startsOn: String, tasks: Int, progress: Int, overdue: Int
+    var slug: String, programTitle: String, workflow: String, workflowVersion: Int, startsOn: String, tasks: Int, progress: Int, overdueCount: Int
     var steps: [ProgramDetail.StepProgress], taskRows: [TaskLine]
     init(page: PageModel, detail: ProgramDetail, tasks: [TaskSummary]) {
         title = page.title; person = page.person; notice = page.notice; error = page.error
         let s = detail.summary
         slug = s.slug; programTitle = s.title; workflow = s.workflow; workflowVersion = s.workflowVersion; startsOn = s.startsOn
-        self.tasks = s.tasks; progress = s.progress; overdue = s.overdue; steps = detail.steps; taskRows = tasks.map(TaskLine.init)
+        self.tasks = s.tasks; progress = s.progress; overdueCount = s.overdue; steps = detail.steps; taskRows = tasks.map(TaskLine.init)
     }
 }
 
 struct TaskPage {
-    struct Sig { var printedName: String, onBehalfOf: String?, signedAt: String, decision: String, role: String, meaning: String, versionNote: String, comment: String?, current: Bool }
+    struct Sig { var printedName: String, sigOnBehalfOf: String?, signedAt: String, decision: String, role: String, meaning: String, versionNote: String, sigComment: String, current: Bool }
     struct Ev { var id: Int64, title: String, version: Int, size: Int, sha256: String, uploadedBy: String }
     var title: String, person: PageModel.Who?, notice: String?, error: String?
     var csrf: String, taskID: Int64, program: String, stepTitle: String, taskTitle: String, state: String, ownerRole: String, assignee: String
@@ -236,8 +239,8 @@ struct TaskPage {
         evidenceRequired = detail.evidenceRequired; evidenceVersion = detail.evidenceVersion
         let format = ISO8601DateFormatter()
         signatures = detail.signatures.map {
-            Sig(printedName: $0.printedName, onBehalfOf: $0.onBehalfOf, signedAt: format.string(from: $0.signedAt), decision: $0.decision == "approve" ? "approved" : "rejected",
-                role: $0.role ?? "-", meaning: $0.meaning, versionNote: $0.versionNote, comment: $0.comment, current: $0.current)
+            Sig(printedName: $0.printedName, sigOnBehalfOf: $0.onBehalfOf, signedAt: format.string(from: $0.signedAt), decision: $0.decision == "approve" ? "approved" : "rejected",
+                role: $0.role ?? "-", meaning: $0.meaning, versionNote: $0.versionNote, sigComment: $0.comment ?? "", current: $0.current)
         }
         hasSignatures = !detail.signatures.isEmpty
         policy = detail.approval.map { p in p.signers.map { "\($0.quorum) of \($0.role)" }.joined(separator: p.order == .sequential ? ", then " : " and ") }

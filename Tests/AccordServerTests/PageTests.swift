@@ -1,0 +1,135 @@
+import AccordCore
+import AccordServer
+import AccordStore
+import AccordTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+func form(_ fields: [String: String]) -> ByteBuffer {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    return ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&"))
+}
+
+@Suite("The web pages")
+struct PageTests {
+    @Test("log in with the form, see the sign-off in the inbox, sign with the password; CSRF and sessions hold")
+    func signInTheBrowser() async throws {
+        try await TestDatabase.with { db in
+            _ = try await seededAPI(db.store)
+            let plan = try await db.store.tasks(TaskFilter(program: "api"), actor: "ada").first { $0.key == "plan" }!
+            _ = try await db.store.submitTask(String(plan.id), actor: "otto")
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/inbox", method: .get) { response in
+                    #expect(response.status == .seeOther)
+                    #expect(response.headers[.location] == "/login")
+                }
+                try await client.execute(uri: "/login", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body).contains("<form class=\"card narrow\" method=\"post\" action=\"/login\">"))
+                    #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true)
+                }
+                try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                         body: form(["handle": "bea", "password": "wrong"])) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(String(buffer: response.body).contains("wrong handle or password"))
+                }
+                let cookie = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                      body: form(["handle": "bea", "password": apiPassword])) { response in
+                    #expect(response.status == .seeOther)
+                    #expect(response.headers[.location] == "/inbox")
+                    return String((response.headers[.setCookie] ?? "").split(separator: ";")[0])
+                }
+                let csrf = try await client.execute(uri: "/inbox", method: .get, headers: [.cookie: cookie]) { response in
+                    let html = String(buffer: response.body)
+                    #expect(html.contains("Bea Board (bea)"))
+                    #expect(html.contains("/tasks/\(plan.id)\">Plan</a>"))
+                    let marker = "name=\"csrf_token\" value=\""
+                    let start = html.range(of: marker)!.upperBound
+                    return String(html[start...].prefix { $0 != "\"" })
+                }
+                try await client.execute(uri: "/tasks/\(plan.id)", method: .get, headers: [.cookie: cookie]) { response in
+                    let html = String(buffer: response.body)
+                    #expect(html.contains("Your password, again"))
+                    #expect(html.contains("Sign-off: 1 of board"))
+                }
+                try await client.execute(uri: "/tasks/\(plan.id)/sign", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                         body: form(["password": apiPassword, "decision": "approve"])) { response in
+                    #expect(response.status == .forbidden)
+                }
+                try await client.execute(uri: "/tasks/\(plan.id)/sign", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                         body: form(["csrf_token": csrf, "password": "not mine", "decision": "approve"])) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(String(buffer: response.body).contains("wrong password; nothing was signed"))
+                }
+                try await client.execute(uri: "/tasks/\(plan.id)/sign", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                         body: form(["csrf_token": csrf, "password": apiPassword, "decision": "approve", "meaning": "approval", "comment": "Fine"])) { response in
+                    #expect(response.status == .seeOther)
+                    #expect(response.headers[.location] == "/tasks/\(plan.id)?signed=1")
+                }
+                try await client.execute(uri: "/tasks/\(plan.id)?signed=1", method: .get, headers: [.cookie: cookie]) { response in
+                    let html = String(buffer: response.body)
+                    #expect(html.contains("Your decision is recorded."))
+                    #expect(html.contains("<span class=\"state done\">done</span>"))
+                    #expect(html.contains("approved as board"))
+                }
+                try await client.execute(uri: "/programs/api/timeline.svg", method: .get, headers: [.cookie: cookie]) { response in
+                    #expect(response.headers[.contentType] == "image/svg+xml")
+                    #expect(String(buffer: response.body).hasPrefix("<svg"))
+                }
+                try await client.execute(uri: "/programs/other", method: .get, headers: [.cookie: cookie]) { #expect($0.status == .notFound) }
+                // A state change on GET does nothing: there is no GET route that signs, assigns or submits.
+                try await client.execute(uri: "/tasks/\(plan.id)/sign", method: .get, headers: [.cookie: cookie]) { #expect($0.status == .notFound) }
+                try await client.execute(uri: "/logout", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                         body: form(["csrf_token": csrf])) { #expect($0.status == .seeOther) }
+                try await client.execute(uri: "/inbox", method: .get, headers: [.cookie: cookie]) { #expect($0.headers[.location] == "/login") }
+                // The application owns the pool while it runs: check the trail before it stops.
+                #expect(try await db.store.verifyAudit(program: "api", actor: "ada").ok)
+            }
+        }
+    }
+}
+
+@Suite("Page rendering")
+struct PageRenderingTests {
+    @Test("a finished task is never shown late, even when its program has overdue work")
+    func finishedIsNotLate() async throws {
+        try await TestDatabase.with { db in
+            let store = db.store
+            _ = try await store.addPerson(handle: "ada", name: "Ada", email: nil, admin: true, password: apiPassword, actor: nil)
+            _ = try await store.loadWorkflow(yaml: """
+                id: late-test
+                version: 1
+                title: Late
+                roles:
+                  lead: {title: Lead, manager: true}
+                steps:
+                  - key: s
+                    title: Step
+                    tasks:
+                      - {key: finished, title: Finished task, owner: lead, due: P1D}
+                      - {key: late, title: Late task, owner: lead, due: P2D}
+                """, file: "late.yaml", actor: "ada")
+            _ = try await store.startProgram(workflow: "late-test", version: nil, title: "Late", slug: "late", startsOn: CalendarDate.today().adding(days: -10), actor: "ada")
+            _ = try await store.bindRole(program: "late", role: "lead", handles: ["ada"], actor: "ada")
+            _ = try await store.submitTask("late/finished", actor: "ada")
+            let session = try await store.login(handle: "ada", password: apiPassword, address: nil)
+            let app = try makeApplication(store: store, configuration: ServerConfiguration())
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/programs/late", method: .get, headers: [.cookie: "accord_session=\(session.cookieToken)"]) { response in
+                    let html = String(buffer: response.body)
+                    let rows = html.components(separatedBy: "<tr").filter { $0.contains("/tasks/") }
+                    let finished = try #require(rows.first { $0.contains("Finished task") })
+                    let late = try #require(rows.first { $0.contains("Late task") })
+                    #expect(!finished.contains("days late"))
+                    #expect(late.contains("8 days late"))
+                    #expect(html.contains("· 1 overdue</p>"))
+                }
+            }
+        }
+    }
+}
