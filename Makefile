@@ -24,7 +24,7 @@ help:
 
 run: deps-run build
 	$(UNSET_PG) $(ACCORD) db start
-	$(UNSET_PG) $(ACCORD) serve --host $(HOST) --port $(PORT)
+	$(UNSET_PG) $(ACCORD) serve --demo --host $(HOST) --port $(PORT)
 
 test: deps-test build-tests
 	tmp=$$(mktemp -d /tmp/accord-make-test.XXXXXX); \

@@ -87,6 +87,20 @@ struct PagesController {
             return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(string: timelineSVG(detail: detail, tasks: tasks, today: CalendarDate.today()))))
         }
+        pages.get("leadership") { _, context in
+            guard let person = context.person else { return redirectToLogin() }
+            return render("leadership", LeadershipPage(page: PageModel(title: "Leadership", context: context), report: try await store.leadership(actor: person.handle)))
+        }
+        pages.get("leadership/overdue.svg") { _, context in
+            guard let person = context.person else { throw AccordError(.unauthenticated, "log in first") }
+            let report = try await store.leadership(actor: person.handle)
+            return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: barChartSVG(report.overdueByOwner.map { ($0.owner, $0.overdue) }))))
+        }
+        pages.get("audit") { _, context in
+            guard let person = context.person else { return redirectToLogin() }
+            return render("audit", AuditPage(page: PageModel(title: "Audit", context: context), chains: try await store.chainStatuses(actor: person.handle)))
+        }
         pages.get("tasks/:task") { request, context in
             guard let person = context.person else { return redirectToLogin() }
             let id = try context.parameters.require("task")
@@ -246,6 +260,39 @@ struct TaskPage {
         policy = detail.approval.map { p in p.signers.map { "\($0.quorum) of \($0.role)" }.joined(separator: p.order == .sequential ? ", then " : " and ") }
         needed = detail.signaturesNeeded.isEmpty ? nil : detail.signaturesNeeded.sorted { $0.key < $1.key }.map { "\($0.value) of \($0.key)" }.joined(separator: ", ")
         self.canSign = canSign
+    }
+}
+
+struct AuditPage {
+    struct Row { var seq: Int64, at: String, actor: String, action: String, object: String }
+    struct Chain { var program: String, entries: Int, verified: Int, chainOK: Bool, problemText: String, headShort: String, checkpointText: String, rows: [Row] }
+    var title: String, person: PageModel.Who?, notice: String?, error: String?
+    var chains: [Chain]
+    init(page: PageModel, chains: [ChainStatus]) {
+        title = page.title; person = page.person; notice = page.notice; error = page.error
+        let format = ISO8601DateFormatter()
+        self.chains = chains.map { c in
+            Chain(program: c.program, entries: c.entries, verified: c.verified, chainOK: c.problem == nil, problemText: c.problem ?? "",
+                  headShort: String(c.headSHA256.prefix(16)),
+                  checkpointText: c.lastCheckpointAt.map { "\(format.string(from: $0)) at entry \(c.lastCheckpointPosition ?? 0)" } ?? "none taken yet",
+                  rows: c.latest.map { Row(seq: $0.seq, at: format.string(from: $0.recordedAt), actor: $0.actor, action: $0.action, object: $0.objectID ?? "") })
+        }
+    }
+}
+
+struct LeadershipPage {
+    struct Row { var handle: String, name: String, roleList: String, waiting: Int, overdue: Int, leaderLate: Bool, signed: Int, medianText: String }
+    var title: String, person: PageModel.Who?, notice: String?, error: String?
+    var leaders: [Row], owners: [LeadershipReport.OwnerLoad], hasOwners: Bool, ownerSummary: String
+    init(page: PageModel, report: LeadershipReport) {
+        title = page.title; person = page.person; notice = page.notice; error = page.error
+        leaders = report.leaders.map {
+            Row(handle: $0.handle, name: $0.name, roleList: $0.roles.joined(separator: ", "), waiting: $0.waiting, overdue: $0.overdue, leaderLate: $0.overdue > 0,
+                signed: $0.signed, medianText: $0.medianHoursToSign.map { "\($0) h" } ?? "no signatures yet")
+        }
+        owners = report.overdueByOwner
+        hasOwners = !owners.isEmpty
+        ownerSummary = owners.map { "\($0.owner) \($0.overdue)" }.joined(separator: ", ")
     }
 }
 

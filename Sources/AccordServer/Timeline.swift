@@ -34,3 +34,22 @@ func timelineSVG(detail: ProgramDetail, tasks: [TaskSummary], today: CalendarDat
     svg += "<text x=\"\(Int(width) - 10)\" y=\"\(Int(height) - 2)\" text-anchor=\"end\" fill=\"#5b6575\">\(end)</text>"
     return svg + "</svg>"
 }
+
+/// Horizontal bars, one per label, for small counts.
+func barChartSVG(_ bars: [(label: String, value: Int)]) -> String {
+    let width = 900.0, left = 240.0, row = 26.0
+    let top = max(1, bars.map(\.value).max() ?? 1)
+    let height = Double(bars.count) * row + 12
+    func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">"
+    for (i, bar) in bars.enumerated() {
+        let y = 6 + Double(i) * row
+        let length = (width - left - 60) * Double(bar.value) / Double(top)
+        svg += "<text x=\"6\" y=\"\(y + 15)\" fill=\"#1d2430\">\(escape(String(bar.label.prefix(36))))</text>"
+        svg += "<rect x=\"\(left)\" y=\"\(y + 3)\" width=\"\(String(format: "%.1f", length))\" height=\"16\" fill=\"#b3261e\"/>"
+        svg += "<text x=\"\(String(format: "%.1f", left + length + 6))\" y=\"\(y + 15)\" fill=\"#1d2430\">\(bar.value)</text>"
+    }
+    return svg + "</svg>"
+}

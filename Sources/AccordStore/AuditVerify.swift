@@ -127,9 +127,10 @@ extension Store {
         }
     }
 
-    /// Checkpoints of the program's chain (or of every chain), authenticated with the audit key, to keep outside the database.
+    /// Checkpoints of the program's chain (or of every chain), authenticated with the audit key, to keep outside
+    /// the database. Taking one is itself recorded in the organisation chain, so the audit page can say when.
     public func checkpoints(program slug: String?, actor: String?) async throws -> [Checkpoint] {
-        try await pool.withConnection { connection in
+        try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             var chains: [String]
             if let slug {
@@ -139,11 +140,17 @@ extension Store {
                 guard acting.isAdmin else { throw AccordError(.forbidden, "checkpoints of every chain are for administrators; name a program with --program") }
                 chains = try await connection.query(AuditSQL.chains).map { try $0.decode(String.self, "chain") }
             }
-            return try await chains.asyncMap { chain in
+            let checkpoints = try await chains.asyncMap { chain in
                 let row = try await connection.query(VerifySQL.head, [chain])[0]
                 return Checkpoint(chain: chain, position: try row.decode(Int64.self, "length"),
                                   headSHA256: hexString(try row.decode([UInt8]?.self, "head_hash") ?? []), at: try row.decode(Date.self, "at"), key: auditKey)
             }
+            for checkpoint in checkpoints {
+                try await connection.appendAudit(AuditRecord(
+                    chain: organisationChain, actor: acting.handle, action: "audit.checkpoint", objectType: "chain", objectID: checkpoint.chain,
+                    after: auditJSON(["position": String(checkpoint.position), "head": checkpoint.headSHA256])))
+            }
+            return checkpoints
         }
     }
 }
@@ -154,5 +161,44 @@ extension Array {
         result.reserveCapacity(count)
         for element in self { result.append(try await transform(element)) }
         return result
+    }
+}
+
+/// A chain's state for the audit page.
+public struct ChainStatus: Codable, Sendable, Equatable {
+    public var program: String
+    public var chain: String
+    public var entries: Int
+    public var verified: Int
+    public var problem: String?
+    public var headSHA256: String
+    /// When a checkpoint of this chain was last taken, and at which position.
+    public var lastCheckpointAt: Date?
+    public var lastCheckpointPosition: Int?
+    public var latest: [AuditEntry]
+}
+
+enum AuditPageSQL {
+    static let lastCheckpoint = """
+        SELECT recorded_at, (after::jsonb ->> 'position')::bigint AS position FROM accord.audit_entry
+        WHERE chain = 'org' AND action = 'audit.checkpoint' AND object_id = $1 ORDER BY seq DESC LIMIT 1
+        """
+}
+
+extension Store {
+    /// Every visible program's chain: verified count, head, last checkpoint and latest entries.
+    public func chainStatuses(actor: String?, latest: Int = 10) async throws -> [ChainStatus] {
+        var statuses: [ChainStatus] = []
+        for program in try await programs(actor: actor) {
+            let chain = programChain(program.slug)
+            let verification = try await verifyChain(chain)
+            let entries = try await auditLog(chain: chain)
+            let checkpoint = try await pool.withConnection { try await $0.query(AuditPageSQL.lastCheckpoint, [chain]).firstRow }
+            statuses.append(ChainStatus(
+                program: program.slug, chain: chain, entries: entries.count, verified: verification.verified, problem: verification.problem,
+                headSHA256: entries.last?.hash ?? "", lastCheckpointAt: try checkpoint?.decode(Date.self, "recorded_at"),
+                lastCheckpointPosition: try checkpoint?.decode(Int.self, "position"), latest: Array(entries.suffix(latest).reversed())))
+        }
+        return statuses
     }
 }

@@ -110,7 +110,8 @@ extension Store {
                 chain: programChain(program.slug), actor: acting.handle, action: "evidence.add", objectType: "task", objectID: task.ref,
                 after: auditJSON(EvidenceRecord(evidence: evidenceID, title: title, version: version, taskVersion: taskVersion, file: name, size: bytes.count, sha256: hexString(digest)))
             ))
-            if task.state == .done || task.state == .inReview {
+            // Signatures exist only on tasks with a sign-off policy; only there does new evidence supersede them.
+            if (task.state == .done || task.state == .inReview), workflow.task(task.templateKey)?.approval != nil {
                 try await Self.transition(task, .reopen, workflow: workflow, program: program, actor: acting,
                                           reason: "new evidence (task version \(taskVersion)) supersedes earlier signatures", on: connection)
             }

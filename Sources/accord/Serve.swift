@@ -1,6 +1,7 @@
 import AccordServer
 import AccordStore
 import ArgumentParser
+import Foundation
 import Hummingbird
 import Logging
 
@@ -25,6 +26,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Do not apply pending migrations at start (for operators who migrate separately).")
     var noMigrate = false
 
+    @Flag(help: "Seed a demo organisation when the database has nobody yet; its passwords are printed once.")
+    var demo = false
+
     @Flag(help: "The site is reached over TLS (directly or through a TLS proxy): Secure __Host- cookies and HSTS.")
     var tls = false
 
@@ -38,6 +42,16 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = .info
         let store = try await options.openStore(migrate: !noMigrate, maxConnections: maxConnections, logger: logger)
         logger.info("database: \(options.location.summary)")
+        if demo {
+            let accounts = try await store.seedDemo()
+            if accounts.isEmpty {
+                print("demo: the database already has people; nothing was seeded")
+            } else {
+                print("demo organisation seeded: program 'acme'. Log in at http://\(host):\(port)/login with (shown once):")
+                for a in accounts { print("  \(a.handle.padding(toLength: 6, withPad: " ", startingAt: 0))  \(a.password)  \(a.name), \(a.roles)") }
+            }
+            fflush(nil)  // flush stdout before the server runs, even when it is a file
+        }
         let app = try makeApplication(store: store, configuration: ServerConfiguration(host: host, port: port, tls: tls), logger: logger)
         try await app.runService()
     }

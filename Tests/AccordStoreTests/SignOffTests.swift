@@ -193,6 +193,19 @@ struct SignOffTests {
         }
     } 
 
+    @Test("evidence on a finished task without a sign-off policy is recorded and leaves the task done")
+    func evidenceOnUnsignedTask() async throws {
+        try await TestDatabase.with { db in
+            let store = db.store
+            try await seededForSigning(store)
+            _ = try await store.markNotApplicable("sig/pair", reason: "covered elsewhere", actor: "mia")
+            #expect(try await store.submitTask("sig/after-pair", actor: "otto").state == "done")
+            let added = try await store.addEvidence(to: "sig/after-pair", fileName: "late.txt", bytes: Array("late".utf8), title: nil, actor: "otto")
+            #expect(added.version == 1)
+            #expect(try await store.task("sig/after-pair", actor: "ada").task.state == "done")
+        }
+    }
+
     @Test("evidence: empty and oversized files are refused clearly")
     func evidenceLimits() async throws {
         try await TestDatabase.with { db in

@@ -1,0 +1,105 @@
+import AccordCore
+import Foundation
+import Postgres
+
+/// Who is accountable for what: the view a CEO opens before a management review.
+public struct LeadershipReport: Codable, Sendable, Equatable {
+    public struct Leader: Codable, Sendable, Equatable {
+        public var handle: String
+        public var name: String
+        /// The leadership roles they hold, as `program/role`.
+        public var roles: [String]
+        /// Sign-offs they can give now.
+        public var waiting: Int
+        /// Of those, the ones past their due date.
+        public var overdue: Int
+        /// Signatures they have given (approvals and rejections).
+        public var signed: Int
+        /// Median hours from submission to their signature, when they have signed.
+        public var medianHoursToSign: Double?
+    }
+    public struct OwnerLoad: Codable, Sendable, Equatable {
+        /// The assignee's handle, or "unassigned (ROLE)".
+        public var owner: String
+        public var overdue: Int
+    }
+    public var leaders: [Leader]
+    public var overdueByOwner: [OwnerLoad]
+}
+
+enum LeadershipSQL {
+    static let bindings = """
+        SELECT p.id AS program_id, p.slug, b.role, pe.id AS person_id, pe.handle, pe.name
+        FROM accord.role_binding b JOIN accord.program p ON p.id = b.program_id JOIN accord.person pe ON pe.id = b.person_id
+        WHERE $1 OR EXISTS (SELECT 1 FROM accord.role_binding m WHERE m.program_id = p.id AND m.person_id = $2)
+        ORDER BY pe.handle, p.slug, b.role
+        """
+    /// Signatures per person with the time since the task's latest submission before the signature.
+    static let signingTimes = """
+        SELECT s.signer_id, count(*) AS signed,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.signed_at - sub.at)) / 3600.0 AS median_hours
+        FROM accord.signature s
+        JOIN accord.task t ON t.id = s.task_id
+        JOIN accord.program p ON p.id = t.program_id
+        LEFT JOIN accord.ai_system sy ON sy.id = t.system_id
+        LEFT JOIN LATERAL (
+            SELECT max(e.recorded_at) AS at FROM accord.audit_entry e
+            WHERE e.chain = 'program:' || p.slug AND e.action = 'task.submit'
+              AND e.object_id = p.slug || '/' || t.template_key || coalesce('@' || sy.slug, '') AND e.recorded_at <= s.signed_at
+        ) sub ON true
+        WHERE s.signer_id = ANY($1::bigint[])
+        GROUP BY s.signer_id
+        """
+    static let overdueByOwner = """
+        SELECT coalesce(a.handle, 'unassigned (' || t.owner_role || ')') AS owner, count(*) AS overdue
+        FROM accord.task t JOIN accord.program p ON p.id = t.program_id LEFT JOIN accord.person a ON a.id = t.assignee_id
+        WHERE t.state IN ('blocked', 'open', 'in_progress', 'in_review') AND t.due_on < current_date
+          AND ($1 OR EXISTS (SELECT 1 FROM accord.role_binding m WHERE m.program_id = p.id AND m.person_id = $2))
+        GROUP BY 1 ORDER BY 2 DESC, 1
+        """
+}
+
+extension Store {
+    /// The leadership report over the programs the actor may see.
+    public func leadership(actor: String?) async throws -> LeadershipReport {
+        let (leaders, owners): ([LeadershipReport.Leader], [LeadershipReport.OwnerLoad]) = try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            var workflows: [Int64: Workflow] = [:]
+            var leaders: [String: (id: Int64, name: String, roles: [String])] = [:]
+            for row in try await connection.query(LeadershipSQL.bindings, [acting.isAdmin, acting.id]) {
+                let programID = try row.decode(Int64.self, "program_id")
+                if workflows[programID] == nil {
+                    let program = try await Self.programRow(programID, on: connection)
+                    workflows[programID] = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
+                }
+                let role = try row.decode(String.self, "role")
+                guard workflows[programID]?.role(role)?.leadership == true else { continue }
+                let handle = try row.decode(String.self, "handle")
+                let personID = try row.decode(Int64.self, "person_id"), name = try row.decode(String.self, "name"), slug = try row.decode(String.self, "slug")
+                var entry = leaders[handle] ?? (personID, name, [])
+                entry.roles.append("\(slug)/\(role)")
+                leaders[handle] = entry
+            }
+            var times: [Int64: (Int, Double?)] = [:]
+            let ids = "{" + leaders.values.map { String($0.id) }.joined(separator: ",") + "}"
+            for row in try await connection.query(LeadershipSQL.signingTimes, [ids]) {
+                times[try row.decode(Int64.self, "signer_id")] = (try row.decode(Int.self, "signed"), try row.decode(Double?.self, "median_hours"))
+            }
+            let owners = try await connection.query(LeadershipSQL.overdueByOwner, [acting.isAdmin, acting.id]).map {
+                LeadershipReport.OwnerLoad(owner: try $0.decode(String.self, "owner"), overdue: try $0.decode(Int.self, "overdue"))
+            }
+            return (leaders.sorted { $0.key < $1.key }.map { handle, entry in
+                LeadershipReport.Leader(handle: handle, name: entry.name, roles: entry.roles, waiting: 0, overdue: 0,
+                                        signed: times[entry.id]?.0 ?? 0, medianHoursToSign: times[entry.id]?.1.map { ($0 * 10).rounded() / 10 })
+            }, owners)
+        }
+        var result: [LeadershipReport.Leader] = []
+        for var leader in leaders {
+            let waiting = try await inbox(actor: leader.handle).signOffs
+            leader.waiting = waiting.count
+            leader.overdue = waiting.filter { $0.overdueDays != nil }.count
+            result.append(leader)
+        }
+        return LeadershipReport(leaders: result, overdueByOwner: owners)
+    }
+}
