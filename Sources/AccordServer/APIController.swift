@@ -1,5 +1,6 @@
 import AccordCore
 import AccordStore
+import Crypto
 import Foundation
 import Hummingbird
 
@@ -29,7 +30,7 @@ struct Items<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
 /// Bodies the API accepts. Only these fields are read: signer, time, state and role are never taken from a request.
 struct AssignBody: Decodable { var assignee: String }
 struct ReasonBody: Decodable { var reason: String }
-struct SignBody: Decodable {
+struct SignBody: Codable {
     var password: String
     var meaning: SignatureMeaning?
     var comment: String?
@@ -80,14 +81,10 @@ struct APIController {
             return try await store.markNotApplicable(try taskID(context), reason: body.reason, actor: try context.requirePerson().handle)
         }
         group.post("tasks/:task/sign") { request, context in
-            let body = try await request.decode(as: SignBody.self, context: context)
-            return try await store.sign(try taskID(context), decision: .approve, meaning: body.meaning, comment: body.comment,
-                                        password: body.password, actor: try context.requirePerson().handle)
+            try await signOff(request, context, decision: .approve)
         }
         group.post("tasks/:task/reject") { request, context in
-            let body = try await request.decode(as: SignBody.self, context: context)
-            return try await store.sign(try taskID(context), decision: .reject, meaning: nil, comment: body.comment,
-                                        password: body.password, actor: try context.requirePerson().handle)
+            try await signOff(request, context, decision: .reject)
         }
         group.get("tasks/:task/evidence") { _, context in
             Items(items: try await store.evidence(of: try taskID(context), actor: try context.requirePerson().handle))
@@ -113,6 +110,40 @@ struct APIController {
         group.get("audit/verify") { request, context in
             try await store.verifyAudit(program: request.uri.queryParameters["program"].map(String.init), actor: try context.requirePerson().handle)
         }
+    }
+
+    /// Signs or rejects; with an `Idempotency-Key` header a retried request gets the first answer and never signs twice.
+    private func signOff(_ request: Request, _ context: AccordContext, decision: SigningDecision) async throws -> Response {
+        let person = try context.requirePerson()
+        let task = try taskID(context)
+        let raw = try await request.body.collect(upTo: 64 << 10)
+        let body = try JSONDecoder().decode(SignBody.self, from: Data(buffer: raw))
+        let perform: () async throws -> RememberedResponse = {
+            let outcome = try await store.sign(task, decision: decision, meaning: body.meaning, comment: body.comment, password: body.password, actor: person.handle)
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = [.sortedKeys]
+            return RememberedResponse(status: 200, body: String(decoding: try encoder.encode(outcome), as: UTF8.self))
+        }
+        guard let key = request.headers[.init("Idempotency-Key")!] else { return json(try await perform()) }
+        // The key binds the request as understood (canonical JSON of the decoded fields), not its bytes,
+        // so a client that re-serialises a retry in another key order is still recognised.
+        let canonical = JSONEncoder()
+        canonical.outputFormatting = [.sortedKeys]
+        var digest = Array("\(request.method.rawValue) \(request.uri.path)\n".utf8)
+        digest += Array(try canonical.encode(body))
+        let answer = try await store.idempotent(person: person, key: key, requestSHA256: Array(SHA256.hash(data: digest)), perform)
+        if answer.status == -1 {
+            // A remembered refusal: "CODE\nmessage".
+            let parts = answer.body.split(separator: "\n", maxSplits: 1).map(String.init)
+            let code: AccordError.Code = [AccordError.Code.notFound, .forbidden, .conflict, .invalid, .unauthenticated].first { $0.description == parts.first } ?? .conflict
+            throw AccordError(code, parts.count > 1 ? parts[1] : "refused")
+        }
+        return json(answer)
+    }
+
+    private func json(_ answer: RememberedResponse) -> Response {
+        Response(status: HTTPResponse.Status(code: answer.status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer.body)))
     }
 
     /// The task in the path: a numeric id.

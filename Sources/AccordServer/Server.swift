@@ -26,9 +26,12 @@ public struct ServerConfiguration: Sendable {
 /// services, so SIGTERM stops the server first and then closes the pool.
 public func makeApplication(store: Store, configuration: ServerConfiguration, logger: Logger = Logger(label: "accord.server")) throws -> some ApplicationProtocol {
     let router = Router(context: AccordContext.self)
+    let metrics = RequestMetrics()
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: SecurityHeadersMiddleware(tls: configuration.tls))
     router.add(middleware: ProblemMiddleware())
     addHealthRoutes(to: router, store: store, configuration: configuration)
+    addMetricsRoute(to: router, store: store, metrics: metrics)
     let api = router.group("api/v1").add(middleware: AuthenticationMiddleware(store: store, tls: configuration.tls))
     APIController(store: store).addRoutes(to: api)
     SessionController(store: store, tls: configuration.tls).addRoutes(to: api)

@@ -216,3 +216,78 @@ struct APITests {
 extension Array where Element == UInt8 {
     var sha256Digest: [UInt8] { Array(SHA256.hash(data: self)) }
 }
+
+@Suite("Idempotency and metrics")
+struct IdempotencyAndMetricsTests {
+    @Test("a retried sign-off with the same Idempotency-Key returns the first answer; another body is refused; concurrent retries sign once")
+    func idempotencyKey() async throws {
+        try await TestDatabase.with { db in
+            let tokens = try await seededAPI(db.store)
+            let plan = try await db.store.tasks(TaskFilter(program: "api"), actor: "ada").first { $0.key == "plan" }!
+            _ = try await db.store.submitTask(String(plan.id), actor: "otto")
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
+            try await app.test(.router) { client in
+                var headers = bearer(tokens["bea"])
+                headers[.init("Idempotency-Key")!] = "sign-plan-1"
+                let body = ["password": apiPassword, "comment": "ok"]
+                var answers: [(HTTPResponse.Status, String)] = []
+                for _ in 1...3 {
+                    answers.append(try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: headers, body: json(body)) { ($0.status, String(buffer: $0.body)) })
+                }
+                #expect(answers.allSatisfy { $0.0 == .ok }, "\(answers)")
+                #expect(Set(answers.map(\.1)).count == 1)
+                #expect(try await db.store.signatures(of: String(plan.id), actor: "ada").count == 1)
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: headers, body: json(["password": apiPassword, "comment": "changed"])) { response in
+                    #expect(response.status == .unprocessableContent)
+                    #expect((object(response.body)["detail"] as? String)?.contains("different request") == true)
+                }
+                // A refusal is remembered as well: the same retry gets the same refusal.
+                var other = bearer(tokens["otto"])
+                other[.init("Idempotency-Key")!] = "k2"
+                for _ in 1...2 {
+                    try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: other, body: json(["password": apiPassword])) { response in
+                        #expect(response.status == .conflict)
+                    }
+                }
+                try await client.execute(uri: "/metrics", method: .get) { response in
+                    let text = String(buffer: response.body)
+                    #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                    #expect(text.contains("accord_http_requests_total{method=\"POST\",route=\"/api/v1/tasks/{task}/sign\"} 6"))
+                    #expect(text.contains("accord_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/tasks/{task}/sign\",le=\"+Inf\"} 6"))
+                    #expect(text.contains("accord_signoffs_pending 0"))
+                    #expect(text.contains("accord_tasks_overdue 0"))
+                }
+            }
+        }
+    }
+}
+
+@Suite("Idempotency under concurrency")
+struct IdempotencyRaceTests {
+    @Test("the same key twenty times at once: one signature, one answer for all")
+    func concurrentRetries() async throws {
+        try await TestDatabase.with(maxConnections: 8) { db in
+            _ = try await seededAPI(db.store)
+            let store = db.store
+            let plan = try await store.tasks(TaskFilter(program: "api"), actor: "ada").first { $0.key == "plan" }!
+            _ = try await store.submitTask(String(plan.id), actor: "otto")
+            let bea = try await store.person("bea")
+            let answers = try await withThrowingTaskGroup(of: RememberedResponse.self) { group in
+                for _ in 1...20 {
+                    group.addTask {
+                        try await store.idempotent(person: bea, key: "race", requestSHA256: Array(repeating: 1, count: 32)) {
+                            let outcome = try await store.sign(String(plan.id), decision: .approve, meaning: .approval, comment: nil, password: apiPassword, actor: "bea")
+                            return RememberedResponse(status: 200, body: "signature \(outcome.signature.id)")
+                        }
+                    }
+                }
+                var all: [RememberedResponse] = []
+                for try await answer in group { all.append(answer) }
+                return all
+            }
+            #expect(answers.count == 20)
+            #expect(Set(answers).count == 1)
+            #expect(try await store.signatures(of: String(plan.id), actor: "ada").count == 1)
+        }
+    }
+}
