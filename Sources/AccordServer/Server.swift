@@ -1,3 +1,4 @@
+import AccordResources
 import AccordStore
 import Hummingbird
 import Logging
@@ -25,6 +26,19 @@ public struct ServerConfiguration: Sendable {
 /// Builds the HTTP application over a store. The store's pool runs as one of the application's
 /// services, so SIGTERM stops the server first and then closes the pool.
 public func makeApplication(store: Store, configuration: ServerConfiguration, logger: Logger = Logger(label: "accord.server")) throws -> some ApplicationProtocol {
+    Application(
+        router: try makeRouter(store: store, configuration: configuration),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "accord"),
+        services: [store.pool],
+        logger: logger
+    )
+}
+
+/// The OpenAPI document of the JSON API, as compiled into the binary.
+public let openAPIDocument: String = Resources.templates.first { $0.name == "openapi.yaml" }?.text ?? ""
+
+/// Every route: health, metrics, the JSON API and the pages.
+public func makeRouter(store: Store, configuration: ServerConfiguration) throws -> Router<AccordContext> {
     let router = Router(context: AccordContext.self)
     let metrics = RequestMetrics()
     router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -36,10 +50,8 @@ public func makeApplication(store: Store, configuration: ServerConfiguration, lo
     APIController(store: store).addRoutes(to: api)
     SessionController(store: store, tls: configuration.tls).addRoutes(to: api)
     try PagesController(store: store, tls: configuration.tls).addRoutes(to: router)
-    return Application(
-        router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "accord"),
-        services: [store.pool],
-        logger: logger
-    )
+    router.get("api/openapi.yaml") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: openAPIDocument)))
+    }
+    return router
 }
