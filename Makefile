@@ -12,7 +12,8 @@ BIN_DIR    ?= .build/debug
 ACCORD      = $(BIN_DIR)/accord
 # Debian packages: the libpq headers to build, the server programs for the embedded cluster.
 RUN_PACKAGES  = libpq-dev pkg-config postgresql
-TEST_PACKAGES = $(RUN_PACKAGES) docker-compose
+# The tests also check docker-compose.yml and drive a real browser through the pages.
+TEST_PACKAGES = $(RUN_PACKAGES) docker-compose chromium chromium-driver python3-selenium
 # The connection variables that would point accord at another server; the embedded cluster ignores them here.
 UNSET_PG = env -u DATABASE_URL -u PGHOST -u PGHOSTADDR -u PGPORT -u PGDATABASE -u PGUSER -u PGSERVICE
 
@@ -32,7 +33,8 @@ test: deps-test build-tests
 	trap cleanup EXIT; \
 	$(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db start; \
 	url=$$($(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db url); \
-	ACCORD_TEST_DATABASE_URL="$$url" ACCORD_TEST_STRICT=1 $(SWIFT) test --skip-build
+	ACCORD_TEST_DATABASE_URL="$$url" ACCORD_TEST_STRICT=1 $(SWIFT) test --skip-build; \
+	$(UNSET_PG) /usr/bin/python3 Tests/browser/signoff_test.py $(ACCORD)
 
 build:
 	$(SWIFT) build --product accord

@@ -79,11 +79,31 @@ struct PoolTests {
     func connectionBusy() async throws {
         try await TestDatabase.with(migrated: false) { db in
             try await db.pool.withConnection { c in
-                async let slow = c.query("SELECT pg_sleep(0.3)")
-                try await Task.sleep(for: .milliseconds(50))
-                let error = await #expect(throws: PostgresError.self) { try await c.query("SELECT 1") }
-                #expect(error?.code == .connectionBusy)
-                _ = try await slow
+                // Whoever comes second, while the other call is in flight, is refused: either the slow
+                // query or one of the probes. No timing assumption about which starts first.
+                let finished = NIOLockedValueBox(false)
+                let slow = Task {
+                    defer { finished.withLockedValue { $0 = true } }
+                    return try await c.query("SELECT pg_sleep(1)")
+                }
+                var refused = 0
+                while !finished.withLockedValue({ $0 }) {
+                    do {
+                        _ = try await c.query("SELECT 1")
+                    } catch let error as PostgresError where error.code == .connectionBusy {
+                        refused += 1
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                do {
+                    _ = try await slow.value
+                } catch let error as PostgresError where error.code == .connectionBusy {
+                    refused += 1
+                }
+                #expect(refused >= 1)
+                // The connection is still usable afterwards.
+                #expect(try await c.query("SELECT 2 AS two")[0].decode(Int.self, "two") == 2)
             }
         }
     }
