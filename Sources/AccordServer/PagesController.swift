@@ -109,6 +109,7 @@ struct PagesController {
             let signable = try await store.inbox(actor: person.handle).signOffs.contains { String($0.id) == id }
             var page = PageModel(title: detail.task.title, context: context)
             page.notice = request.uri.queryParameters["signed"].map { _ in "Your decision is recorded." }
+                ?? request.uri.queryParameters["uploaded"].map { _ in "The evidence is stored; earlier signatures on this task are superseded." }
             return render("task", TaskPage(page: page, detail: detail, canSign: signable))
         }
         pages.post("tasks/:task/sign") { request, context in
@@ -126,6 +127,33 @@ struct PagesController {
                 var page = PageModel(title: detail.task.title, context: context)
                 page.error = error.message
                 return render("task", TaskPage(page: page, detail: detail, canSign: detail.task.state == "in_review"), status: Problem(error).httpStatus)
+            }
+        }
+        pages.post("tasks/:task/evidence") { request, context in
+            guard let person = context.person else { return redirectToLogin() }
+            let id = try context.parameters.require("task")
+            guard let boundary = Multipart.boundary(contentType: request.headers[.contentType]) else {
+                throw AccordError(.invalid, "upload the file with the page's form (multipart/form-data)")
+            }
+            let body = try await request.body.collect(upTo: store.maxEvidenceBytes + (64 << 10))
+            guard let parts = try? Multipart.parse(Array(buffer: body), boundary: boundary) else {
+                throw AccordError(.invalid, "the upload is not a well-formed form")
+            }
+            var fields: [String: String] = [:]
+            for part in parts where part.fileName == nil { fields[part.name] = String(decoding: part.bytes, as: UTF8.self) }
+            try requireCSRF(fields, context)
+            guard let file = parts.first(where: { $0.name == "file" && $0.fileName != nil }), let fileName = file.fileName, !fileName.isEmpty else {
+                throw AccordError(.invalid, "choose a file to upload")
+            }
+            let title = fields["title"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+            do {
+                _ = try await store.addEvidence(to: id, fileName: fileName, bytes: file.bytes, title: title, actor: person.handle)
+                return Response(status: .seeOther, headers: [.location: "/tasks/\(id)?uploaded=1"])
+            } catch let error as AccordError {
+                let detail = try await store.task(id, actor: person.handle)
+                var page = PageModel(title: detail.task.title, context: context)
+                page.error = error.message
+                return render("task", TaskPage(page: page, detail: detail, canSign: false), status: Problem(error).httpStatus)
             }
         }
         pages.get("evidence/:evidence") { _, context in
@@ -241,7 +269,7 @@ struct TaskPage {
     var dueOn: String?, overdue: Int?, description: String?
     var refs: [TaskDetail.RefTitle], hasRefs: Bool, dependsOn: [TaskDetail.Link], hasDependencies: Bool
     var evidence: [Ev], evidenceRequired: [String], evidenceVersion: Int
-    var signatures: [Sig], hasSignatures: Bool, policy: String?, needed: String?, canSign: Bool
+    var signatures: [Sig], hasSignatures: Bool, policy: String?, needed: String?, canSign: Bool, canUpload: Bool
 
     init(page: PageModel, detail: TaskDetail, canSign: Bool) {
         title = page.title; person = page.person; notice = page.notice; error = page.error; csrf = page.person?.csrf ?? ""
@@ -260,6 +288,7 @@ struct TaskPage {
         policy = detail.approval.map { p in p.signers.map { "\($0.quorum) of \($0.role)" }.joined(separator: p.order == .sequential ? ", then " : " and ") }
         needed = detail.signaturesNeeded.isEmpty ? nil : detail.signaturesNeeded.sorted { $0.key < $1.key }.map { "\($0.value) of \($0.key)" }.joined(separator: ", ")
         self.canSign = canSign
+        canUpload = !["retired", "not_applicable"].contains(t.state)
     }
 }
 

@@ -82,8 +82,10 @@ extension Store {
     ///   - fileName: the name it is stored under (folders are dropped).
     ///   - title: defaults to the file name.
     public func addEvidence(to ref: String, fileName: String, bytes: [UInt8], title: String?, actor: String?) async throws -> EvidenceVersion {
-        let name = (fileName as NSString).lastPathComponent
-        guard !name.isEmpty, !name.contains("\0") else { throw AccordError(.invalid, "the evidence needs a file name") }
+        // Only the last component of a path, from any system, without control characters.
+        let lastComponent = fileName.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        let name = String(lastComponent.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }).trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name != ".", name != ".." else { throw AccordError(.invalid, "the evidence needs a file name") }
         guard !bytes.isEmpty else { throw AccordError(.invalid, "'\(name)' is empty; evidence must have content") }
         guard bytes.count <= maxEvidenceBytes else {
             throw AccordError(.invalid, "'\(name)' is \(bytes.count) bytes; evidence is limited to \(maxEvidenceBytes) bytes (ACCORD_MAX_EVIDENCE_BYTES)")

@@ -133,3 +133,38 @@ struct PageRenderingTests {
         }
     }
 }
+
+@Suite("Evidence upload from the task page")
+struct PageUploadTests {
+    @Test("a multipart upload with the form's CSRF token stores the file; without it nothing is stored")
+    func upload() async throws {
+        try await TestDatabase.with { db in
+            _ = try await seededAPI(db.store)
+            let plan = try await db.store.tasks(TaskFilter(program: "api"), actor: "ada").first { $0.key == "plan" }!
+            let session = try await db.store.login(handle: "otto", password: apiPassword, address: nil)
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
+            @Sendable func body(csrf: String?, fileName: String = "C:\\\\evil\\\\..\\\\plan v1.txt") -> ByteBuffer {
+                var text = ""
+                if let csrf { text += "--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n\(csrf)\r\n" }
+                text += "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nAI plan\r\n"
+                text += "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(fileName)\"\r\nContent-Type: text/plain\r\n\r\nline one\r\nline two\r\n--XyZ--\r\n"
+                return ByteBuffer(string: text)
+            }
+            let headers: HTTPFields = [.cookie: "accord_session=\(session.cookieToken)", .contentType: "multipart/form-data; boundary=XyZ"]
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/tasks/\(plan.id)/evidence", method: .post, headers: headers, body: body(csrf: nil)) { #expect($0.status == .forbidden) }
+                try await client.execute(uri: "/tasks/\(plan.id)/evidence", method: .post, headers: headers, body: body(csrf: session.session.csrfToken)) { response in
+                    #expect(response.status == .seeOther)
+                    #expect(response.headers[.location] == "/tasks/\(plan.id)?uploaded=1")
+                }
+                let stored = try await db.store.evidence(of: String(plan.id), actor: "otto")
+                #expect(stored.count == 1)
+                #expect(stored.first?.title == "AI plan")
+                #expect(stored.first?.size == "line one\r\nline two".utf8.count)
+                #expect(stored.first?.fileName == "plan v1.txt")
+                try await client.execute(uri: "/tasks/\(plan.id)/evidence", method: .post, headers: [.cookie: "accord_session=\(session.cookieToken)", .contentType: "multipart/form-data; boundary=XyZ"],
+                                         body: ByteBuffer(string: "--XyZ\r\ngarbage")) { #expect($0.status == .unprocessableContent) }
+            }
+        }
+    }
+}
