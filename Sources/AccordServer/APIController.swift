@@ -21,6 +21,7 @@ extension Inbox: ResponseEncodable {}
 extension SigningOutcome: ResponseEncodable {}
 extension EvidenceVersion: ResponseEncodable {}
 extension AuditVerification: ResponseEncodable {}
+extension LeadershipReport: ResponseEncodable {}
 
 /// A list that is not paginated.
 struct Items<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
@@ -106,6 +107,9 @@ struct APIController {
             headers[.contentDisposition] = "attachment; filename=\"\(version.fileName.replacingOccurrences(of: "\"", with: ""))\""
             headers[.init("Digest")!] = "sha-256=\(Data(hexBytes(version.sha256) ?? []).base64EncodedString())"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        group.get("leadership") { _, context in
+            try await store.leadership(actor: try context.requirePerson().handle)
         }
         group.get("audit/verify") { request, context in
             try await store.verifyAudit(program: request.uri.queryParameters["program"].map(String.init), actor: try context.requirePerson().handle)

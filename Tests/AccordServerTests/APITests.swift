@@ -291,3 +291,75 @@ struct IdempotencyRaceTests {
         }
     }
 }
+
+@Suite("Every API endpoint: its happy path, an error, another program's object")
+struct APIEndpointTests {
+    @Test("programs, assign, not-applicable, evidence list and download, leadership, audit verify")
+    func remainingEndpoints() async throws {
+        try await TestDatabase.with { db in
+            let tokens = try await seededAPI(db.store)
+            _ = try await db.store.bindRole(program: "api", role: "manager", handles: ["ada"], actor: "ada")
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
+            let tasks = try await db.store.tasks(TaskFilter(program: "api"), actor: "ada")
+            let plan = tasks.first { $0.key == "plan" }!, later = tasks.first { $0.key == "later" }!
+            let other = try await db.store.tasks(TaskFilter(program: "other"), actor: "ada").first!
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/api/v1/programs", method: .get, headers: bearer(tokens["otto"])) { response in
+                    #expect((object(response.body)["items"] as? [[String: Any]])?.compactMap { $0["slug"] as? String } == ["api"])
+                }
+                try await client.execute(uri: "/api/v1/programs?page=0", method: .get, headers: bearer(tokens["otto"])) { #expect($0.status == .unprocessableContent) }
+                try await client.execute(uri: "/api/v1/programs/api", method: .get, headers: bearer(tokens["otto"])) { response in
+                    #expect(((object(response.body)["summary"] as? [String: Any])?["slug"] as? String) == "api")
+                }
+                // assign
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/assign", method: .post, headers: bearer(tokens["ada"]), body: json(["assignee": "otto"])) { response in
+                    #expect(object(response.body)["assignee"] as? String == "otto")
+                }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/assign", method: .post, headers: bearer(tokens["otto"]), body: json(["assignee": "otto"])) {
+                    #expect($0.status == .forbidden)
+                }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/assign", method: .post, headers: bearer(tokens["ada"]), body: json(["assignee": "eve"])) {
+                    #expect($0.status == .conflict)
+                }
+                try await client.execute(uri: "/api/v1/tasks/\(other.id)/assign", method: .post, headers: bearer(tokens["otto"]), body: json(["assignee": "otto"])) {
+                    #expect($0.status == .notFound)
+                }
+                // not-applicable
+                try await client.execute(uri: "/api/v1/tasks/\(later.id)/not-applicable", method: .post, headers: bearer(tokens["ada"]), body: json(["reason": " "])) {
+                    #expect($0.status == .unprocessableContent)
+                }
+                try await client.execute(uri: "/api/v1/tasks/\(later.id)/not-applicable", method: .post, headers: bearer(tokens["ada"]), body: json(["reason": "Not used here"])) { response in
+                    #expect(object(response.body)["state"] as? String == "not_applicable")
+                }
+                // start and submit refusals
+                try await client.execute(uri: "/api/v1/tasks/\(later.id)/start", method: .post, headers: bearer(tokens["otto"])) { #expect($0.status == .conflict) }
+                try await client.execute(uri: "/api/v1/tasks/abc/start", method: .post, headers: bearer(tokens["otto"])) { #expect($0.status == .unprocessableContent) }
+                // evidence: upload, list, download; another program's refused
+                let id = try await client.execute(uri: "/api/v1/tasks/\(plan.id)/evidence?filename=a.txt&title=Plan", method: .post, headers: bearer(tokens["otto"]),
+                                                  body: ByteBuffer(string: "abc")) { object($0.body)["id"] as? Int ?? 0 }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/evidence", method: .post, headers: bearer(tokens["otto"]), body: ByteBuffer(string: "abc")) {
+                    #expect($0.status == .unprocessableContent)
+                }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/evidence", method: .get, headers: bearer(tokens["bea"])) { response in
+                    #expect(((object(response.body)["items"] as? [[String: Any]])?.first?["title"] as? String) == "Plan")
+                }
+                try await client.execute(uri: "/api/v1/evidence/\(id)/content", method: .get, headers: bearer(tokens["bea"])) { response in
+                    #expect(String(buffer: response.body) == "abc")
+                    #expect(response.headers[.contentDisposition] == "attachment; filename=\"a.txt\"")
+                }
+                try await client.execute(uri: "/api/v1/evidence/\(id)/content", method: .get, headers: bearer(tokens["eve"])) { #expect($0.status == .notFound) }
+                try await client.execute(uri: "/api/v1/evidence/999999/content", method: .get, headers: bearer(tokens["bea"])) { #expect($0.status == .notFound) }
+                // leadership and audit verify
+                try await client.execute(uri: "/api/v1/leadership", method: .get, headers: bearer(tokens["otto"])) { response in
+                    let leaders = object(response.body)["leaders"] as? [[String: Any]]
+                    #expect(leaders?.compactMap { $0["handle"] as? String } == ["bea"])
+                }
+                try await client.execute(uri: "/api/v1/audit/verify?program=api", method: .get, headers: bearer(tokens["otto"])) { response in
+                    #expect((object(response.body)["chains"] as? [[String: Any]])?.first?["verified"] as? Int ?? 0 > 0)
+                }
+                try await client.execute(uri: "/api/v1/audit/verify?program=api", method: .get, headers: bearer(tokens["eve"])) { #expect($0.status == .notFound) }
+                try await client.execute(uri: "/api/v1/audit/verify", method: .get, headers: bearer(tokens["otto"])) { #expect($0.status == .forbidden) }
+            }
+        }
+    }
+}
