@@ -74,6 +74,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // bcrypt only (CBcrypt underneath); no HTTP code comes with it.
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -2,6 +2,7 @@ import AccordCore
 import AccordResources
 import Crypto
 import Foundation
+import NIOConcurrencyHelpers
 import Postgres
 
 /// A stored workflow version, without its full definition.
@@ -34,9 +35,13 @@ enum WorkflowSQL {
         SELECT workflow_id, version, title, definition, checksum, loaded_at, loaded_by
         FROM accord.workflow_version ORDER BY workflow_id, version
         """
+    static let checksum = "SELECT version, checksum FROM accord.workflow_version WHERE workflow_id = $1 AND version = $2"
+    static let latestChecksum = "SELECT version, checksum FROM accord.workflow_version WHERE workflow_id = $1 ORDER BY version DESC LIMIT 1"
     static let definition = "SELECT definition FROM accord.workflow_version WHERE workflow_id = $1 AND version = $2"
-    static let latest = "SELECT definition FROM accord.workflow_version WHERE workflow_id = $1 ORDER BY version DESC LIMIT 1"
 }
+
+/// Decoded workflow definitions by id, version and checksum.
+let decodedWorkflows = NIOLockedValueBox<[String: Workflow]>([:])
 
 func sha256Hex(_ text: String) -> String { hexString(Array(SHA256.hash(data: Data(text.utf8)))) }
 
@@ -99,15 +104,25 @@ extension Store {
 
     static func workflow(_ id: String, version: Int?, on connection: PostgresConnection) async throws -> Workflow {
         let rows = if let version {
-            try await connection.query(WorkflowSQL.definition, [id, version])
+            try await connection.query(WorkflowSQL.checksum, [id, version])
         } else {
-            try await connection.query(WorkflowSQL.latest, [id])
+            try await connection.query(WorkflowSQL.latestChecksum, [id])
         }
         guard let row = rows.firstRow else {
             let what = version.map { "workflow '\(id)' version \($0)" } ?? "workflow '\(id)'"
             throw AccordError(.notFound, "no \(what) is loaded; 'accord workflow list' shows what is")
         }
-        return try row.decode(PostgresJSON.self, "definition").decode(Workflow.self)
+        let found = try row.decode(Int.self, "version")
+        // Versions are immutable, so a decoded definition can be reused; the checksum in the key keeps
+        // databases holding different content under the same version apart.
+        let key = "\(id)@\(found)#\(try row.decode(String.self, "checksum"))"
+        if let cached = decodedWorkflows.withLockedValue({ $0[key] }) { return cached }
+        let workflow = try await connection.query(WorkflowSQL.definition, [id, found])[0].decode(PostgresJSON.self, "definition").decode(Workflow.self)
+        decodedWorkflows.withLockedValue { cache in
+            if cache.count > 256 { cache.removeAll() }
+            cache[key] = workflow
+        }
+        return workflow
     }
 
     static func summary(_ id: String, _ version: Int, on connection: PostgresConnection) async throws -> WorkflowSummary {

@@ -19,6 +19,8 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 ACCORD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/accord")
 ARTIFACTS = os.path.abspath("test-artifacts/browser")
@@ -73,24 +75,34 @@ def main():
         def shot(name):
             driver.save_screenshot(os.path.join(ARTIFACTS, name + ".png"))
 
+        def wait_for(condition):
+            """A click that submits a form returns before the next page has loaded: wait for it."""
+            try:
+                WebDriverWait(driver, 20).until(condition)
+            except Exception:
+                pass
+
         driver.get(base + "/inbox")
         check("an anonymous visitor is sent to the login page", driver.current_url.endswith("/login"), driver.current_url)
         shot("1-login")
         driver.find_element(By.NAME, "handle").send_keys("grace")
         driver.find_element(By.NAME, "password").send_keys(passwords.get("grace", ""))
         driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        wait_for(expected_conditions.url_contains("/inbox"))
         check("logging in leads to the inbox", driver.current_url.endswith("/inbox"), driver.current_url)
         body = driver.find_element(By.TAG_NAME, "body").text
         check("the inbox shows who is logged in", "Grace Hopper (grace)" in body, body[:200])
         check("the AI policy waits for Grace's signature", "Write and approve the AI policy" in body, body[:400])
         shot("2-inbox")
         driver.find_element(By.LINK_TEXT, "Write and approve the AI policy").click()
+        wait_for(expected_conditions.presence_of_element_located((By.NAME, "password")))
         body = driver.find_element(By.TAG_NAME, "body").text
         check("the task page shows legal's signature and asks for the password again", "Your password, again" in body and "Alan Turing" in body, body[:400])
         shot("3-task")
         driver.find_element(By.NAME, "password").send_keys(passwords.get("grace", ""))
         driver.find_element(By.NAME, "comment").send_keys("Approved for the board")
         driver.find_element(By.CSS_SELECTOR, "button[value=approve]").click()
+        wait_for(expected_conditions.url_contains("signed=1"))
         body = driver.find_element(By.TAG_NAME, "body").text
         check("the signature is recorded and the task is done", "Your decision is recorded." in body and "approved as top-management" in body and "done" in body, body[:600])
         shot("4-signed")
