@@ -34,7 +34,9 @@ struct PagesController {
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: stylesheet)))
         }
-        let pages = router.group().add(middleware: PageSessionMiddleware(store: store, tls: tls))
+        let pages = router.group()
+            .add(middleware: PageSessionMiddleware(store: store, tls: tls))
+            .add(middleware: PageErrorMiddleware(pages: self))
         pages.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/inbox"]) }
         pages.get("login") { request, context in
             if context.person != nil { return Response(status: .seeOther, headers: [.location: "/inbox"]) }
@@ -188,6 +190,29 @@ struct PagesController {
         guard let session = context.session, let token = form["csrf_token"], token == session.csrfToken else {
             throw AccordError(.forbidden, "this form has expired or did not come from Accord; reload the page and try again")
         }
+    }
+}
+
+/// A refusal on a page is an HTML page with the right status, not a problem document.
+struct PageErrorMiddleware: RouterMiddleware {
+    let pages: PagesController
+
+    func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as AccordError {
+            let problem = Problem(error)
+            var page = ErrorPage(page: PageModel(title: problem.title, context: context), detail: error.message)
+            page.title = problem.title
+            return pages.render("error", page, status: problem.httpStatus)
+        }
+    }
+}
+
+struct ErrorPage {
+    var title: String, person: PageModel.Who?, notice: String?, error: String?, detail: String
+    init(page: PageModel, detail: String) {
+        title = page.title; person = page.person; notice = nil; error = nil; self.detail = detail
     }
 }
 

@@ -81,7 +81,11 @@ struct PageTests {
                     #expect(response.headers[.contentType] == "image/svg+xml")
                     #expect(String(buffer: response.body).hasPrefix("<svg"))
                 }
-                try await client.execute(uri: "/programs/other", method: .get, headers: [.cookie: cookie]) { #expect($0.status == .notFound) }
+                try await client.execute(uri: "/programs/other", method: .get, headers: [.cookie: cookie]) { response in
+                    #expect(response.status == .notFound)
+                    #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                    #expect(String(buffer: response.body).contains("no program &#39;other&#39;"))
+                }
                 // A state change on GET does nothing: there is no GET route that signs, assigns or submits.
                 try await client.execute(uri: "/tasks/\(plan.id)/sign", method: .get, headers: [.cookie: cookie]) { #expect($0.status == .notFound) }
                 try await client.execute(uri: "/logout", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
