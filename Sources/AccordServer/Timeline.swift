@@ -12,10 +12,6 @@ func timelineSVG(detail: ProgramDetail, tasks: [TaskSummary], today: CalendarDat
     let left = 230.0, width = 900.0, rowHeight = 28.0
     let height = Double(detail.steps.count) * rowHeight + 40
     func x(_ date: CalendarDate) -> Double { left + Double(start.days(until: date)) / span * (width - left - 10) }
-    func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
-    }
     var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">"
     for (i, step) in detail.steps.enumerated() {
         let y = 20 + Double(i) * rowHeight
@@ -40,9 +36,6 @@ func barChartSVG(_ bars: [(label: String, value: Int)]) -> String {
     let width = 900.0, left = 240.0, row = 26.0
     let top = max(1, bars.map(\.value).max() ?? 1)
     let height = Double(bars.count) * row + 12
-    func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
     var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">"
     for (i, bar) in bars.enumerated() {
         let y = 6 + Double(i) * row
@@ -52,4 +45,10 @@ func barChartSVG(_ bars: [(label: String, value: Int)]) -> String {
         svg += "<text x=\"\(String(format: "%.1f", left + length + 6))\" y=\"\(y + 15)\" fill=\"#1d2430\">\(bar.value)</text>"
     }
     return svg + "</svg>"
+}
+
+/// Text made safe inside SVG elements and attributes.
+private func escape(_ text: String) -> String {
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        .replacingOccurrences(of: "\"", with: "&quot;")
 }
