@@ -108,7 +108,7 @@ struct PagesController {
             let id = try context.parameters.require("task")
             guard Int64(id) != nil else { throw AccordError(.notFound, "no task '\(id)'") }
             let detail = try await store.task(id, actor: person.handle)
-            let signable = try await store.inbox(actor: person.handle).signOffs.contains { String($0.id) == id }
+            let signable = try await store.canSignNow(id, actor: person.handle)
             var page = PageModel(title: detail.task.title, context: context)
             page.notice = request.uri.queryParameters["signed"].map { _ in "Your decision is recorded." }
                 ?? request.uri.queryParameters["uploaded"].map { _ in "The evidence is stored; earlier signatures on this task are superseded." }

@@ -34,34 +34,64 @@ func inboxOrder(_ a: TaskSummary, _ b: TaskSummary) -> Bool {
     }
 }
 
+/// What a person may sign for in one program: the roles they hold and those delegated to them now.
+struct SignerScope {
+    var workflow: Workflow
+    var roles: Set<String>
+}
+
 extension Store {
     /// A person's inbox.
     public func inbox(actor: String?) async throws -> Inbox {
         let mine = try await tasks(TaskFilter(mineOnly: true), actor: actor).filter { ["open", "in_progress", "blocked"].contains($0.state) }
-        let signOffs: [TaskSummary] = try await pool.withConnection { connection in
+        return Inbox(tasks: mine.sorted(by: inboxOrder), signOffs: try await signOffsWaiting(actor: actor))
+    }
+
+    /// The tasks in review that the person may sign now, overdue first.
+    public func signOffsWaiting(actor: String?) async throws -> [TaskSummary] {
+        try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
+            var scopes: [Int64: SignerScope] = [:]
             var waiting: [TaskSummary] = []
-            var workflows: [Int64: Workflow] = [:]
             for row in try await connection.query(InboxSQL.inReview, [acting.isAdmin, acting.id]) {
                 let task = try TaskSummary(row: row)
-                let state = try await connection.query(InboxSQL.reviewState, [task.id, acting.id])[0]
-                if try state.decode(Bool.self, "signed") { continue }
-                let programID = try state.decode(Int64.self, "program_id")
-                let program = try await Self.programRow(programID, on: connection)
-                if workflows[programID] == nil { workflows[programID] = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection) }
-                guard let policy = workflows[programID]?.task(task.key)?.approval else { continue }
-                var roles = try await Self.roles(of: acting, in: program, on: connection)
-                for row in try await connection.query(SignatureSQL.delegatedRoles, [programID, acting.id]) { roles.insert(try row.decode(String.self, "role")) }
-                let approvals = try await connection.query(SignatureSQL.approvals, [task.id, try state.decode(Int.self, "review_round"), try state.decode(Int.self, "evidence_version")]).map {
-                    CountedApproval(role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"))
-                }
-                let slot = ApprovalEvaluation(policy: policy, approvals: approvals).slot(
-                    signerID: acting.id, signerName: acting.handle, canSignFor: roles,
-                    assigneeID: try state.decode(Int64?.self, "assignee_id"), submitterID: try state.decode(Int64?.self, "submitted_by"))
-                if case .success = slot { waiting.append(task) }
+                if try await Self.canSignNow(taskID: task.id, key: task.key, signer: acting, scopes: &scopes, on: connection) { waiting.append(task) }
             }
-            return waiting
+            return waiting.sorted(by: inboxOrder)
         }
-        return Inbox(tasks: mine.sorted(by: inboxOrder), signOffs: signOffs.sorted(by: inboxOrder))
+    }
+
+    /// Whether the person may sign this task now (it is in review, a slot is theirs, no rule refuses them).
+    public func canSignNow(_ ref: String, actor: String?) async throws -> Bool {
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            let task = try await Self.lockTask(try await Self.resolveTask(ref, for: acting, on: connection), on: connection, lock: false)
+            guard task.state == .inReview else { return false }
+            var scopes: [Int64: SignerScope] = [:]
+            return try await Self.canSignNow(taskID: task.id, key: task.templateKey, signer: acting, scopes: &scopes, on: connection)
+        }
+    }
+
+    /// The one evaluation behind the inbox, the leadership report and the task page. `scopes` caches
+    /// the signer's roles and the workflow per program across the tasks of one request.
+    static func canSignNow(taskID: Int64, key: String, signer: Person, scopes: inout [Int64: SignerScope], on connection: PostgresConnection) async throws -> Bool {
+        let state = try await connection.query(InboxSQL.reviewState, [taskID, signer.id])[0]
+        if try state.decode(Bool.self, "signed") { return false }
+        let programID = try state.decode(Int64.self, "program_id")
+        if scopes[programID] == nil {
+            let program = try await programRow(programID, on: connection)
+            var roles = try await roles(of: signer, in: program, on: connection)
+            for row in try await connection.query(SignatureSQL.delegatedRoles, [programID, signer.id]) { roles.insert(try row.decode(String.self, "role")) }
+            scopes[programID] = SignerScope(workflow: try await workflow(program.workflowID, version: program.workflowVersion, on: connection), roles: roles)
+        }
+        guard let scope = scopes[programID], let policy = scope.workflow.task(key)?.approval else { return false }
+        let approvals = try await connection.query(SignatureSQL.approvals, [taskID, try state.decode(Int.self, "review_round"), try state.decode(Int.self, "evidence_version")]).map {
+            CountedApproval(role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"))
+        }
+        let slot = ApprovalEvaluation(policy: policy, approvals: approvals).slot(
+            signerID: signer.id, signerName: signer.handle, canSignFor: scope.roles,
+            assigneeID: try state.decode(Int64?.self, "assignee_id"), submitterID: try state.decode(Int64?.self, "submitted_by"))
+        if case .success = slot { return true }
+        return false
     }
 }

@@ -95,7 +95,7 @@ extension Store {
         }
         var result: [LeadershipReport.Leader] = []
         for var leader in leaders {
-            let waiting = try await inbox(actor: leader.handle).signOffs
+            let waiting = try await signOffsWaiting(actor: leader.handle)
             leader.waiting = waiting.count
             leader.overdue = waiting.filter { $0.overdueDays != nil }.count
             result.append(leader)
