@@ -23,11 +23,13 @@ struct AuditRecord {
 enum AuditSQL {
     static let append = "SELECT accord.append_audit($1, $2, $3, $4, $5, $6::json, $7::json, $8)"
     static let createChain = "INSERT INTO accord.audit_chain (chain) VALUES ($1)"
-    static let entries = """
+    static let chainEntries = """
         SELECT chain, seq, (extract(epoch FROM recorded_at) * 1000000)::bigint AS at_us, recorded_at, actor, action,
                object_type, object_id, before::text AS before, after::text AS after, reason, prev_hash, hash
-        FROM accord.audit_entry WHERE chain = $1 ORDER BY seq
+        FROM accord.audit_entry WHERE chain = $1
         """
+    static let entries = chainEntries + " ORDER BY seq"
+    static let latest = chainEntries + " ORDER BY seq DESC LIMIT $2"
     static let chains = "SELECT chain, length FROM accord.audit_chain ORDER BY chain"
 }
 
@@ -68,6 +70,10 @@ public struct ChainVerification: Sendable, Equatable {
     public var verified: Int
     /// The first bad entry and what is wrong with it, if any.
     public var problem: String?
+    /// Entries in the chain as read.
+    public var entries: Int = 0
+    /// The hash of the last entry read, in hex (empty for an empty chain).
+    public var headSHA256: String = ""
 }
 
 extension Store {
@@ -76,6 +82,10 @@ extension Store {
     public func verifyChain(_ chain: String) async throws -> ChainVerification {
         try await pool.withConnection { connection in
             let rows = try await connection.query(AuditSQL.entries, [chain])
+            let head = try rows.last.map { hexString(try $0.decode([UInt8].self, "hash")) } ?? ""
+            func outcome(_ verified: Int, _ problem: String?) -> ChainVerification {
+                ChainVerification(chain: chain, verified: verified, problem: problem, entries: rows.count, headSHA256: head)
+            }
             var previous: [UInt8]?
             var verified = 0
             for (i, row) in rows.enumerated() {
@@ -90,18 +100,18 @@ extension Store {
                 let stored = try row.decode([UInt8].self, "hash")
                 let storedPrevious = try row.decode([UInt8]?.self, "prev_hash")
                 if seq != Int64(i + 1) {
-                    return ChainVerification(chain: chain, verified: verified, problem: "entry \(seq) stands at position \(i + 1): an entry is missing or was inserted")
+                    return outcome(verified, "entry \(seq) stands at position \(i + 1): an entry is missing or was inserted")
                 }
                 if storedPrevious != previous {
-                    return ChainVerification(chain: chain, verified: verified, problem: "entry \(seq) does not point to the hash of entry \(seq - 1)")
+                    return outcome(verified, "entry \(seq) does not point to the hash of entry \(seq - 1)")
                 }
                 if content.hash(previous: previous) != stored {
-                    return ChainVerification(chain: chain, verified: verified, problem: "entry \(seq) (\(content.action) by \(content.actor)) was altered: its content does not match its hash")
+                    return outcome(verified, "entry \(seq) (\(content.action) by \(content.actor)) was altered: its content does not match its hash")
                 }
                 previous = stored
                 verified += 1
             }
-            return ChainVerification(chain: chain, verified: verified, problem: nil)
+            return outcome(verified, nil)
         }
     }
 
@@ -122,15 +132,26 @@ extension Store {
     /// The entries of a chain, oldest first.
     public func auditLog(chain: String) async throws -> [AuditEntry] {
         try await pool.withConnection { connection in
-            try await connection.query(AuditSQL.entries, [chain]).map { row in
-                AuditEntry(
-                    chain: chain, seq: try row.decode(Int64.self, "seq"), recordedAt: try row.decode(Date.self, "recorded_at"),
-                    actor: try row.decode(String.self, "actor"), action: try row.decode(String.self, "action"),
-                    objectType: try row.decode(String?.self, "object_type"), objectID: try row.decode(String?.self, "object_id"),
-                    before: try row.decode(String?.self, "before"), after: try row.decode(String?.self, "after"),
-                    reason: try row.decode(String?.self, "reason"), hash: hexString(try row.decode([UInt8].self, "hash"))
-                )
-            }
+            try await connection.query(AuditSQL.entries, [chain]).map { try AuditEntry(row: $0, chain: chain) }
         }
+    }
+
+    /// The newest entries of a chain, newest first.
+    public func latestAuditEntries(chain: String, limit: Int) async throws -> [AuditEntry] {
+        try await pool.withConnection { connection in
+            try await connection.query(AuditSQL.latest, [chain, limit]).map { try AuditEntry(row: $0, chain: chain) }
+        }
+    }
+}
+
+extension AuditEntry {
+    init(row: PostgresRow, chain: String) throws {
+        self.init(
+            chain: chain, seq: try row.decode(Int64.self, "seq"), recordedAt: try row.decode(Date.self, "recorded_at"),
+            actor: try row.decode(String.self, "actor"), action: try row.decode(String.self, "action"),
+            objectType: try row.decode(String?.self, "object_type"), objectID: try row.decode(String?.self, "object_id"),
+            before: try row.decode(String?.self, "before"), after: try row.decode(String?.self, "after"),
+            reason: try row.decode(String?.self, "reason"), hash: hexString(try row.decode([UInt8].self, "hash"))
+        )
     }
 }

@@ -192,12 +192,11 @@ extension Store {
         for program in try await programs(actor: actor) {
             let chain = programChain(program.slug)
             let verification = try await verifyChain(chain)
-            let entries = try await auditLog(chain: chain)
             let checkpoint = try await pool.withConnection { try await $0.query(AuditPageSQL.lastCheckpoint, [chain]).firstRow }
             statuses.append(ChainStatus(
-                program: program.slug, chain: chain, entries: entries.count, verified: verification.verified, problem: verification.problem,
-                headSHA256: entries.last?.hash ?? "", lastCheckpointAt: try checkpoint?.decode(Date.self, "recorded_at"),
-                lastCheckpointPosition: try checkpoint?.decode(Int.self, "position"), latest: Array(entries.suffix(latest).reversed())))
+                program: program.slug, chain: chain, entries: verification.entries, verified: verification.verified, problem: verification.problem,
+                headSHA256: verification.headSHA256, lastCheckpointAt: try checkpoint?.decode(Date.self, "recorded_at"),
+                lastCheckpointPosition: try checkpoint?.decode(Int.self, "position"), latest: try await latestAuditEntries(chain: chain, limit: latest)))
         }
         return statuses
     }

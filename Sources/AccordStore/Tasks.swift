@@ -132,15 +132,16 @@ enum TaskSQL {
         WHERE p.slug = $1 AND t.template_key = $2 AND ($3::text IS NULL OR s.slug = $3)
         ORDER BY s.slug NULLS FIRST
         """
-    static let lockRow = """
+    static let row = """
         SELECT t.id, t.program_id, p.slug AS program, t.template_key, t.system_id, s.slug AS system, t.owner_role, t.state,
                t.assignee_id, a.handle AS assignee
         FROM accord.task t
         JOIN accord.program p ON p.id = t.program_id
         LEFT JOIN accord.ai_system s ON s.id = t.system_id
         LEFT JOIN accord.person a ON a.id = t.assignee_id
-        WHERE t.id = $1 FOR UPDATE OF t
+        WHERE t.id = $1
         """
+    static let lockRow = row + " FOR UPDATE OF t"
     static let columns = """
         SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.title, t.owner_role, t.state,
                a.handle AS assignee, to_char(t.due_on, 'YYYY-MM-DD') AS due_on,
@@ -436,7 +437,7 @@ extension Store {
     }
 
     static func lockTask(_ id: Int64, on connection: PostgresConnection, lock: Bool = true) async throws -> TaskRow {
-        let sql = lock ? TaskSQL.lockRow : TaskSQL.lockRow.replacingOccurrences(of: " FOR UPDATE OF t", with: "")
+        let sql = lock ? TaskSQL.lockRow : TaskSQL.row
         guard let row = try await connection.query(sql, [id]).firstRow else { throw AccordError(.notFound, "no task \(id)") }
         return TaskRow(
             id: id, programID: try row.decode(Int64.self, "program_id"), programSlug: try row.decode(String.self, "program"),

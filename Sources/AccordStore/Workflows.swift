@@ -31,10 +31,9 @@ enum WorkflowSQL {
         INSERT INTO accord.workflow_version (workflow_id, version, title, definition, source, checksum, loaded_by)
         VALUES ($1, $2, $3, $4, $5, $6, $7)
         """
-    static let list = """
-        SELECT workflow_id, version, title, definition, checksum, loaded_at, loaded_by
-        FROM accord.workflow_version ORDER BY workflow_id, version
-        """
+    static let summaryColumns = "SELECT workflow_id, version, title, definition, checksum, loaded_at, loaded_by FROM accord.workflow_version"
+    static let list = summaryColumns + " ORDER BY workflow_id, version"
+    static let one = summaryColumns + " WHERE workflow_id = $1 AND version = $2"
     static let checksum = "SELECT version, checksum FROM accord.workflow_version WHERE workflow_id = $1 AND version = $2"
     static let latestChecksum = "SELECT version, checksum FROM accord.workflow_version WHERE workflow_id = $1 ORDER BY version DESC LIMIT 1"
     static let definition = "SELECT definition FROM accord.workflow_version WHERE workflow_id = $1 AND version = $2"
@@ -126,7 +125,7 @@ extension Store {
     }
 
     static func summary(_ id: String, _ version: Int, on connection: PostgresConnection) async throws -> WorkflowSummary {
-        let rows = try await connection.query(WorkflowSQL.list.replacingOccurrences(of: "ORDER BY", with: "WHERE workflow_id = $1 AND version = $2 ORDER BY"), [id, version])
+        let rows = try await connection.query(WorkflowSQL.one, [id, version])
         return try summary(row: rows[0])
     }
 
