@@ -50,8 +50,8 @@ public enum SigningDecision: String, Sendable {
 
 enum SignatureSQL {
     static let signer = """
-        SELECT p.id, p.handle, p.name, p.password_hash, p.disabled_at IS NOT NULL AS disabled,
-               l.failures, l.locked_until, l.locked_until > now() AS locked
+        SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash, p.password_hash IS NOT NULL AS can_sign,
+               p.disabled_at IS NOT NULL AS disabled, l.failures, l.locked_until, l.locked_until > now() AS locked
         FROM accord.person p LEFT JOIN accord.sign_lockout l ON l.person_id = p.id WHERE p.handle = $1
         """
     static let recordFailure = """
@@ -243,7 +243,7 @@ extension Store {
             }
             return row
         }
-        let person = try await person(handle)
+        let person = try Person(row: row)
         guard !(try row.decode(Bool.self, "disabled")) else { throw AccordError(.forbidden, "'\(handle)' is disabled") }
         if try row.decode(Bool?.self, "locked") == true, let until = try row.decode(Date?.self, "locked_until") {
             throw AccordError(.forbidden, "signing is locked for \(handle) until \(ISO8601DateFormatter().string(from: until)) after \(signingLockThreshold) wrong passwords")

@@ -428,8 +428,7 @@ extension Store {
             let acting = try await Self.requireActor(actor, on: connection)
             let id = try await Self.resolveTask(ref, for: acting, on: connection)
             let task = try await Self.lockTask(id, on: connection)
-            guard let programRow = try await connection.query(ProgramSQL.byID, [task.programID]).firstRow else { throw AccordError(.notFound, "no program") }
-            let program = try ProgramRow(row: programRow)
+            let program = try await Self.programRow(task.programID, on: connection)
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             try await body(connection, acting, task, program, workflow)
             return try TaskSummary(row: try await connection.query(TaskSQL.one, [id])[0])
