@@ -40,8 +40,9 @@ func printTable(_ header: [String], _ rows: [[String]]) {
 }
 
 /// Opens the store for one command and closes it afterwards, whatever happens.
-func withStore<T>(_ options: DatabaseOptions, _ body: (Store) async throws -> T) async throws -> T {
-    let store = try await options.openStore()
+/// - Parameter migrate: whether to apply pending migrations first (every command but `db status` and `db migrate`).
+func withStore<T>(_ options: DatabaseOptions, migrate: Bool = true, maxConnections: Int = 4, _ body: (Store) async throws -> T) async throws -> T {
+    let store = try await options.openStore(migrate: migrate, maxConnections: maxConnections)
     do {
         let result = try await body(store)
         try await store.close()

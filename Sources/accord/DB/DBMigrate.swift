@@ -16,8 +16,7 @@ struct DBMigrate: AsyncParsableCommand {
     var dryRun = false
 
     func run() async throws {
-        let store = try await Store.open(options.location, maxConnections: 1)
-        do {
+        try await withStore(options, migrate: false, maxConnections: 1) { store in
             let plan = try await store.migrationPlan()
             if plan.pending.isEmpty {
                 print("schema up to date at version \(plan.currentVersion) (\(plan.applied.count) migration(s) applied)")
@@ -29,10 +28,6 @@ struct DBMigrate: AsyncParsableCommand {
                 let applied = try await store.migrate { print("applying \($0.name)") }
                 print("applied \(applied.count) migration(s) in \(started.duration(to: .now).formatted(.units(allowed: [.seconds, .milliseconds])))")
             }
-            try await store.close()
-        } catch {
-            try? await store.close()
-            throw error
         }
     }
 }

@@ -15,13 +15,9 @@ struct DBStart: AsyncParsableCommand {
         guard case .embedded(let home) = options.location else {
             throw CommandFailure("'accord db start' manages the embedded cluster, but the database is \(options.location.summary); start that server yourself")
         }
-        let store = try await options.openStore()
-        defer { Task { try? await store.close() } }
-        let plan = try await store.migrationPlan()
-        let cluster = LocalCluster(home: home)
+        let plan = try await withStore(options) { try await $0.migrationPlan() }
         var pid = ""
-        if case .running(let p) = cluster.status() { pid = " (pid \(p))" }
+        if case .running(let p) = LocalCluster(home: home).status() { pid = " (pid \(p))" }
         print("embedded PostgreSQL running\(pid) in \(home.path); schema at version \(plan.currentVersion)")
-        try await store.close()
     }
 }

@@ -32,18 +32,13 @@ struct DBStatus: AsyncParsableCommand {
         } else {
             print("database: \(location.summary)")
         }
-        let store = try await Store.open(location, maxConnections: 1)
-        do {
+        try await withStore(options, migrate: false, maxConnections: 1) { store in
             print("  server: \(try await store.serverVersion())")
             let plan = try await store.migrationPlan()
             let pending = plan.pending.isEmpty ? "up to date" : "\(plan.pending.count) pending: \(plan.pending.map(\.name).joined(separator: ", "))"
             print("  schema: version \(plan.currentVersion) (\(plan.applied.count) applied, \(pending))")
             let role = try await store.currentRole()
             print("  acts as: \(role)\(role == Store.applicationRole ? " (history tables are insert-only for it)" : " (accord_app is not available; the triggers still protect history)")")
-            try await store.close()
-        } catch {
-            try? await store.close()
-            throw error
         }
     }
 }
