@@ -20,8 +20,36 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// The session cookie's name: `__Host-` bound to the origin when served over TLS.
-func sessionCookieName(tls: Bool) -> String { tls ? "__Host-accord_session" : "accord_session" }
+/// The browser session cookie, for pages and the API alike: `__Host-` bound to the origin when served over TLS.
+struct SessionCookies {
+    let store: Store
+    let tls: Bool
+
+    var name: String { tls ? "__Host-accord_session" : "accord_session" }
+
+    /// The live session the request's cookie names, if any.
+    func current(_ request: Request) async throws -> WebSession? {
+        guard let cookie = request.cookies[name] else { return nil }
+        return try await store.session(cookieToken: cookie.value)
+    }
+
+    /// Logs in, ending any session the browser still carries: a login always starts a fresh one.
+    func begin(_ request: Request, handle: String, password: String, address: String?) async throws -> (NewWebSession, Cookie) {
+        if let old = request.cookies[name] { try await store.logout(cookieToken: old.value) }
+        let new = try await store.login(handle: handle, password: password, address: address)
+        return (new, cookie(new.cookieToken, maxAge: Int(new.expiresAt.timeIntervalSinceNow)))
+    }
+
+    /// Ends the request's session server-side; returns the cookie that clears it in the browser.
+    func end(_ request: Request) async throws -> Cookie {
+        if let old = request.cookies[name] { try await store.logout(cookieToken: old.value) }
+        return cookie("", maxAge: 0)
+    }
+
+    private func cookie(_ value: String, maxAge: Int) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: tls, httpOnly: true, sameSite: .strict)
+    }
+}
 
 /// Finds who is acting: a bearer token (API clients) or a session cookie (browsers). Cookie-authenticated
 /// requests that change state must carry the session's CSRF token (`X-CSRF-Token` header or a form field
@@ -39,7 +67,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 throw AccordError(.unauthenticated, "the bearer token is unknown, revoked or expired")
             }
             context.person = person
-        } else if let cookie = request.cookies[sessionCookieName(tls: tls)], let session = try await store.session(cookieToken: cookie.value) {
+        } else if let session = try await SessionCookies(store: store, tls: tls).current(request) {
             context.person = session.person
             context.session = session
             // Logging in is exempt: it needs no session and starts a new one.

@@ -44,11 +44,11 @@ struct PagesController {
         }
         pages.post("login") { request, context in
             let form = try await formFields(request)
-            if let old = request.cookies[sessionCookieName(tls: tls)] { try await store.logout(cookieToken: old.value) }
             do {
-                let session = try await store.login(handle: form["handle"] ?? "", password: form["password"] ?? "", address: context.remoteAddressText)
+                let (_, cookie) = try await SessionCookies(store: store, tls: tls)
+                    .begin(request, handle: form["handle"] ?? "", password: form["password"] ?? "", address: context.remoteAddressText)
                 var response = Response(status: .seeOther, headers: [.location: "/inbox"])
-                response.setCookie(SessionController(store: store, tls: tls).sessionCookie(session.cookieToken, maxAge: Int(session.expiresAt.timeIntervalSinceNow)))
+                response.setCookie(cookie)
                 return response
             } catch let error as AccordError {
                 var page = render("login", PageModel(title: "Log in", context: context, error: error.message), status: .unauthorized)
@@ -59,9 +59,8 @@ struct PagesController {
         pages.post("logout") { request, context in
             let form = try await formFields(request)
             try requireCSRF(form, context)
-            if let cookie = request.cookies[sessionCookieName(tls: tls)] { try await store.logout(cookieToken: cookie.value) }
             var response = Response(status: .seeOther, headers: [.location: "/login"])
-            response.setCookie(SessionController(store: store, tls: tls).sessionCookie("", maxAge: 0))
+            response.setCookie(try await SessionCookies(store: store, tls: tls).end(request))
             return response
         }
         pages.get("inbox") { _, context in
@@ -223,7 +222,7 @@ struct PageSessionMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
         var context = context
-        if let cookie = request.cookies[sessionCookieName(tls: tls)], let session = try await store.session(cookieToken: cookie.value) {
+        if let session = try await SessionCookies(store: store, tls: tls).current(request) {
             context.person = session.person
             context.session = session
         }

@@ -24,25 +24,18 @@ struct SessionController {
             let body = try await request.decode(as: LoginBody.self, context: context)
             // The socket's address: X-Forwarded-For is not trusted until there is a trusted-proxy setting.
             let address = context.remoteAddressText
-            // Any session the browser still carries ends: a login always starts a fresh one.
-            if let old = request.cookies[sessionCookieName(tls: tls)] { try await store.logout(cookieToken: old.value) }
-            let new = try await store.login(handle: body.handle, password: body.password, address: address)
+            let (new, cookie) = try await SessionCookies(store: store, tls: tls).begin(request, handle: body.handle, password: body.password, address: address)
             var response = try SessionInfo(person: new.session.person, csrfToken: new.session.csrfToken, expiresAt: new.expiresAt)
                 .response(from: request, context: context)
             response.status = .created
-            response.setCookie(sessionCookie(new.cookieToken, maxAge: Int(new.expiresAt.timeIntervalSinceNow)))
+            response.setCookie(cookie)
             return response
         }
         group.delete("session") { request, context in
-            if let cookie = request.cookies[sessionCookieName(tls: tls)] { try await store.logout(cookieToken: cookie.value) }
             var response = Response(status: .noContent)
-            response.setCookie(sessionCookie("", maxAge: 0))
+            response.setCookie(try await SessionCookies(store: store, tls: tls).end(request))
             return response
         }
-    }
-
-    func sessionCookie(_ value: String, maxAge: Int) -> Cookie {
-        Cookie(name: sessionCookieName(tls: tls), value: value, maxAge: maxAge, path: "/", secure: tls, httpOnly: true, sameSite: .strict)
     }
 }
 
