@@ -171,6 +171,16 @@ public struct ApprovalPolicy: Codable, Sendable, Equatable {
 
     public var signers: [Requirement]
     public var order: Order
+
+    /// Who signs, in words: "1 of legal, then 1 of top-management" (sequential) or "… and …" (parallel).
+    public var signersSummary: String {
+        signers.map { "\($0.quorum) of \($0.role)" }.joined(separator: order == .sequential ? ", then " : " and ")
+    }
+
+    /// Signatures still needed, in words: "1 of board, 2 of legal".
+    public static func neededSummary(_ needed: [String: Int]) -> String {
+        needed.sorted { $0.key < $1.key }.map { "\($0.value) of \($0.key)" }.joined(separator: ", ")
+    }
     /// The assignee, the submitter and the owner may not sign, and one person fills one slot. On by default.
     public var separationOfDuties: Bool
 

@@ -23,6 +23,14 @@ extension EvidenceVersion: ResponseEncodable {}
 extension AuditVerification: ResponseEncodable {}
 extension LeadershipReport: ResponseEncodable {}
 
+/// An evidence version as a download: its media type, file name and SHA-256 (`Digest`), for the API and the pages.
+func evidenceDownload(_ version: EvidenceVersion, _ bytes: [UInt8]) -> Response {
+    var headers: HTTPFields = [.contentType: version.mediaType, .contentLength: String(bytes.count)]
+    headers[.contentDisposition] = "attachment; filename=\"\(version.fileName.replacingOccurrences(of: "\"", with: ""))\""
+    headers[.init("Digest")!] = "sha-256=\(Data(hexBytes(version.sha256) ?? []).base64EncodedString())"
+    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+}
+
 /// A list that is not paginated.
 struct Items<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
     var items: [Item]
@@ -103,10 +111,7 @@ struct APIController {
         group.get("evidence/:evidence/content") { _, context in
             guard let id = Int64(try context.parameters.require("evidence")) else { throw AccordError(.invalid, "an evidence id is a number") }
             let (version, bytes) = try await store.evidenceContent(id, actor: try context.requirePerson().handle)
-            var headers: HTTPFields = [.contentType: version.mediaType, .contentLength: String(bytes.count)]
-            headers[.contentDisposition] = "attachment; filename=\"\(version.fileName.replacingOccurrences(of: "\"", with: ""))\""
-            headers[.init("Digest")!] = "sha-256=\(Data(hexBytes(version.sha256) ?? []).base64EncodedString())"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            return evidenceDownload(version, bytes)
         }
         group.get("leadership") { _, context in
             try await store.leadership(actor: try context.requirePerson().handle)

@@ -161,9 +161,7 @@ struct PagesController {
             guard let person = context.person else { return redirectToLogin() }
             guard let id = Int64(try context.parameters.require("evidence")) else { throw AccordError(.notFound, "no such evidence") }
             let (version, bytes) = try await store.evidenceContent(id, actor: person.handle)
-            return Response(status: .ok, headers: [.contentType: version.mediaType,
-                                                   .contentDisposition: "attachment; filename=\"\(version.fileName.replacingOccurrences(of: "\"", with: ""))\""],
-                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            return evidenceDownload(version, bytes)
         }
     }
 
@@ -309,8 +307,8 @@ struct TaskPage {
                 role: $0.role ?? "-", meaning: $0.meaning, versionNote: $0.versionNote, sigComment: $0.comment ?? "", current: $0.current)
         }
         hasSignatures = !detail.signatures.isEmpty
-        policy = detail.approval.map { p in p.signers.map { "\($0.quorum) of \($0.role)" }.joined(separator: p.order == .sequential ? ", then " : " and ") }
-        needed = detail.signaturesNeeded.isEmpty ? nil : detail.signaturesNeeded.sorted { $0.key < $1.key }.map { "\($0.value) of \($0.key)" }.joined(separator: ", ")
+        policy = detail.approval?.signersSummary
+        needed = detail.signaturesNeeded.isEmpty ? nil : ApprovalPolicy.neededSummary(detail.signaturesNeeded)
         self.canSign = canSign
         canUpload = !["retired", "not_applicable"].contains(t.state)
     }

@@ -1,3 +1,4 @@
+import AccordCore
 import AccordStore
 import ArgumentParser
 import Foundation
@@ -26,7 +27,7 @@ struct TaskShow: AsyncParsableCommand {
         }
         if !d.evidenceRequired.isEmpty { print("\nevidence required:"); for e in d.evidenceRequired { print("  - \(e)") } }
         if let approval = d.approval {
-            let signers = approval.signers.map { "\($0.quorum) of \($0.role)" }.joined(separator: approval.order == .sequential ? ", then " : " and ")
+            let signers = approval.signersSummary
             print("\nsign-off: \(signers)\(approval.separationOfDuties ? "; separation of duties applies" : "")")
         }
         if !d.evidence.isEmpty {
@@ -42,7 +43,7 @@ struct TaskShow: AsyncParsableCommand {
             }
         }
         if !d.signaturesNeeded.isEmpty {
-            print("still needed: " + d.signaturesNeeded.sorted { $0.key < $1.key }.map { "\($0.value) of \($0.key)" }.joined(separator: ", "))
+            print("still needed: " + ApprovalPolicy.neededSummary(d.signaturesNeeded))
         }
         if !d.dependsOn.isEmpty { print("\ndepends on: " + d.dependsOn.map { "\($0.ref) (\($0.state))" }.joined(separator: ", ")) }
         if !d.dependents.isEmpty { print("needed by: " + d.dependents.map { "\($0.ref) (\($0.state))" }.joined(separator: ", ")) }

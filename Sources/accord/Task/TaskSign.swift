@@ -33,7 +33,7 @@ func printOutcome(_ outcome: SigningOutcome) {
     print("\(outcome.recorded ? "" : "already recorded: ")\(s.task): \(s.decision == "approve" ? "signed" : "rejected") by \(who) as \(s.role ?? "-"), \(s.meaning), \(s.versionNote), subject sha256 \(s.subjectSHA256)")
     switch outcome.taskState {
     case "done": print("\(s.task) is done: its approval policy is met")
-    case "in_review": print("still needed: " + outcome.remaining.sorted { $0.key < $1.key }.map { "\($0.value) of \($0.key)" }.joined(separator: ", "))
+    case "in_review": print("still needed: " + ApprovalPolicy.neededSummary(outcome.remaining))
     default: print("\(s.task) is \(outcome.taskState)")
     }
 }
