@@ -40,7 +40,7 @@ struct PagesController {
         pages.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/inbox"]) }
         pages.get("login") { request, context in
             if context.person != nil { return Response(status: .seeOther, headers: [.location: "/inbox"]) }
-            return render("login", PageModel(title: "Log in", context: context, error: request.uri.queryParameters["failed"] != nil ? "Wrong handle or password." : nil))
+            return render("login", LoginPage(page: PageModel(title: "Log in", context: context)))
         }
         pages.post("login") { request, context in
             let form = try await formFields(request)
@@ -51,7 +51,7 @@ struct PagesController {
                 response.setCookie(cookie)
                 return response
             } catch let error as AccordError {
-                var page = render("login", PageModel(title: "Log in", context: context, error: error.message), status: .unauthorized)
+                var page = render("login", LoginPage(page: PageModel(title: "Log in", context: context, error: error.message)), status: .unauthorized)
                 page.headers[.cacheControl] = "no-store"
                 return page
             }
@@ -199,17 +199,15 @@ struct PageErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as AccordError {
             let problem = Problem(error)
-            var page = ErrorPage(page: PageModel(title: problem.title, context: context), detail: error.message)
-            page.title = problem.title
-            return pages.render("error", page, status: problem.httpStatus)
+            return pages.render("error", ErrorPage(page: PageModel(title: problem.title, context: context), detail: error.message), status: problem.httpStatus)
         }
     }
 }
 
 struct ErrorPage {
-    var title: String, person: PageModel.Who?, notice: String?, error: String?, detail: String
+    var page: PageModel, detail: String
     init(page: PageModel, detail: String) {
-        title = page.title; person = page.person; notice = nil; error = nil; self.detail = detail
+        self.page = page; self.detail = detail
     }
 }
 
@@ -246,6 +244,10 @@ struct PageModel {
 
 /// One task in a list. Mustache looks a missing (nil) value up in the enclosing context, so optional
 /// fields get names no page model uses, and "no value" is spelled out.
+struct LoginPage {
+    var page: PageModel
+}
+
 struct TaskLine {
     var id: Int64, ref: String, title: String, state: String, lineDue: String, lineLateDays: Int, lineIsLate: Bool, ownerRole: String, assignee: String
     init(_ t: TaskSummary) {
@@ -255,28 +257,28 @@ struct TaskLine {
 }
 
 struct InboxPage {
-    var title: String, person: PageModel.Who?, notice: String?, error: String?
+    var page: PageModel
     var signOffs: [TaskLine], tasks: [TaskLine], signOffCount: Int, taskCount: Int
     init(page: PageModel, signOffs: [TaskLine], tasks: [TaskLine]) {
-        title = page.title; person = page.person; notice = page.notice; error = page.error
+        self.page = page
         self.signOffs = signOffs; self.tasks = tasks; signOffCount = signOffs.count; taskCount = tasks.count
     }
 }
 
 struct ProgramsPage {
-    var title: String, person: PageModel.Who?, notice: String?, error: String?
+    var page: PageModel
     var programs: [ProgramSummary]
     init(page: PageModel, programs: [ProgramSummary]) {
-        title = page.title; person = page.person; notice = page.notice; error = page.error; self.programs = programs
+        self.page = page; self.programs = programs
     }
 }
 
 struct ProgramPage {
-    var title: String, person: PageModel.Who?, notice: String?, error: String?
+    var page: PageModel
     var slug: String, programTitle: String, workflow: String, workflowVersion: Int, startsOn: String, tasks: Int, progress: Int, overdueCount: Int
     var steps: [ProgramDetail.StepProgress], taskRows: [TaskLine]
     init(page: PageModel, detail: ProgramDetail, tasks: [TaskSummary]) {
-        title = page.title; person = page.person; notice = page.notice; error = page.error
+        self.page = page
         let s = detail.summary
         slug = s.slug; programTitle = s.title; workflow = s.workflow; workflowVersion = s.workflowVersion; startsOn = s.startsOn
         self.tasks = s.tasks; progress = s.progress; overdueCount = s.overdue; steps = detail.steps; taskRows = tasks.map(TaskLine.init)
@@ -286,7 +288,7 @@ struct ProgramPage {
 struct TaskPage {
     struct Sig { var printedName: String, sigOnBehalfOf: String?, signedAt: String, decision: String, role: String, meaning: String, versionNote: String, sigComment: String, current: Bool }
     struct Ev { var id: Int64, title: String, version: Int, size: Int, sha256: String, uploadedBy: String }
-    var title: String, person: PageModel.Who?, notice: String?, error: String?
+    var page: PageModel
     var csrf: String, taskID: Int64, program: String, stepTitle: String, taskTitle: String, state: String, ownerRole: String, assignee: String
     var dueOn: String?, overdue: Int?, description: String?
     var refs: [TaskDetail.RefTitle], hasRefs: Bool, dependsOn: [TaskDetail.Link], hasDependencies: Bool
@@ -294,7 +296,7 @@ struct TaskPage {
     var signatures: [Sig], hasSignatures: Bool, policy: String?, needed: String?, canSign: Bool, canUpload: Bool
 
     init(page: PageModel, detail: TaskDetail, canSign: Bool) {
-        title = page.title; person = page.person; notice = page.notice; error = page.error; csrf = page.person?.csrf ?? ""
+        self.page = page; csrf = page.person?.csrf ?? ""
         let t = detail.task
         taskID = t.id; program = t.program; stepTitle = detail.stepTitle; taskTitle = t.title; state = t.state; ownerRole = t.ownerRole
         assignee = t.assignee ?? "unassigned"; dueOn = t.dueOn; overdue = t.overdueDays; description = detail.description
@@ -317,10 +319,10 @@ struct TaskPage {
 struct AuditPage {
     struct Row { var seq: Int64, at: String, actor: String, action: String, object: String }
     struct Chain { var program: String, entries: Int, verified: Int, chainOK: Bool, problemText: String, headShort: String, checkpointText: String, rows: [Row] }
-    var title: String, person: PageModel.Who?, notice: String?, error: String?
+    var page: PageModel
     var chains: [Chain]
     init(page: PageModel, chains: [ChainStatus]) {
-        title = page.title; person = page.person; notice = page.notice; error = page.error
+        self.page = page
         let format = ISO8601DateFormatter()
         self.chains = chains.map { c in
             Chain(program: c.program, entries: c.entries, verified: c.verified, chainOK: c.problem == nil, problemText: c.problem ?? "",
@@ -333,10 +335,10 @@ struct AuditPage {
 
 struct LeadershipPage {
     struct Row { var handle: String, name: String, roleList: String, waiting: Int, overdue: Int, leaderLate: Bool, signed: Int, medianText: String }
-    var title: String, person: PageModel.Who?, notice: String?, error: String?
+    var page: PageModel
     var leaders: [Row], owners: [LeadershipReport.OwnerLoad], hasOwners: Bool, ownerSummary: String
     init(page: PageModel, report: LeadershipReport) {
-        title = page.title; person = page.person; notice = page.notice; error = page.error
+        self.page = page
         leaders = report.leaders.map {
             Row(handle: $0.handle, name: $0.name, roleList: $0.roles.joined(separator: ", "), waiting: $0.waiting, overdue: $0.overdue, leaderLate: $0.overdue > 0,
                 signed: $0.signed, medianText: $0.medianHoursToSign.map { "\($0) h" } ?? "no signatures yet")

@@ -47,6 +47,7 @@ struct PageTests {
                 let csrf = try await client.execute(uri: "/inbox", method: .get, headers: [.cookie: cookie]) { response in
                     let html = String(buffer: response.body)
                     #expect(html.contains("Bea Board (bea)"))
+                    #expect(html.contains("<title>Inbox · Accord</title>"))
                     #expect(html.contains("/tasks/\(plan.id)\">Plan</a>"))
                     let marker = "name=\"csrf_token\" value=\""
                     let start = html.range(of: marker)!.upperBound
@@ -85,6 +86,7 @@ struct PageTests {
                     #expect(response.status == .notFound)
                     #expect(response.headers[.contentType] == "text/html; charset=utf-8")
                     #expect(String(buffer: response.body).contains("no program &#39;other&#39;"))
+                    #expect(String(buffer: response.body).contains("<h1>Not found</h1>"))
                 }
                 // A state change on GET does nothing: there is no GET route that signs, assigns or submits.
                 try await client.execute(uri: "/tasks/\(plan.id)/sign", method: .get, headers: [.cookie: cookie]) { #expect($0.status == .notFound) }
