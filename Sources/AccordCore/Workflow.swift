@@ -23,6 +23,11 @@ public struct Workflow: Codable, Sendable, Equatable {
     /// The role with this key.
     public func role(_ key: String) -> Role? { roles.first { $0.key == key } }
 
+    /// Whether any of these roles manages programs of this workflow.
+    public func isManager(holding roles: Set<String>) -> Bool {
+        self.roles.contains { $0.manager && roles.contains($0.key) }
+    }
+
     /// The task template with this key.
     public func task(_ key: String) -> TaskTemplate? { steps.lazy.flatMap(\.tasks).first { $0.key == key } }
 

@@ -152,7 +152,7 @@ extension Store {
     static func requireContributor(_ person: Person, task: TaskRow, program: ProgramRow, workflow: Workflow, on connection: PostgresConnection) async throws {
         if person.isAdmin || task.assigneeID == person.id { return }
         let held = try await roles(of: person, in: program, on: connection)
-        if held.contains(task.ownerRole) || workflow.roles.contains(where: { $0.manager && held.contains($0.key) }) { return }
+        if held.contains(task.ownerRole) || workflow.isManager(holding: held) { return }
         throw AccordError(.forbidden, "evidence for '\(task.ref)' is added by its assignee, a holder of '\(task.ownerRole)' or a manager; '\(person.handle)' is none of them")
     }
 

@@ -245,10 +245,14 @@ extension Store {
         }
         let program = try ProgramRow(row: row)
         if !person.isAdmin {
-            let member = try await connection.query(ProgramSQL.isMember, [program.id, person.id])[0].decode(Bool.self, "member")
-            guard member else { throw AccordError(.notFound, "no program '\(slug)'; 'accord program list' shows yours") }
+            guard try await isMember(person.id, of: program, on: connection) else { throw AccordError(.notFound, "no program '\(slug)'; 'accord program list' shows yours") }
         }
         return program
+    }
+
+    /// Whether a person holds any role in a program.
+    static func isMember(_ personID: Int64, of program: ProgramRow, on connection: PostgresConnection) async throws -> Bool {
+        try await connection.query(ProgramSQL.isMember, [program.id, personID])[0].decode(Bool.self, "member")
     }
 
     /// The roles a person holds in a program.
@@ -259,10 +263,8 @@ extension Store {
     /// Refuses unless the person is an administrator or holds a manager role of the program's workflow.
     static func requireManager(_ person: Person, of program: ProgramRow, workflow: Workflow, to doWhat: String, on connection: PostgresConnection) async throws {
         if person.isAdmin { return }
-        let held = try await roles(of: person, in: program, on: connection)
-        let managers = workflow.roles.filter(\.manager)
-        guard managers.contains(where: { held.contains($0.key) }) else {
-            let names = managers.map { "'\($0.key)'" }.joined(separator: " or ")
+        guard workflow.isManager(holding: try await roles(of: person, in: program, on: connection)) else {
+            let names = workflow.roles.filter(\.manager).map { "'\($0.key)'" }.joined(separator: " or ")
             throw AccordError(.forbidden, "only an administrator or a holder of \(names) in '\(program.slug)' may \(doWhat); '\(person.handle)' is neither")
         }
     }

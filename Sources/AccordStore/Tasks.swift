@@ -208,7 +208,6 @@ enum TaskSQL {
         WHERE d.depends_on = $1 AND t.state IN ('blocked', 'open', 'in_progress', 'in_review')
         """
     static let setDue = "UPDATE accord.task SET due_on = $2::date, updated_at = now() WHERE id = $1"
-    static let holdsAnyRole = "SELECT EXISTS (SELECT 1 FROM accord.role_binding WHERE program_id = $1 AND person_id = $2) AS held"
 }
 
 extension TaskSummary {
@@ -383,8 +382,7 @@ extension Store {
             }
             let assignee = try await Self.person(handle, on: connection)
             guard !assignee.disabled else { throw AccordError(.conflict, "'\(handle)' is disabled") }
-            let holds = try await connection.query(TaskSQL.holdsAnyRole, [program.id, assignee.id])[0].decode(Bool.self, "held")
-            guard holds else {
+            guard try await Self.isMember(assignee.id, of: program, on: connection) else {
                 throw AccordError(.conflict, "'\(handle)' holds no role in '\(program.slug)'; bind them first: accord role bind \(program.slug) \(task.ownerRole) \(handle)")
             }
             try await connection.execute(TaskSQL.setAssignee, [task.id, assignee.id])
