@@ -5,12 +5,14 @@ public enum DueDates {
     ///   - programStart: the program's start date.
     ///   - systemAdded: for a per-system task, the day its system entered the inventory; start-relative
     ///     dates count from the later of the two.
+    ///   - incidentClock: for incident tasks, the day the incident's notification clock runs out.
     ///   - completedOn: the completion day of another task of the same program (and system), when done.
     public static func due(
         _ rule: DueRule?,
         programStart: CalendarDate,
         systemAdded: CalendarDate? = nil,
         dates: [String: NamedDate],
+        incidentClock: CalendarDate? = nil,
         completedOn: (String) -> CalendarDate? = { _ in nil }
     ) -> CalendarDate? {
         switch rule {
@@ -26,6 +28,8 @@ public enum DueDates {
             return before.map { $0.before(date) } ?? date
         case .fixedDate(let date, let before):
             return before.map { $0.before(date) } ?? date
+        case .incidentClock:
+            return incidentClock
         }
     }
 }

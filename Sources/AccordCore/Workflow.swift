@@ -14,10 +14,23 @@ public struct Workflow: Codable, Sendable, Equatable {
     public var roles: [Role]
     /// The steps, in order, each with its tasks.
     public var steps: [Step]
+    /// How continual-improvement cycles run, when the workflow has them.
+    public var cycle: CyclePolicy?
 
     /// Every task template with its step, in order.
     public var tasks: [(step: Step, task: TaskTemplate)] {
         steps.flatMap { step in step.tasks.map { (step, $0) } }
+    }
+
+    /// The templates a program instantiates when it starts (or a system is added): those without a trigger.
+    public var roadmapTasks: [(step: Step, task: TaskTemplate)] { tasks.filter { $0.task.trigger == nil } }
+
+    /// The templates instantiated for each finding, or for each incident.
+    public func triggered(by trigger: TaskTrigger) -> [(step: Step, task: TaskTemplate)] { tasks.filter { $0.task.trigger == trigger } }
+
+    /// The templates a continual-improvement cycle instantiates: recurring ones, and the cycle's review.
+    public var recurringTasks: [(step: Step, task: TaskTemplate)] {
+        tasks.filter { $0.task.trigger == nil && ($0.task.recurrence != nil || $0.task.key == cycle?.review) }
     }
 
     /// The role with this key.
@@ -31,7 +44,8 @@ public struct Workflow: Codable, Sendable, Equatable {
     /// The task template with this key.
     public func task(_ key: String) -> TaskTemplate? { steps.lazy.flatMap(\.tasks).first { $0.key == key } }
 
-    public init(id: String, version: Int, title: String, description: String? = nil, dates: [String: NamedDate] = [:], roles: [Role], steps: [Step]) {
+    public init(id: String, version: Int, title: String, description: String? = nil, dates: [String: NamedDate] = [:], roles: [Role], steps: [Step],
+                cycle: CyclePolicy? = nil) {
         self.id = id
         self.version = version
         self.title = title
@@ -39,7 +53,28 @@ public struct Workflow: Codable, Sendable, Equatable {
         self.dates = dates
         self.roles = roles
         self.steps = steps
+        self.cycle = cycle
     }
+}
+
+/// How a program's continual-improvement (plan-do-check-act) cycles run (ISO/IEC 42001 cl. 9.3, 10.1).
+public struct CyclePolicy: Codable, Sendable, Equatable {
+    /// How long a cycle lasts unless `cycle open --period` says otherwise, e.g. `P1Y`.
+    public var period: ISODuration
+    /// The recurring task whose sign-off closes a cycle (the management review).
+    public var review: String
+    public init(period: ISODuration, review: String) {
+        self.period = period
+        self.review = review
+    }
+}
+
+/// What instantiates a task template other than the program itself.
+public enum TaskTrigger: String, Codable, Sendable, CaseIterable {
+    /// Once per finding (clause 10.2): corrective action, effectiveness check.
+    case finding
+    /// Once per serious incident (AI Act Art. 73): the reports to the authority.
+    case incident
 }
 
 /// A date a workflow names, with where it comes from.
@@ -122,10 +157,12 @@ public struct TaskTemplate: Codable, Sendable, Equatable {
     public var refs: [String]
     /// An obligation of the law that ISO/IEC 42001 does not cover (CE marking, registration…).
     public var legalOnly: Bool
+    /// When set, the task is not part of the roadmap: it is instantiated once per finding or incident.
+    public var trigger: TaskTrigger?
 
     public init(key: String, title: String, description: String? = nil, owner: String, dependsOn: [String] = [], due: DueRule? = nil,
                 evidence: [String] = [], approval: ApprovalPolicy? = nil, escalation: Escalation? = nil, recurrence: ISODuration? = nil,
-                appliesTo: Applicability? = nil, refs: [String] = [], legalOnly: Bool = false) {
+                appliesTo: Applicability? = nil, refs: [String] = [], legalOnly: Bool = false, trigger: TaskTrigger? = nil) {
         self.key = key
         self.title = title
         self.description = description
@@ -139,6 +176,7 @@ public struct TaskTemplate: Codable, Sendable, Equatable {
         self.appliesTo = appliesTo
         self.refs = refs
         self.legalOnly = legalOnly
+        self.trigger = trigger
     }
 
     /// Whether the task is instantiated per AI system.
@@ -155,6 +193,8 @@ public enum DueRule: Codable, Sendable, Equatable {
     case namedDate(String, before: ISODuration?)
     /// On a fixed day, optionally this long before it.
     case fixedDate(CalendarDate, before: ISODuration?)
+    /// For incident tasks: when the AI Act's notification clock for the incident's kind runs out (Art. 73).
+    case incidentClock
 }
 
 /// Who must sign a task off.
@@ -198,14 +238,28 @@ public struct ApprovalPolicy: Codable, Sendable, Equatable {
 
 /// Reminders before the due date, and the chain of hand-ups after it.
 public struct Escalation: Codable, Sendable, Equatable {
-    /// One hand-up: this long after the due date, to this role (`step-owner` for the step's owner role).
+    /// One hand-up: this long after the due date (or, with `beforeDue`, before it), to this role
+    /// (`step-owner` for the step's owner role).
     public struct Level: Codable, Sendable, Equatable {
         public var after: ISODuration
         public var to: String
-        public init(after: ISODuration, to: String) {
+        /// The hand-up comes `after` *before* the due date: for clocks that must not run out (Art. 73).
+        public var beforeDue: Bool
+        public init(after: ISODuration, to: String, beforeDue: Bool = false) {
             self.after = after
             self.to = to
+            self.beforeDue = beforeDue
         }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            after = try c.decode(ISODuration.self, forKey: .after)
+            to = try c.decode(String.self, forKey: .to)
+            beforeDue = try c.decodeIfPresent(Bool.self, forKey: .beforeDue) ?? false
+        }
+        /// The day the hand-up falls due for a task due on `due`.
+        public func day(forDue due: CalendarDate) -> CalendarDate { beforeDue ? after.before(due) : after.after(due) }
+        /// "3 days late" or "1 day before the due date", in words.
+        public var summary: String { beforeDue ? "\(after) before due" : "\(after) late" }
     }
 
     public var remindBefore: [ISODuration]

@@ -85,6 +85,7 @@ func describe(_ rule: DueRule?) -> String {
     case .afterTask(let task, let d): "\(d) after \(task)"
     case .namedDate(let name, let before): before.map { "\($0) before \(name)" } ?? name
     case .fixedDate(let date, let before): before.map { "\($0) before \(date)" } ?? date.description
+    case .incidentClock: "when the incident's notification clock runs out"
     }
 }
 

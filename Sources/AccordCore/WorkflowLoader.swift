@@ -198,7 +198,7 @@ struct WorkflowBuilder {
     let catalogue: ReferenceCatalogue
 
     func build(_ root: Node) -> Workflow? {
-        guard let top = reader.mapping(root, "the workflow", allowed: ["id", "version", "title", "description", "dates", "roles", "defaults", "steps"],
+        guard let top = reader.mapping(root, "the workflow", allowed: ["id", "version", "title", "description", "dates", "roles", "defaults", "cycle", "steps"],
                                        required: ["id", "version", "title", "roles", "steps"]) else { return nil }
         let id = reader.identifier(top["id"], "id")
         let version = reader.int(top["version"], "version")
@@ -219,9 +219,15 @@ struct WorkflowBuilder {
             steps.append(step)
         }
         if top["steps"] != nil, steps.isEmpty, let node = top["steps"] { reader.report(at: node, "a workflow needs at least one step") }
+        let cycle = top["cycle"].flatMap { node -> CyclePolicy? in
+            guard let fields = reader.mapping(node, "cycle", allowed: ["period", "review"], required: ["period", "review"]),
+                  let period = reader.duration(fields["period"], "cycle.period"), let review = reader.identifier(fields["review"], "cycle.review") else { return nil }
+            return CyclePolicy(period: period, review: review)
+        }
         guard let id, let version, let title else { return nil }
-        let workflow = Workflow(id: id, version: version, title: title, description: description, dates: dates.values, roles: roles.values, steps: steps)
+        let workflow = Workflow(id: id, version: version, title: title, description: description, dates: dates.values, roles: roles.values, steps: steps, cycle: cycle)
         check(workflow, roleNodes: roles.nodes, dateNodes: dates.nodes, taskNodes: taskNodes)
+        checkCycle(workflow, node: top["cycle"])
         return workflow
     }
 
@@ -308,7 +314,7 @@ struct WorkflowBuilder {
     }
 
     private func buildTask(_ node: Node, defaultEscalation: Escalation?) -> TaskTemplate? {
-        let allowed = ["key", "title", "description", "owner", "depends_on", "due", "evidence", "approval", "escalation", "recurrence", "applies_to", "refs", "legal_only"]
+        let allowed = ["key", "title", "description", "owner", "depends_on", "due", "evidence", "approval", "escalation", "recurrence", "applies_to", "refs", "legal_only", "trigger"]
         guard let fields = reader.mapping(node, "a task", allowed: allowed, required: ["key", "title", "owner"]) else { return nil }
         guard let key = reader.identifier(fields["key"], "a task key") else { return nil }
         let refs = reader.list(fields["refs"], "refs").compactMap { refNode -> String? in
@@ -333,13 +339,22 @@ struct WorkflowBuilder {
             recurrence: fields["recurrence"].flatMap { reader.duration($0, "recurrence") },
             appliesTo: fields["applies_to"].flatMap(buildApplicability),
             refs: refs,
-            legalOnly: reader.bool(fields["legal_only"], "legal_only") ?? false
+            legalOnly: reader.bool(fields["legal_only"], "legal_only") ?? false,
+            trigger: fields["trigger"].flatMap { node -> TaskTrigger? in
+                guard let text = reader.string(node, "trigger") else { return nil }
+                guard let trigger = TaskTrigger(rawValue: text) else {
+                    reader.report(at: node, "trigger must be 'finding' or 'incident', not '\(text)'")
+                    return nil
+                }
+                return trigger
+            }
         )
     }
 
     private func buildDue(_ node: Node) -> DueRule? {
         if case .scalar(let scalar) = node {
             if let date = CalendarDate(scalar.string) { return .fixedDate(date, before: nil) }
+            if scalar.string == "incident-clock" { return .incidentClock }
             return reader.duration(node, "due").map(DueRule.afterStart)
         }
         guard let fields = reader.mapping(node, "due", allowed: ["after", "in", "date", "before"]) else { return nil }
@@ -389,10 +404,15 @@ struct WorkflowBuilder {
         guard let fields = reader.mapping(node, "escalation", allowed: ["remind_before", "chain"]) else { return nil }
         let reminders = reader.list(fields["remind_before"], "remind_before").compactMap { reader.duration($0, "remind_before") }
         let chain = reader.list(fields["chain"], "chain").compactMap { levelNode -> Escalation.Level? in
-            guard let level = reader.mapping(levelNode, "an escalation level", allowed: ["after", "to"], required: ["after", "to"]),
-                  let after = reader.duration(level["after"], "after"),
+            guard let level = reader.mapping(levelNode, "an escalation level", allowed: ["after", "before", "to"], required: ["to"]) else { return nil }
+            if (level["after"] == nil) == (level["before"] == nil) {
+                reader.report(at: levelNode, "an escalation level takes either 'after' (late by) or 'before' (before the due date)")
+                return nil
+            }
+            let beforeDue = level["before"] != nil
+            guard let offset = reader.duration(level[beforeDue ? "before" : "after"], beforeDue ? "before" : "after"),
                   let to = reader.identifier(level["to"], "to") else { return nil }
-            return Escalation.Level(after: after, to: to)
+            return Escalation.Level(after: offset, to: to, beforeDue: beforeDue)
         }
         return Escalation(remindBefore: reminders, chain: chain)
     }
@@ -448,7 +468,20 @@ struct WorkflowBuilder {
                         reader.report(at: depNode, "task '\(task.key)' depends on unknown task '\(dependency)'\(hint)")
                     }
                 }
+                if let trigger = task.trigger {
+                    if task.isPerSystem { reader.report(at: fields?["applies_to"], "task '\(task.key)' has a trigger; it takes the AI system of its \(trigger.rawValue), so applies_to is not allowed") }
+                    if task.recurrence != nil { reader.report(at: fields?["recurrence"], "task '\(task.key)' has a trigger; it cannot recur too") }
+                    for dependency in task.dependsOn where workflow.task(dependency).map({ $0.trigger != trigger }) == true {
+                        reader.report(at: fields?["depends_on"], "task '\(task.key)' is instantiated per \(trigger.rawValue); it can depend only on tasks with the same trigger, not on '\(dependency)'")
+                    }
+                } else {
+                    for dependency in task.dependsOn where workflow.task(dependency)?.trigger != nil {
+                        reader.report(at: fields?["depends_on"], "task '\(task.key)' is on the roadmap; it cannot depend on '\(dependency)', which is instantiated per finding or incident")
+                    }
+                }
                 switch task.due {
+                case .incidentClock:
+                    if task.trigger != .incident { reader.report(at: fields?["due"], "due 'incident-clock' is for tasks with trigger: incident") }
                 case .afterTask(let other, _):
                     if workflow.task(other) == nil {
                         reader.report(at: fields?["due"], "due after unknown task '\(other)'")
@@ -488,6 +521,24 @@ struct WorkflowBuilder {
         }
         for cycle in dependencyCycles(workflow) {
             reader.report(at: taskNodes[cycle[0]], "dependency cycle: \(cycle.joined(separator: " -> ")) -> \(cycle[0])")
+        }
+    }
+
+    /// The cycle's review must be a roadmap task signed off by leadership, or no cycle could ever close.
+    private func checkCycle(_ workflow: Workflow, node: Node?) {
+        guard let cycle = workflow.cycle else { return }
+        let reviewNode = node?.mapping?["review"] ?? node
+        guard let review = workflow.task(cycle.review) else {
+            let hint = closest(to: cycle.review, among: workflow.steps.flatMap(\.tasks).map(\.key)).first.map { "; did you mean '\($0)'?" } ?? ""
+            reader.report(at: reviewNode, "cycle review '\(cycle.review)' is not a task of the workflow\(hint)")
+            return
+        }
+        if review.trigger != nil || review.isPerSystem {
+            reader.report(at: reviewNode, "cycle review '\(cycle.review)' must be a task that applies once to the program, without a trigger")
+        }
+        let leadership = Set(workflow.roles.filter(\.leadership).map(\.key))
+        if !(review.approval?.signers.contains { leadership.contains($0.role) } ?? false) {
+            reader.report(at: reviewNode, "cycle review '\(cycle.review)' needs an approval signed by a leadership role; a cycle closes on that sign-off")
         }
     }
 }

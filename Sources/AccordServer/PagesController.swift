@@ -67,7 +67,7 @@ struct PagesController {
             guard let person = context.person else { return redirectToLogin() }
             let inbox = try await store.inbox(actor: person.handle)
             return render("inbox", InboxPage(page: PageModel(title: "Inbox", context: context), signOffs: inbox.signOffs.map(TaskLine.init),
-                                             tasks: inbox.tasks.map(TaskLine.init)))
+                                             tasks: inbox.tasks.map(TaskLine.init), notices: inbox.notices))
         }
         pages.get("programs") { _, context in
             guard let person = context.person else { return redirectToLogin() }
@@ -257,11 +257,16 @@ struct TaskLine {
 }
 
 struct InboxPage {
+    struct NoticeLine { var noticeKind: String, message: String, taskID: Int64?, at: String, isEscalation: Bool }
     var page: PageModel
     var signOffs: [TaskLine], tasks: [TaskLine], signOffCount: Int, taskCount: Int
-    init(page: PageModel, signOffs: [TaskLine], tasks: [TaskLine]) {
+    var notices: [NoticeLine], noticeCount: Int
+    init(page: PageModel, signOffs: [TaskLine], tasks: [TaskLine], notices: [Notice] = []) {
         self.page = page
         self.signOffs = signOffs; self.tasks = tasks; signOffCount = signOffs.count; taskCount = tasks.count
+        let format = ISO8601DateFormatter()
+        self.notices = notices.map { NoticeLine(noticeKind: $0.kind, message: $0.message, taskID: $0.taskID, at: format.string(from: $0.at), isEscalation: $0.kind == "escalation") }
+        noticeCount = notices.count
     }
 }
 
@@ -294,6 +299,8 @@ struct TaskPage {
     var refs: [TaskDetail.RefTitle], hasRefs: Bool, dependsOn: [TaskDetail.Link], hasDependencies: Bool
     var evidence: [Ev], evidenceRequired: [String], evidenceVersion: Int
     var signatures: [Sig], hasSignatures: Bool, policy: String?, needed: String?, canSign: Bool, canUpload: Bool
+    struct DeadlineLine { var what: String, firedOn: String, recipients: String, isEscalation: Bool }
+    var deadlines: [DeadlineLine], hasDeadlines: Bool
 
     init(page: PageModel, detail: TaskDetail, canSign: Bool) {
         self.page = page; csrf = page.person?.csrf ?? ""
@@ -303,6 +310,11 @@ struct TaskPage {
         refs = detail.refs; hasRefs = !detail.refs.isEmpty; dependsOn = detail.dependsOn; hasDependencies = !detail.dependsOn.isEmpty
         evidence = detail.evidence.map { Ev(id: $0.id, title: $0.title, version: $0.version, size: $0.size, sha256: $0.sha256, uploadedBy: $0.uploadedBy) }
         evidenceRequired = detail.evidenceRequired; evidenceVersion = detail.evidenceVersion
+        deadlines = detail.deadlines.map {
+            DeadlineLine(what: $0.kind == .escalation ? "Escalation \($0.level) to \($0.toRole ?? "?")" : $0.kind == .overdue ? "Overdue notice" : "Reminder",
+                         firedOn: $0.firedOn, recipients: $0.recipients.isEmpty ? "nobody" : $0.recipients.joined(separator: ", "), isEscalation: $0.kind == .escalation)
+        }
+        hasDeadlines = !deadlines.isEmpty
         let format = ISO8601DateFormatter()
         signatures = detail.signatures.map {
             Sig(printedName: $0.printedName, sigOnBehalfOf: $0.onBehalfOf, signedAt: format.string(from: $0.signedAt), decision: $0.decision == "approve" ? "approved" : "rejected",
@@ -334,15 +346,22 @@ struct AuditPage {
 }
 
 struct LeadershipPage {
-    struct Row { var handle: String, name: String, roleList: String, waiting: Int, overdue: Int, leaderLate: Bool, signed: Int, medianText: String }
+    struct Row { var handle: String, name: String, roleList: String, waiting: Int, overdue: Int, leaderLate: Bool, signed: Int, medianText: String, escalationsReceived: Int }
     var page: PageModel
+    struct EscalationLine { var task: String, taskTitle: String, level: Int, toRole: String, recipients: String, firedOn: String, dueOn: String }
     var leaders: [Row], owners: [LeadershipReport.OwnerLoad], hasOwners: Bool, ownerSummary: String
+    var escalations: [EscalationLine], hasEscalations: Bool
     init(page: PageModel, report: LeadershipReport) {
         self.page = page
         leaders = report.leaders.map {
             Row(handle: $0.handle, name: $0.name, roleList: $0.roles.joined(separator: ", "), waiting: $0.waiting, overdue: $0.overdue, leaderLate: $0.overdue > 0,
-                signed: $0.signed, medianText: $0.medianHoursToSign.map { "\($0) h" } ?? "no signatures yet")
+                signed: $0.signed, medianText: $0.medianHoursToSign.map { "\($0) h" } ?? "no signatures yet", escalationsReceived: $0.escalationsReceived)
         }
+        escalations = report.openEscalations.map {
+            EscalationLine(task: $0.task, taskTitle: $0.title, level: $0.level, toRole: $0.toRole ?? "-", recipients: $0.recipients.joined(separator: ", "),
+                           firedOn: $0.firedOn, dueOn: $0.dueOn)
+        }
+        hasEscalations = !escalations.isEmpty
         owners = report.overdueByOwner
         hasOwners = !owners.isEmpty
         ownerSummary = owners.map { "\($0.owner) \($0.overdue)" }.joined(separator: ", ")

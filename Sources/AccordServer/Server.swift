@@ -2,6 +2,7 @@ import AccordResources
 import AccordStore
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// Where `accord serve` listens.
 public struct ServerConfiguration: Sendable {
@@ -25,11 +26,15 @@ public struct ServerConfiguration: Sendable {
 
 /// Builds the HTTP application over a store. The store's pool runs as one of the application's
 /// services, so SIGTERM stops the server first and then closes the pool.
-public func makeApplication(store: Store, configuration: ServerConfiguration, logger: Logger = Logger(label: "accord.server")) throws -> some ApplicationProtocol {
-    Application(
+/// With a scheduler, deadlines and webhooks run inside the server too.
+public func makeApplication(store: Store, configuration: ServerConfiguration, scheduler: Scheduler? = nil,
+                            logger: Logger = Logger(label: "accord.server")) throws -> some ApplicationProtocol {
+    var services: [any Service] = [store.pool]
+    if let scheduler { services.append(scheduler) }
+    return Application(
         router: try makeRouter(store: store, configuration: configuration),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "accord"),
-        services: [store.pool],
+        services: services,
         logger: logger
     )
 }

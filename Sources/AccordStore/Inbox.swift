@@ -6,9 +6,29 @@ import Postgres
 public struct Inbox: Codable, Sendable, Equatable {
     public var tasks: [TaskSummary]
     public var signOffs: [TaskSummary]
+    /// Reminders, overdue notices and escalations about tasks still outstanding, newest first.
+    public var notices: [Notice] = []
+}
+
+/// A reminder, overdue notice or escalation in a person's inbox.
+public struct Notice: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var kind: String
+    public var message: String
+    public var task: String?
+    public var taskID: Int64?
+    public var at: Date
 }
 
 enum InboxSQL {
+    static let notices = """
+        SELECT n.id, n.kind, n.message, n.created_at, t.id AS task_id, accord.task_ref(p.slug, t.template_key, s.slug, t.instance) AS ref
+        FROM accord.notification n
+        LEFT JOIN accord.task t ON t.id = n.task_id LEFT JOIN accord.program p ON p.id = t.program_id LEFT JOIN accord.ai_system s ON s.id = t.system_id
+        WHERE n.person_id = $1 AND n.dismissed_at IS NULL
+          AND (t.id IS NULL OR t.state IN ('blocked', 'open', 'in_progress', 'in_review'))
+        ORDER BY n.created_at DESC, n.id DESC LIMIT 100
+        """
     static let inReview = TaskSQL.columns + """
 
         WHERE t.state = 'in_review'
@@ -44,7 +64,18 @@ extension Store {
     /// A person's inbox.
     public func inbox(actor: String?) async throws -> Inbox {
         let mine = try await tasks(TaskFilter(mineOnly: true), actor: actor).filter { ["open", "in_progress", "blocked"].contains($0.state) }
-        return Inbox(tasks: mine.sorted(by: inboxOrder), signOffs: try await signOffsWaiting(actor: actor))
+        return Inbox(tasks: mine.sorted(by: inboxOrder), signOffs: try await signOffsWaiting(actor: actor), notices: try await notices(actor: actor))
+    }
+
+    /// The person's notices about tasks still outstanding, newest first.
+    public func notices(actor: String?) async throws -> [Notice] {
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            return try await connection.query(InboxSQL.notices, [acting.id]).map { row in
+                Notice(id: try row.decode(Int64.self, "id"), kind: try row.decode(String.self, "kind"), message: try row.decode(String.self, "message"),
+                       task: try row.decode(String?.self, "ref"), taskID: try row.decode(Int64?.self, "task_id"), at: try row.decode(Date.self, "created_at"))
+            }
+        }
     }
 
     /// The tasks in review that the person may sign now, overdue first.

@@ -17,6 +17,8 @@ public struct LeadershipReport: Codable, Sendable, Equatable {
         public var signed: Int
         /// Median hours from submission to their signature, when they have signed.
         public var medianHoursToSign: Double?
+        /// Escalations handed up to them (they were among the recipients).
+        public var escalationsReceived: Int = 0
     }
     public struct OwnerLoad: Codable, Sendable, Equatable {
         /// The assignee's handle, or "unassigned (ROLE)".
@@ -25,9 +27,22 @@ public struct LeadershipReport: Codable, Sendable, Equatable {
     }
     public var leaders: [Leader]
     public var overdueByOwner: [OwnerLoad]
+    /// Escalations of tasks still outstanding, newest first (at most 50).
+    public var openEscalations: [DeadlineEvent] = []
 }
 
 enum LeadershipSQL {
+    static let escalationsReceived = """
+        SELECT r.handle, count(*) AS n FROM accord.deadline_event e JOIN accord.task t ON t.id = e.task_id
+        CROSS JOIN LATERAL unnest(e.recipients) AS r(handle)
+        WHERE e.kind = 'escalation' AND r.handle = ANY($1::text[]) GROUP BY r.handle
+        """
+    static let openEscalations = DeadlineSQL.forTask + """
+
+        WHERE e.kind = 'escalation' AND t.state IN ('blocked', 'open', 'in_progress', 'in_review')
+          AND ($1 OR EXISTS (SELECT 1 FROM accord.role_binding m WHERE m.program_id = p.id AND m.person_id = $2))
+        ORDER BY e.recorded_at DESC, e.id DESC LIMIT 50
+        """
     static let bindings = """
         SELECT p.id AS program_id, p.slug, b.role, pe.id AS person_id, pe.handle, pe.name
         FROM accord.role_binding b JOIN accord.program p ON p.id = b.program_id JOIN accord.person pe ON pe.id = b.person_id
@@ -45,7 +60,7 @@ enum LeadershipSQL {
         LEFT JOIN LATERAL (
             SELECT max(e.recorded_at) AS at FROM accord.audit_entry e
             WHERE e.chain = 'program:' || p.slug AND e.action = 'task.submit'
-              AND e.object_id = p.slug || '/' || t.template_key || coalesce('@' || sy.slug, '') AND e.recorded_at <= s.signed_at
+              AND e.object_id = accord.task_ref(p.slug, t.template_key, sy.slug, t.instance) AND e.recorded_at <= s.signed_at
         ) sub ON true
         WHERE s.signer_id = ANY($1::bigint[])
         GROUP BY s.signer_id
@@ -62,6 +77,7 @@ enum LeadershipSQL {
 extension Store {
     /// The leadership report over the programs the actor may see.
     public func leadership(actor: String?) async throws -> LeadershipReport {
+        var escalations: [DeadlineEvent] = []
         let (leaders, owners): ([LeadershipReport.Leader], [LeadershipReport.OwnerLoad]) = try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             var workflows: [Int64: Workflow] = [:]
@@ -88,9 +104,15 @@ extension Store {
             let owners = try await connection.query(LeadershipSQL.overdueByOwner, [acting.isAdmin, acting.id]).map {
                 LeadershipReport.OwnerLoad(owner: try $0.decode(String.self, "owner"), overdue: try $0.decode(Int.self, "overdue"))
             }
+            var received: [String: Int] = [:]
+            for row in try await connection.query(LeadershipSQL.escalationsReceived, [postgresTextArray(Array(leaders.keys))]) {
+                received[try row.decode(String.self, "handle")] = try row.decode(Int.self, "n")
+            }
+            escalations = try await connection.query(LeadershipSQL.openEscalations, [acting.isAdmin, acting.id]).map(DeadlineEvent.init(row:))
             return (leaders.sorted { $0.key < $1.key }.map { handle, entry in
                 LeadershipReport.Leader(handle: handle, name: entry.name, roles: entry.roles, waiting: 0, overdue: 0,
-                                        signed: times[entry.id]?.0 ?? 0, medianHoursToSign: times[entry.id]?.1.map { ($0 * 10).rounded() / 10 })
+                                        signed: times[entry.id]?.0 ?? 0, medianHoursToSign: times[entry.id]?.1.map { ($0 * 10).rounded() / 10 },
+                                        escalationsReceived: received[handle] ?? 0)
             }, owners)
         }
         var result: [LeadershipReport.Leader] = []
@@ -100,6 +122,6 @@ extension Store {
             leader.overdue = waiting.filter { $0.overdueDays != nil }.count
             result.append(leader)
         }
-        return LeadershipReport(leaders: result, overdueByOwner: owners)
+        return LeadershipReport(leaders: result, overdueByOwner: owners, openEscalations: escalations)
     }
 }

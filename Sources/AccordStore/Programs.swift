@@ -99,7 +99,7 @@ enum ProgramSQL {
         FROM accord.task WHERE program_id = $1 GROUP BY step_key
         """
     static let nextDeadlines = """
-        SELECT t.template_key, s.slug AS system, t.title, to_char(t.due_on, 'YYYY-MM-DD') AS due_on, t.state, a.handle AS assignee
+        SELECT t.template_key, s.slug AS system, t.instance, t.title, to_char(t.due_on, 'YYYY-MM-DD') AS due_on, t.state, a.handle AS assignee
         FROM accord.task t
         LEFT JOIN accord.ai_system s ON s.id = t.system_id
         LEFT JOIN accord.person a ON a.id = t.assignee_id
@@ -171,7 +171,7 @@ extension Store {
             }
             try await connection.execute(AuditSQL.createChain, [programChain(slug)])
             let program = ProgramRow(id: id, slug: slug, title: title, workflowID: workflow.id, workflowVersion: workflow.version, startsOn: start)
-            let created = try await Self.instantiate(workflow.tasks.filter { !$0.task.isPerSystem }, of: workflow, in: program, system: nil, on: connection)
+            let created = try await Self.instantiate(workflow.roadmapTasks.filter { !$0.task.isPerSystem }, of: workflow, in: program, system: nil, on: connection)
             try await connection.appendAudit(AuditRecord(
                 chain: programChain(slug), actor: acting.handle, action: "program.start", objectType: "program", objectID: slug,
                 after: auditJSON(ProgramStartRecord(title: title, workflow: workflow.id, version: workflow.version, startsOn: start.description, tasks: created.count))
@@ -223,7 +223,7 @@ extension Store {
             }
             let deadlines = try await connection.query(ProgramSQL.nextDeadlines, [id]).map { row in
                 ProgramDetail.Deadline(
-                    task: taskRef(program: program.slug, key: try row.decode(String.self, "template_key"), system: try row.decode(String?.self, "system")),
+                    task: try row.taskRef(program: program.slug),
                     title: try row.decode(String.self, "title"), dueOn: try row.decode(String.self, "due_on"),
                     state: try row.decode(String.self, "state"), assignee: try row.decode(String?.self, "assignee"))
             }

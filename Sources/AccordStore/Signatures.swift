@@ -90,7 +90,7 @@ enum SignatureSQL {
         SELECT s.id, s.task_id, s.review_round, s.evidence_version, t.evidence_version AS current_version, t.review_round AS current_round,
                p.handle AS signer, s.printed_name, b.handle AS on_behalf_of, s.role, s.decision, s.meaning, s.comment, s.signed_at,
                (extract(epoch FROM s.signed_at) * 1000000)::bigint AS signed_at_us, s.auth_method, s.subject_sha256, s.key_id, s.mac,
-               pr.slug AS program, t.template_key, sy.slug AS system
+               pr.slug AS program, t.template_key, sy.slug AS system, t.instance
         FROM accord.signature s
         JOIN accord.task t ON t.id = s.task_id
         JOIN accord.program pr ON pr.id = t.program_id
@@ -110,7 +110,7 @@ let signingLockDuration = "15 minutes"
 
 extension SignatureRecord {
     init(row: PostgresRow) throws {
-        let ref = taskRef(program: try row.decode(String.self, "program"), key: try row.decode(String.self, "template_key"), system: try row.decode(String?.self, "system"))
+        let ref = try row.taskRef()
         let version = try row.decode(Int.self, "evidence_version"), current = try row.decode(Int.self, "current_version")
         id = try row.decode(Int64.self, "id")
         task = ref

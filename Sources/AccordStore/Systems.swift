@@ -99,7 +99,7 @@ extension Store {
                 let systemRow = SystemRow(id: try row.decode(Int64.self, "id"), slug: systemSlug,
                                           profile: SystemProfile(operatorRole: system.operatorRole, riskClass: system.riskClass, gpai: system.gpai),
                                           addedOn: CalendarDate(try row.decode(String.self, "added_on"))!)
-                let applicable = workflow.tasks.filter { $0.task.appliesTo?.matches(systemRow.profile) == true }
+                let applicable = workflow.roadmapTasks.filter { $0.task.appliesTo?.matches(systemRow.profile) == true }
                 let created = try await Self.instantiate(applicable, of: workflow, in: program, system: systemRow, on: connection)
                 try await connection.appendAudit(AuditRecord(
                     chain: programChain(slug), actor: acting.handle, action: "system.add", objectType: "ai_system", objectID: systemSlug,

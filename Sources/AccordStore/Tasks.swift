@@ -62,6 +62,8 @@ public struct TaskDetail: Codable, Sendable, Equatable {
     /// Sign-offs still needed per role in the current review, when in review.
     public var signaturesNeeded: [String: Int]
     public var history: [HistoryEntry]
+    /// Reminders, overdue notices and escalations fired for the task.
+    public var deadlines: [DeadlineEvent] = []
 }
 
 /// Filters for `tasks(...)`.
@@ -101,21 +103,55 @@ struct TaskRow {
     var state: TaskState
     var assigneeID: Int64?
     var assigneeHandle: String?
-    var ref: String { taskRef(program: programSlug, key: templateKey, system: systemSlug) }
+    var instance: String
+    var findingID: Int64?
+    var incidentID: Int64?
+    var ref: String { taskRef(program: programSlug, key: templateKey, system: systemSlug, instance: instance) }
 }
 
-func taskRef(program: String, key: String, system: String?) -> String {
-    "\(program)/\(key)" + (system.map { "@\($0)" } ?? "")
+/// `PROGRAM/TASK[@SYSTEM][+INSTANCE]`, as `accord.task_ref` writes it in SQL.
+/// Which occasion a task is instantiated for: the roadmap, a cycle's occurrence, a finding or an incident.
+struct TaskOccasion {
+    /// The `instance` column: '' for the roadmap.
+    var instance = ""
+    var cycleID: Int64?
+    var findingID: Int64?
+    var incidentID: Int64?
+    /// The day start-relative due dates count from, instead of the program start.
+    var start: CalendarDate?
+    var incidentClock: CalendarDate?
+    /// A due date set by the occasion (a cycle's occurrence), overriding the template's rule.
+    var dueOverride: CalendarDate?
+    var titleSuffix = ""
+    /// A finding's or incident's tasks all carry its AI system, so their dependencies are on the same system.
+    var sharesSystem: Bool { findingID != nil || incidentID != nil }
+    static let roadmap = TaskOccasion()
+}
+
+func taskRef(program: String, key: String, system: String?, instance: String = "") -> String {
+    "\(program)/\(key)" + (system.map { "@\($0)" } ?? "") + (instance.isEmpty ? "" : "+\(instance)")
+}
+
+extension PostgresRow {
+    /// The task ref from the columns `program`, `template_key`, `system` and `instance` of a row.
+    func taskRef(program: String? = nil) throws -> String {
+        AccordStore.taskRef(program: try program ?? decode(String.self, "program"), key: try decode(String.self, "template_key"),
+                            system: try decode(String?.self, "system"), instance: try decode(String.self, "instance"))
+    }
 }
 
 enum TaskSQL {
     static let insert = """
-        INSERT INTO accord.task (program_id, step_key, template_key, system_id, position, title, owner_role, state, due_on)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, 'blocked', $8::date) RETURNING id
+        INSERT INTO accord.task (program_id, step_key, template_key, system_id, position, title, owner_role, state, due_on,
+                                 instance, cycle_id, finding_id, incident_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, 'blocked', $8::date, $9, $10, $11, $12) RETURNING id
         """
+    /// The instance of a template a new task depends on: the same instance (roadmap, finding, incident), or in a cycle, every occurrence of the cycle.
     static let instance = """
         SELECT id, state, to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS completed_on FROM accord.task
         WHERE program_id = $1 AND template_key = $2 AND system_id IS NOT DISTINCT FROM $3
+          AND CASE WHEN $5::bigint IS NULL THEN instance = $4 ELSE cycle_id = $5 END
+        ORDER BY id
         """
     static let addDependency = "INSERT INTO accord.task_dependency (task_id, depends_on) VALUES ($1, $2) ON CONFLICT DO NOTHING"
     /// Sets new tasks open or blocked from their dependencies.
@@ -126,15 +162,15 @@ enum TaskSQL {
         WHERE t.id = ANY($1::bigint[])
         """
     static let resolve = """
-        SELECT t.id, s.slug AS system FROM accord.task t
+        SELECT t.id, s.slug AS system, t.instance FROM accord.task t
         JOIN accord.program p ON p.id = t.program_id
         LEFT JOIN accord.ai_system s ON s.id = t.system_id
-        WHERE p.slug = $1 AND t.template_key = $2 AND ($3::text IS NULL OR s.slug = $3)
-        ORDER BY s.slug NULLS FIRST
+        WHERE p.slug = $1 AND t.template_key = $2 AND ($3::text IS NULL OR s.slug = $3) AND ($4::text IS NULL OR t.instance = $4)
+        ORDER BY s.slug NULLS FIRST, t.id
         """
     static let row = """
         SELECT t.id, t.program_id, p.slug AS program, t.template_key, t.system_id, s.slug AS system, t.owner_role, t.state,
-               t.assignee_id, a.handle AS assignee
+               t.assignee_id, a.handle AS assignee, t.instance, t.finding_id, t.incident_id
         FROM accord.task t
         JOIN accord.program p ON p.id = t.program_id
         LEFT JOIN accord.ai_system s ON s.id = t.system_id
@@ -143,7 +179,7 @@ enum TaskSQL {
         """
     static let lockRow = row + " FOR UPDATE OF t"
     static let columns = """
-        SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.title, t.owner_role, t.state,
+        SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.instance, t.title, t.owner_role, t.state,
                a.handle AS assignee, to_char(t.due_on, 'YYYY-MM-DD') AS due_on,
                CASE WHEN t.state IN ('blocked', 'open', 'in_progress', 'in_review') AND t.due_on < current_date
                     THEN current_date - t.due_on END AS overdue_days
@@ -170,12 +206,12 @@ enum TaskSQL {
         FROM accord.task t LEFT JOIN accord.person sb ON sb.id = t.submitted_by WHERE t.id = $1
         """
     static let dependsOn = """
-        SELECT p.slug AS program, u.template_key, s.slug AS system, u.state FROM accord.task_dependency d
+        SELECT p.slug AS program, u.template_key, s.slug AS system, u.instance, u.state FROM accord.task_dependency d
         JOIN accord.task u ON u.id = d.depends_on JOIN accord.program p ON p.id = u.program_id
         LEFT JOIN accord.ai_system s ON s.id = u.system_id WHERE d.task_id = $1 ORDER BY u.position, s.slug
         """
     static let dependents = """
-        SELECT p.slug AS program, u.template_key, s.slug AS system, u.state FROM accord.task_dependency d
+        SELECT p.slug AS program, u.template_key, s.slug AS system, u.instance, u.state FROM accord.task_dependency d
         JOIN accord.task u ON u.id = d.task_id JOIN accord.program p ON p.id = u.program_id
         LEFT JOIN accord.ai_system s ON s.id = u.system_id WHERE d.depends_on = $1 ORDER BY u.position, s.slug
         """
@@ -201,7 +237,7 @@ enum TaskSQL {
         WHERE d.depends_on = $1 AND t.id = d.task_id AND t.state = 'blocked'
           AND NOT EXISTS (SELECT 1 FROM accord.task_dependency d2 JOIN accord.task u ON u.id = d2.depends_on
                           WHERE d2.task_id = t.id AND u.state NOT IN ('done', 'not_applicable'))
-        RETURNING t.id, t.template_key, (SELECT slug FROM accord.ai_system WHERE id = t.system_id) AS system
+        RETURNING t.id, t.template_key, (SELECT slug FROM accord.ai_system WHERE id = t.system_id) AS system, t.instance
         """
     static let dependentsForDue = """
         SELECT t.id, t.template_key FROM accord.task_dependency d JOIN accord.task t ON t.id = d.task_id
@@ -214,7 +250,7 @@ extension TaskSummary {
     init(row: PostgresRow) throws {
         let program = try row.decode(String.self, "program"), key = try row.decode(String.self, "template_key"), system = try row.decode(String?.self, "system")
         id = try row.decode(Int64.self, "id")
-        ref = taskRef(program: program, key: key, system: system)
+        ref = try row.taskRef()
         self.program = program
         step = try row.decode(String.self, "step_key")
         self.key = key
@@ -235,18 +271,22 @@ extension Store {
     /// sets each open or blocked. Returns the new tasks' ids by template key.
     @discardableResult
     static func instantiate(_ templates: [(step: Step, task: TaskTemplate)], of workflow: Workflow, in program: ProgramRow,
-                            system: SystemRow?, on connection: PostgresConnection) async throws -> [String: Int64] {
+                            system: SystemRow?, as occasion: TaskOccasion = .roadmap, on connection: PostgresConnection) async throws -> [String: Int64] {
         let positions = Dictionary(uniqueKeysWithValues: workflow.tasks.enumerated().map { ($1.task.key, $0) })
         var created: [String: Int64] = [:]
         for (step, template) in templates {
             var completed: CalendarDate?
             if case .afterTask(let other, _) = template.due, let dependency = workflow.task(other),
-               let row = try await connection.query(TaskSQL.instance, [program.id, other, dependency.isPerSystem ? system?.id : nil]).firstRow {
+               let row = try await connection.query(TaskSQL.instance, [program.id, other, dependency.isPerSystem || occasion.sharesSystem ? system?.id : nil,
+                                                                       occasion.instance, occasion.cycleID]).firstRow {
                 completed = try row.decode(String?.self, "completed_on").flatMap(CalendarDate.init)
             }
-            let due = DueDates.due(template.due, programStart: program.startsOn, systemAdded: system?.addedOn, dates: workflow.dates) { _ in completed }
+            let due = occasion.dueOverride ?? DueDates.due(template.due, programStart: occasion.start ?? program.startsOn,
+                                                           systemAdded: occasion.start == nil ? system?.addedOn : nil,
+                                                           dates: workflow.dates, incidentClock: occasion.incidentClock) { _ in completed }
             let id = try await connection.query(TaskSQL.insert, [
-                program.id, step.key, template.key, system?.id, positions[template.key] ?? 0, template.title, template.owner, due?.description,
+                program.id, step.key, template.key, system?.id, positions[template.key] ?? 0, template.title + occasion.titleSuffix, template.owner,
+                due?.description, occasion.instance, occasion.cycleID, occasion.findingID, occasion.incidentID,
             ])[0].decode(Int64.self, "id")
             created[template.key] = id
         }
@@ -254,9 +294,10 @@ extension Store {
             guard let id = created[template.key] else { continue }
             for dependency in template.dependsOn {
                 guard let target = workflow.task(dependency) else { continue }
-                let systemID = target.isPerSystem ? system?.id : nil
-                if let row = try await connection.query(TaskSQL.instance, [program.id, dependency, systemID]).firstRow {
+                let systemID = target.isPerSystem || occasion.sharesSystem ? system?.id : nil
+                for row in try await connection.query(TaskSQL.instance, [program.id, dependency, systemID, occasion.instance, occasion.cycleID]) {
                     try await connection.execute(TaskSQL.addDependency, [id, try row.decode(Int64.self, "id")])
+                    if occasion.cycleID == nil { break }
                 }
             }
         }
@@ -293,8 +334,7 @@ extension Store {
             let extra = try await connection.query(TaskSQL.extra, [id])[0]
             func links(_ sql: String) async throws -> [TaskDetail.Link] {
                 try await connection.query(sql, [id]).map { row in
-                    TaskDetail.Link(ref: taskRef(program: try row.decode(String.self, "program"), key: try row.decode(String.self, "template_key"),
-                                                 system: try row.decode(String?.self, "system")), state: try row.decode(String.self, "state"))
+                    TaskDetail.Link(ref: try row.taskRef(), state: try row.decode(String.self, "state"))
                 }
             }
             let catalogue = ReferenceCatalogue.builtIn
@@ -333,12 +373,13 @@ extension Store {
                     TaskDetail.HistoryEntry(seq: try row.decode(Int64.self, "seq"), at: try row.decode(Date.self, "recorded_at"),
                                             actor: try row.decode(String.self, "actor"), action: try row.decode(String.self, "action"),
                                             reason: try row.decode(String?.self, "reason"))
-                }
+                },
+                deadlines: try await Self.deadlineEvents(taskID: id, on: connection)
             )
         }
     }
 
-    /// A task's id from its numeric id or `PROGRAM/TASK[@SYSTEM]`, when the person may see its program.
+    /// A task's id from its numeric id or `PROGRAM/TASK[@SYSTEM][+INSTANCE]`, when the person may see its program.
     static func resolveTask(_ ref: String, for person: Person, on connection: PostgresConnection) async throws -> Int64 {
         if let id = Int64(ref) {
             let task = try await lockTask(id, on: connection, lock: false)
@@ -349,26 +390,36 @@ extension Store {
             throw AccordError(.invalid, "'\(ref)' is not a task: give its id or PROGRAM/TASK (PROGRAM/TASK@SYSTEM for per-system tasks)")
         }
         let programSlug = String(ref[..<slash])
-        let rest = ref[ref.index(after: slash)...]
+        var rest = String(ref[ref.index(after: slash)...])
+        var instance: String?
+        if let plus = rest.firstIndex(of: "+") {
+            instance = String(rest[rest.index(after: plus)...])
+            rest = String(rest[..<plus])
+        }
         let parts = rest.split(separator: "@", maxSplits: 1).map(String.init)
         let key = parts.first ?? ""
         let system = parts.count > 1 ? parts[1] : nil
         let program = try await visibleProgram(programSlug, for: person, on: connection)
-        let rows = try await connection.query(TaskSQL.resolve, [program.slug, key, system])
+        let rows = try await connection.query(TaskSQL.resolve, [program.slug, key, system, instance])
         if rows.isEmpty {
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             let hint = closest(to: key, among: workflow.steps.flatMap(\.tasks).map(\.key)).first.map { "; did you mean '\($0)'?" } ?? ""
             if system == nil, workflow.task(key)?.isPerSystem == true {
                 throw AccordError(.notFound, "task '\(key)' applies per AI system and no system of '\(program.slug)' matches it yet")
             }
-            throw AccordError(.notFound, "no task '\(key)\(system.map { "@\($0)" } ?? "")' in program '\(program.slug)'\(hint)")
+            throw AccordError(.notFound, "no task '\(key)\(system.map { "@\($0)" } ?? "")\(instance.map { "+\($0)" } ?? "")' in program '\(program.slug)'\(hint)")
         }
-        let firstSystem = try rows[0].decode(String?.self, "system")
-        if system == nil, rows.count > 1 || firstSystem != nil {
-            let refs = try rows.map { taskRef(program: program.slug, key: key, system: try $0.decode(String?.self, "system")) }
-            throw AccordError(.invalid, "task '\(key)' exists once per AI system; name one: \(refs.joined(separator: ", "))")
+        // Without +INSTANCE the roadmap's own task is meant, when there is one.
+        let all = Array(rows)
+        let candidates = instance == nil && all.count > 1 ? try all.filter { try $0.decode(String.self, "instance").isEmpty } : all
+        let chosen = candidates.isEmpty ? all : candidates
+        let firstSystem = try chosen[0].decode(String?.self, "system")
+        if chosen.count > 1 || (system == nil && firstSystem != nil) {
+            let refs = try chosen.map { taskRef(program: program.slug, key: key, system: try $0.decode(String?.self, "system"), instance: try $0.decode(String.self, "instance")) }
+            let what = try chosen.contains { try $0.decode(String?.self, "system") != nil } ? "once per AI system" : "more than once (per cycle, finding or incident)"
+            throw AccordError(.invalid, "task '\(key)' exists \(what); name one: \(refs.prefix(12).joined(separator: ", "))\(refs.count > 12 ? ", …" : "")")
         }
-        return try rows[0].decode(Int64.self, "id")
+        return try chosen[0].decode(Int64.self, "id")
     }
 
     // MARK: - Changing
@@ -441,7 +492,8 @@ extension Store {
             templateKey: try row.decode(String.self, "template_key"), systemID: try row.decode(Int64?.self, "system_id"),
             systemSlug: try row.decode(String?.self, "system"), ownerRole: try row.decode(String.self, "owner_role"),
             state: TaskState(rawValue: try row.decode(String.self, "state"))!, assigneeID: try row.decode(Int64?.self, "assignee_id"),
-            assigneeHandle: try row.decode(String?.self, "assignee")
+            assigneeHandle: try row.decode(String?.self, "assignee"), instance: try row.decode(String.self, "instance"),
+            findingID: try row.decode(Int64?.self, "finding_id"), incidentID: try row.decode(Int64?.self, "incident_id")
         )
     }
 
@@ -488,11 +540,14 @@ extension Store {
             }
         }
         for row in try await connection.query(TaskSQL.unblockDependents, [task.id]) {
-            let ref = taskRef(program: program.slug, key: try row.decode(String.self, "template_key"), system: try row.decode(String?.self, "system"))
+            let ref = try row.taskRef(program: program.slug)
             try await connection.appendAudit(AuditRecord(
                 chain: programChain(program.slug), actor: "system", action: "task.unblock", objectType: "task", objectID: ref,
                 before: auditJSON(["state": "blocked"]), after: auditJSON(["state": "open"]), reason: "\(task.ref) is finished"
             ))
+        }
+        if let findingID = task.findingID {
+            try await settleFinding(findingID, program: program, actor: "system", on: connection)
         }
     }
 }

@@ -21,7 +21,7 @@ public struct UpgradePlan: Codable, Sendable, Equatable {
 enum UpgradeSQL {
     static let instances = """
         SELECT t.id, t.template_key, t.state, t.system_id, s.slug AS system FROM accord.task t
-        LEFT JOIN accord.ai_system s ON s.id = t.system_id WHERE t.program_id = $1 ORDER BY t.position, s.slug
+        LEFT JOIN accord.ai_system s ON s.id = t.system_id WHERE t.program_id = $1 AND t.instance = '' ORDER BY t.position, s.slug
         """
     static let retire = """
         UPDATE accord.task SET state = 'retired', retired_reason = $2, updated_at = now() WHERE id = $1
@@ -100,10 +100,10 @@ extension Store {
             // New templates, and existing per-system templates that now match more systems. A retired
             // instance counts as existing: one template has one task per system for the program's life.
             let existing = Set(instances.map { "\($0.key)@\($0.systemID.map(String.init) ?? "")" })
-            let globals = new.tasks.filter { !$0.task.isPerSystem && !existing.contains("\($0.task.key)@") }
+            let globals = new.roadmapTasks.filter { !$0.task.isPerSystem && !existing.contains("\($0.task.key)@") }
             if !globals.isEmpty { toAdd.append((globals, nil)) }
             for system in systems {
-                let templates = new.tasks.filter { $0.task.appliesTo?.matches(system.profile) == true && !existing.contains("\($0.task.key)@\(system.id)") }
+                let templates = new.roadmapTasks.filter { $0.task.appliesTo?.matches(system.profile) == true && !existing.contains("\($0.task.key)@\(system.id)") }
                 if !templates.isEmpty { toAdd.append((templates, system)) }
             }
             for batch in toAdd {
@@ -129,7 +129,7 @@ extension Store {
                 try await connection.execute(UpgradeSQL.dropDependencies, [instance.id])
                 for dependency in template.dependsOn {
                     guard let target = new.task(dependency) else { continue }
-                    if let row = try await connection.query(TaskSQL.instance, [program.id, dependency, target.isPerSystem ? instance.systemID : nil]).firstRow {
+                    if let row = try await connection.query(TaskSQL.instance, [program.id, dependency, target.isPerSystem ? instance.systemID : nil, "", nil]).firstRow {
                         try await connection.execute(TaskSQL.addDependency, [instance.id, try row.decode(Int64.self, "id")])
                     }
                 }

@@ -32,9 +32,16 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "The site is reached over TLS (directly or through a TLS proxy): Secure __Host- cookies and HSTS.")
     var tls = false
 
+    @Flag(help: "Do not run the scheduler (deadlines, escalations, cycle openings, webhooks) in this instance; run 'accord worker' instead.")
+    var noScheduler = false
+
+    @Option(help: "Seconds between the scheduler's deadline passes.")
+    var deadlineInterval = 60
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard deadlineInterval >= 1 else { throw ValidationError("--deadline-interval must be at least 1 second") }
     }
 
     func run() async throws {
@@ -52,7 +59,8 @@ struct Serve: AsyncParsableCommand {
             }
             fflush(nil)  // flush stdout before the server runs, even when it is a file
         }
-        let app = try makeApplication(store: store, configuration: ServerConfiguration(host: host, port: port, tls: tls), logger: logger)
+        let scheduler = noScheduler ? nil : Scheduler(store: store, deadlineInterval: .seconds(deadlineInterval), logger: Logger(label: "accord.scheduler"))
+        let app = try makeApplication(store: store, configuration: ServerConfiguration(host: host, port: port, tls: tls), scheduler: scheduler, logger: logger)
         try await app.runService()
     }
 }

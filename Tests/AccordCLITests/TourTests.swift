@@ -11,7 +11,7 @@ struct TourTests {
 
         let validate = try sandbox.run(["workflow", "validate", repository.appendingPathComponent("workflows/eu-ai-act-iso42001.yaml").path])
         #expect(validate.status == 0, "\(validate.stdout)")
-        #expect(validate.stdout.contains(": ok: eu-ai-act-iso42001 version 1, 6 steps"))
+        #expect(validate.stdout.contains(": ok: eu-ai-act-iso42001 version 2, 6 steps"))
 
         #expect(try sandbox.run(["user", "add", "ada", "--name", "Ada Lovelace", "--admin", "--password-stdin"], stdin: "correct horse battery\n").status == 0)
         for (handle, name) in [("grace", "Grace Hopper"), ("alan", "Alan Turing")] {

@@ -1,0 +1,161 @@
+import AccordCore
+import Crypto
+import Foundation
+import Postgres
+
+/// A receiver of Accord's events.
+public struct Webhook: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var url: String
+    /// The program it is limited to, when limited.
+    public var program: String?
+    /// The topics it receives; empty: every topic.
+    public var topics: [String]
+    public var createdAt: Date
+    public var createdBy: String
+    public var delivered: Int
+    public var pending: Int
+    public var failed: Int
+    /// The HMAC key; only set in the answer to `addWebhook`, never read back.
+    public var secret: String?
+}
+
+/// One delivery claimed for sending: lease held until `leasedUntil`, attempt number counted.
+public struct WebhookDelivery: Sendable {
+    public var eventID: UUID
+    public var webhookID: Int64
+    public var attempt: Int
+    public var url: String
+    public var secret: String
+    public var topic: String
+    /// The request body: `{"id", "topic", "created_at", "data"}`.
+    public var body: [UInt8]
+}
+
+/// The topics Accord emits.
+public let webhookTopics = ["task.reminder", "task.overdue", "task.escalation", "cycle.opened", "cycle.closed",
+                            "finding.opened", "finding.closed", "incident.reported"]
+
+/// A delivery is tried this many times, with the wait doubling from `webhookFirstRetry` up to an hour, then given up.
+public let webhookMaximumAttempts = 12
+public let webhookFirstRetry: TimeInterval = 10
+
+enum WebhookSQL {
+    static let insert = """
+        INSERT INTO accord.webhook (url, secret, program_id, topics, created_by) VALUES ($1, $2, $3, $4::text[], $5) RETURNING id
+        """
+    static let list = """
+        SELECT w.id, w.url, p.slug AS program, to_json(coalesce(w.topics, '{}')) AS topics, w.created_at, c.handle AS created_by,
+               count(d.*) FILTER (WHERE d.delivered_at IS NOT NULL) AS delivered,
+               count(d.*) FILTER (WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND d.outbox_id IS NOT NULL) AS pending,
+               count(d.*) FILTER (WHERE d.failed_at IS NOT NULL) AS failed
+        FROM accord.webhook w LEFT JOIN accord.program p ON p.id = w.program_id JOIN accord.person c ON c.id = w.created_by
+        LEFT JOIN accord.webhook_delivery d ON d.webhook_id = w.id
+        WHERE w.removed_at IS NULL GROUP BY w.id, p.slug, c.handle ORDER BY w.id
+        """
+    static let remove = "UPDATE accord.webhook SET removed_at = now() WHERE id = $1 AND removed_at IS NULL RETURNING url"
+    static let dropPending = "UPDATE accord.webhook_delivery SET failed_at = now(), last_error = 'webhook removed' WHERE webhook_id = $1 AND delivered_at IS NULL AND failed_at IS NULL"
+    /// Leases up to $2 due deliveries nobody else holds; a crashed sender's lease runs out and the row is claimed again.
+    static let claim = """
+        UPDATE accord.webhook_delivery d SET leased_until = now() + interval '2 minutes', attempts = d.attempts + 1
+        FROM (SELECT outbox_id, webhook_id FROM accord.webhook_delivery
+              WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until < now())
+              ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) c,
+             accord.webhook w, accord.outbox o
+        WHERE d.outbox_id = c.outbox_id AND d.webhook_id = c.webhook_id AND w.id = d.webhook_id AND o.id = d.outbox_id
+        RETURNING d.outbox_id, d.webhook_id, d.attempts, w.url, w.secret, o.topic,
+                  json_build_object('id', o.id, 'topic', o.topic, 'created_at', o.created_at, 'data', o.payload)::text AS body
+        """
+    static let delivered = """
+        UPDATE accord.webhook_delivery SET delivered_at = now(), leased_until = NULL, last_status = $3, last_error = NULL
+        WHERE outbox_id = $1 AND webhook_id = $2
+        """
+    static let retry = """
+        UPDATE accord.webhook_delivery SET leased_until = NULL, last_status = $3, last_error = $4,
+            next_attempt_at = CASE WHEN attempts >= $6 THEN next_attempt_at ELSE $5 END,
+            failed_at = CASE WHEN attempts >= $6 THEN now() END
+        WHERE outbox_id = $1 AND webhook_id = $2
+        """
+}
+
+extension Store {
+    /// Registers a webhook; its secret is generated and returned once. Administrators only.
+    public func addWebhook(url: String, program: String?, topics: [String], actor: String?) async throws -> Webhook {
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host?.isEmpty == false else {
+            throw AccordError(.invalid, "'\(url)' is not an http(s) URL")
+        }
+        for topic in topics where !webhookTopics.contains(topic) {
+            throw AccordError(.invalid, "unknown topic '\(topic)'; topics are \(webhookTopics.joined(separator: ", "))")
+        }
+        let secret = randomToken(prefix: "whsec_")
+        let id = try await pool.withTransaction { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            guard acting.isAdmin else { throw AccordError(.forbidden, "only an administrator adds webhooks; '\(acting.handle)' is not one") }
+            let programRow = try await program.asyncMap { try await Self.visibleProgram($0, for: acting, on: connection) }
+            let id = try await connection.query(WebhookSQL.insert, [url, secret, programRow?.id, topics.isEmpty ? nil : postgresTextArray(topics), acting.id])[0]
+                .decode(Int64.self, "id")
+            try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: acting.handle, action: "webhook.add", objectType: "webhook",
+                                                         objectID: String(id), after: auditJSON(["url": url, "program": program ?? "", "topics": topics.joined(separator: ",")])))
+            return id
+        }
+        var webhook = try await webhooks(actor: actor).first { $0.id == id }!
+        webhook.secret = secret
+        return webhook
+    }
+
+    public func webhooks(actor: String?) async throws -> [Webhook] {
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            guard acting.isAdmin else { throw AccordError(.forbidden, "only an administrator sees webhooks; '\(acting.handle)' is not one") }
+            return try await connection.query(WebhookSQL.list).map { row in
+                Webhook(id: try row.decode(Int64.self, "id"), url: try row.decode(String.self, "url"), program: try row.decode(String?.self, "program"),
+                        topics: try row.decode(PostgresJSON.self, "topics").decode([String].self), createdAt: try row.decode(Date.self, "created_at"),
+                        createdBy: try row.decode(String.self, "created_by"), delivered: try row.decode(Int.self, "delivered"),
+                        pending: try row.decode(Int.self, "pending"), failed: try row.decode(Int.self, "failed"))
+            }
+        }
+    }
+
+    /// Stops a webhook; its undelivered events are given up.
+    public func removeWebhook(_ id: Int64, actor: String?) async throws {
+        try await pool.withTransaction { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            guard acting.isAdmin else { throw AccordError(.forbidden, "only an administrator removes webhooks; '\(acting.handle)' is not one") }
+            guard let row = try await connection.query(WebhookSQL.remove, [id]).firstRow else { throw AccordError(.notFound, "no webhook \(id)") }
+            try await connection.execute(WebhookSQL.dropPending, [id])
+            try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: acting.handle, action: "webhook.remove", objectType: "webhook",
+                                                         objectID: String(id), before: auditJSON(["url": try row.decode(String.self, "url")])))
+        }
+    }
+
+    /// Leases up to `limit` deliveries due at `now`, for one sender.
+    public func claimWebhookDeliveries(now: Date = Date(), limit: Int = 32) async throws -> [WebhookDelivery] {
+        try await pool.withTransaction { connection in
+            try await connection.query(WebhookSQL.claim, [now, limit]).map { row in
+                WebhookDelivery(eventID: try row.decode(UUID.self, "outbox_id"), webhookID: try row.decode(Int64.self, "webhook_id"),
+                                attempt: try row.decode(Int.self, "attempts"), url: try row.decode(String.self, "url"),
+                                secret: try row.decode(String.self, "secret"), topic: try row.decode(String.self, "topic"),
+                                body: Array(try row.decode(String.self, "body").utf8))
+            }
+        }
+    }
+
+    /// Records a delivery's outcome: delivered, or retried after a doubling wait, or given up after the last attempt.
+    public func recordWebhookOutcome(_ delivery: WebhookDelivery, status: Int?, error: String?, now: Date = Date()) async throws {
+        try await pool.withConnection { connection in
+            if let status, (200..<300).contains(status) {
+                try await connection.execute(WebhookSQL.delivered, [delivery.eventID, delivery.webhookID, status])
+            } else {
+                let wait = min(webhookFirstRetry * pow(2, Double(delivery.attempt - 1)), 3600)
+                try await connection.execute(WebhookSQL.retry, [delivery.eventID, delivery.webhookID, status, String((error ?? "HTTP \(status ?? 0)").prefix(500)),
+                                                                now.addingTimeInterval(wait), webhookMaximumAttempts])
+            }
+        }
+    }
+}
+
+/// The `Accord-Signature` header: `t=UNIX,v1=HEX(HMAC-SHA256(secret, "UNIX." + body))`, as receivers check it.
+public func webhookSignature(secret: String, timestamp: Int, body: [UInt8]) -> String {
+    let mac = HMAC<SHA256>.authenticationCode(for: Array("\(timestamp).".utf8) + body, using: SymmetricKey(data: Array(secret.utf8)))
+    return "t=\(timestamp),v1=" + mac.map { String(format: "%02x", $0) }.joined()
+}
