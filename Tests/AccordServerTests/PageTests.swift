@@ -140,6 +140,61 @@ struct PageRenderingTests {
     }
 }
 
+extension PageRenderingTests {
+    @Test("after a scheduler pass, escalations show in the leader's inbox, on the task page, on the leadership page and in the API")
+    func escalationsShow() async throws {
+        try await TestDatabase.with { db in
+            let store = db.store
+            _ = try await store.addPerson(handle: "ada", name: "Ada", email: nil, admin: true, password: apiPassword, actor: nil)
+            _ = try await store.addPerson(handle: "ceo", name: "Cleo Chief", email: nil, admin: false, password: apiPassword, actor: "ada")
+            _ = try await store.loadWorkflow(yaml: """
+                id: escalation-test
+                version: 1
+                title: Escalation
+                roles:
+                  lead: {title: Lead, manager: true}
+                  chief: {title: Chief, leadership: true}
+                defaults:
+                  escalation: {chain: [{after: P3D, to: chief}]}
+                steps:
+                  - key: s
+                    title: Step
+                    tasks:
+                      - {key: late, title: Late <task>, owner: lead, due: P2D}
+                """, file: "esc.yaml", actor: "ada")
+            _ = try await store.startProgram(workflow: "escalation-test", version: nil, title: "Esc", slug: "esc", startsOn: CalendarDate.today().adding(days: -10), actor: "ada")
+            _ = try await store.bindRole(program: "esc", role: "lead", handles: ["ada"], actor: "ada")
+            _ = try await store.bindRole(program: "esc", role: "chief", handles: ["ceo"], actor: "ada")
+            let pass = try await store.runDeadlines()
+            #expect(pass.escalations == 1)
+            let session = try await store.login(handle: "ceo", password: apiPassword, address: nil)
+            let cookie: HTTPFields = [.cookie: "accord_session=\(session.cookieToken)"]
+            let task = try await store.task("esc/late", actor: "ada")
+            let app = try makeApplication(store: store, configuration: ServerConfiguration())
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/inbox", method: .get, headers: cookie) { response in
+                    let html = String(buffer: response.body)
+                    #expect(html.contains("Reminders and escalations <span class=\"count\">1</span>"))
+                    #expect(html.contains("Escalation level 1 to chief: esc/late (Late &lt;task&gt;) is 8 days late; unassigned"), "\(html)")
+                }
+                try await client.execute(uri: "/tasks/\(task.task.id)", method: .get, headers: cookie) { response in
+                    #expect(String(buffer: response.body).contains("Escalation 1 to chief on \(CalendarDate.today()) → ceo"))
+                }
+                try await client.execute(uri: "/leadership", method: .get, headers: cookie) { response in
+                    let html = String(buffer: response.body)
+                    #expect(html.contains("<h2>Open escalations</h2>"))
+                    #expect(html.contains("<td>chief</td><td>ceo</td>"))
+                }
+                try await client.execute(uri: "/api/v1/inbox", method: .get, headers: cookie) { response in
+                    let notices = object(response.body)["notices"] as? [[String: Any]]
+                    #expect(notices?.first?["kind"] as? String == "escalation")
+                    #expect(notices?.first?["task"] as? String == "esc/late")
+                }
+            }
+        }
+    }
+}
+
 @Suite("Evidence upload from the task page")
 struct PageUploadTests {
     @Test("a multipart upload with the form's CSRF token stores the file; without it nothing is stored")

@@ -47,6 +47,13 @@ struct TaskShow: AsyncParsableCommand {
         }
         if !d.dependsOn.isEmpty { print("\ndepends on: " + d.dependsOn.map { "\($0.ref) (\($0.state))" }.joined(separator: ", ")) }
         if !d.dependents.isEmpty { print("needed by: " + d.dependents.map { "\($0.ref) (\($0.state))" }.joined(separator: ", ")) }
+        if !d.deadlines.isEmpty {
+            print("\nreminders and escalations:")
+            for e in d.deadlines {
+                let what = e.kind == .escalation ? "escalation \(e.level) to \(e.toRole ?? "?")" : e.kind == .overdue ? "overdue notice" : "reminder \(e.level)"
+                print("  \(e.firedOn)  \(what) (due \(e.dueOn))  -> \(e.recipients.isEmpty ? "nobody" : e.recipients.joined(separator: ", "))")
+            }
+        }
         if !d.history.isEmpty {
             print("\nhistory:")
             let format = ISO8601DateFormatter()
