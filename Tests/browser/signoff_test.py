@@ -93,6 +93,13 @@ def main():
         body = driver.find_element(By.TAG_NAME, "body").text
         check("the inbox shows who is logged in", "Grace Hopper (grace)" in body, body[:200])
         check("the AI policy waits for Grace's signature", "Write and approve the AI policy" in body, body[:400])
+        for _ in range(20):  # the server's scheduler makes its first pass as it starts
+            if "Escalation level" in body:
+                break
+            time.sleep(0.5)
+            driver.get(base + "/inbox")
+            body = driver.find_element(By.TAG_NAME, "body").text
+        check("one scheduler pass put the escalations of late work in the inbox", "Reminders and escalations" in body and "Escalation level 2 to top-management" in body, body[:400])
         shot("2-inbox")
         driver.find_element(By.LINK_TEXT, "Write and approve the AI policy").click()
         wait_for(expected_conditions.presence_of_element_located((By.NAME, "password")))
