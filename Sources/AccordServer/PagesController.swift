@@ -301,6 +301,7 @@ struct TaskPage {
     var signatures: [Sig], hasSignatures: Bool, policy: String?, needed: String?, canSign: Bool, canUpload: Bool
     struct DeadlineLine { var what: String, firedOn: String, recipients: String, isEscalation: Bool }
     var deadlines: [DeadlineLine], hasDeadlines: Bool
+    var openFindings: [OpenFinding], hasOpenFindings: Bool
 
     init(page: PageModel, detail: TaskDetail, canSign: Bool) {
         self.page = page; csrf = page.person?.csrf ?? ""
@@ -315,6 +316,7 @@ struct TaskPage {
                          firedOn: $0.firedOn, recipients: $0.recipients.isEmpty ? "nobody" : $0.recipients.joined(separator: ", "), isEscalation: $0.kind == .escalation)
         }
         hasDeadlines = !deadlines.isEmpty
+        openFindings = detail.openFindings; hasOpenFindings = !detail.openFindings.isEmpty
         let format = ISO8601DateFormatter()
         signatures = detail.signatures.map {
             Sig(printedName: $0.printedName, sigOnBehalfOf: $0.onBehalfOf, signedAt: format.string(from: $0.signedAt), decision: $0.decision == "approve" ? "approved" : "rejected",

@@ -85,6 +85,10 @@ enum ImprovementSQL {
         """
     static let incidents = incidentColumns + "\nWHERE i.program_id = $1 ORDER BY i.number"
     static let incident = incidentColumns + "\nWHERE i.program_id = $1 AND i.number = $2"
+    static let openFindingLines = """
+        SELECT f.number, f.severity, f.source, s.slug AS system, f.title, f.opened_at FROM accord.finding f
+        LEFT JOIN accord.ai_system s ON s.id = f.system_id WHERE f.program_id = $1 AND f.closed_at IS NULL ORDER BY f.number
+        """
     static let tasksOf = TaskSQL.columns + "\nWHERE t.%@ = $1 ORDER BY t.position, t.id"
 }
 
@@ -322,5 +326,16 @@ extension Optional {
     func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
         guard let self else { return nil }
         return try await transform(self)
+    }
+}
+
+extension OpenFinding {
+    init(row: PostgresRow) throws {
+        number = try row.decode(Int.self, "number")
+        severity = try row.decode(String.self, "severity")
+        source = try row.decode(String.self, "source")
+        system = try row.decode(String?.self, "system")
+        title = try row.decode(String.self, "title")
+        openedAt = try row.decode(Date.self, "opened_at")
     }
 }

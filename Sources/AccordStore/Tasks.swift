@@ -64,6 +64,18 @@ public struct TaskDetail: Codable, Sendable, Equatable {
     public var history: [HistoryEntry]
     /// Reminders, overdue notices and escalations fired for the task.
     public var deadlines: [DeadlineEvent] = []
+    /// For the cycle's review (the management review): the program's open findings, an input it must consider (cl. 9.3.2).
+    public var openFindings: [OpenFinding] = []
+}
+
+/// An open finding, as the management review lists it.
+public struct OpenFinding: Codable, Sendable, Equatable {
+    public var number: Int
+    public var severity: String
+    public var source: String
+    public var system: String?
+    public var title: String
+    public var openedAt: Date
 }
 
 /// Filters for `tasks(...)`.
@@ -374,7 +386,9 @@ extension Store {
                                             actor: try row.decode(String.self, "actor"), action: try row.decode(String.self, "action"),
                                             reason: try row.decode(String?.self, "reason"))
                 },
-                deadlines: try await Self.deadlineEvents(taskID: id, on: connection)
+                deadlines: try await Self.deadlineEvents(taskID: id, on: connection),
+                openFindings: summary.key == workflow.cycle?.review
+                    ? try await connection.query(ImprovementSQL.openFindingLines, [program.id]).map(OpenFinding.init(row:)) : []
             )
         }
     }

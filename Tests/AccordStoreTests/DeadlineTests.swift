@@ -242,6 +242,9 @@ struct DeadlineTests {
             await expectRefusal(.conflict, containing: "in_review, not signed") { _ = try await store.closeCycle(program: "pd", actor: "mia") }
             _ = try await store.approve("pd/review+c1", as: "bea")
             _ = try await store.addFinding(program: "pd", source: .audit, severity: .minor, title: "Monitoring gaps", system: nil, actor: "aud")
+            // Open findings are an input of the management review, and show on it.
+            #expect(try await store.task("pd/review+c1", actor: "bea").openFindings.map(\.title) == ["Monitoring gaps"])
+            #expect(try await store.task("pd/monitor", actor: "bea").openFindings.isEmpty)
             try await db.pool.withConnection { connection in
                 try await connection.executeScript("""
                     UPDATE accord.task SET completed_at = '2027-01-15 10:00+00' WHERE template_key = 'inventory';

@@ -47,6 +47,10 @@ struct TaskShow: AsyncParsableCommand {
         }
         if !d.dependsOn.isEmpty { print("\ndepends on: " + d.dependsOn.map { "\($0.ref) (\($0.state))" }.joined(separator: ", ")) }
         if !d.dependents.isEmpty { print("needed by: " + d.dependents.map { "\($0.ref) (\($0.state))" }.joined(separator: ", ")) }
+        if !d.openFindings.isEmpty {
+            print("\nopen findings to review (\(d.openFindings.count)):")
+            for f in d.openFindings { print("  \(f.number)  \(f.severity), from \(f.source)\(f.system.map { ", \($0)" } ?? "")  \(f.title)") }
+        }
         if !d.deadlines.isEmpty {
             print("\nreminders and escalations:")
             for e in d.deadlines {
