@@ -110,10 +110,7 @@ extension Store {
     /// Opens the program's next cycle and instantiates the recurring tasks due in it. Managers; the
     /// scheduler opens the next cycle itself once the previous one is closed and its period is over.
     public func openCycle(program slug: String, period: ISODuration?, startsOn: CalendarDate?, actor: String?, now: Date = Date()) async throws -> CycleDetail {
-        let number = try await pool.withTransaction { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
-            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
+        let number = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
             try await Self.requireManager(acting, of: program, workflow: workflow, to: "open cycles", on: connection)
             return try await Self.openCycle(program, workflow: workflow, period: period, startsOn: startsOn, by: acting.handle, today: .today(now: now), on: connection)
         }
@@ -207,10 +204,7 @@ extension Store {
 
     /// Closes the open cycle: refused until its review is done and signed by leadership; snapshots the KPIs.
     public func closeCycle(program slug: String, actor: String?, now: Date = Date()) async throws -> CycleSummary {
-        let number: Int = try await pool.withTransaction { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
-            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
+        let number: Int = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
             try await Self.requireManager(acting, of: program, workflow: workflow, to: "close cycles", on: connection)
             _ = try await connection.query(CycleSQL.lockProgram, [program.id])
             guard let latest = try await connection.query(CycleSQL.latest, [program.id]).firstRow, try latest.decode(Date?.self, "closed_at") == nil else {
@@ -257,9 +251,7 @@ extension Store {
 
     /// The program's cycles, oldest first, with their KPIs.
     public func cycles(program slug: String, actor: String?, now: Date = Date()) async throws -> [CycleSummary] {
-        try await pool.withConnection { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
+        try await reading(program: slug, actor: actor) { connection, acting, program in
             var cycles: [CycleSummary] = []
             for row in try await connection.query(CycleSQL.forProgram, [program.id]) { cycles.append(try await Self.cycleSummary(row, programID: program.id, asOf: .today(now: now), on: connection)) }
             return cycles
@@ -268,9 +260,7 @@ extension Store {
 
     /// One cycle (the latest when `number` is nil) with its tasks.
     public func cycle(program slug: String, number: Int?, actor: String?, now: Date = Date()) async throws -> CycleDetail {
-        try await pool.withConnection { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
+        try await reading(program: slug, actor: actor) { connection, acting, program in
             let rows = if let number { try await connection.query(CycleSQL.one, [program.id, number]) }
                        else { try await connection.query(CycleSQL.forProgram + " DESC LIMIT 1", [program.id]) }
             guard let row = rows.firstRow else {

@@ -111,11 +111,8 @@ extension Store {
                            actor: String?) async throws -> Finding {
         let title = title.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !title.isEmpty else { throw AccordError(.invalid, "a finding needs a title: --title") }
-        let id = try await pool.withTransaction { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
+        let id = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
             try await Self.requireMember(acting, of: program, to: "raise findings", on: connection)
-            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             let systemRow = try await system.asyncMap { try await Self.systemRow($0, of: program, on: connection) }
             return try await Self.openFinding(program, workflow: workflow, source: source, severity: severity, title: title, system: systemRow,
                                               incidentID: nil, by: acting, on: connection).id
@@ -148,10 +145,7 @@ extension Store {
     public func recordRootCause(program slug: String, finding number: Int, rootCause: String, actor: String?) async throws -> Finding {
         let text = rootCause.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw AccordError(.invalid, "say what the root cause is: --text") }
-        let id = try await pool.withTransaction { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
-            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
+        let id = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
             guard let row = try await connection.query(ImprovementSQL.lockFinding, [program.id, number]).firstRow else {
                 throw AccordError(.notFound, "'\(slug)' has no finding \(number)")
             }
@@ -190,9 +184,7 @@ extension Store {
     }
 
     public func findings(program slug: String, openOnly: Bool = false, actor: String?) async throws -> [Finding] {
-        try await pool.withConnection { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
+        try await reading(program: slug, actor: actor) { connection, acting, program in
             var findings: [Finding] = []
             for row in try await connection.query(ImprovementSQL.findings, [program.id, openOnly]) {
                 findings.append(try await Self.finding(row: row, on: connection))
@@ -202,9 +194,7 @@ extension Store {
     }
 
     public func finding(program slug: String, number: Int, actor: String?) async throws -> Finding {
-        try await pool.withConnection { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
+        try await reading(program: slug, actor: actor) { connection, acting, program in
             guard let row = try await connection.query(ImprovementSQL.finding, [program.id, number]).firstRow else {
                 throw AccordError(.notFound, "'\(slug)' has no finding \(number)")
             }
@@ -240,11 +230,8 @@ extension Store {
         guard awareAt <= now.addingTimeInterval(300) else {
             throw AccordError(.invalid, "--aware-at \(awareAt.formatted(.iso8601)) is in the future; the clock runs from when the organisation became aware")
         }
-        let number = try await pool.withTransaction { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
+        let number = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
             try await Self.requireMember(acting, of: program, to: "report incidents", on: connection)
-            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             let systemRow = try await Self.systemRow(system, of: program, on: connection)
             _ = try await connection.query(CycleSQL.lockProgram, [program.id])
             let number = try await connection.query(ImprovementSQL.nextIncident, [program.id])[0].decode(Int.self, "n")
@@ -272,9 +259,7 @@ extension Store {
     }
 
     public func incidents(program slug: String, actor: String?) async throws -> [Incident] {
-        try await pool.withConnection { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
+        try await reading(program: slug, actor: actor) { connection, acting, program in
             var incidents: [Incident] = []
             for row in try await connection.query(ImprovementSQL.incidents, [program.id]) { incidents.append(try await Self.incident(row: row, on: connection)) }
             return incidents
@@ -282,9 +267,7 @@ extension Store {
     }
 
     public func incident(program slug: String, number: Int, actor: String?) async throws -> Incident {
-        try await pool.withConnection { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
+        try await reading(program: slug, actor: actor) { connection, acting, program in
             guard let row = try await connection.query(ImprovementSQL.incident, [program.id, number]).firstRow else {
                 throw AccordError(.notFound, "'\(slug)' has no incident \(number)")
             }

@@ -239,6 +239,25 @@ extension Store {
 
     /// The program, when the person may see it: administrators see all, others where they hold a role.
     /// Others get "not found", so a program's existence does not leak.
+    /// Runs `body` on a connection with the acting person and a program they may see.
+    func reading<Result>(program slug: String, actor: String?, isolation: isolated (any Actor)? = #isolation,
+                         _ body: (PostgresConnection, Person, ProgramRow) async throws -> sending Result) async throws -> sending Result {
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            return try await body(connection, acting, try await Self.visibleProgram(slug, for: acting, on: connection))
+        }
+    }
+
+    /// Runs `body` in one transaction with the acting person, a program they may see and its workflow.
+    func changing<Result>(program slug: String, actor: String?, isolation: isolated (any Actor)? = #isolation,
+                          _ body: (PostgresConnection, Person, ProgramRow, Workflow) async throws -> sending Result) async throws -> sending Result {
+        try await pool.withTransaction { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
+            return try await body(connection, acting, program, try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection))
+        }
+    }
+
     static func visibleProgram(_ slug: String, for person: Person, on connection: PostgresConnection) async throws -> ProgramRow {
         guard let row = try await connection.query(ProgramSQL.bySlug, [slug]).firstRow else {
             throw AccordError(.notFound, "no program '\(slug)'; 'accord program list' shows yours")
