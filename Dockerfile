@@ -1,7 +1,7 @@
 # Accord in a container. Used by docker-compose.yml; the native path is `make run`.
 FROM swift:6.2-bookworm AS build
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq-dev pkg-config \
+    && apt-get install -y --no-install-recommends libpq-dev pkg-config zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -10,12 +10,13 @@ COPY Plugins ./Plugins
 COPY Tests ./Tests
 COPY sql ./sql
 COPY workflows ./workflows
+COPY reference ./reference
 RUN swift build -c release --product accord --static-swift-stdlib \
     && cp "$(swift build -c release --show-bin-path)/accord" /usr/local/bin/accord
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 ca-certificates tzdata \
+    && apt-get install -y --no-install-recommends libpq5 libcurl4 zlib1g ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home-dir /var/lib/accord --create-home accord
 COPY --from=build /usr/local/bin/accord /usr/local/bin/accord

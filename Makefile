@@ -10,8 +10,8 @@ HOST       ?= 127.0.0.1
 PORT       ?= 8080
 BIN_DIR    ?= .build/debug
 ACCORD      = $(BIN_DIR)/accord
-# Debian packages: the libpq headers to build, the server programs for the embedded cluster.
-RUN_PACKAGES  = libpq-dev pkg-config postgresql
+# Debian packages: the libpq and zlib headers to build, the server programs for the embedded cluster.
+RUN_PACKAGES  = libpq-dev zlib1g-dev pkg-config postgresql
 # The tests also check docker-compose.yml and drive a real browser through the pages.
 TEST_PACKAGES = $(RUN_PACKAGES) docker-compose chromium chromium-driver python3-selenium
 # The connection variables that would point accord at another server; the embedded cluster ignores them here.

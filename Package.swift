@@ -35,6 +35,11 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
+        // zlib, for the CRC-32 of ZIP entries (evidence packs); Debian ships it as zlib1g-dev.
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
         // Our Swift layer over libpq: connections, pool, typed rows, errors, migrations, LocalCluster.
         .target(
             name: "Postgres",
@@ -70,6 +75,7 @@ let package = Package(
             dependencies: [
                 "AccordCore",
                 "AccordResources",
+                "CZlib",
                 "Postgres",
                 .product(name: "Logging", package: "swift-log"),
                 // bcrypt only (CBcrypt underneath); no HTTP code comes with it.

@@ -17,6 +17,10 @@ extension TaskSummary: ResponseEncodable {}
 extension TaskDetail: ResponseEncodable {}
 extension ProgramDetail: ResponseEncodable {}
 extension Person: ResponseEncodable {}
+extension Report: ResponseEncodable {}
+extension CycleSummary: ResponseEncodable {}
+extension Finding: ResponseEncodable {}
+extension Incident: ResponseEncodable {}
 extension Inbox: ResponseEncodable {}
 extension SigningOutcome: ResponseEncodable {}
 extension EvidenceVersion: ResponseEncodable {}
@@ -58,6 +62,22 @@ struct APIController {
         }
         group.get("programs/:program") { _, context in
             try await store.program(try context.parameters.require("program"), actor: try context.requirePerson().handle)
+        }
+        group.get("programs/:program/reports/:kind") { _, context in
+            let name = try context.parameters.require("kind")
+            guard let kind = ReportKind(rawValue: name) else {
+                throw AccordError(.notFound, "no report '\(name)'; reports are \(ReportKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return try await store.report(kind, program: try context.parameters.require("program"), actor: try context.requirePerson().handle)
+        }
+        group.get("programs/:program/cycles") { _, context in
+            try await store.cycles(program: try context.parameters.require("program"), actor: try context.requirePerson().handle)
+        }
+        group.get("programs/:program/findings") { _, context in
+            try await store.findings(program: try context.parameters.require("program"), actor: try context.requirePerson().handle)
+        }
+        group.get("programs/:program/incidents") { _, context in
+            try await store.incidents(program: try context.parameters.require("program"), actor: try context.requirePerson().handle)
         }
         group.get("tasks") { request, context in
             let query = request.uri.queryParameters

@@ -38,6 +38,36 @@ struct PagesController {
             .add(middleware: PageSessionMiddleware(store: store, tls: tls))
             .add(middleware: PageErrorMiddleware(pages: self))
         pages.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/inbox"]) }
+        // The calendar feed: a calendar application has no session; the secret token in the path is the credential.
+        router.get("calendar/:file") { _, context in
+            let file = try context.parameters.require("file")
+            guard file.hasSuffix(".ics"), let ics = try await store.calendar(token: String(file.dropLast(4))) else {
+                throw AccordError(.notFound, "no such calendar; create a feed on your account page")
+            }
+            return Response(status: .ok, headers: [.contentType: "text/calendar; charset=utf-8", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: ics)))
+        }
+        pages.get("account") { request, context in
+            guard let person = context.person else { return redirectToLogin() }
+            let created = try await store.calendarFeedCreated(actor: person.handle)
+            return render("account", AccountPage(page: PageModel(title: "Your account", context: context), person: person, feedCreated: created, feedURL: nil))
+        }
+        pages.post("account/calendar") { request, context in
+            guard let person = context.person else { return redirectToLogin() }
+            let form = try await formFields(request)
+            try requireCSRF(form, context)
+            var page = PageModel(title: "Your account", context: context)
+            if form["action"] == "remove" {
+                try await store.removeCalendarToken(actor: person.handle)
+                page.notice = "Your calendar feed is off; its address no longer works."
+                return render("account", AccountPage(page: page, person: person, feedCreated: nil, feedURL: nil))
+            }
+            let token = try await store.newCalendarToken(actor: person.handle)
+            let host = request.head.authority ?? "127.0.0.1"
+            let url = "\(tls ? "https" : "http")://\(host)/calendar/\(token).ics"
+            page.notice = "A new calendar feed address; any earlier one stops working. It is shown once: copy it into your calendar now."
+            return render("account", AccountPage(page: page, person: person, feedCreated: Date(), feedURL: url))
+        }
         pages.get("login") { request, context in
             if context.person != nil { return Response(status: .seeOther, headers: [.location: "/inbox"]) }
             return render("login", LoginPage(page: PageModel(title: "Log in", context: context)))
@@ -87,6 +117,23 @@ struct PagesController {
             let tasks = try await store.tasks(TaskFilter(program: slug), actor: person.handle)
             return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(string: timelineSVG(detail: detail, tasks: tasks, today: CalendarDate.today()))))
+        }
+        pages.get("programs/:program/reports/:kind") { _, context in
+            guard let person = context.person else { return redirectToLogin() }
+            let slug = try context.parameters.require("program"), name = try context.parameters.require("kind")
+            let csv = name.hasSuffix(".csv")
+            guard let kind = ReportKind(rawValue: csv ? String(name.dropLast(4)) : name) else {
+                throw AccordError(.notFound, "no report '\(name)'; reports are \(ReportKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let report = try await store.report(kind, program: slug, actor: person.handle)
+            if csv {
+                let table = report.tables[0]
+                let text = ([table.header] + table.rows).map { CSV.line($0) + "\r\n" }.joined()
+                return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
+                                                       .contentDisposition: "attachment; filename=\"\(slug)-\(kind.rawValue).csv\""],
+                                body: .init(byteBuffer: ByteBuffer(string: text)))
+            }
+            return render("report", ReportPage(page: PageModel(title: "\(kind.title) · \(report.programTitle)", context: context), report: report))
         }
         pages.get("leadership") { _, context in
             guard let person = context.person else { return redirectToLogin() }
@@ -344,6 +391,32 @@ struct AuditPage {
                   checkpointText: c.lastCheckpointAt.map { "\(format.string(from: $0)) at entry \(c.lastCheckpointPosition ?? 0)" } ?? "none taken yet",
                   rows: c.latest.map { Row(seq: $0.seq, at: format.string(from: $0.recordedAt), actor: $0.actor, action: $0.action, object: $0.objectID ?? "") })
         }
+    }
+}
+
+struct AccountPage {
+    var page: PageModel
+    var handle: String, name: String, email: String, feedOn: Bool, feedCreated: String?, feedURL: String?, csrf: String
+    init(page: PageModel, person: Person, feedCreated: Date?, feedURL: String?) {
+        self.page = page
+        handle = person.handle; name = person.name; email = person.email ?? "-"
+        feedOn = feedCreated != nil; self.feedCreated = feedCreated.map { ISO8601DateFormatter().string(from: $0) }; self.feedURL = feedURL
+        csrf = page.person?.csrf ?? ""
+    }
+}
+
+struct ReportPage {
+    struct Table { var title: String, header: [String], rows: [Row], empty: Bool }
+    struct Row { var cells: [String] }
+    struct Link { var kind: String, title: String, current: Bool }
+    var page: PageModel
+    var slug: String, programTitle: String, reportTitle: String, kind: String, generatedAt: String, summary: [String], tables: [Table], links: [Link]
+    init(page: PageModel, report: Report) {
+        self.page = page
+        slug = report.program; programTitle = report.programTitle; reportTitle = report.kind.title; kind = report.kind.rawValue
+        generatedAt = ISO8601DateFormatter().string(from: report.generatedAt); summary = report.summary
+        tables = report.tables.map { Table(title: $0.title, header: $0.header, rows: $0.rows.map { Row(cells: $0) }, empty: $0.rows.isEmpty) }
+        links = ReportKind.allCases.map { Link(kind: $0.rawValue, title: $0.title, current: $0 == report.kind) }
     }
 }
 

@@ -42,6 +42,12 @@ public enum AuditKeyFile {
         throw AccordError(.invalid, "the audit key \(path) is not 32 or more bytes of base64; restore it from your backup")
     }
 
+    /// A key as written in a key file or `ACCORD_AUDIT_KEY`: 64 hex digits or base64 of 32 bytes or more.
+    public static func parse(_ text: String) -> AuditKey? {
+        guard let bytes = decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32 else { return nil }
+        return AuditKey(bytes: bytes)
+    }
+
     static func decode(_ text: String) -> [UInt8]? {
         if text.count == 64, let bytes = hexBytes(text.lowercased()) { return bytes }
         return Data(base64Encoded: text).map { Array($0) }

@@ -16,7 +16,7 @@ struct AccordCommand: AsyncParsableCommand {
             """,
         version: Accord.version,
         subcommands: [DB.self, WorkflowCommand.self, UserCommand.self, ProgramCommand.self, RoleCommand.self, SystemCommand.self, TaskCommand.self, EvidenceCommand.self, DelegateCommand.self, AuditCommand.self, TokenCommand.self,
-                      InboxCommand.self, DeadlinesCommand.self, CycleCommand.self, FindingCommand.self, IncidentCommand.self, ReportCommand.self, WebhookCommand.self,
+                      InboxCommand.self, Export.self, VerifyPack.self, DeadlinesCommand.self, CycleCommand.self, FindingCommand.self, IncidentCommand.self, ReportCommand.self, WebhookCommand.self,
                       Serve.self, Worker.self]
     )
 }

@@ -1,0 +1,29 @@
+import AccordStore
+import ArgumentParser
+import Foundation
+
+/// `accord export PROGRAM -o pack.zip`.
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a program's evidence pack: evidence, signatures, audit chain, checkpoint, reports and a printable index, in one ZIP."
+    )
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var acting: ActorOptions
+    @Argument(help: "The program.") var program: String
+    @Option(name: .shortAndLong, help: "The ZIP file to write (replaced if it exists).") var output: String
+
+    func run() async throws {
+        let temporary = output + ".partial"
+        do {
+            let pack = try await withStore(database) { try await $0.exportPack(program: program, to: temporary, actor: acting.actor) }
+            _ = try? FileManager.default.removeItem(atPath: output)
+            try FileManager.default.moveItem(atPath: temporary, toPath: output)
+            print("wrote \(output): \(pack.files) files, \(pack.evidenceFiles) evidence file(s) (\(pack.evidenceBytes) bytes), \(pack.signatures) signature(s), \(pack.auditEntries) audit entries")
+            print("manifest SHA-256 \(pack.manifestSHA256); check it with: accord verify-pack \(output)")
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+    }
+}
