@@ -195,6 +195,99 @@ extension PageRenderingTests {
     }
 }
 
+@Suite("Reports and the calendar feed in the web front")
+struct ReportPageTests {
+    @Test("each report has a page and a CSV; the API serves it as JSON; an unknown report is a 404 problem")
+    func reportPages() async throws {
+        try await TestDatabase.with { db in
+            let store = db.store
+            _ = try await store.addPerson(handle: "ada", name: "Ada", email: nil, admin: true, password: apiPassword, actor: nil)
+            _ = try await store.startProgram(workflow: "eu-ai-act-iso42001", version: nil, title: "ACME", slug: "acme", startsOn: nil, actor: "ada")
+            _ = try await store.bindRole(program: "acme", role: "aims-manager", handles: ["ada"], actor: "ada")
+            let session = try await store.login(handle: "ada", password: apiPassword, address: nil)
+            let cookie: HTTPFields = [.cookie: "accord_session=\(session.cookieToken)"]
+            let app = try makeApplication(store: store, configuration: ServerConfiguration())
+            try await app.test(.router) { client in
+                for kind in ReportKind.allCases {
+                    try await client.execute(uri: "/programs/acme/reports/\(kind.rawValue)", method: .get, headers: cookie) { response in
+                        #expect(response.status == .ok, "\(kind)")
+                        #expect(String(buffer: response.body).contains("<h1>\(kind.title.replacingOccurrences(of: "&", with: "&amp;"))</h1>"), "\(kind)")
+                    }
+                }
+                try await client.execute(uri: "/programs/acme/reports/soa", method: .get, headers: cookie) { response in
+                    let html = String(buffer: response.body)
+                    #expect(html.components(separatedBy: "<td>iso42001:A.").count - 1 == 38)
+                }
+                try await client.execute(uri: "/programs/acme/reports/soa.csv", method: .get, headers: cookie) { response in
+                    #expect(response.headers[.contentType] == "text/csv; charset=utf-8")
+                    let lines = String(buffer: response.body).split(separator: "\r\n")
+                    #expect(lines.first == "control,title,applicability,justification,status,tasks done,tasks,evidence")
+                    #expect(lines.count == 39)
+                }
+                try await client.execute(uri: "/api/v1/programs/acme/reports/crosswalk", method: .get, headers: cookie) { response in
+                    #expect(response.status == .ok)
+                    #expect((object(response.body)["tables"] as? [Any])?.count == 2)
+                }
+                try await client.execute(uri: "/api/v1/programs/acme/reports/nonsense", method: .get, headers: cookie) { response in
+                    #expect(response.status == .notFound)
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                }
+                try await client.execute(uri: "/programs/acme/reports/soa", method: .get) { response in
+                    #expect(response.status == .seeOther)  // to the login page
+                }
+            }
+        }
+    }
+
+    @Test("the calendar feed: created on the account page with the CSRF token, served as iCalendar to its token only, replaced and turned off")
+    func calendarFeed() async throws {
+        try await TestDatabase.with { db in
+            let store = db.store
+            _ = try await store.addPerson(handle: "ada", name: "Ada", email: nil, admin: true, password: apiPassword, actor: nil)
+            _ = try await store.startProgram(workflow: "eu-ai-act-iso42001", version: nil, title: "ACME", slug: "acme",
+                                             startsOn: CalendarDate("2026-01-05"), actor: "ada")
+            _ = try await store.bindRole(program: "acme", role: "aims-manager", handles: ["ada"], actor: "ada")
+            let session = try await store.login(handle: "ada", password: apiPassword, address: nil)
+            let cookie = "accord_session=\(session.cookieToken)"
+            let app = try makeApplication(store: store, configuration: ServerConfiguration())
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/account/calendar", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                         body: form(["action": "create"])) { response in
+                    #expect(response.status == .forbidden)  // no CSRF token
+                }
+                let url = try await client.execute(uri: "/account/calendar", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                                   body: form(["action": "create", "csrf_token": session.session.csrfToken])) { response -> String in
+                    let html = String(buffer: response.body)
+                    let start = try #require(html.range(of: "/calendar/"))
+                    let end = try #require(html.range(of: ".ics", range: start.upperBound..<html.endIndex))
+                    return String(html[start.lowerBound..<end.upperBound])
+                }
+                try await client.execute(uri: url, method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentType] == "text/calendar; charset=utf-8")
+                    let ics = String(buffer: response.body)
+                    #expect(ics.hasPrefix("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"))
+                    #expect(ics.hasSuffix("END:VCALENDAR\r\n"))
+                    #expect(ics.contains("SUMMARY:Due: Analyse the organisation's context and interested parties ("))
+                    #expect(ics.contains("DTSTART;VALUE=DATE:20260126\r\n"))
+                    #expect(ics.split(separator: "\r\n").allSatisfy { $0.utf8.count <= 75 })
+                }
+                try await client.execute(uri: "/calendar/cal_wrong.ics", method: .get) { response in
+                    #expect(response.status == .notFound)
+                }
+                _ = try await client.execute(uri: "/account/calendar", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                             body: form(["action": "create", "csrf_token": session.session.csrfToken])) { _ in }
+                try await client.execute(uri: url, method: .get) { response in
+                    #expect(response.status == .notFound)  // replaced
+                }
+                _ = try await client.execute(uri: "/account/calendar", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                             body: form(["action": "remove", "csrf_token": session.session.csrfToken])) { _ in }
+                #expect(try await store.calendarFeedCreated(actor: "ada") == nil)
+            }
+        }
+    }
+}
+
 @Suite("Evidence upload from the task page")
 struct PageUploadTests {
     @Test("a multipart upload with the form's CSRF token stores the file; without it nothing is stored")
