@@ -17,11 +17,12 @@ TEST_PACKAGES = $(RUN_PACKAGES) docker-compose chromium chromium-driver python3-
 # The connection variables that would point accord at another server; the embedded cluster ignores them here.
 UNSET_PG = env -u DATABASE_URL -u PGHOST -u PGHOSTADDR -u PGPORT -u PGDATABASE -u PGUSER -u PGSERVICE
 
-.PHONY: help run test build build-tests deps-run deps-test clean
+.PHONY: help run test bench build build-tests deps-run deps-test clean
 
 help:
 	@echo "make run    build and serve Accord on http://$(HOST):$(PORT) with the embedded PostgreSQL"
 	@echo "make test   run the whole test suite against a throwaway PostgreSQL"
+	@echo "make bench  build in release mode and measure Accord against raw PostgreSQL and SHA-256 (bench/results.json)"
 
 run: deps-run build
 	$(UNSET_PG) $(ACCORD) db start
@@ -35,6 +36,17 @@ test: deps-test build-tests
 	url=$$($(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db url); \
 	ACCORD_TEST_DATABASE_URL="$$url" ACCORD_TEST_STRICT=1 $(SWIFT) test --skip-build; \
 	$(UNSET_PG) /usr/bin/python3 Tests/browser/signoff_test.py $(ACCORD)
+
+# Release build; a throwaway cluster; figures beside their baselines measured in the same run.
+bench: deps-run
+	$(SWIFT) build -c release --product accord
+	$(SWIFT) build -c release --product accord-bench
+	tmp=$$(mktemp -d /tmp/accord-make-bench.XXXXXX); \
+	cleanup() { $(UNSET_PG) ACCORD_HOME=$$tmp .build/release/accord db stop >/dev/null 2>&1 || true; rm -rf "$$tmp"; }; \
+	trap cleanup EXIT; \
+	$(UNSET_PG) ACCORD_HOME=$$tmp .build/release/accord db start; \
+	url=$$($(UNSET_PG) ACCORD_HOME=$$tmp .build/release/accord db url); \
+	ACCORD_HOME=$$tmp .build/release/accord-bench --database "$$url" --output bench/results.json $(BENCH_ARGS)
 
 build:
 	$(SWIFT) build --product accord

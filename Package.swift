@@ -114,6 +114,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The benchmark (make bench): engine figures against raw baselines measured in the same run.
+        .executableTarget(
+            name: "accord-bench",
+            dependencies: [
+                "AccordCore",
+                "AccordStore",
+                "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Build-time tool: turns sql/ and workflows/ into Swift sources.
         .executableTarget(
             name: "accord-embed",

@@ -64,6 +64,35 @@ enum SignatureSQL {
         RETURNING failures, locked_until
         """
     static let clearFailures = "DELETE FROM accord.sign_lockout WHERE person_id = $1"
+    /// The task to sign, locked, with its program, workflow checksum, review state and the signer's standing.
+    static let lockedForSigning = """
+        SELECT t.id, t.program_id, p.slug AS program, t.template_key, t.system_id, s.slug AS system, t.owner_role, t.state,
+               t.assignee_id, a.handle AS assignee, t.instance, t.finding_id, t.incident_id,
+               t.review_round, t.evidence_version, t.submitted_by, (extract(epoch FROM now()) * 1000000)::bigint AS now_us, now() AS now,
+               p.title AS program_title, p.workflow_id, p.workflow_version, to_char(p.starts_on, 'YYYY-MM-DD') AS starts_on, w.checksum,
+               EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = t.program_id AND b.person_id = $2) AS member,
+               (SELECT disabled_at IS NULL FROM accord.person WHERE id = $2) AS signer_active
+        FROM accord.task t
+        JOIN accord.program p ON p.id = t.program_id
+        JOIN accord.workflow_version w ON w.workflow_id = p.workflow_id AND w.version = p.workflow_version
+        LEFT JOIN accord.ai_system s ON s.id = t.system_id
+        LEFT JOIN accord.person a ON a.id = t.assignee_id
+        WHERE t.id = $1 FOR UPDATE OF t
+        """
+    /// Every signature of a review round and evidence version.
+    static let round = """
+        SELECT id, role, signer_id, decision FROM accord.signature WHERE task_id = $1 AND review_round = $2 AND evidence_version = $3 ORDER BY id
+        """
+    /// The roles a person holds in a program (no delegation id), and those delegated to them now.
+    static let authority = """
+        SELECT role, NULL::bigint AS delegation_id, NULL::bigint AS from_id, NULL::text AS from_handle
+        FROM accord.role_binding WHERE program_id = $1 AND person_id = $2
+        UNION ALL
+        SELECT d.role, d.id, f.id, f.handle FROM accord.delegation d JOIN accord.person f ON f.id = d.from_id
+        WHERE d.program_id = $1 AND d.to_id = $2 AND d.revoked_at IS NULL AND d.valid_until >= current_date
+          AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)
+        ORDER BY 2 NULLS FIRST
+        """
     static let context = """
         SELECT t.review_round, t.evidence_version, t.submitted_by, (extract(epoch FROM now()) * 1000000)::bigint AS now_us, now() AS now
         FROM accord.task t WHERE t.id = $1
@@ -141,13 +170,25 @@ extension Store {
     public func sign(_ ref: String, decision: SigningDecision, meaning: SignatureMeaning?, comment: String?, password: String, actor: String?) async throws -> SigningOutcome {
         let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
         if decision == .reject && comment == nil { throw AccordError(.invalid, "a rejection needs a comment saying why (--comment)") }
-        let signer = try await checkSigningPassword(actor: actor, password: password)
+        let (signer, hadFailures) = try await checkSigningPassword(actor: actor, password: password)
         return try await pool.withTransaction { connection in
-            let acting = try await Self.requireActor(signer.handle, on: connection)
-            let id = try await Self.resolveTask(ref, for: acting, on: connection)
-            let task = try await Self.lockTask(id, on: connection)
-            let program = try await Self.programRow(task.programID, on: connection)
-            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
+            // One round trip for the task (locked), its program, workflow checksum, review state, the
+            // signer's membership and whether they are still enabled: the sign path is measured (make bench).
+            let id: Int64
+            if let numeric = Int64(ref) { id = numeric } else { id = try await Self.resolveTask(ref, for: signer, on: connection) }
+            guard let row = try await connection.query(SignatureSQL.lockedForSigning, [id, signer.id]).firstRow else {
+                throw AccordError(.notFound, "no task \(id)")
+            }
+            guard try row.decode(Bool.self, "signer_active") else { throw AccordError(.forbidden, "'\(signer.handle)' is disabled") }
+            let acting = signer
+            let program = try ProgramRow(id: row.decode(Int64.self, "program_id"), slug: row.decode(String.self, "program"), title: row.decode(String.self, "program_title"),
+                                         workflowID: row.decode(String.self, "workflow_id"), workflowVersion: row.decode(Int.self, "workflow_version"),
+                                         startsOn: CalendarDate(row.decode(String.self, "starts_on"))!)
+            if !acting.isAdmin, try !row.decode(Bool.self, "member") {
+                throw AccordError(.notFound, "no program '\(program.slug)'; 'accord program list' shows yours")
+            }
+            let task = try TaskRow(lockedRow: row, id: id)
+            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, checksum: row.decode(String.self, "checksum"), on: connection)
             guard let policy = workflow.task(task.templateKey)?.approval else {
                 throw AccordError(.conflict, "task '\(task.ref)' needs no sign-off; submitting it finishes it")
             }
@@ -155,30 +196,38 @@ extension Store {
             guard task.state == .inReview else {
                 throw AccordError(.conflict, TaskStateMachine.refusal(task: task.ref, state: task.state, event: event, needsSignOff: true))
             }
-            let context = try await connection.query(SignatureSQL.context, [id])[0]
+            let context = row
             let round = try context.decode(Int.self, "review_round"), version = try context.decode(Int.self, "evidence_version")
             let submitter = try context.decode(Int64?.self, "submitted_by")
 
-            // Double-submitting the same decision is harmless: the first one stands.
-            if let mine = try await connection.query(SignatureSQL.mine, [id, round, version, acting.id]).firstRow {
-                guard try mine.decode(String.self, "decision") == decision.rawValue else {
+            // This round's signatures, once: the signer's own (a double submit of the same decision is
+            // harmless, the first one stands) and the approvals counted against the policy.
+            let signedRound = try await connection.query(SignatureSQL.round, [id, round, version]).map {
+                (id: try $0.decode(Int64.self, "id"), role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"),
+                 decision: try $0.decode(String.self, "decision"))
+            }
+            if let mine = signedRound.first(where: { $0.signerID == acting.id }) {
+                guard mine.decision == decision.rawValue else {
                     throw AccordError(.conflict, "\(acting.handle) has already signed this version of '\(task.ref)' with another decision")
                 }
-                let existing = try SignatureRecord(row: try await connection.query(SignatureSQL.byID, [try mine.decode(Int64.self, "id")])[0])
+                let existing = try SignatureRecord(row: try await connection.query(SignatureSQL.byID, [mine.id])[0])
                 return SigningOutcome(signature: existing, taskState: task.state.rawValue, remaining: [:], recorded: false)
             }
 
-            let held = try await Self.roles(of: acting, in: program, on: connection)
+            var held: Set<String> = []
             var delegations: [String: (id: Int64, from: Int64, fromHandle: String)] = [:]
-            for row in try await connection.query(SignatureSQL.delegatedRoles, [program.id, acting.id]) {
+            for row in try await connection.query(SignatureSQL.authority, [program.id, acting.id]) {
                 let role = try row.decode(String.self, "role")
-                if delegations[role] == nil, !held.contains(role) {
-                    delegations[role] = (try row.decode(Int64.self, "id"), try row.decode(Int64.self, "from_id"), try row.decode(String.self, "from_handle"))
+                guard let delegationID = try row.decode(Int64?.self, "delegation_id") else {
+                    held.insert(role)
+                    continue
+                }
+                if delegations[role] == nil {
+                    delegations[role] = (delegationID, try row.decode(Int64.self, "from_id"), try row.decode(String.self, "from_handle"))
                 }
             }
-            let approvals = try await connection.query(SignatureSQL.approvals, [id, round, version]).map {
-                CountedApproval(role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"))
-            }
+            for role in held { delegations[role] = nil }
+            let approvals = signedRound.filter { $0.decision == "approve" }.map { CountedApproval(role: $0.role, signerID: $0.signerID) }
             let evaluation = ApprovalEvaluation(policy: policy, approvals: approvals)
             let slot: String
             switch evaluation.slot(signerID: acting.id, signerName: acting.handle, canSignFor: held.union(delegations.keys),
@@ -226,8 +275,11 @@ extension Store {
                 try await Self.transition(task, .approve, workflow: workflow, program: program, actor: acting, reason: "approval policy met", on: connection)
                 state = .done
             }
-            try await connection.execute(SignatureSQL.clearFailures, [acting.id])
-            let record = try SignatureRecord(row: try await connection.query(SignatureSQL.byID, [signatureID])[0])
+            if hadFailures { try await connection.execute(SignatureSQL.clearFailures, [acting.id]) }
+            let record = SignatureRecord(
+                id: signatureID, task: task.ref, signer: acting.handle, printedName: acting.name, onBehalfOf: delegation?.fromHandle, role: slot,
+                decision: decision.rawValue, meaning: meaningText, comment: comment, signedAt: try context.decode(Date.self, "now"), authMethod: "password",
+                reviewRound: round, evidenceVersion: version, currentEvidenceVersion: version, subjectSHA256: hexString(subject.sha256), current: true)
             let left = state == .inReview ? Dictionary(remaining.remaining.filter { $0.needed > 0 }.map { ($0.role, $0.needed) }, uniquingKeysWith: +) : [:]
             return SigningOutcome(signature: record, taskState: state.rawValue, remaining: left, recorded: true)
         }
@@ -235,7 +287,8 @@ extension Store {
 
     /// Re-checks a signer's password, counting failures: after `signingLockThreshold` in a row, signing
     /// is locked for that person for a while. The count survives the refused command (its own transaction).
-    func checkSigningPassword(actor: String?, password: String) async throws -> Person {
+    /// Returns the signer, and whether they had failed attempts to clear.
+    func checkSigningPassword(actor: String?, password: String) async throws -> (Person, Bool) {
         guard let handle = actor, !handle.isEmpty else { throw AccordError(.unauthenticated, "say who is signing: --as HANDLE or ACCORD_USER") }
         let row: PostgresRow = try await pool.withConnection { connection in
             guard let row = try await connection.query(SignatureSQL.signer, [handle]).firstRow else {
@@ -264,7 +317,7 @@ extension Store {
             }
             throw AccordError(.unauthenticated, "wrong password; nothing was signed (\(failures) of \(signingLockThreshold) before signing locks for \(signingLockDuration))")
         }
-        return person
+        return (person, try row.decode(Int?.self, "failures") != nil)
     }
 
     /// A task's signatures, oldest first.

@@ -122,6 +122,20 @@ struct TaskRow {
 }
 
 /// `PROGRAM/TASK[@SYSTEM][+INSTANCE]`, as `accord.task_ref` writes it in SQL.
+extension TaskRow {
+    /// From a row with the columns of `TaskSQL.row`.
+    init(lockedRow row: PostgresRow, id: Int64) throws {
+        self.init(
+            id: id, programID: try row.decode(Int64.self, "program_id"), programSlug: try row.decode(String.self, "program"),
+            templateKey: try row.decode(String.self, "template_key"), systemID: try row.decode(Int64?.self, "system_id"),
+            systemSlug: try row.decode(String?.self, "system"), ownerRole: try row.decode(String.self, "owner_role"),
+            state: TaskState(rawValue: try row.decode(String.self, "state"))!, assigneeID: try row.decode(Int64?.self, "assignee_id"),
+            assigneeHandle: try row.decode(String?.self, "assignee"), instance: try row.decode(String.self, "instance"),
+            findingID: try row.decode(Int64?.self, "finding_id"), incidentID: try row.decode(Int64?.self, "incident_id")
+        )
+    }
+}
+
 /// Which occasion a task is instantiated for: the roadmap, a cycle's occurrence, a finding or an incident.
 struct TaskOccasion {
     /// The `instance` column: '' for the roadmap.
@@ -501,14 +515,7 @@ extension Store {
     static func lockTask(_ id: Int64, on connection: PostgresConnection, lock: Bool = true) async throws -> TaskRow {
         let sql = lock ? TaskSQL.lockRow : TaskSQL.row
         guard let row = try await connection.query(sql, [id]).firstRow else { throw AccordError(.notFound, "no task \(id)") }
-        return TaskRow(
-            id: id, programID: try row.decode(Int64.self, "program_id"), programSlug: try row.decode(String.self, "program"),
-            templateKey: try row.decode(String.self, "template_key"), systemID: try row.decode(Int64?.self, "system_id"),
-            systemSlug: try row.decode(String?.self, "system"), ownerRole: try row.decode(String.self, "owner_role"),
-            state: TaskState(rawValue: try row.decode(String.self, "state"))!, assigneeID: try row.decode(Int64?.self, "assignee_id"),
-            assigneeHandle: try row.decode(String?.self, "assignee"), instance: try row.decode(String.self, "instance"),
-            findingID: try row.decode(Int64?.self, "finding_id"), incidentID: try row.decode(Int64?.self, "incident_id")
-        )
+        return try TaskRow(lockedRow: row, id: id)
     }
 
     /// Who works a task: its assignee; when unassigned, any holder of its owner role (who becomes the assignee).
@@ -539,7 +546,8 @@ extension Store {
             chain: programChain(program.slug), actor: actor.handle, action: "task.\(event.rawValue)", objectType: "task", objectID: task.ref,
             before: auditJSON(["state": task.state.rawValue]), after: auditJSON(["state": next.rawValue]), reason: reason
         ))
-        if next.satisfiesDependents {
+        // Only a template something depends on (or a finding's task) has anything to settle.
+        if next.satisfiesDependents, task.findingID != nil || workflow.tasks.contains(where: { $0.task.dependsOn.contains(task.templateKey) }) {
             try await settleDependents(of: task, workflow: workflow, program: program, on: connection)
         }
     }

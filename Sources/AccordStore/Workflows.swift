@@ -111,10 +111,14 @@ extension Store {
             let what = version.map { "workflow '\(id)' version \($0)" } ?? "workflow '\(id)'"
             throw AccordError(.notFound, "no \(what) is loaded; 'accord workflow list' shows what is")
         }
-        let found = try row.decode(Int.self, "version")
+        return try await workflow(id, version: try row.decode(Int.self, "version"), checksum: try row.decode(String.self, "checksum"), on: connection)
+    }
+
+    /// A version whose checksum the caller has read already (in a query it made anyway).
+    static func workflow(_ id: String, version found: Int, checksum: String, on connection: PostgresConnection) async throws -> Workflow {
         // Versions are immutable, so a decoded definition can be reused; the checksum in the key keeps
         // databases holding different content under the same version apart.
-        let key = "\(id)@\(found)#\(try row.decode(String.self, "checksum"))"
+        let key = "\(id)@\(found)#\(checksum)"
         if let cached = decodedWorkflows.withLockedValue({ $0[key] }) { return cached }
         let workflow = try await connection.query(WorkflowSQL.definition, [id, found])[0].decode(PostgresJSON.self, "definition").decode(Workflow.self)
         decodedWorkflows.withLockedValue { cache in
