@@ -34,18 +34,48 @@ public struct AuditEntryContent: Sendable, Equatable {
     /// (LENGTH in UTF-8 bytes) or `~;` for NULL, in a fixed order. The database function
     /// `accord.audit_canonical` produces the same bytes; length prefixes make it unambiguous.
     public var canonicalBytes: [UInt8] {
-        var out = Array("accord-audit-v1;".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + chain.utf8.count + actor.utf8.count + action.utf8.count + (objectType?.utf8.count ?? 0)
+                            + (objectID?.utf8.count ?? 0) + (before?.utf8.count ?? 0) + (after?.utf8.count ?? 0) + (reason?.utf8.count ?? 0))
+        out.append(contentsOf: "accord-audit-v1;".utf8)
+        func decimal(_ value: Int) {
+            // The digits of a non-negative length or a number, without a String in between.
+            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            var count = 0
+            var rest = value.magnitude
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                repeat {
+                    buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                    count += 1
+                } while rest > 0
+                if value < 0 { out.append(UInt8(ascii: "-")) }
+                for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
+            }
+        }
         func field(_ value: String?) {
             guard let value else {
-                out += Array("~;".utf8)
+                out.append(UInt8(ascii: "~"))
+                out.append(UInt8(ascii: ";"))
                 return
             }
-            let bytes = Array(value.utf8)
-            out += Array("\(bytes.count):".utf8) + bytes + [UInt8(ascii: ";")]
+            decimal(value.utf8.count)
+            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: value.utf8)
+            out.append(UInt8(ascii: ";"))
+        }
+        func number(_ value: Int64) {
+            var digits = 0, rest = value.magnitude
+            repeat { digits += 1; rest /= 10 } while rest > 0
+            decimal(digits + (value < 0 ? 1 : 0))
+            out.append(UInt8(ascii: ":"))
+            decimal(Int(value))
+            out.append(UInt8(ascii: ";"))
         }
         field(chain)
-        field(String(seq))
-        field(String(recordedAtMicros))
+        number(seq)
+        number(recordedAtMicros)
         field(actor)
         field(action)
         field(objectType)
