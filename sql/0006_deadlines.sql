@@ -132,6 +132,7 @@ CREATE TABLE accord.webhook_delivery (
     attempts         integer NOT NULL DEFAULT 0,
     next_attempt_at  timestamptz NOT NULL DEFAULT now(),
     leased_until     timestamptz,
+    lease_token      uuid,
     delivered_at     timestamptz,
     failed_at        timestamptz,
     last_status      integer,
@@ -140,6 +141,7 @@ CREATE TABLE accord.webhook_delivery (
 );
 CREATE INDEX webhook_delivery_pending ON accord.webhook_delivery (next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
 COMMENT ON TABLE accord.webhook_delivery IS 'One row per (event, webhook): claimed by lease with SKIP LOCKED, retried with backoff, given up after the last attempt.';
+COMMENT ON COLUMN accord.webhook_delivery.lease_token IS 'Set by each claim; the outcome is recorded only by the claimer still holding it.';
 
 CREATE FUNCTION accord.emit(p_topic text, p_program_id bigint, p_payload jsonb) RETURNS uuid
 LANGUAGE plpgsql AS $$

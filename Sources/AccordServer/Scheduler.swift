@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Logging
+import Postgres
 import ServiceLifecycle
 
 /// What one scheduler pass did: deadlines fired, cycles opened, webhook deliveries tried.
@@ -30,6 +31,20 @@ public struct Scheduler: Service {
     }
 
     public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // NOTIFY accord_outbox (sent by accord.emit) wakes deliveries at once; the loop below is the fallback.
+            group.addTask { [store, logger] in
+                for try await _ in PostgresNotifications.listen(conninfo: store.location.conninfo, channels: ["accord_outbox"]) {
+                    do { _ = try await Self.deliverWebhooks(store: store) } catch { logger.warning("webhook delivery failed: \(error)") }
+                }
+            }
+            group.addTask { try await loop() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func loop() async throws {
         let clock = ContinuousClock()
         var nextDeadlines = clock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {

@@ -68,6 +68,8 @@ enum CycleSQL {
         """
     static let forProgram = columns + "\nWHERE c.program_id = $1 ORDER BY c.number"
     static let one = columns + "\nWHERE c.program_id = $1 AND c.number = $2"
+    static let latestOfProgram = columns + "\nWHERE c.program_id = $1 ORDER BY c.number DESC LIMIT 1"
+    static let tasks = TaskSQL.columns + "\nWHERE t.cycle_id = $1 ORDER BY t.due_on, t.position, s.slug NULLS FIRST, t.instance"
     static let review = """
         SELECT t.id, t.state,
                EXISTS (SELECT 1 FROM accord.signature s WHERE s.task_id = t.id AND s.review_round = t.review_round
@@ -215,7 +217,7 @@ extension Store {
                 throw AccordError(.conflict, "workflow \(workflow.id) version \(workflow.version) names no cycle review")
             }
             let leadership = workflow.roles.filter(\.leadership).map(\.key)
-            let reviews = try await connection.query(CycleSQL.review, [cycleID, reviewKey, "{" + leadership.joined(separator: ",") + "}"])
+            let reviews = try await connection.query(CycleSQL.review, [cycleID, reviewKey, postgresTextArray(leadership)])
             let ref = taskRef(program: slug, key: reviewKey, system: nil, instance: "c\(number)")
             guard !reviews.isEmpty else { throw AccordError(.conflict, "cycle \(number) has no '\(reviewKey)' task to close it on") }
             for review in reviews {
@@ -262,13 +264,12 @@ extension Store {
     public func cycle(program slug: String, number: Int?, actor: String?, now: Date = Date()) async throws -> CycleDetail {
         try await reading(program: slug, actor: actor) { connection, acting, program in
             let rows = if let number { try await connection.query(CycleSQL.one, [program.id, number]) }
-                       else { try await connection.query(CycleSQL.forProgram + " DESC LIMIT 1", [program.id]) }
+                       else { try await connection.query(CycleSQL.latestOfProgram, [program.id]) }
             guard let row = rows.firstRow else {
                 throw AccordError(.notFound, number.map { "'\(slug)' has no cycle \($0)" } ?? "'\(slug)' has no cycles yet; open one with: accord cycle open \(slug)")
             }
             let summary = try await Self.cycleSummary(row, programID: program.id, asOf: .today(now: now), on: connection)
-            let tasks = try await connection.query(TaskSQL.columns + "\nWHERE t.cycle_id = $1 ORDER BY t.due_on, t.position, s.slug NULLS FIRST, t.instance",
-                                                   [try row.decode(Int64.self, "id")]).map(TaskSummary.init(row:))
+            let tasks = try await connection.query(CycleSQL.tasks, [try row.decode(Int64.self, "id")]).map(TaskSummary.init(row:))
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             return CycleDetail(cycle: summary, tasks: tasks, review: tasks.filter { $0.key == workflow.cycle?.review })
         }

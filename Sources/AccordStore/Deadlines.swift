@@ -76,6 +76,7 @@ enum DeadlineSQL {
         INSERT INTO accord.notification (person_id, task_id, event_id, kind, message) VALUES ($1, $2, $3, $4, $5)
         """
     static let emit = "SELECT accord.emit($1, $2, $3::jsonb) AS id"
+    static let ofTask = forTask + "\nWHERE e.task_id = $1 ORDER BY e.id"
     static let forTask = """
         SELECT accord.task_ref(p.slug, t.template_key, s.slug, t.instance) AS ref, t.title, e.kind, e.level,
                to_char(e.due_on, 'YYYY-MM-DD') AS due_on, e.to_role, to_json(e.recipients) AS recipients, to_char(e.fired_on, 'YYYY-MM-DD') AS fired_on, e.recorded_at
@@ -161,7 +162,7 @@ extension Store {
                 if recipients.isEmpty, mark.kind == .escalation {
                     // Nobody holds the role: the program's managers are told, so the hand-up does not vanish.
                     let managers = workflow.roles.filter(\.manager).map(\.key)
-                    recipients = try await connection.query(DeadlineSQL.holders, [program.id, "{" + managers.joined(separator: ",") + "}"]).map {
+                    recipients = try await connection.query(DeadlineSQL.holders, [program.id, postgresTextArray(managers)]).map {
                         (try $0.decode(Int64.self, "id"), try $0.decode(String.self, "handle"))
                     }
                     note = " (nobody holds '\(role ?? "?")'; sent to the program's managers)"
@@ -196,7 +197,7 @@ extension Store {
     private func recipients(of mark: DeadlineMark, role: String?, task: TaskRow, state: TaskState, template: TaskTemplate, workflow: Workflow,
                             lockedRow row: PostgresRow, program: ProgramRow, on connection: PostgresConnection) async throws -> [(Int64, String)] {
         func holders(_ roles: [String]) async throws -> [(Int64, String)] {
-            try await connection.query(DeadlineSQL.holders, [program.id, "{" + roles.joined(separator: ",") + "}"]).map {
+            try await connection.query(DeadlineSQL.holders, [program.id, postgresTextArray(roles)]).map {
                 (try $0.decode(Int64.self, "id"), try $0.decode(String.self, "handle"))
             }
         }
@@ -229,7 +230,7 @@ extension Store {
 
     /// The reminders and escalations fired for a task, oldest first.
     static func deadlineEvents(taskID: Int64, on connection: PostgresConnection) async throws -> [DeadlineEvent] {
-        try await connection.query(DeadlineSQL.forTask + "\nWHERE e.task_id = $1 ORDER BY e.id", [taskID]).map(DeadlineEvent.init(row:))
+        try await connection.query(DeadlineSQL.ofTask, [taskID]).map(DeadlineEvent.init(row:))
     }
 }
 

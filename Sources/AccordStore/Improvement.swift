@@ -70,6 +70,7 @@ enum ImprovementSQL {
     static let finding = findingColumns + "\nWHERE f.program_id = $1 AND f.number = $2"
     static let findingByID = findingColumns + "\nWHERE f.id = $1"
     static let lockFinding = "SELECT id, number, root_cause, closed_at FROM accord.finding WHERE program_id = $1 AND number = $2 FOR UPDATE"
+    static let worksOnFinding = "SELECT 1 FROM accord.task WHERE finding_id = $1 AND assignee_id = $2"
     static let setRootCause = "UPDATE accord.finding SET root_cause = $2 WHERE id = $1"
     static let findingTasks = "SELECT t.state, t.template_key FROM accord.task t WHERE t.finding_id = $1"
     static let closeFinding = "UPDATE accord.finding SET closed_at = now() WHERE id = $1 AND closed_at IS NULL RETURNING number, program_id"
@@ -151,7 +152,7 @@ extension Store {
             }
             let id = try row.decode(Int64.self, "id")
             if try row.decode(Date?.self, "closed_at") != nil { throw AccordError(.conflict, "finding \(number) of '\(slug)' is closed") }
-            let works = try await connection.query("SELECT 1 FROM accord.task WHERE finding_id = $1 AND assignee_id = $2", [id, acting.id]).firstRow != nil
+            let works = try await connection.query(ImprovementSQL.worksOnFinding, [id, acting.id]).firstRow != nil
             if !works {
                 try await Self.requireManager(acting, of: program, workflow: workflow, to: "record a finding's root cause (or be assigned one of its tasks)", on: connection)
             }

@@ -25,6 +25,8 @@ public struct WebhookDelivery: Sendable {
     public var eventID: UUID
     public var webhookID: Int64
     public var attempt: Int
+    /// The claim's token: only the claimer that still holds the lease records the outcome.
+    public var leaseToken: UUID
     public var url: String
     public var secret: String
     public var topic: String
@@ -57,24 +59,24 @@ enum WebhookSQL {
     static let dropPending = "UPDATE accord.webhook_delivery SET failed_at = now(), last_error = 'webhook removed' WHERE webhook_id = $1 AND delivered_at IS NULL AND failed_at IS NULL"
     /// Leases up to $2 due deliveries nobody else holds; a crashed sender's lease runs out and the row is claimed again.
     static let claim = """
-        UPDATE accord.webhook_delivery d SET leased_until = now() + interval '2 minutes', attempts = d.attempts + 1
+        UPDATE accord.webhook_delivery d SET leased_until = now() + interval '2 minutes', lease_token = gen_random_uuid(), attempts = d.attempts + 1
         FROM (SELECT outbox_id, webhook_id FROM accord.webhook_delivery
               WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until < now())
               ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) c,
              accord.webhook w, accord.outbox o
         WHERE d.outbox_id = c.outbox_id AND d.webhook_id = c.webhook_id AND w.id = d.webhook_id AND o.id = d.outbox_id
-        RETURNING d.outbox_id, d.webhook_id, d.attempts, w.url, w.secret, o.topic,
+        RETURNING d.outbox_id, d.webhook_id, d.attempts, d.lease_token, w.url, w.secret, o.topic,
                   json_build_object('id', o.id, 'topic', o.topic, 'created_at', o.created_at, 'data', o.payload)::text AS body
         """
     static let delivered = """
-        UPDATE accord.webhook_delivery SET delivered_at = now(), leased_until = NULL, last_status = $3, last_error = NULL
-        WHERE outbox_id = $1 AND webhook_id = $2
+        UPDATE accord.webhook_delivery SET delivered_at = now(), leased_until = NULL, lease_token = NULL, last_status = $3, last_error = NULL
+        WHERE outbox_id = $1 AND webhook_id = $2 AND lease_token = $4
         """
     static let retry = """
-        UPDATE accord.webhook_delivery SET leased_until = NULL, last_status = $3, last_error = $4,
+        UPDATE accord.webhook_delivery SET leased_until = NULL, lease_token = NULL, last_status = $3, last_error = $4,
             next_attempt_at = CASE WHEN attempts >= $6 THEN next_attempt_at ELSE $5 END,
             failed_at = CASE WHEN attempts >= $6 THEN now() END
-        WHERE outbox_id = $1 AND webhook_id = $2
+        WHERE outbox_id = $1 AND webhook_id = $2 AND lease_token = $7
         """
 }
 
@@ -133,7 +135,8 @@ extension Store {
         try await pool.withTransaction { connection in
             try await connection.query(WebhookSQL.claim, [now, limit]).map { row in
                 WebhookDelivery(eventID: try row.decode(UUID.self, "outbox_id"), webhookID: try row.decode(Int64.self, "webhook_id"),
-                                attempt: try row.decode(Int.self, "attempts"), url: try row.decode(String.self, "url"),
+                                attempt: try row.decode(Int.self, "attempts"), leaseToken: try row.decode(UUID.self, "lease_token"),
+                                url: try row.decode(String.self, "url"),
                                 secret: try row.decode(String.self, "secret"), topic: try row.decode(String.self, "topic"),
                                 body: Array(try row.decode(String.self, "body").utf8))
             }
@@ -144,11 +147,11 @@ extension Store {
     public func recordWebhookOutcome(_ delivery: WebhookDelivery, status: Int?, error: String?, now: Date = Date()) async throws {
         try await pool.withConnection { connection in
             if let status, (200..<300).contains(status) {
-                try await connection.execute(WebhookSQL.delivered, [delivery.eventID, delivery.webhookID, status])
+                try await connection.execute(WebhookSQL.delivered, [delivery.eventID, delivery.webhookID, status, delivery.leaseToken])
             } else {
                 let wait = min(webhookFirstRetry * pow(2, Double(delivery.attempt - 1)), 3600)
                 try await connection.execute(WebhookSQL.retry, [delivery.eventID, delivery.webhookID, status, String((error ?? "HTTP \(status ?? 0)").prefix(500)),
-                                                                now.addingTimeInterval(wait), webhookMaximumAttempts])
+                                                                now.addingTimeInterval(wait), webhookMaximumAttempts, delivery.leaseToken])
             }
         }
     }

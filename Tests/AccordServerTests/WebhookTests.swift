@@ -104,4 +104,48 @@ struct WebhookTests {
             }
         }
     }
+
+    @Test("a delivery whose lease ran out is claimed again, and only the new claimer's outcome counts")
+    func leases() async throws {
+        try await TestDatabase.with { db in
+            let store = db.store
+            _ = try await store.addPerson(handle: "ada", name: "Ada Admin", email: nil, admin: true, password: nil, actor: nil)
+            _ = try await store.addWebhook(url: "http://127.0.0.1:1/x", program: nil, topics: [], actor: "ada")
+            try await db.pool.withConnection { _ = try await $0.query("SELECT accord.emit('cycle.opened', NULL, '{}'::jsonb)") }
+            let first = try await store.claimWebhookDeliveries()
+            #expect(first.count == 1)
+            #expect(try await store.claimWebhookDeliveries().isEmpty, "a leased delivery is not claimed twice")
+            try await db.pool.withConnection { try await $0.execute("UPDATE accord.webhook_delivery SET leased_until = now() - interval '1 second'") }
+            let second = try await store.claimWebhookDeliveries()
+            #expect(second.count == 1 && second[0].leaseToken != first[0].leaseToken && second[0].attempt == 2)
+            try await store.recordWebhookOutcome(first[0], status: 200, error: nil)  // the crashed-and-back sender: ignored
+            #expect(try await store.webhooks(actor: "ada")[0].delivered == 0)
+            try await store.recordWebhookOutcome(second[0], status: 204, error: nil)
+            #expect(try await store.webhooks(actor: "ada")[0].delivered == 1)
+        }
+    }
+
+    @Test("an event wakes the scheduler's delivery through NOTIFY, long before its next round")
+    func notifyWakes() async throws {
+        try await TestDatabase.with { db in
+            let store = db.store
+            _ = try await store.addPerson(handle: "ada", name: "Ada Admin", email: nil, admin: true, password: nil, actor: nil)
+            let log = NIOLockedValueBox<[Received]>([])
+            try await receiver(log).test(.live) { client in
+                _ = try await store.addWebhook(url: "http://127.0.0.1:\(client.port!)/ok", program: nil, topics: [], actor: "ada")
+                let scheduler = Scheduler(store: store, deadlineInterval: .seconds(3600), deliveryInterval: .seconds(3600))
+                let running = Task { try await scheduler.run() }
+                try await Task.sleep(for: .seconds(1))  // past the first round, which found nothing
+                try await db.pool.withConnection { _ = try await $0.query("SELECT accord.emit('cycle.opened', NULL, '{\"n\": 1}'::jsonb)") }
+                var waited = 0
+                while log.withLockedValue({ $0.isEmpty }) && waited < 100 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    waited += 1
+                }
+                running.cancel()
+                _ = try? await running.value
+                #expect(log.withLockedValue { $0.count } == 1, "delivered through NOTIFY, not the hourly round")
+            }
+        }
+    }
 }
