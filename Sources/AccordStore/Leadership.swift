@@ -49,10 +49,13 @@ enum LeadershipSQL {
         WHERE $1 OR EXISTS (SELECT 1 FROM accord.role_binding m WHERE m.program_id = p.id AND m.person_id = $2)
         ORDER BY pe.handle, p.slug, b.role
         """
-    /// Signatures per person with the time since the task's latest submission before the signature.
-    static let signingTimes = """
+    /// Signatures per person with the median and 90th-percentile time since the task's latest submission
+    /// before the signature, over the signatures `condition` selects (a fixed SQL condition, never input).
+    static func signingTimes(where condition: String) -> String {
+        """
         SELECT s.signer_id, count(*) AS signed,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.signed_at - sub.at)) / 3600.0 AS median_hours
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.signed_at - sub.at)) / 3600.0 AS median_hours,
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM s.signed_at - sub.at)) / 3600.0 AS p90_hours
         FROM accord.signature s
         JOIN accord.task t ON t.id = s.task_id
         JOIN accord.program p ON p.id = t.program_id
@@ -62,9 +65,11 @@ enum LeadershipSQL {
             WHERE e.chain = 'program:' || p.slug AND e.action = 'task.submit'
               AND e.object_id = accord.task_ref(p.slug, t.template_key, sy.slug, t.instance) AND e.recorded_at <= s.signed_at
         ) sub ON true
-        WHERE s.signer_id = ANY($1::bigint[])
+        WHERE \(condition)
         GROUP BY s.signer_id
         """
+    }
+    static let signingTimes = signingTimes(where: "s.signer_id = ANY($1::bigint[])")
     static let overdueByOwner = """
         SELECT coalesce(a.handle, 'unassigned (' || t.owner_role || ')') AS owner, count(*) AS overdue
         FROM accord.task t JOIN accord.program p ON p.id = t.program_id LEFT JOIN accord.person a ON a.id = t.assignee_id

@@ -153,22 +153,7 @@ enum ReportSQL {
         FROM accord.task t JOIN accord.program p ON p.id = t.program_id LEFT JOIN accord.ai_system s ON s.id = t.system_id
         WHERE t.program_id = $1 AND t.state <> 'retired' ORDER BY t.position, s.slug NULLS FIRST, t.instance
         """
-    static let signingTimes = """
-        SELECT s.signer_id, count(*) AS signed,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.signed_at - sub.at)) / 3600.0 AS median_hours,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM s.signed_at - sub.at)) / 3600.0 AS p90_hours
-        FROM accord.signature s
-        JOIN accord.task t ON t.id = s.task_id
-        JOIN accord.program p ON p.id = t.program_id
-        LEFT JOIN accord.ai_system sy ON sy.id = t.system_id
-        LEFT JOIN LATERAL (
-            SELECT max(e.recorded_at) AS at FROM accord.audit_entry e
-            WHERE e.chain = 'program:' || p.slug AND e.action = 'task.submit'
-              AND e.object_id = accord.task_ref(p.slug, t.template_key, sy.slug, t.instance) AND e.recorded_at <= s.signed_at
-        ) sub ON true
-        WHERE t.program_id = $1
-        GROUP BY s.signer_id
-        """
+    static let signingTimes = LeadershipSQL.signingTimes(where: "t.program_id = $1")
     static let members = """
         SELECT pe.id, pe.handle, pe.name, b.role FROM accord.role_binding b JOIN accord.person pe ON pe.id = b.person_id
         WHERE b.program_id = $1 ORDER BY pe.handle, b.role
