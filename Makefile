@@ -17,7 +17,7 @@ TEST_PACKAGES = $(RUN_PACKAGES) docker-compose chromium chromium-driver python3-
 # The connection variables that would point accord at another server; the embedded cluster ignores them here.
 UNSET_PG = env -u DATABASE_URL -u PGHOST -u PGHOSTADDR -u PGPORT -u PGDATABASE -u PGUSER -u PGSERVICE
 
-.PHONY: help run test bench build build-tests deps-run deps-test clean
+.PHONY: help run test bench build build-tests deps-run deps-test deps-bench clean
 
 help:
 	@echo "make run    build and serve Accord on http://$(HOST):$(PORT) with the embedded PostgreSQL"
@@ -38,7 +38,7 @@ test: deps-test build-tests
 	$(UNSET_PG) /usr/bin/python3 Tests/browser/signoff_test.py $(ACCORD)
 
 # Release build; a throwaway cluster; figures beside their baselines measured in the same run.
-bench: deps-run
+bench: deps-bench
 	$(SWIFT) build -c release --product accord
 	$(SWIFT) build -c release --product accord-bench
 	tmp=$$(mktemp -d /tmp/accord-make-bench.XXXXXX); \
@@ -59,6 +59,9 @@ deps-run:
 
 deps-test:
 	@PACKAGES="$(TEST_PACKAGES)" .ci/install-packages
+
+deps-bench:
+	@PACKAGES="$(RUN_PACKAGES) wrk" .ci/install-packages
 
 clean:
 	rm -rf .build
