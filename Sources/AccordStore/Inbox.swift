@@ -33,7 +33,7 @@ enum InboxSQL {
         JOIN accord.workflow_version w ON w.workflow_id = p.workflow_id AND w.version = p.workflow_version
         LEFT JOIN accord.ai_system s ON s.id = t.system_id
         LEFT JOIN accord.person a ON a.id = t.assignee_id
-        WHERE t.state = 'in_review'
+        WHERE t.state = 'in_review' AND ($3::bigint IS NULL OR t.id = $3)
           AND ($1 OR EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $2)
                   OR EXISTS (SELECT 1 FROM accord.delegation d WHERE d.program_id = p.id AND d.to_id = $2 AND d.revoked_at IS NULL AND d.valid_until >= current_date))
         """
@@ -49,7 +49,7 @@ enum InboxSQL {
     static let roundSignatures = """
         SELECT s.task_id, s.role, s.signer_id, s.decision FROM accord.signature s
         JOIN accord.task t ON t.id = s.task_id AND s.review_round = t.review_round AND s.evidence_version = t.evidence_version
-        WHERE t.state = 'in_review'
+        WHERE t.state = 'in_review' AND ($3::bigint IS NULL OR t.id = $3)
           AND ($1 OR EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = t.program_id AND b.person_id = $2)
                   OR EXISTS (SELECT 1 FROM accord.delegation d WHERE d.program_id = t.program_id AND d.to_id = $2 AND d.revoked_at IS NULL AND d.valid_until >= current_date))
         ORDER BY s.id
@@ -62,19 +62,6 @@ enum InboxSQL {
           AND (t.id IS NULL OR t.state IN ('blocked', 'open', 'in_progress', 'in_review'))
         ORDER BY n.created_at DESC, n.id DESC LIMIT 100
         """
-    static let inReview = TaskSQL.columns + """
-
-        WHERE t.state = 'in_review'
-          AND ($1 OR EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $2)
-                  OR EXISTS (SELECT 1 FROM accord.delegation d WHERE d.program_id = p.id AND d.to_id = $2 AND d.revoked_at IS NULL AND d.valid_until >= current_date))
-        ORDER BY t.due_on NULLS LAST, t.id
-        """
-    static let reviewState = """
-        SELECT t.program_id, t.template_key, t.assignee_id, t.submitted_by, t.review_round, t.evidence_version,
-               EXISTS (SELECT 1 FROM accord.signature s WHERE s.task_id = t.id AND s.review_round = t.review_round
-                       AND s.evidence_version = t.evidence_version AND s.signer_id = $2) AS signed
-        FROM accord.task t WHERE t.id = $1
-        """
 }
 
 /// Overdue first (most late first), then by due date, undated last.
@@ -85,12 +72,6 @@ func inboxOrder(_ a: TaskSummary, _ b: TaskSummary) -> Bool {
     case (nil, .some): return false
     default: return (a.dueOn ?? "9999") < (b.dueOn ?? "9999")
     }
-}
-
-/// What a person may sign for in one program: the roles they hold and those delegated to them now.
-struct SignerScope {
-    var workflow: Workflow
-    var roles: Set<String>
 }
 
 extension Store {
@@ -116,38 +97,7 @@ extension Store {
     /// them, and the roles held and delegated per program; each task's policy is evaluated in memory.
     public func signOffsWaiting(actor: String?) async throws -> [TaskSummary] {
         try await pool.withConnection { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let rows = try await connection.query(InboxSQL.inReviewFacts, [acting.isAdmin, acting.id])
-            guard !rows.isEmpty else { return [] }
-            var authority: [Int64: Set<String>] = [:]
-            for row in try await connection.query(InboxSQL.authority, [acting.id]) {
-                authority[try row.decode(Int64.self, "program_id"), default: []].insert(try row.decode(String.self, "role"))
-            }
-            var approvals: [Int64: [CountedApproval]] = [:], signed: Set<Int64> = []
-            for row in try await connection.query(InboxSQL.roundSignatures, [acting.isAdmin, acting.id]) {
-                let task = try row.decode(Int64.self, "task_id"), signer = try row.decode(Int64.self, "signer_id")
-                if signer == acting.id { signed.insert(task) }
-                if try row.decode(String.self, "decision") == "approve" {
-                    approvals[task, default: []].append(CountedApproval(role: try row.decode(String.self, "role"), signerID: signer))
-                }
-            }
-            var workflows: [String: Workflow] = [:]
-            var waiting: [TaskSummary] = []
-            for row in rows {
-                let task = try TaskSummary(row: row)
-                guard !signed.contains(task.id), let roles = authority[try row.decode(Int64.self, "program_id")], !roles.isEmpty else { continue }
-                let key = "\(try row.decode(String.self, "workflow_id"))@\(try row.decode(Int.self, "workflow_version"))"
-                if workflows[key] == nil {
-                    workflows[key] = try await Self.workflow(try row.decode(String.self, "workflow_id"), version: try row.decode(Int.self, "workflow_version"),
-                                                             checksum: try row.decode(String.self, "checksum"), on: connection)
-                }
-                guard let policy = workflows[key]?.task(task.key)?.approval, policy.signers.contains(where: { roles.contains($0.role) }) else { continue }
-                let slot = ApprovalEvaluation(policy: policy, approvals: approvals[task.id] ?? []).slot(
-                    signerID: acting.id, signerName: acting.handle, canSignFor: roles,
-                    assigneeID: try row.decode(Int64?.self, "assignee_id"), submitterID: try row.decode(Int64?.self, "submitted_by"))
-                if case .success = slot { waiting.append(task) }
-            }
-            return waiting.sorted(by: inboxOrder)
+            try await Self.signOffsWaiting(for: try await Self.requireActor(actor, on: connection), task: nil, on: connection)
         }
     }
 
@@ -155,33 +105,44 @@ extension Store {
     public func canSignNow(_ ref: String, actor: String?) async throws -> Bool {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            let task = try await Self.lockTask(try await Self.resolveTask(ref, for: acting, on: connection), on: connection, lock: false)
-            guard task.state == .inReview else { return false }
-            var scopes: [Int64: SignerScope] = [:]
-            return try await Self.canSignNow(taskID: task.id, key: task.templateKey, signer: acting, scopes: &scopes, on: connection)
+            let id = try await Self.resolveTask(ref, for: acting, on: connection)
+            return try await !Self.signOffsWaiting(for: acting, task: id, on: connection).isEmpty
         }
     }
 
-    /// The one evaluation behind the inbox, the leadership report and the task page. `scopes` caches
-    /// the signer's roles and the workflow per program across the tasks of one request.
-    static func canSignNow(taskID: Int64, key: String, signer: Person, scopes: inout [Int64: SignerScope], on connection: PostgresConnection) async throws -> Bool {
-        let state = try await connection.query(InboxSQL.reviewState, [taskID, signer.id])[0]
-        if try state.decode(Bool.self, "signed") { return false }
-        let programID = try state.decode(Int64.self, "program_id")
-        if scopes[programID] == nil {
-            let program = try await programRow(programID, on: connection)
-            var roles = try await roles(of: signer, in: program, on: connection)
-            for row in try await connection.query(SignatureSQL.delegatedRoles, [programID, signer.id]) { roles.insert(try row.decode(String.self, "role")) }
-            scopes[programID] = SignerScope(workflow: try await workflow(program.workflowID, version: program.workflowVersion, on: connection), roles: roles)
+    /// The one evaluation behind the inbox, the leadership report, the accountability report and the
+    /// task page: every task in review (or just `task`) the person may sign now.
+    static func signOffsWaiting(for acting: Person, task only: Int64?, on connection: PostgresConnection) async throws -> [TaskSummary] {
+        let rows = try await connection.query(InboxSQL.inReviewFacts, [acting.isAdmin, acting.id, only])
+        guard !rows.isEmpty else { return [] }
+        var authority: [Int64: Set<String>] = [:]
+        for row in try await connection.query(InboxSQL.authority, [acting.id]) {
+            authority[try row.decode(Int64.self, "program_id"), default: []].insert(try row.decode(String.self, "role"))
         }
-        guard let scope = scopes[programID], let policy = scope.workflow.task(key)?.approval else { return false }
-        let approvals = try await connection.query(SignatureSQL.approvals, [taskID, try state.decode(Int.self, "review_round"), try state.decode(Int.self, "evidence_version")]).map {
-            CountedApproval(role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"))
+        var approvals: [Int64: [CountedApproval]] = [:], signed: Set<Int64> = []
+        for row in try await connection.query(InboxSQL.roundSignatures, [acting.isAdmin, acting.id, only]) {
+            let task = try row.decode(Int64.self, "task_id"), signer = try row.decode(Int64.self, "signer_id")
+            if signer == acting.id { signed.insert(task) }
+            if try row.decode(String.self, "decision") == "approve" {
+                approvals[task, default: []].append(CountedApproval(role: try row.decode(String.self, "role"), signerID: signer))
+            }
         }
-        let slot = ApprovalEvaluation(policy: policy, approvals: approvals).slot(
-            signerID: signer.id, signerName: signer.handle, canSignFor: scope.roles,
-            assigneeID: try state.decode(Int64?.self, "assignee_id"), submitterID: try state.decode(Int64?.self, "submitted_by"))
-        if case .success = slot { return true }
-        return false
+        var workflows: [String: Workflow] = [:]
+        var waiting: [TaskSummary] = []
+        for row in rows {
+            let task = try TaskSummary(row: row)
+            guard !signed.contains(task.id), let roles = authority[try row.decode(Int64.self, "program_id")], !roles.isEmpty else { continue }
+            let key = "\(try row.decode(String.self, "workflow_id"))@\(try row.decode(Int.self, "workflow_version"))"
+            if workflows[key] == nil {
+                workflows[key] = try await workflow(try row.decode(String.self, "workflow_id"), version: try row.decode(Int.self, "workflow_version"),
+                                                         checksum: try row.decode(String.self, "checksum"), on: connection)
+            }
+            guard let policy = workflows[key]?.task(task.key)?.approval, policy.signers.contains(where: { roles.contains($0.role) }) else { continue }
+            let slot = ApprovalEvaluation(policy: policy, approvals: approvals[task.id] ?? []).slot(
+                signerID: acting.id, signerName: acting.handle, canSignFor: roles,
+                assigneeID: try row.decode(Int64?.self, "assignee_id"), submitterID: try row.decode(Int64?.self, "submitted_by"))
+            if case .success = slot { waiting.append(task) }
+        }
+        return waiting.sorted(by: inboxOrder)
     }
 }

@@ -93,22 +93,9 @@ enum SignatureSQL {
           AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)
         ORDER BY 2 NULLS FIRST
         """
-    static let context = """
-        SELECT t.review_round, t.evidence_version, t.submitted_by, (extract(epoch FROM now()) * 1000000)::bigint AS now_us, now() AS now
-        FROM accord.task t WHERE t.id = $1
-        """
     static let approvals = """
         SELECT role, signer_id FROM accord.signature
         WHERE task_id = $1 AND review_round = $2 AND evidence_version = $3 AND decision = 'approve' ORDER BY id
-        """
-    static let mine = """
-        SELECT id, decision FROM accord.signature WHERE task_id = $1 AND review_round = $2 AND evidence_version = $3 AND signer_id = $4
-        """
-    static let delegatedRoles = """
-        SELECT d.id, d.role, f.id AS from_id, f.handle AS from_handle FROM accord.delegation d JOIN accord.person f ON f.id = d.from_id
-        WHERE d.program_id = $1 AND d.to_id = $2 AND d.revoked_at IS NULL AND d.valid_until >= current_date
-          AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)
-        ORDER BY d.id
         """
     static let insert = """
         INSERT INTO accord.signature (task_id, review_round, evidence_version, signer_id, printed_name, signed_at, decision, meaning, comment,
@@ -196,9 +183,8 @@ extension Store {
             guard task.state == .inReview else {
                 throw AccordError(.conflict, TaskStateMachine.refusal(task: task.ref, state: task.state, event: event, needsSignOff: true))
             }
-            let context = row
-            let round = try context.decode(Int.self, "review_round"), version = try context.decode(Int.self, "evidence_version")
-            let submitter = try context.decode(Int64?.self, "submitted_by")
+            let round = try row.decode(Int.self, "review_round"), version = try row.decode(Int.self, "evidence_version")
+            let submitter = try row.decode(Int64?.self, "submitted_by")
 
             // This round's signatures, once: the signer's own (a double submit of the same decision is
             // harmless, the first one stands) and the approvals counted against the policy.
@@ -247,7 +233,7 @@ extension Store {
                                sha256: hexString(try $0.decode([UInt8].self, "sha256")))
             }
             let subject = SignedSubject(taskID: id, taskRef: task.ref, evidenceVersion: version, evidence: digests)
-            let signedAtMicros = try context.decode(Int64.self, "now_us")
+            let signedAtMicros = try row.decode(Int64.self, "now_us")
             let meaningText = decision == .reject ? "rejection" : (meaning ?? .approval).rawValue
             let content = SignatureContent(
                 taskID: id, taskRef: task.ref, reviewRound: round, evidenceVersion: version, signer: acting.handle, printedName: acting.name,
@@ -255,7 +241,7 @@ extension Store {
                 onBehalfOf: delegation?.fromHandle, authMethod: "password", subjectSHA256: subject.sha256
             )
             let signatureID = try await connection.query(SignatureSQL.insert, [
-                id, round, version, acting.id, acting.name, try context.decode(Date.self, "now"), decision.rawValue, meaningText, comment,
+                id, round, version, acting.id, acting.name, try row.decode(Date.self, "now"), decision.rawValue, meaningText, comment,
                 slot, delegation?.from, delegation?.id, "password", subject.sha256, auditKey.id, auditKey.mac(content.canonicalBytes),
             ])[0].decode(Int64.self, "id")
             try await connection.appendAudit(AuditRecord(
@@ -278,7 +264,7 @@ extension Store {
             if hadFailures { try await connection.execute(SignatureSQL.clearFailures, [acting.id]) }
             let record = SignatureRecord(
                 id: signatureID, task: task.ref, signer: acting.handle, printedName: acting.name, onBehalfOf: delegation?.fromHandle, role: slot,
-                decision: decision.rawValue, meaning: meaningText, comment: comment, signedAt: try context.decode(Date.self, "now"), authMethod: "password",
+                decision: decision.rawValue, meaning: meaningText, comment: comment, signedAt: try row.decode(Date.self, "now"), authMethod: "password",
                 reviewRound: round, evidenceVersion: version, currentEvidenceVersion: version, subjectSHA256: hexString(subject.sha256), current: true)
             let left = state == .inReview ? Dictionary(remaining.remaining.filter { $0.needed > 0 }.map { ($0.role, $0.needed) }, uniquingKeysWith: +) : [:]
             return SigningOutcome(signature: record, taskState: state.rawValue, remaining: left, recorded: true)
