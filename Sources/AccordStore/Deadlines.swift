@@ -54,9 +54,11 @@ enum DeadlineSQL {
     static let workflowsInUse = "SELECT DISTINCT workflow_id, workflow_version FROM accord.program"
     /// The task again, under its row lock, skipping a row someone else is changing (the next pass gets it).
     static let lockForDeadline = """
-        SELECT t.id, t.state, to_char(t.due_on, 'YYYY-MM-DD') AS due_on, t.title, t.assignee_id, a.handle AS assignee, t.owner_role,
-               t.submitted_by, t.review_round, t.evidence_version
-        FROM accord.task t LEFT JOIN accord.person a ON a.id = t.assignee_id
+        SELECT t.id, t.program_id, p.slug AS program, t.template_key, t.system_id, sy.slug AS system, t.owner_role, t.state,
+               t.assignee_id, a.handle AS assignee, t.instance, t.finding_id, t.incident_id,
+               to_char(t.due_on, 'YYYY-MM-DD') AS due_on, t.title, t.submitted_by, t.review_round, t.evidence_version
+        FROM accord.task t JOIN accord.program p ON p.id = t.program_id
+        LEFT JOIN accord.ai_system sy ON sy.id = t.system_id LEFT JOIN accord.person a ON a.id = t.assignee_id
         WHERE t.id = $1 FOR UPDATE OF t SKIP LOCKED
         """
     static let insertEvent = """
@@ -147,9 +149,9 @@ extension Store {
                       today: CalendarDate) async throws -> [FiredDeadline] {
         try await pool.withTransaction { connection in
             guard let row = try await connection.query(DeadlineSQL.lockForDeadline, [taskID]).firstRow else { return [] }
-            let state = TaskState(rawValue: try row.decode(String.self, "state"))!
+            let task = try TaskRow(lockedRow: row, id: taskID)
+            let state = task.state
             guard state.isOutstanding, try row.decode(String?.self, "due_on") == expectedDue.description else { return [] }
-            let task = try await Self.lockTask(taskID, on: connection, lock: false)
             guard let (step, template) = workflow.tasks.first(where: { $0.task.key == task.templateKey }) else { return [] }
             let title = try row.decode(String.self, "title")
             var fired: [FiredDeadline] = []
