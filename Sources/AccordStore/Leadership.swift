@@ -32,11 +32,15 @@ public struct LeadershipReport: Codable, Sendable, Equatable {
 }
 
 enum LeadershipSQL {
-    static let escalationsReceived = """
+    /// Escalations received per person, over the escalations `condition` selects (a fixed SQL condition, never input).
+    static func escalationsReceived(where condition: String) -> String {
+        """
         SELECT r.handle, count(*) AS n FROM accord.deadline_event e JOIN accord.task t ON t.id = e.task_id
         CROSS JOIN LATERAL unnest(e.recipients) AS r(handle)
-        WHERE e.kind = 'escalation' AND r.handle = ANY($1::text[]) GROUP BY r.handle
+        WHERE e.kind = 'escalation' AND \(condition) GROUP BY r.handle
         """
+    }
+    static let escalationsReceived = escalationsReceived(where: "r.handle = ANY($1::text[])")
     static let openEscalations = DeadlineSQL.forTask + """
 
         WHERE e.kind = 'escalation' AND t.state IN ('blocked', 'open', 'in_progress', 'in_review')

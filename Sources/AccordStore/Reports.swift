@@ -165,11 +165,7 @@ enum ReportSQL {
                count(*) FILTER (WHERE t.state = 'done') AS done
         FROM accord.task t JOIN accord.person a ON a.id = t.assignee_id WHERE t.program_id = $1 GROUP BY a.handle
         """
-    static let escalationsReceived = """
-        SELECT r.handle, count(*) AS n FROM accord.deadline_event e JOIN accord.task t ON t.id = e.task_id
-        CROSS JOIN LATERAL unnest(e.recipients) AS r(handle)
-        WHERE e.kind = 'escalation' AND t.program_id = $1 GROUP BY r.handle
-        """
+    static let escalationsReceived = LeadershipSQL.escalationsReceived(where: "t.program_id = $1")
     static let overdue = """
         SELECT accord.task_ref(p.slug, t.template_key, s.slug, t.instance) AS ref, t.title, t.state, coalesce(a.handle, 'unassigned (' || t.owner_role || ')') AS owner,
                to_char(t.due_on, 'YYYY-MM-DD') AS due_on, $2::date - t.due_on AS days_late,
