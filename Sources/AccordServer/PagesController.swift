@@ -127,8 +127,7 @@ struct PagesController {
             }
             let report = try await store.report(kind, program: slug, actor: person.handle)
             if csv {
-                let table = report.tables[0]
-                let text = ([table.header] + table.rows).map { CSV.line($0) + "\r\n" }.joined()
+                let text = report.tables[0].csv
                 return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
                                                        .contentDisposition: "attachment; filename=\"\(slug)-\(kind.rawValue).csv\""],
                                 body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -284,9 +284,7 @@ extension Store {
             let report = try await self.report(kind, program: slug, actor: by, now: now)
             reports.append(report)
             record("reports/\(kind.rawValue).json", try await writer.add("reports/\(kind.rawValue).json", bytes: Array(try encoder.encode(report))))
-            let table = report.tables[0]
-            let csv = ([table.header] + table.rows).map { CSV.line($0) + "\r\n" }.joined()
-            record("reports/\(kind.rawValue).csv", try await writer.add("reports/\(kind.rawValue).csv", bytes: Array(csv.utf8)))
+            record("reports/\(kind.rawValue).csv", try await writer.add("reports/\(kind.rawValue).csv", bytes: Array(report.tables[0].csv.utf8)))
         }
         let index = packIndexHTML(program: program, workflowTitle: workflowTitle, exportedAt: exportedAt, exportedBy: by, reports: reports,
                                   evidence: evidence, signatures: signatures, checkpoint: checkpoint, auditEntries: auditEntries)

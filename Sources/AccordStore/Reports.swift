@@ -7,6 +7,9 @@ public struct ReportTable: Codable, Sendable, Equatable {
     public var title: String
     public var header: [String]
     public var rows: [[String]]
+
+    /// The table as CSV: a header row, fields quoted where they need it, CRLF line ends (RFC 4180).
+    public var csv: String { ([header] + rows).map { CSV.line($0) + "\r\n" }.joined() }
 }
 
 /// The reports an auditor and leadership read, each over one program.
