@@ -107,13 +107,13 @@ struct ImprovementRecord: Encodable {
 extension Store {
     // MARK: - Findings
 
-    /// Raises a finding and creates its corrective-action tasks from the workflow. Any member of the program.
+    /// Raises a finding and creates its corrective-action tasks from the workflow. Any member of the program
+    /// (`changing` finds the program only for its members and administrators).
     public func addFinding(program slug: String, source: FindingSource, severity: FindingSeverity, title: String, system: String?,
                            actor: String?) async throws -> Finding {
         let title = title.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !title.isEmpty else { throw AccordError(.invalid, "a finding needs a title: --title") }
         let id = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
-            try await Self.requireMember(acting, of: program, to: "raise findings", on: connection)
             let systemRow = try await system.asyncMap { try await Self.systemRow($0, of: program, on: connection) }
             return try await Self.openFinding(program, workflow: workflow, source: source, severity: severity, title: title, system: systemRow,
                                               incidentID: nil, by: acting, on: connection).id
@@ -232,7 +232,6 @@ extension Store {
             throw AccordError(.invalid, "--aware-at \(awareAt.formatted(.iso8601)) is in the future; the clock runs from when the organisation became aware")
         }
         let number = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
-            try await Self.requireMember(acting, of: program, to: "report incidents", on: connection)
             let systemRow = try await Self.systemRow(system, of: program, on: connection)
             _ = try await connection.query(CycleSQL.lockProgram, [program.id])
             let number = try await connection.query(ImprovementSQL.nextIncident, [program.id])[0].decode(Int.self, "n")
@@ -295,14 +294,6 @@ extension Store {
             throw AccordError(.notFound, "'\(program.slug)' has no AI system '\(slug)'; 'accord system list \(program.slug)' shows them")
         }
         return try SystemRow(row: row)
-    }
-
-    /// Administrators, and anyone holding a role in the program.
-    static func requireMember(_ person: Person, of program: ProgramRow, to doWhat: String, on connection: PostgresConnection) async throws {
-        if person.isAdmin { return }
-        guard try await isMember(person.id, of: program, on: connection) else {
-            throw AccordError(.forbidden, "only members of '\(program.slug)' \(doWhat); '\(person.handle)' holds no role in it")
-        }
     }
 }
 
