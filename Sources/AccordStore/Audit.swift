@@ -34,9 +34,10 @@ enum AuditSQL {
 }
 
 extension PostgresConnection {
-    /// Appends an audit entry; call it inside the transaction that makes the change.
+    /// Appends an audit entry; call it inside the transaction that makes the change. The append is
+    /// deferred: it travels with the transaction's next statement or its COMMIT, in the same round trip.
     func appendAudit(_ record: AuditRecord) async throws {
-        try await execute(AuditSQL.append, [
+        try await executeDeferred(AuditSQL.append, [
             record.chain, record.actor, record.action, record.objectType, record.objectID,
             record.before.map(\.text), record.after.map(\.text), record.reason,
         ])

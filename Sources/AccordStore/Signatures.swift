@@ -79,6 +79,30 @@ enum SignatureSQL {
         LEFT JOIN accord.person a ON a.id = t.assignee_id
         WHERE t.id = $1 FOR UPDATE OF t
         """
+    /// Read after the lock, in the same round trip (its own statement, so its own snapshot sees every
+    /// signature committed before the lock was granted): the current round's signatures.
+    static let roundNow = """
+        SELECT s.id, s.role, s.signer_id, s.decision FROM accord.signature s JOIN accord.task t ON t.id = s.task_id
+        WHERE s.task_id = $1 AND s.review_round = t.review_round AND s.evidence_version = t.evidence_version ORDER BY s.id
+        """
+    /// The roles the signer holds in the task's program and those delegated to them now (see `authority`).
+    static let authorityNow = """
+        SELECT role, NULL::bigint AS delegation_id, NULL::bigint AS from_id, NULL::text AS from_handle
+        FROM accord.role_binding WHERE program_id = (SELECT program_id FROM accord.task WHERE id = $1) AND person_id = $2
+        UNION ALL
+        SELECT d.role, d.id, f.id, f.handle FROM accord.delegation d JOIN accord.person f ON f.id = d.from_id
+        WHERE d.program_id = (SELECT program_id FROM accord.task WHERE id = $1) AND d.to_id = $2 AND d.revoked_at IS NULL AND d.valid_until >= current_date
+          AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)
+        ORDER BY 2 NULLS FIRST
+        """
+    /// The evidence the signature binds (the task's current version), and the signature's id, taken now
+    /// so that everything written after the decision can go in one round trip.
+    static let digestsNow = """
+        SELECT DISTINCT ON (e.title) e.title, e.version, e.sha256, nextval(pg_get_serial_sequence('accord.signature', 'id')) AS next_id
+        FROM accord.evidence e JOIN accord.task t ON t.id = e.task_id
+        WHERE e.task_id = $1 AND e.task_version <= t.evidence_version ORDER BY e.title, e.version DESC
+        """
+    static let nextID = "SELECT nextval(pg_get_serial_sequence('accord.signature', 'id')) AS next_id"
     /// Every signature of a review round and evidence version.
     static let round = """
         SELECT id, role, signer_id, decision FROM accord.signature WHERE task_id = $1 AND review_round = $2 AND evidence_version = $3 ORDER BY id
@@ -98,9 +122,10 @@ enum SignatureSQL {
         WHERE task_id = $1 AND review_round = $2 AND evidence_version = $3 AND decision = 'approve' ORDER BY id
         """
     static let insert = """
-        INSERT INTO accord.signature (task_id, review_round, evidence_version, signer_id, printed_name, signed_at, decision, meaning, comment,
+        INSERT INTO accord.signature (id, task_id, review_round, evidence_version, signer_id, printed_name, signed_at, decision, meaning, comment,
                                       role, on_behalf_of, delegation_id, auth_method, subject_sha256, key_id, mac)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id
+        OVERRIDING SYSTEM VALUE
+        VALUES ($17, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
         """
     static let columns = """
         SELECT s.id, s.task_id, s.review_round, s.evidence_version, t.evidence_version AS current_version, t.review_round AS current_round,
@@ -159,11 +184,17 @@ extension Store {
         if decision == .reject && comment == nil { throw AccordError(.invalid, "a rejection needs a comment saying why (--comment)") }
         let (signer, hadFailures) = try await checkSigningPassword(actor: actor, password: password)
         return try await pool.withTransaction { connection in
-            // One round trip for the task (locked), its program, workflow checksum, review state, the
-            // signer's membership and whether they are still enabled: the sign path is measured (make bench).
+            // One round trip (with the BEGIN) for the task, locked, with its program, workflow checksum,
+            // review state, the signer's membership and standing; then, read after the lock, the round's
+            // signatures, the signer's authority, the evidence to bind and the signature's id. The writes
+            // that follow travel with the COMMIT: the sign path is measured (make bench).
             let id: Int64
             if let numeric = Int64(ref) { id = numeric } else { id = try await Self.resolveTask(ref, for: signer, on: connection) }
-            guard let row = try await connection.query(SignatureSQL.lockedForSigning, [id, signer.id]).firstRow else {
+            let reads = try await connection.pipeline([
+                (SignatureSQL.lockedForSigning, [id, signer.id]), (SignatureSQL.roundNow, [id]),
+                (SignatureSQL.authorityNow, [id, signer.id]), (SignatureSQL.digestsNow, [id]),
+            ])
+            guard let row = reads[0].firstRow else {
                 throw AccordError(.notFound, "no task \(id)")
             }
             guard try row.decode(Bool.self, "signer_active") else { throw AccordError(.forbidden, "'\(signer.handle)' is disabled") }
@@ -188,7 +219,7 @@ extension Store {
 
             // This round's signatures, once: the signer's own (a double submit of the same decision is
             // harmless, the first one stands) and the approvals counted against the policy.
-            let signedRound = try await connection.query(SignatureSQL.round, [id, round, version]).map {
+            let signedRound = try reads[1].map {
                 (id: try $0.decode(Int64.self, "id"), role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"),
                  decision: try $0.decode(String.self, "decision"))
             }
@@ -202,7 +233,7 @@ extension Store {
 
             var held: Set<String> = []
             var delegations: [String: (id: Int64, from: Int64, fromHandle: String)] = [:]
-            for row in try await connection.query(SignatureSQL.authority, [program.id, acting.id]) {
+            for row in reads[2] {
                 let role = try row.decode(String.self, "role")
                 guard let delegationID = try row.decode(Int64?.self, "delegation_id") else {
                     held.insert(role)
@@ -228,9 +259,15 @@ extension Store {
             }
             let delegation = held.contains(slot) ? nil : delegations[slot]
 
-            let digests = try await connection.query(EvidenceSQL.digestsAt, [id, version]).map {
+            let digests = try reads[3].map {
                 EvidenceDigest(title: try $0.decode(String.self, "title"), version: try $0.decode(Int.self, "version"),
                                sha256: hexString(try $0.decode([UInt8].self, "sha256")))
+            }
+            let signatureID: Int64
+            if let first = reads[3].firstRow {
+                signatureID = try first.decode(Int64.self, "next_id")
+            } else {
+                signatureID = try await connection.query(SignatureSQL.nextID)[0].decode(Int64.self, "next_id")
             }
             let subject = SignedSubject(taskID: id, taskRef: task.ref, evidenceVersion: version, evidence: digests)
             let signedAtMicros = try row.decode(Int64.self, "now_us")
@@ -240,10 +277,10 @@ extension Store {
                 signedAtMicros: signedAtMicros, decision: decision.rawValue, meaning: meaningText, comment: comment, role: slot,
                 onBehalfOf: delegation?.fromHandle, authMethod: "password", subjectSHA256: subject.sha256
             )
-            let signatureID = try await connection.query(SignatureSQL.insert, [
+            try await connection.executeDeferred(SignatureSQL.insert, [
                 id, round, version, acting.id, acting.name, try row.decode(Date.self, "now"), decision.rawValue, meaningText, comment,
-                slot, delegation?.from, delegation?.id, "password", subject.sha256, auditKey.id, auditKey.mac(content.canonicalBytes),
-            ])[0].decode(Int64.self, "id")
+                slot, delegation?.from, delegation?.id, "password", subject.sha256, auditKey.id, auditKey.mac(content.canonicalBytes), signatureID,
+            ])
             try await connection.appendAudit(AuditRecord(
                 chain: programChain(program.slug), actor: acting.handle, action: decision == .approve ? "task.sign" : "task.reject-signature",
                 objectType: "task", objectID: task.ref,
@@ -261,7 +298,7 @@ extension Store {
                 try await Self.transition(task, .approve, workflow: workflow, program: program, actor: acting, reason: "approval policy met", on: connection)
                 state = .done
             }
-            if hadFailures { try await connection.execute(SignatureSQL.clearFailures, [acting.id]) }
+            if hadFailures { try await connection.executeDeferred(SignatureSQL.clearFailures, [acting.id]) }
             let record = SignatureRecord(
                 id: signatureID, task: task.ref, signer: acting.handle, printedName: acting.name, onBehalfOf: delegation?.fromHandle, role: slot,
                 decision: decision.rawValue, meaning: meaningText, comment: comment, signedAt: try row.decode(Date.self, "now"), authMethod: "password",

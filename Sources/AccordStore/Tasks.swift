@@ -541,7 +541,7 @@ extension Store {
         guard let next = TaskStateMachine.next(from: task.state, on: event, needsSignOff: needsSignOff) else {
             throw AccordError(.conflict, TaskStateMachine.refusal(task: task.ref, state: task.state, event: event, needsSignOff: needsSignOff))
         }
-        try await connection.execute(TaskSQL.setState, [task.id, next.rawValue, event == .submit, actor.id, reason])
+        try await connection.executeDeferred(TaskSQL.setState, [task.id, next.rawValue, event == .submit, actor.id, reason])
         try await connection.appendAudit(AuditRecord(
             chain: programChain(program.slug), actor: actor.handle, action: "task.\(event.rawValue)", objectType: "task", objectID: task.ref,
             before: auditJSON(["state": task.state.rawValue]), after: auditJSON(["state": next.rawValue]), reason: reason

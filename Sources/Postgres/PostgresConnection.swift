@@ -13,6 +13,11 @@ public final class PostgresConnection: @unchecked Sendable {
     private let handle: OpaquePointer
     private let threadPool: NIOThreadPool
     private let busy = NIOLockedValueBox(false)
+    /// Statements whose results nobody reads, held back to travel with the next statement in one round
+    /// trip (libpq pipeline mode): the transaction's BEGIN, audit appends, state updates. See `executeDeferred`.
+    private let queued = NIOLockedValueBox<[(sql: String, binds: [PostgresBind])]>([])
+    /// Set when a pipeline left the connection in a state it cannot be lent again from.
+    private let broken = NIOLockedValueBox(false)
 
     /// The server's version as an integer, e.g. 150010 for 15.10.
     public let serverVersion: Int
@@ -79,7 +84,60 @@ public final class PostgresConnection: @unchecked Sendable {
     ///   - parameters: the values, `nil` for NULL.
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> PostgresResult {
         let binds = parameters.map { $0?.postgresBind ?? PostgresBind(oid: 0, format: 0, bytes: nil) }
-        return try await run { handle in try Self.execParams(handle, sql, binds) }
+        let pending = takeQueued()
+        if pending.isEmpty {
+            return try await run { handle in try Self.execParams(handle, sql, binds) }
+        }
+        let statements = pending + [(sql, binds)]
+        return try await run { handle in try Self.execPipeline(handle, statements, connection: self) }.last!
+    }
+
+    /// Runs several statements in one round trip (libpq pipeline mode) and returns their results in order.
+    /// Each statement still runs on its own (its own snapshot under READ COMMITTED), one after the other;
+    /// the first error is thrown, and the statements after it are not run. Deferred statements go first.
+    public func pipeline(_ statements: [(sql: String, parameters: [(any PostgresEncodable)?])]) async throws -> [PostgresResult] {
+        let pending = takeQueued()
+        let all = pending + statements.map { ($0.sql, $0.parameters.map { $0?.postgresBind ?? PostgresBind(oid: 0, format: 0, bytes: nil) }) }
+        let results = try await run { handle in try Self.execPipeline(handle, all, connection: self) }
+        return Array(results.dropFirst(pending.count))
+    }
+
+    /// Queues a statement whose result nobody reads, to be sent with the next statement (or the COMMIT)
+    /// in one round trip. Inside a transaction only (`PostgresPool.withTransaction` opens one): outside
+    /// one it runs at once, since nothing might come after to carry it. An error it raises is thrown by
+    /// the statement it travels with, and the transaction fails as it would have.
+    public func executeDeferred(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws {
+        guard inTransactionBlock.withLockedValue({ $0 }) else {
+            _ = try await query(sql, parameters)
+            return
+        }
+        let binds = parameters.map { $0?.postgresBind ?? PostgresBind(oid: 0, format: 0, bytes: nil) }
+        queued.withLockedValue { $0.append((sql, binds)) }
+    }
+
+    /// Set by `PostgresPool.withTransaction` for the length of its body.
+    let inTransactionBlock = NIOLockedValueBox(false)
+
+    /// Queues BEGIN (or any statement) without the in-transaction check; used by the pool.
+    func enqueue(_ sql: String) {
+        queued.withLockedValue { $0.append((sql, [])) }
+    }
+
+    /// Forgets statements not yet sent (the transaction they belonged to is being abandoned).
+    /// Returns whether there were any.
+    @discardableResult
+    func discardQueued() -> Bool {
+        queued.withLockedValue { q in
+            defer { q.removeAll() }
+            return !q.isEmpty
+        }
+    }
+
+    private func takeQueued() -> [(sql: String, binds: [PostgresBind])] {
+        queued.withLockedValue { q in
+            defer { q.removeAll() }
+            return q
+        }
     }
 
     /// Runs one parameterised statement and returns how many rows it changed.
@@ -92,6 +150,7 @@ public final class PostgresConnection: @unchecked Sendable {
     ///
     /// Never pass text that contains user input: use `query` with parameters.
     public func executeScript(_ sql: String) async throws {
+        if !queued.withLockedValue({ $0.isEmpty }) { _ = try await query("SELECT 1") }
         _ = try await run { handle -> PostgresResult in
             let result = PQexec(handle, sql)
             return try Self.consume(result, handle: handle, sql: sql)
@@ -109,7 +168,15 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Whether the pool may lend this connection again: still connected, and no transaction left open.
     /// Only called by the connection's current holder.
     var isReusable: Bool {
-        PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+        PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE && !broken.withLockedValue { $0 }
+            && queued.withLockedValue { $0.isEmpty }
+    }
+
+    /// Whether a transaction is open on the server (in progress or failed) and the connection still works,
+    /// so that a ROLLBACK can end it. Only called by the connection's current holder.
+    var canRollBack: Bool {
+        let status = PQtransactionStatus(handle)
+        return PQstatus(handle) == CONNECTION_OK && !broken.withLockedValue { $0 } && (status == PQTRANS_INTRANS || status == PQTRANS_INERROR)
     }
 
     /// Quotes a name (table, channel) for SQL, doubling quotes as needed.
@@ -158,6 +225,93 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private static func execParams(_ handle: OpaquePointer, _ sql: String, _ binds: [PostgresBind]) throws -> PostgresResult {
+        let result = withParameters(binds) { count, types, values, lengths, formats in
+            PQexecParams(handle, sql, count, types, values, lengths, formats, 1)
+        }
+        return try consume(result, handle: handle, sql: sql)
+    }
+
+    /// Sends every statement, then one Sync, then reads the results in order: one network round trip.
+    /// After an error the server skips the rest up to the Sync (libpq reports them as aborted).
+    private static func execPipeline(_ handle: OpaquePointer, _ statements: [(sql: String, binds: [PostgresBind])],
+                                     connection: PostgresConnection) throws -> [PostgresResult] {
+        guard PQenterPipelineMode(handle) == 1 else {
+            throw PostgresError(PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, lastError(handle))
+        }
+        var sendError: PostgresError?
+        for statement in statements {
+            let sent = withParameters(statement.binds) { count, types, values, lengths, formats in
+                PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 1)
+            }
+            if sent != 1 {
+                var error = PostgresError(PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, lastError(handle))
+                error.query = statement.sql
+                sendError = error
+                break
+            }
+        }
+        if sendError == nil, PQpipelineSync(handle) != 1 {
+            sendError = PostgresError(PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, lastError(handle))
+        }
+        if let sendError {
+            // The protocol state is unknown: the connection is not lent again.
+            connection.broken.withLockedValue { $0 = true }
+            throw sendError
+        }
+        var results: [PostgresResult] = []
+        results.reserveCapacity(statements.count)
+        var firstError: (any Error)?
+        for statement in statements {
+            var answered = false
+            while let result = PQgetResult(handle) {
+                answered = true
+                let status = PQresultStatus(result)
+                if status == PGRES_PIPELINE_ABORTED || status == PGRES_PIPELINE_SYNC {
+                    PQclear(result)
+                    if status == PGRES_PIPELINE_SYNC { break }
+                    continue
+                }
+                do {
+                    results.append(try consume(result, handle: handle, sql: statement.sql))
+                } catch {
+                    if firstError == nil { firstError = error }
+                }
+            }
+            if !answered && PQstatus(handle) != CONNECTION_OK { break }
+        }
+        // The Sync's own result closes the pipeline.
+        while PQstatus(handle) == CONNECTION_OK, let result = PQgetResult(handle) {
+            let status = PQresultStatus(result)
+            PQclear(result)
+            if status == PGRES_PIPELINE_SYNC { break }
+        }
+        if PQexitPipelineMode(handle) != 1 || PQstatus(handle) != CONNECTION_OK {
+            connection.broken.withLockedValue { $0 = true }
+            if firstError == nil {
+                var error = PostgresError(.connectionLost, lastError(handle))
+                error.query = statements.last?.sql
+                firstError = error
+            }
+        }
+        if let firstError {
+            if var error = firstError as? PostgresError, PQstatus(handle) != CONNECTION_OK {
+                error.code = .connectionLost
+                throw error
+            }
+            throw firstError
+        }
+        guard results.count == statements.count else {
+            connection.broken.withLockedValue { $0 = true }
+            throw PostgresError(.connectionLost, "the server answered \(results.count) of \(statements.count) pipelined statements")
+        }
+        return results
+    }
+
+    /// Lays out parameters as libpq wants them (text or binary values, NUL-terminated) for `body`.
+    private static func withParameters<R>(
+        _ binds: [PostgresBind],
+        _ body: (Int32, [UInt32], [UnsafePointer<CChar>?], [Int32], [Int32]) -> R
+    ) -> R {
         let count = binds.count
         var types = [UInt32](repeating: 0, count: count)
         var formats = [Int32](repeating: 0, count: count)
@@ -174,13 +328,12 @@ public final class PostgresConnection: @unchecked Sendable {
             buffer.append(contentsOf: bytes)
             buffer.append(0)  // text-format values are read as C strings
         }
-        let result: OpaquePointer? = buffer.withUnsafeBufferPointer { raw in
+        return buffer.withUnsafeBufferPointer { raw in
             let base = raw.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
             // Every non-NULL value appended at least its terminating zero, so `base` exists when needed.
             let values: [UnsafePointer<CChar>?] = starts.map { start in start >= 0 ? base.map { $0 + start } : nil }
-            return PQexecParams(handle, sql, Int32(count), types, values, lengths, formats, 1)
+            return body(Int32(count), types, values, lengths, formats)
         }
-        return try consume(result, handle: handle, sql: sql)
     }
 
     /// Copies a PGresult into a `PostgresResult` (or an error) and frees it.

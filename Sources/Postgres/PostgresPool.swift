@@ -127,16 +127,28 @@ public final class PostgresPool: Sendable, Service {
             var commitSent = false
             do {
                 return try await withConnection { connection in
-                    try await connection.execute(level.begin)
+                    // BEGIN travels with the body's first statement, and deferred writes with the COMMIT.
+                    connection.enqueue(level.begin)
+                    connection.inTransactionBlock.withLockedValue { $0 = true }
+                    defer { connection.inTransactionBlock.withLockedValue { $0 = false } }
                     let result: Result
                     do {
                         result = try await body(connection)
                     } catch {
-                        if connection.isReusable { _ = try? await connection.execute("ROLLBACK") }
+                        connection.discardQueued()
+                        if connection.canRollBack { _ = try? await connection.execute("ROLLBACK") }
                         throw error
                     }
                     commitSent = true
-                    let tag = try await connection.query("COMMIT").commandTag
+                    let tag: String
+                    do {
+                        tag = try await connection.query("COMMIT").commandTag
+                    } catch let error as PostgresError where !error.isConnectionError {
+                        // A deferred statement failed: the COMMIT was skipped and nothing was committed.
+                        if connection.canRollBack { _ = try? await connection.execute("ROLLBACK") }
+                        commitSent = false
+                        throw error
+                    }
                     if tag == "ROLLBACK" {
                         throw PostgresError(.server, "the transaction was rolled back: a statement inside it failed", sqlState: "25P02")
                     }
