@@ -97,7 +97,7 @@ struct PagesController {
             guard let person = context.person else { return redirectToLogin() }
             let inbox = try await store.inbox(actor: person.handle)
             return render("inbox", InboxPage(page: PageModel(title: "Inbox", context: context), signOffs: inbox.signOffs.map(TaskLine.init),
-                                             tasks: inbox.tasks.map(TaskLine.init), notices: inbox.notices))
+                                             tasks: inbox.tasks.map(TaskLine.init), notices: inbox.notices, signOffsMore: inbox.signOffsMore))
         }
         pages.get("programs") { _, context in
             guard let person = context.person else { return redirectToLogin() }
@@ -305,11 +305,13 @@ struct TaskLine {
 struct InboxPage {
     struct NoticeLine { var noticeKind: String, message: String, taskID: Int64?, at: String, isEscalation: Bool }
     var page: PageModel
-    var signOffs: [TaskLine], tasks: [TaskLine], signOffCount: Int, taskCount: Int
+    var signOffs: [TaskLine], tasks: [TaskLine], signOffCount: String, taskCount: Int, signOffsMore: Bool
     var notices: [NoticeLine], noticeCount: Int
-    init(page: PageModel, signOffs: [TaskLine], tasks: [TaskLine], notices: [Notice] = []) {
+    init(page: PageModel, signOffs: [TaskLine], tasks: [TaskLine], notices: [Notice] = [], signOffsMore: Bool = false) {
         self.page = page
-        self.signOffs = signOffs; self.tasks = tasks; signOffCount = signOffs.count; taskCount = tasks.count
+        self.signOffs = signOffs; self.tasks = tasks; taskCount = tasks.count
+        signOffCount = signOffsMore ? "\(signOffs.count)+" : "\(signOffs.count)"
+        self.signOffsMore = signOffsMore
         let format = ISO8601DateFormatter()
         self.notices = notices.map { NoticeLine(noticeKind: $0.kind, message: $0.message, taskID: $0.taskID, at: format.string(from: $0.at), isEscalation: $0.kind == "escalation") }
         noticeCount = notices.count

@@ -4,8 +4,12 @@ import Postgres
 
 /// What waits for a person: their tasks by due date, and the sign-offs they can give now, overdue first.
 public struct Inbox: Codable, Sendable, Equatable {
+    /// The most sign-offs an inbox lists; the rest are behind `signOffsMore`.
+    public static let signOffLimit = 100
     public var tasks: [TaskSummary]
     public var signOffs: [TaskSummary]
+    /// True when more sign-offs wait than `signOffs` shows (it holds the first `Inbox.signOffLimit`, most late first).
+    public var signOffsMore: Bool = false
     /// Reminders, overdue notices and escalations about tasks still outstanding, newest first.
     public var notices: [Notice] = []
 }
@@ -21,37 +25,39 @@ public struct Notice: Codable, Sendable, Equatable {
 }
 
 enum InboxSQL {
-    /// Tasks in review in programs where the person holds a role or a delegation (all, for administrators),
-    /// with what the policy evaluation needs.
-    static let inReviewFacts = """
+    /// The roles a person holds, and those delegated to them now, per program, with the program's workflow.
+    static let authority = """
+        SELECT r.program_id, r.role, p.workflow_id, p.workflow_version, w.checksum
+        FROM (SELECT program_id, role FROM accord.role_binding WHERE person_id = $1
+              UNION
+              SELECT d.program_id, d.role FROM accord.delegation d
+              WHERE d.to_id = $1 AND d.revoked_at IS NULL AND d.valid_until >= current_date
+                AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)) r
+        JOIN accord.program p ON p.id = r.program_id
+        JOIN accord.workflow_version w ON w.workflow_id = p.workflow_id AND w.version = p.workflow_version
+        WHERE $2::bigint IS NULL OR r.program_id = $2
+        """
+    /// Tasks in review of the given programs and templates (those whose policy names a role the person
+    /// holds there), most late first, a batch at a time: the inbox costs what it shows, not what exists.
+    static let candidates = """
         SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.instance, t.title, t.owner_role, t.state,
                a.handle AS assignee, to_char(t.due_on, 'YYYY-MM-DD') AS due_on,
                CASE WHEN t.due_on < current_date THEN current_date - t.due_on END AS overdue_days,
-               t.program_id, t.assignee_id, t.submitted_by, p.workflow_id, p.workflow_version, w.checksum
+               t.program_id, t.assignee_id, t.submitted_by
         FROM accord.task t
         JOIN accord.program p ON p.id = t.program_id
-        JOIN accord.workflow_version w ON w.workflow_id = p.workflow_id AND w.version = p.workflow_version
         LEFT JOIN accord.ai_system s ON s.id = t.system_id
         LEFT JOIN accord.person a ON a.id = t.assignee_id
-        WHERE t.state = 'in_review' AND ($3::bigint IS NULL OR t.id = $3)
-          AND ($1 OR EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $2)
-                  OR EXISTS (SELECT 1 FROM accord.delegation d WHERE d.program_id = p.id AND d.to_id = $2 AND d.revoked_at IS NULL AND d.valid_until >= current_date))
+        WHERE t.state = 'in_review' AND t.program_id = ANY($1::bigint[]) AND t.template_key = ANY($2::text[])
+          AND ($3::bigint IS NULL OR t.id = $3)
+        ORDER BY t.due_on NULLS LAST, t.id
+        LIMIT $4 OFFSET $5
         """
-    /// The roles a person holds, and those delegated to them now, per program.
-    static let authority = """
-        SELECT program_id, role FROM accord.role_binding WHERE person_id = $1
-        UNION
-        SELECT d.program_id, d.role FROM accord.delegation d
-        WHERE d.to_id = $1 AND d.revoked_at IS NULL AND d.valid_until >= current_date
-          AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)
-        """
-    /// The current round's signatures of every task in review the person might sign.
+    /// The current round's signatures of the given tasks.
     static let roundSignatures = """
         SELECT s.task_id, s.role, s.signer_id, s.decision FROM accord.signature s
         JOIN accord.task t ON t.id = s.task_id AND s.review_round = t.review_round AND s.evidence_version = t.evidence_version
-        WHERE t.state = 'in_review' AND ($3::bigint IS NULL OR t.id = $3)
-          AND ($1 OR EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = t.program_id AND b.person_id = $2)
-                  OR EXISTS (SELECT 1 FROM accord.delegation d WHERE d.program_id = t.program_id AND d.to_id = $2 AND d.revoked_at IS NULL AND d.valid_until >= current_date))
+        WHERE s.task_id = ANY($1::bigint[])
         ORDER BY s.id
         """
     static let notices = """
@@ -78,7 +84,10 @@ extension Store {
     /// A person's inbox.
     public func inbox(actor: String?) async throws -> Inbox {
         let mine = try await tasks(TaskFilter(mineOnly: true), actor: actor).filter { ["open", "in_progress", "blocked"].contains($0.state) }
-        return Inbox(tasks: mine.sorted(by: inboxOrder), signOffs: try await signOffsWaiting(actor: actor), notices: try await notices(actor: actor))
+        let waiting = try await pool.withConnection { connection in
+            try await Self.signOffsWaiting(for: try await Self.requireActor(actor, on: connection), limit: Inbox.signOffLimit, on: connection)
+        }
+        return Inbox(tasks: mine.sorted(by: inboxOrder), signOffs: waiting.tasks, signOffsMore: waiting.more, notices: try await notices(actor: actor))
     }
 
     /// The person's notices about tasks still outstanding, newest first.
@@ -92,12 +101,19 @@ extension Store {
         }
     }
 
-    /// The tasks in review that the person may sign now, overdue first. Three queries whatever the
-    /// number of tasks: the tasks in review they might sign, the current round's approvals of all of
-    /// them, and the roles held and delegated per program; each task's policy is evaluated in memory.
+    /// The tasks in review that the person may sign now, overdue first (all of them).
     public func signOffsWaiting(actor: String?) async throws -> [TaskSummary] {
         try await pool.withConnection { connection in
-            try await Self.signOffsWaiting(for: try await Self.requireActor(actor, on: connection), task: nil, on: connection)
+            try await Self.signOffsWaiting(for: try await Self.requireActor(actor, on: connection), on: connection).tasks
+        }
+    }
+
+    /// The tasks in review of one program that the person may sign now (none when there is no such program).
+    func signOffsWaiting(actor handle: String, program slug: String) async throws -> [TaskSummary] {
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(handle, on: connection)
+            guard let id = try await connection.query("SELECT id FROM accord.program WHERE slug = $1", [slug]).firstRow?.decode(Int64.self, "id") else { return [] }
+            return try await Self.signOffsWaiting(for: acting, program: id, on: connection).tasks
         }
     }
 
@@ -106,43 +122,81 @@ extension Store {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             let id = try await Self.resolveTask(ref, for: acting, on: connection)
-            return try await !Self.signOffsWaiting(for: acting, task: id, on: connection).isEmpty
+            return try await !Self.signOffsWaiting(for: acting, task: id, limit: 1, on: connection).tasks.isEmpty
         }
     }
 
     /// The one evaluation behind the inbox, the leadership report, the accountability report and the
-    /// task page: every task in review (or just `task`) the person may sign now.
-    static func signOffsWaiting(for acting: Person, task only: Int64?, on connection: PostgresConnection) async throws -> [TaskSummary] {
-        let rows = try await connection.query(InboxSQL.inReviewFacts, [acting.isAdmin, acting.id, only])
-        guard !rows.isEmpty else { return [] }
-        var authority: [Int64: Set<String>] = [:]
-        for row in try await connection.query(InboxSQL.authority, [acting.id]) {
-            authority[try row.decode(Int64.self, "program_id"), default: []].insert(try row.decode(String.self, "role"))
-        }
-        var approvals: [Int64: [CountedApproval]] = [:], signed: Set<Int64> = []
-        for row in try await connection.query(InboxSQL.roundSignatures, [acting.isAdmin, acting.id, only]) {
-            let task = try row.decode(Int64.self, "task_id"), signer = try row.decode(Int64.self, "signer_id")
-            if signer == acting.id { signed.insert(task) }
-            if try row.decode(String.self, "decision") == "approve" {
-                approvals[task, default: []].append(CountedApproval(role: try row.decode(String.self, "role"), signerID: signer))
-            }
-        }
+    /// task page: the tasks in review (of one program, or just `task`) the person may sign now, most late
+    /// first, at most `limit` of them and whether there are more.
+    ///
+    /// The roles the person holds (and is delegated) pick, per program, the templates whose policy names
+    /// one of them; only those tasks are read, in batches, most late first, with their current round's
+    /// signatures; each policy is evaluated in memory (quorum, order, separation of duties, signed already)
+    /// until `limit` pass. So an inbox costs about what it shows, however many tasks the programs hold.
+    static func signOffsWaiting(for acting: Person, task only: Int64? = nil, program: Int64? = nil, limit: Int? = nil,
+                                on connection: PostgresConnection) async throws -> (tasks: [TaskSummary], more: Bool) {
+        var authority: [Int64: Set<String>] = [:], workflowOf: [Int64: String] = [:]
         var workflows: [String: Workflow] = [:]
-        var waiting: [TaskSummary] = []
-        for row in rows {
-            let task = try TaskSummary(row: row)
-            guard !signed.contains(task.id), let roles = authority[try row.decode(Int64.self, "program_id")], !roles.isEmpty else { continue }
-            let key = "\(try row.decode(String.self, "workflow_id"))@\(try row.decode(Int.self, "workflow_version"))"
+        for row in try await connection.query(InboxSQL.authority, [acting.id, program]) {
+            let programID = try row.decode(Int64.self, "program_id")
+            authority[programID, default: []].insert(try row.decode(String.self, "role"))
+            let id = try row.decode(String.self, "workflow_id"), version = try row.decode(Int.self, "workflow_version")
+            let key = "\(id)@\(version)"
+            workflowOf[programID] = key
             if workflows[key] == nil {
-                workflows[key] = try await workflow(try row.decode(String.self, "workflow_id"), version: try row.decode(Int.self, "workflow_version"),
-                                                         checksum: try row.decode(String.self, "checksum"), on: connection)
+                workflows[key] = try await workflow(id, version: version, checksum: try row.decode(String.self, "checksum"), on: connection)
             }
-            guard let policy = workflows[key]?.task(task.key)?.approval, policy.signers.contains(where: { roles.contains($0.role) }) else { continue }
-            let slot = ApprovalEvaluation(policy: policy, approvals: approvals[task.id] ?? []).slot(
-                signerID: acting.id, signerName: acting.handle, canSignFor: roles,
-                assigneeID: try row.decode(Int64?.self, "assignee_id"), submitterID: try row.decode(Int64?.self, "submitted_by"))
-            if case .success = slot { waiting.append(task) }
         }
-        return waiting.sorted(by: inboxOrder)
+        // The templates whose approval names a role held in some program; the programs where one does.
+        var programs: [Int64] = [], templates: Set<String> = []
+        var signable: [String: [String: Set<String>]] = [:]  // workflow → role → templates it signs
+        for (key, workflow) in workflows {
+            var byRole: [String: Set<String>] = [:]
+            for (_, template) in workflow.tasks {
+                for signer in template.approval?.signers ?? [] { byRole[signer.role, default: []].insert(template.key) }
+            }
+            signable[key] = byRole
+        }
+        for (programID, roles) in authority {
+            guard let key = workflowOf[programID], let byRole = signable[key] else { continue }
+            let keys = roles.reduce(into: Set<String>()) { $0.formUnion(byRole[$1] ?? []) }
+            if !keys.isEmpty {
+                programs.append(programID)
+                templates.formUnion(keys)
+            }
+        }
+        guard !programs.isEmpty else { return ([], false) }
+        let programList = "{" + programs.map(String.init).joined(separator: ",") + "}", templateList = postgresTextArray(templates.sorted())
+        let batch = limit.map { max($0 + 1, 100) } ?? 5_000
+        var waiting: [TaskSummary] = [], offset = 0
+        while true {
+            let rows = try await connection.query(InboxSQL.candidates, [programList, templateList, only, batch, offset])
+            if rows.isEmpty { break }
+            var approvals: [Int64: [CountedApproval]] = [:], signed: Set<Int64> = []
+            let ids = try rows.map { try $0.decode(Int64.self, "id") }
+            for row in try await connection.query(InboxSQL.roundSignatures, ["{" + ids.map(String.init).joined(separator: ",") + "}"]) {
+                let task = try row.decode(Int64.self, "task_id"), signer = try row.decode(Int64.self, "signer_id")
+                if signer == acting.id { signed.insert(task) }
+                if try row.decode(String.self, "decision") == "approve" {
+                    approvals[task, default: []].append(CountedApproval(role: try row.decode(String.self, "role"), signerID: signer))
+                }
+            }
+            for row in rows {
+                let task = try TaskSummary(row: row)
+                let programID = try row.decode(Int64.self, "program_id")
+                guard !signed.contains(task.id), let roles = authority[programID], let key = workflowOf[programID],
+                      let policy = workflows[key]?.task(task.key)?.approval, policy.signers.contains(where: { roles.contains($0.role) }) else { continue }
+                let slot = ApprovalEvaluation(policy: policy, approvals: approvals[task.id] ?? []).slot(
+                    signerID: acting.id, signerName: acting.handle, canSignFor: roles,
+                    assigneeID: try row.decode(Int64?.self, "assignee_id"), submitterID: try row.decode(Int64?.self, "submitted_by"))
+                guard case .success = slot else { continue }
+                if let limit, waiting.count == limit { return (waiting, true) }
+                waiting.append(task)
+            }
+            if rows.count < batch { break }
+            offset += batch
+        }
+        return (waiting, false)
     }
 }

@@ -311,7 +311,7 @@ extension Store {
         // Pending sign-offs: what each leader can sign now in this program (the inbox's own evaluation).
         var result = people
         for handle in leaders {
-            let waiting = try await signOffsWaiting(actor: handle).filter { $0.program == slug }
+            let waiting = try await signOffsWaiting(actor: handle, program: slug)
             if let index = result.firstIndex(where: { $0.handle == handle && $0.kind == "leader" }) {
                 result[index].pending = waiting.count
                 result[index].overdue = waiting.filter { $0.overdueDays != nil }.count

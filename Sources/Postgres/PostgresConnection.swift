@@ -18,6 +18,8 @@ public final class PostgresConnection: @unchecked Sendable {
     private let queued = NIOLockedValueBox<[(sql: String, binds: [PostgresBind])]>([])
     /// Set when a pipeline left the connection in a state it cannot be lent again from.
     private let broken = NIOLockedValueBox(false)
+    /// Statements prepared on this connection: "parameter types|SQL" → statement name.
+    private let prepared = NIOLockedValueBox<[String: String]>([:])
 
     /// The server's version as an integer, e.g. 150010 for 15.10.
     public let serverVersion: Int
@@ -86,7 +88,7 @@ public final class PostgresConnection: @unchecked Sendable {
         let binds = parameters.map { $0?.postgresBind ?? PostgresBind(oid: 0, format: 0, bytes: nil) }
         let pending = takeQueued()
         if pending.isEmpty {
-            return try await run { handle in try Self.execParams(handle, sql, binds) }
+            return try await run { handle in try Self.execPipeline(handle, [(sql, binds)], connection: self) }[0]
         }
         let statements = pending + [(sql, binds)]
         return try await run { handle in try Self.execPipeline(handle, statements, connection: self) }.last!
@@ -224,34 +226,56 @@ public final class PostgresConnection: @unchecked Sendable {
         return try await threadPool.runIfActive { try body(handle.pointer) }
     }
 
-    private static func execParams(_ handle: OpaquePointer, _ sql: String, _ binds: [PostgresBind]) throws -> PostgresResult {
-        let result = withParameters(binds) { count, types, values, lengths, formats in
-            PQexecParams(handle, sql, count, types, values, lengths, formats, 1)
-        }
-        return try consume(result, handle: handle, sql: sql)
-    }
-
     /// Sends every statement, then one Sync, then reads the results in order: one network round trip.
     /// After an error the server skips the rest up to the Sync (libpq reports them as aborted).
+    ///
+    /// Each statement runs as a named prepared statement of this connection, prepared (in the same
+    /// pipeline) the first time its text and parameter types are seen: the server parses and plans it
+    /// once per connection instead of on every call. At most `preparedLimit` are kept; beyond that a
+    /// statement is sent unnamed, as before.
     private static func execPipeline(_ handle: OpaquePointer, _ statements: [(sql: String, binds: [PostgresBind])],
                                      connection: PostgresConnection) throws -> [PostgresResult] {
         guard PQenterPipelineMode(handle) == 1 else {
             throw PostgresError(PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, lastError(handle))
         }
+        // What was sent, in order: a prepare (its result is read and dropped) or a statement.
+        enum Sent { case prepare(key: String, name: String), statement(sql: String) }
+        var sent: [Sent] = []
         var sendError: PostgresError?
+        var names = connection.prepared.withLockedValue { $0 }
+        func failed(_ sql: String?) -> PostgresError {
+            var error = PostgresError(PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, lastError(handle))
+            error.query = sql
+            return error
+        }
         for statement in statements {
-            let sent = withParameters(statement.binds) { count, types, values, lengths, formats in
-                PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 1)
+            let key = statement.binds.map { String($0.oid) }.joined(separator: ",") + "|" + statement.sql
+            var name = names[key]
+            if name == nil, names.count < preparedLimit {
+                let fresh = "accord_\(names.count + 1)"
+                let types = statement.binds.map { $0.oid }
+                guard PQsendPrepare(handle, fresh, statement.sql, Int32(types.count), types) == 1 else {
+                    sendError = failed(statement.sql)
+                    break
+                }
+                sent.append(.prepare(key: key, name: fresh))
+                names[key] = fresh
+                name = fresh
             }
-            if sent != 1 {
-                var error = PostgresError(PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, lastError(handle))
-                error.query = statement.sql
-                sendError = error
+            let ok = withParameters(statement.binds) { count, types, values, lengths, formats in
+                if let name {
+                    return PQsendQueryPrepared(handle, name, count, values, lengths, formats, 1)
+                }
+                return PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 1)
+            }
+            guard ok == 1 else {
+                sendError = failed(statement.sql)
                 break
             }
+            sent.append(.statement(sql: statement.sql))
         }
         if sendError == nil, PQpipelineSync(handle) != 1 {
-            sendError = PostgresError(PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, lastError(handle))
+            sendError = failed(nil)
         }
         if let sendError {
             // The protocol state is unknown: the connection is not lent again.
@@ -261,7 +285,8 @@ public final class PostgresConnection: @unchecked Sendable {
         var results: [PostgresResult] = []
         results.reserveCapacity(statements.count)
         var firstError: (any Error)?
-        for statement in statements {
+        var preparedNow: [String: String] = [:]
+        for item in sent {
             var answered = false
             while let result = PQgetResult(handle) {
                 answered = true
@@ -271,10 +296,20 @@ public final class PostgresConnection: @unchecked Sendable {
                     if status == PGRES_PIPELINE_SYNC { break }
                     continue
                 }
-                do {
-                    results.append(try consume(result, handle: handle, sql: statement.sql))
-                } catch {
-                    if firstError == nil { firstError = error }
+                switch item {
+                case .prepare(let key, let name):
+                    do {
+                        _ = try consume(result, handle: handle, sql: "PREPARE")
+                        preparedNow[key] = name
+                    } catch {
+                        if firstError == nil { firstError = error }
+                    }
+                case .statement(let sql):
+                    do {
+                        results.append(try consume(result, handle: handle, sql: sql))
+                    } catch {
+                        if firstError == nil { firstError = error }
+                    }
                 }
             }
             if !answered && PQstatus(handle) != CONNECTION_OK { break }
@@ -285,6 +320,7 @@ public final class PostgresConnection: @unchecked Sendable {
             PQclear(result)
             if status == PGRES_PIPELINE_SYNC { break }
         }
+        if !preparedNow.isEmpty { connection.prepared.withLockedValue { $0.merge(preparedNow) { _, new in new } } }
         if PQexitPipelineMode(handle) != 1 || PQstatus(handle) != CONNECTION_OK {
             connection.broken.withLockedValue { $0 = true }
             if firstError == nil {
@@ -306,6 +342,9 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         return results
     }
+
+    /// Prepared statements kept per connection.
+    static let preparedLimit = 400
 
     /// Lays out parameters as libpq wants them (text or binary values, NUL-terminated) for `body`.
     private static func withParameters<R>(

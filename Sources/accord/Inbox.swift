@@ -16,7 +16,7 @@ struct InboxCommand: AsyncParsableCommand {
         if json { return try printJSON(inbox) }
         print("reminders and escalations (\(inbox.notices.count)):")
         for notice in inbox.notices { print("  \(notice.message)") }
-        print("\nsign-offs waiting for you (\(inbox.signOffs.count)):")
+        print("\nsign-offs waiting for you (\(inbox.signOffs.count)\(inbox.signOffsMore ? ", the most late first; more wait: 'accord task list --state in_review'" : "")):")
         printTable(["  task", "due", "late", "title"], inbox.signOffs.map { ["  " + $0.ref, $0.dueOn.orDash, $0.overdueDays.map { "\($0)d" } ?? "-", $0.title] })
         print("\nyour tasks (\(inbox.tasks.count)):")
         printTable(["  task", "state", "due", "late", "title"], inbox.tasks.map { ["  " + $0.ref, $0.state, $0.dueOn.orDash, $0.overdueDays.map { "\($0)d" } ?? "-", $0.title] })
