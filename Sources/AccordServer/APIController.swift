@@ -147,21 +147,19 @@ struct APIController {
         let task = try taskID(context)
         let raw = try await request.body.collect(upTo: 64 << 10)
         let body = try JSONDecoder().decode(SignBody.self, from: Data(buffer: raw))
-        let perform: () async throws -> RememberedResponse = {
-            let outcome = try await store.sign(task, decision: decision, meaning: body.meaning, comment: body.comment, password: body.password, actor: person.handle)
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
-            encoder.outputFormatting = [.sortedKeys]
-            return RememberedResponse(status: 200, body: String(decoding: try encoder.encode(outcome), as: UTF8.self))
+        let perform: (IdempotencyClaim?) async throws -> RememberedResponse = { claim in
+            let outcome = try await store.sign(task, decision: decision, meaning: body.meaning, comment: body.comment, password: body.password,
+                                               actor: person.handle, idempotency: claim)
+            return RememberedResponse(status: 200, body: try outcome.json())
         }
-        guard let key = request.headers[.init("Idempotency-Key")!] else { return json(try await perform()) }
+        guard let key = request.headers[.init("Idempotency-Key")!] else { return json(try await perform(nil)) }
         // The key binds the request as understood (canonical JSON of the decoded fields), not its bytes,
         // so a client that re-serialises a retry in another key order is still recognised.
         let canonical = JSONEncoder()
         canonical.outputFormatting = [.sortedKeys]
         var digest = Array("\(request.method.rawValue) \(request.uri.path)\n".utf8)
         digest += Array(try canonical.encode(body))
-        let answer = try await store.idempotent(person: person, key: key, requestSHA256: Array(SHA256.hash(data: digest)), perform)
+        let answer = try await store.idempotent(person: person, key: key, requestSHA256: Array(SHA256.hash(data: digest))) { try await perform($0) }
         if answer.status == -1 {
             // A remembered refusal: "CODE\nmessage".
             let parts = answer.body.split(separator: "\n", maxSplits: 1).map(String.init)

@@ -12,51 +12,80 @@ public struct RememberedResponse: Sendable, Hashable {
 }
 
 enum IdempotencySQL {
+    /// Taken inside the transaction that does the work: a concurrent request with the same key waits on
+    /// this row until that transaction ends; if it committed, the insert does nothing and the waiter
+    /// replays its answer; if it rolled back (or its server died), the waiter goes ahead.
     static let claim = """
         INSERT INTO accord.idempotency_key (person_id, key, request_sha256) VALUES ($1, $2, $3)
         ON CONFLICT (person_id, key) DO NOTHING RETURNING person_id
         """
     static let read = "SELECT request_sha256, status, response FROM accord.idempotency_key WHERE person_id = $1 AND key = $2"
     static let finish = "UPDATE accord.idempotency_key SET status = $3, response = $4 WHERE person_id = $1 AND key = $2"
-    static let release = "DELETE FROM accord.idempotency_key WHERE person_id = $1 AND key = $2 AND status = 0"
+    /// A refusal, remembered after its transaction rolled back (the claim went with it).
+    static let refusal = """
+        INSERT INTO accord.idempotency_key (person_id, key, request_sha256, status, response) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (person_id, key) DO NOTHING
+        """
 }
+
+/// An `Idempotency-Key` to honour inside the transaction that does the work (see `Store.idempotent`).
+public struct IdempotencyClaim: Sendable {
+    public var personID: Int64
+    public var key: String
+    public var requestSHA256: [UInt8]
+
+    /// Claims the key in the caller's transaction; throws `IdempotencyReplay` when a request with this
+    /// key has already committed its answer (after waiting for one still running).
+    func claim(on connection: PostgresConnection) async throws {
+        guard try await connection.query(IdempotencySQL.claim, [personID, key, requestSHA256]).firstRow != nil else { throw IdempotencyReplay() }
+    }
+
+    /// Records the answer in the caller's transaction: it commits with the work, or not at all.
+    func finish(_ answer: RememberedResponse, on connection: PostgresConnection) async throws {
+        try await connection.executeDeferred(IdempotencySQL.finish, [personID, key, answer.status, answer.body])
+    }
+}
+
+/// Thrown inside a transaction when the key's first request has committed: its answer is replayed.
+struct IdempotencyReplay: Error {}
 
 extension Store {
     /// Runs `body` once per (person, key): a retry with the same request gets the first answer; the same key
     /// with a different request is refused; concurrent retries wait for the first to finish.
-    /// `body` returns the answer to remember, or throws: an `AccordError` (a refusal) is remembered too,
-    /// any other error releases the key so a retry can try again.
-    public func idempotent(person: Person, key: String, requestSHA256: [UInt8], timeout: Duration = .seconds(30),
-                           _ body: () async throws -> RememberedResponse) async throws -> RememberedResponse {
+    ///
+    /// `body` must claim the key (`IdempotencyClaim.claim`) and record its answer (`finish`) inside the
+    /// transaction that does the work, as `Store.sign` does: the key, the work and the answer commit
+    /// together, so a server killed mid-request or a connection lost at COMMIT leaves either all three or
+    /// none, and a retry resolves it without a duplicate. A refusal (`AccordError`) is remembered too.
+    public func idempotent(person: Person, key: String, requestSHA256: [UInt8],
+                           _ body: (IdempotencyClaim) async throws -> RememberedResponse) async throws -> RememberedResponse {
         guard (1...200).contains(key.count) else { throw AccordError(.invalid, "an Idempotency-Key has 1 to 200 characters") }
-        let claimed = try await pool.withConnection { try await $0.query(IdempotencySQL.claim, [person.id, key, requestSHA256]).firstRow != nil }
-        if !claimed {
-            let deadline = ContinuousClock.now + timeout
-            while true {
-                guard let row = try await pool.withConnection({ try await $0.query(IdempotencySQL.read, [person.id, key]).firstRow }) else {
-                    // The first request failed and released the key: take it over.
-                    return try await idempotent(person: person, key: key, requestSHA256: requestSHA256, timeout: timeout, body)
-                }
-                guard try row.decode([UInt8].self, "request_sha256") == requestSHA256 else {
-                    throw AccordError(.invalid, "this Idempotency-Key was used for a different request; use a new key for a new request")
-                }
-                let status = try row.decode(Int.self, "status")
-                if status != 0 { return RememberedResponse(status: status, body: try row.decode(String?.self, "response") ?? "") }
-                guard ContinuousClock.now < deadline else { throw AccordError(.conflict, "a request with this Idempotency-Key is still running; retry later") }
-                try await Task.sleep(for: .milliseconds(20))
+        let claim = IdempotencyClaim(personID: person.id, key: key, requestSHA256: requestSHA256)
+        for _ in 0..<3 {
+            if let remembered = try await rememberedAnswer(claim) { return remembered }
+            do {
+                return try await body(claim)
+            } catch is IdempotencyReplay {
+                continue
+            } catch let error as AccordError {
+                let remembered = RememberedResponse(status: -1, body: error.code.description + "\n" + error.message)
+                try await pool.withConnection { _ = try await $0.execute(IdempotencySQL.refusal, [person.id, key, requestSHA256, remembered.status, remembered.body]) }
+                // Another request with this key may have committed meanwhile: its answer stands.
+                if let remembered = try await rememberedAnswer(claim), remembered.status != -1 { return remembered }
+                throw error
             }
         }
-        do {
-            let answer = try await body()
-            try await pool.withConnection { _ = try await $0.execute(IdempotencySQL.finish, [person.id, key, answer.status, answer.body]) }
-            return answer
-        } catch let error as AccordError {
-            let remembered = RememberedResponse(status: -1, body: error.code.description + "\n" + error.message)
-            try await pool.withConnection { _ = try await $0.execute(IdempotencySQL.finish, [person.id, key, remembered.status, remembered.body]) }
-            throw error
-        } catch {
-            _ = try? await pool.withConnection { try await $0.execute(IdempotencySQL.release, [person.id, key]) }
-            throw error
+        throw AccordError(.conflict, "a request with this Idempotency-Key is still running; retry later")
+    }
+
+    /// The answer remembered for a key, if any; a different request under the same key is refused.
+    private func rememberedAnswer(_ claim: IdempotencyClaim) async throws -> RememberedResponse? {
+        guard let row = try await pool.withConnection({ try await $0.query(IdempotencySQL.read, [claim.personID, claim.key]).firstRow }) else { return nil }
+        guard try row.decode([UInt8].self, "request_sha256") == claim.requestSHA256 else {
+            throw AccordError(.invalid, "this Idempotency-Key was used for a different request; use a new key for a new request")
         }
+        let status = try row.decode(Int.self, "status")
+        // A row still at 0 was written by an earlier version that claimed keys outside the work's transaction.
+        return status == 0 ? nil : RememberedResponse(status: status, body: try row.decode(String?.self, "response") ?? "")
     }
 }

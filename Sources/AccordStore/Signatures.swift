@@ -43,6 +43,16 @@ public struct SigningOutcome: Codable, Sendable, Equatable {
     public var recorded: Bool
 }
 
+extension SigningOutcome {
+    /// The JSON the API answers with (keys sorted, dates in ISO 8601), and remembers for an Idempotency-Key.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
+
 /// A decision a signer takes.
 public enum SigningDecision: String, Sendable {
     case approve, reject
@@ -179,7 +189,12 @@ extension Store {
     /// lock, so concurrent signers never overshoot; the signature binds the hash of the task and its
     /// current evidence and is authenticated with the audit key. The last needed approval completes the
     /// task and unblocks its dependents; a rejection sends it back to work with the reason.
-    public func sign(_ ref: String, decision: SigningDecision, meaning: SignatureMeaning?, comment: String?, password: String, actor: String?) async throws -> SigningOutcome {
+    ///
+    /// With an `idempotency` claim (see `Store.idempotent`) the key is claimed first in the same
+    /// transaction and the answer recorded before COMMIT, so the key, the signature and the answer commit
+    /// together or not at all.
+    public func sign(_ ref: String, decision: SigningDecision, meaning: SignatureMeaning?, comment: String?, password: String, actor: String?,
+                     idempotency: IdempotencyClaim? = nil) async throws -> SigningOutcome {
         let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
         if decision == .reject && comment == nil { throw AccordError(.invalid, "a rejection needs a comment saying why (--comment)") }
         let (signer, hadFailures) = try await checkSigningPassword(actor: actor, password: password)
@@ -190,10 +205,18 @@ extension Store {
             // that follow travel with the COMMIT: the sign path is measured (make bench).
             let id: Int64
             if let numeric = Int64(ref) { id = numeric } else { id = try await Self.resolveTask(ref, for: signer, on: connection) }
-            let reads = try await connection.pipeline([
+            var statements: [(sql: String, parameters: [(any PostgresEncodable)?])] = [
                 (SignatureSQL.lockedForSigning, [id, signer.id]), (SignatureSQL.roundNow, [id]),
                 (SignatureSQL.authorityNow, [id, signer.id]), (SignatureSQL.digestsNow, [id]),
-            ])
+            ]
+            if let claim = idempotency {
+                statements.insert((IdempotencySQL.claim, [claim.personID, claim.key, claim.requestSHA256]), at: 0)
+            }
+            var reads = try await connection.pipeline(statements)
+            if idempotency != nil {
+                // Another request with this key committed first (this one waited for it): replay its answer.
+                guard reads.removeFirst().firstRow != nil else { throw IdempotencyReplay() }
+            }
             guard let row = reads[0].firstRow else {
                 throw AccordError(.notFound, "no task \(id)")
             }
@@ -228,7 +251,9 @@ extension Store {
                     throw AccordError(.conflict, "\(acting.handle) has already signed this version of '\(task.ref)' with another decision")
                 }
                 let existing = try SignatureRecord(row: try await connection.query(SignatureSQL.byID, [mine.id])[0])
-                return SigningOutcome(signature: existing, taskState: task.state.rawValue, remaining: [:], recorded: false)
+                let outcome = SigningOutcome(signature: existing, taskState: task.state.rawValue, remaining: [:], recorded: false)
+                try await idempotency?.finish(RememberedResponse(status: 200, body: try outcome.json()), on: connection)
+                return outcome
             }
 
             var held: Set<String> = []
@@ -304,7 +329,9 @@ extension Store {
                 decision: decision.rawValue, meaning: meaningText, comment: comment, signedAt: try row.decode(Date.self, "now"), authMethod: "password",
                 reviewRound: round, evidenceVersion: version, currentEvidenceVersion: version, subjectSHA256: hexString(subject.sha256), current: true)
             let left = state == .inReview ? Dictionary(remaining.remaining.filter { $0.needed > 0 }.map { ($0.role, $0.needed) }, uniquingKeysWith: +) : [:]
-            return SigningOutcome(signature: record, taskState: state.rawValue, remaining: left, recorded: true)
+            let outcome = SigningOutcome(signature: record, taskState: state.rawValue, remaining: left, recorded: true)
+            try await idempotency?.finish(RememberedResponse(status: 200, body: try outcome.json()), on: connection)
+            return outcome
         }
     }
 

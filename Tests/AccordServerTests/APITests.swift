@@ -264,30 +264,46 @@ struct IdempotencyAndMetricsTests {
 
 @Suite("Idempotency under concurrency")
 struct IdempotencyRaceTests {
-    @Test("the same key twenty times at once: one signature, one answer for all")
+    @Test("the same key a hundred times at once, with one body and with two: one signature, one answer, the other body refused with 422")
     func concurrentRetries() async throws {
-        try await TestDatabase.with(maxConnections: 8) { db in
-            _ = try await seededAPI(db.store)
-            let store = db.store
-            let plan = try await store.tasks(TaskFilter(program: "api"), actor: "ada").first { $0.key == "plan" }!
-            _ = try await store.submitTask(String(plan.id), actor: "otto")
-            let bea = try await store.person("bea")
-            let answers = try await withThrowingTaskGroup(of: RememberedResponse.self) { group in
-                for _ in 1...20 {
-                    group.addTask {
-                        try await store.idempotent(person: bea, key: "race", requestSHA256: Array(repeating: 1, count: 32)) {
-                            let outcome = try await store.sign(String(plan.id), decision: .approve, meaning: .approval, comment: nil, password: apiPassword, actor: "bea")
-                            return RememberedResponse(status: 200, body: "signature \(outcome.signature.id)")
+        for bodies in [1, 2] {
+            try await TestDatabase.with(maxConnections: 8) { db in
+                _ = try await seededAPI(db.store)
+                let store = db.store
+                let plan = try await store.tasks(TaskFilter(program: "api"), actor: "ada").first { $0.key == "plan" }!
+                _ = try await store.submitTask(String(plan.id), actor: "otto")
+                let bea = try await store.person("bea")
+                let answers = await withTaskGroup(of: (Int, Result<RememberedResponse, any Error>).self) { group in
+                    for i in 1...100 {
+                        let body = i % bodies
+                        group.addTask {
+                            do {
+                                return (body, .success(try await store.idempotent(person: bea, key: "race", requestSHA256: Array(repeating: UInt8(body), count: 32)) { claim in
+                                    let outcome = try await store.sign(String(plan.id), decision: .approve, meaning: .approval, comment: body == 0 ? nil : "the other body",
+                                                                       password: apiPassword, actor: "bea", idempotency: claim)
+                                    return RememberedResponse(status: 200, body: try outcome.json())
+                                }))
+                            } catch {
+                                return (body, .failure(error))
+                            }
                         }
                     }
+                    var all: [(Int, Result<RememberedResponse, any Error>)] = []
+                    for await answer in group { all.append(answer) }
+                    return all
                 }
-                var all: [RememberedResponse] = []
-                for try await answer in group { all.append(answer) }
-                return all
+                let answered = answers.compactMap { body, result in (try? result.get()).map { (body, $0) } }
+                #expect(Set(answered.map(\.1)).count == 1, "one answer for every request that got one")
+                #expect(Set(answered.map(\.0)).count == 1, "only the body that won is answered")
+                for (body, result) in answers {
+                    guard case .failure(let error) = result else { continue }
+                    #expect(body != answered.first?.0)
+                    #expect((error as? AccordError)?.code == .invalid, "\(error)")
+                }
+                #expect(answered.count + answers.filter { if case .failure = $0.1 { true } else { false } }.count == 100)
+                if bodies == 1 { #expect(answered.count == 100) }
+                #expect(try await store.signatures(of: String(plan.id), actor: "ada").count == 1)
             }
-            #expect(answers.count == 20)
-            #expect(Set(answers).count == 1)
-            #expect(try await store.signatures(of: String(plan.id), actor: "ada").count == 1)
         }
     }
 }

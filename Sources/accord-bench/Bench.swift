@@ -20,13 +20,19 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Seconds each throughput figure runs.")
     var seconds: Double = 5
     @Option(help: "Entries of the audit chain to verify.")
-    var chainEntries: Int = 200_000
+    var chainEntries: Int = 1_000_000
     @Option(help: "Where the JSON results go.")
     var output = "bench/results.json"
     @Option(help: "The accord binary to serve HTTP with (for the HTTP figures).")
     var accord = ".build/release/accord"
-    @Option(help: "HTTP connections for the HTTP figures.")
+    @Option(help: "HTTP connections for the HTTP sign-off figure.")
     var connections = 32
+    @Option(help: "HTTP connections for the HTTP read figures.")
+    var readConnections = 64
+    @Option(parsing: .upToNextOption, help: "Estate sizes, in tasks, to measure latencies at (100 tasks per program); the HTTP reads run at the largest.")
+    var scale: [Int] = [10_000, 100_000, 1_000_000]
+    @Option(parsing: .upToNextOption, help: "Evidence sizes, in MiB, of the programs exported for the export's peak RSS.")
+    var exportMiB: [Int] = [64, 1024]
 
     func run() async throws {
         guard let url = database ?? ProcessInfo.processInfo.environment["ACCORD_BENCH_DATABASE_URL"] else {
@@ -53,12 +59,31 @@ struct Bench: AsyncParsableCommand {
             figures.append(Figure(name: "sign-off through the engine, \(count) signer(s)", value: engine, unit: "sign-offs/s", baseline: raw,
                                   baselineName: "raw approval transaction, \(count) client(s)", note: "bench users' bcrypt cost 4"))
         }
-        if FileManager.default.isExecutableFile(atPath: accord), let wrk = findWRK() {
+        let wrk = findWRK()
+        let canServe = FileManager.default.isExecutableFile(atPath: accord)
+        if canServe, let wrk {
             try await reopen(store)
             figures += try await httpFigures(store, url: url, wrk: wrk, tasks: tasks, raw: figures.first { $0.name.hasPrefix("sign-off through the engine, 32") }?.baseline)
         } else {
             say("HTTP figures skipped: needs \(accord) and wrk (Debian package 'wrk')")
         }
+
+        // The estate, grown in steps; latencies at each size against the smallest.
+        try await startEstate(store)
+        var points: [ScalePoint] = []
+        for size in scale.sorted() {
+            say("estate: \(size) tasks…")
+            try await growEstate(store, to: max(1, size / Estate.tasksPerProgram))
+            points.append(try await scalePoint(store, tasks: size))
+        }
+        figures += scaleFigures(points)
+        if canServe, let wrk, let largest = points.last {
+            figures += try await readFigures(store, url: url, wrk: wrk, tasks: largest.tasks)
+        }
+        if canServe {
+            figures += try await exportFigures(store, url: url)
+        }
+
         let (verifyRate, shaRate) = try await auditVerify(store, entries: chainEntries)
         figures.append(Figure(name: "audit verify, \(chainEntries) entries", value: verifyRate, unit: "entries/s", baseline: shaRate,
                               baselineName: "raw SHA-256 over the same bytes", note: nil))
@@ -263,21 +288,8 @@ struct Bench: AsyncParsableCommand {
     /// Serves the bench database with `accord serve` and drives it with wrk: /healthz as the HTTP ceiling,
     /// sign-offs with bearer tokens against the raw transaction, an inbox's latency, and the server's memory.
     func httpFigures(_ store: Store, url: String, wrk: String, tasks: [[Int64]], raw: Double?) async throws -> [Figure] {
-        let port = 18_000 + Int.random(in: 0..<2000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: accord)
-        server.arguments = ["serve", "--database", url, "--port", String(port), "--no-scheduler", "--max-connections", "40"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer {
-            // Requests still running (a slow inbox) would hold a graceful shutdown: give it 3 s, then kill.
-            server.terminate()
-            for _ in 0..<30 where server.isRunning { usleep(100_000) }
-            if server.isRunning { kill(server.processIdentifier, SIGKILL) }
-        }
-        let base = "http://127.0.0.1:\(port)"
-        for _ in 0..<100 where (try? Data(contentsOf: URL(string: base + "/healthz")!)) == nil { try await Task.sleep(for: .milliseconds(100)) }
+        let (server, base) = try await serve(url)
+        defer { stop(server) }
         let idleRSS = rss(server.processIdentifier)
         var tokens: [String] = []
         for n in 1...tasks.count {
@@ -303,26 +315,125 @@ struct Bench: AsyncParsableCommand {
                 {["Authorization"] = "Bearer " .. tokens[s], ["Content-Type"] = "application/json"}, body)
             end
             """
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("accord-bench-\(port).lua")
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("accord-bench-\(getpid()).lua")
         try lua.write(to: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: script) }
         let duration = "\(Int(seconds))s"
         let healthz = try runWRK(wrk, ["-t\(threads)", "-c\(connections)", "-d\(duration)", base + "/healthz"])
         let signs = try runWRK(wrk, ["-t\(threads)", "-c\(connections)", "-d\(duration)", "-s", script.path, base])
         let loadRSS = rss(server.processIdentifier)
-        let inbox = try runWRK(wrk, ["-t\(threads)", "-c\(connections)", "-d\(duration)", "--timeout", "5s", "--latency", "-H", "Authorization: Bearer \(tokens[0])", base + "/api/v1/inbox"])
-        let afterRSS = rss(server.processIdentifier)
         var figures = [
             Figure(name: "HTTP /healthz, \(connections) connections", value: healthz.rate, unit: "requests/s", baseline: nil, baselineName: nil, note: "the HTTP ceiling"),
             Figure(name: "sign-off over HTTP, \(connections) connections", value: signs.rate, unit: "sign-offs/s", baseline: raw,
                    baselineName: "raw approval transaction, 32 client(s)", note: "\(signs.errors) non-2xx; \(String(format: "%.1f%%", signs.rate / max(healthz.rate, 1) * 100)) of /healthz"),
-            Figure(name: "inbox over HTTP, \(connections) connections", value: inbox.rate, unit: "requests/s", baseline: healthz.rate, baselineName: "/healthz",
-                   note: inbox.rate == 0 ? "no answer within 5 s: the inbox does not scale to this many tasks in review yet"
-                                         : "p50 \(inbox.p50 ?? "?"), p99 \(inbox.p99 ?? "?"); \(inbox.errors) non-2xx"),
         ]
         figures.append(Figure(name: "server RSS idle, then after load", value: Double(idleRSS) / 1024, unit: "MiB", baseline: nil, baselineName: nil,
-                              note: String(format: "%.1f MiB after the sign-offs, %.1f MiB after the inbox load", Double(loadRSS) / 1024, Double(afterRSS) / 1024)))
+                              note: String(format: "%.1f MiB after the sign-offs", Double(loadRSS) / 1024)))
         return figures
+    }
+
+    /// Starts `accord serve` on the bench database and waits until it answers.
+    func serve(_ url: String) async throws -> (Process, String) {
+        let port = 18_000 + Int.random(in: 0..<2000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: accord)
+        server.arguments = ["serve", "--database", url, "--port", String(port), "--no-scheduler", "--max-connections", "40"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        let base = "http://127.0.0.1:\(port)"
+        for _ in 0..<100 where (try? Data(contentsOf: URL(string: base + "/healthz")!)) == nil { try await Task.sleep(for: .milliseconds(100)) }
+        return (server, base)
+    }
+
+    /// Stops a server: requests still running would hold a graceful shutdown, so 3 s, then SIGKILL.
+    func stop(_ server: Process) {
+        server.terminate()
+        for _ in 0..<30 where server.isRunning { usleep(100_000) }
+        if server.isRunning { kill(server.processIdentifier, SIGKILL) }
+    }
+
+    /// The persona's reads over HTTP at the largest estate, `readConnections` at once, against /healthz.
+    func readFigures(_ store: Store, url: String, wrk: String, tasks: Int) async throws -> [Figure] {
+        let (server, base) = try await serve(url)
+        defer { stop(server) }
+        let token = try await store.createToken(for: "persona", name: "bench", expires: nil, actor: "persona").1
+        let duration = "\(Int(seconds))s", c = readConnections
+        func get(_ path: String) throws -> WRKResult {
+            try runWRK(wrk, ["-t2", "-c\(c)", "-d\(duration)", "--timeout", "5s", "--latency", "-H", "Authorization: Bearer \(token)", base + path])
+        }
+        let healthz = try runWRK(wrk, ["-t2", "-c\(c)", "-d\(duration)", "--latency", base + "/healthz"])
+        let idle = rss(server.processIdentifier)
+        var figures = [Figure(name: "HTTP /healthz, \(c) connections", value: healthz.rate, unit: "requests/s", baseline: nil, baselineName: nil,
+                              note: "p50 \(healthz.p50 ?? "?"), p99 \(healthz.p99 ?? "?")")]
+        for (name, path) in [("inbox", "/api/v1/inbox"), ("task list of one program", "/api/v1/tasks?program=\(Estate.listed)"), ("leadership report", "/api/v1/leadership")] {
+            let result = try get(path)
+            figures.append(Figure(name: "\(name) over HTTP, \(tasks / 1000)k tasks, \(c) conn.", value: result.rate, unit: "requests/s", baseline: healthz.rate,
+                                  baselineName: "/healthz", note: "p50 \(result.p50 ?? "?"), p99 \(result.p99 ?? "?"); \(result.errors) non-2xx"))
+        }
+        figures.append(Figure(name: "server RSS before, after the reads", value: Double(idle) / 1024, unit: "MiB", baseline: nil, baselineName: nil,
+                              note: String(format: "%.1f MiB after", Double(rss(server.processIdentifier)) / 1024)))
+        return figures
+    }
+
+    /// Latency growth from the smallest estate to each larger one (goal: at most 2x).
+    func scaleFigures(_ points: [ScalePoint]) -> [Figure] {
+        guard let first = points.first else { return [] }
+        let measures: [(String, KeyPath<ScalePoint, Latency>)] = [
+            ("sign-off", \.signOff), ("inbox", \.inbox), ("leadership report", \.leadership), ("task list", \.taskList), ("status report", \.statusReport),
+        ]
+        var figures: [Figure] = []
+        for (name, path) in measures {
+            for point in points {
+                figures.append(Figure(name: "\(name) p50 at \(point.tasks / 1000)k tasks", value: point[keyPath: path].p50, unit: "ms",
+                                      baseline: first[keyPath: path].p50, baselineName: "at \(first.tasks / 1000)k tasks",
+                                      note: "p99 \(String(format: "%.1f", point[keyPath: path].p99)) ms"))
+            }
+        }
+        return figures
+    }
+
+    /// Peak RSS of `accord export` for programs holding different amounts of evidence.
+    func exportFigures(_ store: Store, url: String) async throws -> [Figure] {
+        var figures: [Figure] = []
+        var first: Double?
+        for (n, mib) in exportMiB.sorted().enumerated() {
+            let slug = "export-\(n + 1)"
+            say("export: seeding \(mib) MiB of evidence…")
+            _ = try await store.startProgram(workflow: "estate", version: nil, title: "Export \(n + 1)", slug: slug, startsOn: nil, actor: "admin")
+            let tasks = try await store.tasks(TaskFilter(program: slug), actor: "admin")
+            let chunk = 16 << 20
+            var left = mib << 20, index = 0
+            var bytes = [UInt8](repeating: 0, count: chunk)
+            while left > 0 {
+                let size = min(chunk, left)
+                for i in stride(from: 0, to: size, by: 8) { withUnsafeBytes(of: UInt64.random(in: 0...UInt64.max)) { raw in for j in 0..<min(8, size - i) { bytes[i + j] = raw[j] } } }
+                _ = try await store.addEvidence(to: tasks[index % tasks.count].ref, fileName: "e\(index).bin", bytes: Array(bytes.prefix(size)), title: "Evidence \(index)", actor: "admin")
+                left -= size
+                index += 1
+            }
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("accord-bench-\(slug).zip").path
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let (peak, seconds) = try peakRSS(accord, ["export", slug, "-o", file, "--database", url, "--as", "admin"])
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            first = first ?? peak
+            figures.append(Figure(name: "export of \(mib) MiB of evidence: peak RSS", value: peak, unit: "MiB", baseline: first,
+                                  baselineName: "the \(exportMiB.min() ?? 0) MiB export", note: String(format: "pack %.0f MiB in %.1f s", Double(size) / 1048576, seconds)))
+        }
+        return figures
+    }
+
+    /// Runs a command to its end; returns its peak resident memory (MiB) and wall time.
+    func peakRSS(_ executable: String, _ arguments: [String]) throws -> (Double, Double) {
+        let start = DispatchTime.now()
+        var pid: pid_t = 0
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        guard posix_spawn(&pid, executable, nil, nil, argv, environ) == 0 else { throw ValidationError("could not run \(executable)") }
+        var status: Int32 = 0
+        var usage = rusage()
+        guard wait4(pid, &status, 0, &usage) == pid, status == 0 else { throw ValidationError("\(executable) \(arguments.first ?? "") failed (status \(status))") }
+        return (Double(usage.ru_maxrss) / 1024, Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
     }
 
     struct WRKResult {
