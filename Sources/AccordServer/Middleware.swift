@@ -2,6 +2,7 @@ import AccordStore
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import Postgres
 
 /// Headers on every response: a strict Content-Security-Policy, no sniffing, no framing, no referrer
@@ -82,6 +83,15 @@ struct AuthenticationMiddleware: RouterMiddleware {
     }
 }
 
+/// Refuses every API request without an authenticated person (401) before any handler reads its input,
+/// so an anonymous caller learns nothing from validation messages; only logging in (`/api/v1/session`) is open.
+struct RequirePersonMiddleware: RouterMiddleware {
+    func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
+        if request.uri.path != "/api/v1/session" { _ = try context.requirePerson() }
+        return try await next(request, context)
+    }
+}
+
 /// Turns errors into `application/problem+json` with the right status; anything unexpected is a logged
 /// 500 that names the request id and nothing else.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -96,6 +106,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                            detail: "The database did not answer; try again shortly.").response()
         } catch let error as HTTPError {
             return Problem(type: "/problems/\(error.status.code)", title: error.status.reasonPhrase, status: error.status, detail: error.body).response()
+        } catch let error as NIOTooManyBytesError {
+            return Problem(type: "/problems/too-large", title: "Content too large", status: .contentTooLarge,
+                           detail: "The request body is larger than this endpoint accepts (\(error.maxBytes.map { "\($0) bytes" } ?? "its limit")).").response()
         } catch is DecodingError {
             return Problem(type: "/problems/malformed-request", title: "Malformed request", status: .badRequest,
                            detail: "The request body is not the JSON this endpoint expects.").response()
