@@ -13,15 +13,16 @@ ACCORD      = $(BIN_DIR)/accord
 # Debian packages: the libpq and zlib headers to build, the server programs for the embedded cluster.
 RUN_PACKAGES  = libpq-dev zlib1g-dev pkg-config postgresql
 # The tests also check docker-compose.yml and drive a real browser through the pages.
-TEST_PACKAGES = $(RUN_PACKAGES) docker-compose chromium chromium-driver python3-selenium
+TEST_PACKAGES = $(RUN_PACKAGES) docker-compose chromium chromium-driver python3-selenium python3-venv curl
 # The connection variables that would point accord at another server; the embedded cluster ignores them here.
 UNSET_PG = env -u DATABASE_URL -u PGHOST -u PGHOSTADDR -u PGPORT -u PGDATABASE -u PGUSER -u PGSERVICE
 
-.PHONY: help run test bench build build-tests deps-run deps-test deps-bench clean
+.PHONY: help run test soak bench build build-tests deps-run deps-test deps-bench clean
 
 help:
 	@echo "make run    build and serve Accord on http://$(HOST):$(PORT) with the embedded PostgreSQL"
 	@echo "make test   run the whole test suite against a throwaway PostgreSQL"
+	@echo "make soak   the long fault, race and fuzz runs (minutes)"
 	@echo "make bench  build in release mode and measure Accord against raw PostgreSQL and SHA-256 (bench/results.json)"
 
 run: deps-run build
@@ -36,6 +37,17 @@ test: deps-test build-tests
 	url=$$($(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db url); \
 	ACCORD_TEST_DATABASE_URL="$$url" ACCORD_TEST_STRICT=1 $(SWIFT) test --skip-build; \
 	$(UNSET_PG) /usr/bin/python3 Tests/browser/signoff_test.py $(ACCORD)
+	Tests/fuzz/api_fuzz.sh $(ACCORD) 10
+
+# The long variants: faults with more kills and restarts, more fuzz cases, schemathesis with more examples.
+soak: deps-test build-tests
+	tmp=$$(mktemp -d /tmp/accord-make-soak.XXXXXX); \
+	cleanup() { $(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db stop >/dev/null 2>&1 || true; rm -rf "$$tmp"; }; \
+	trap cleanup EXIT; \
+	$(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db start; \
+	url=$$($(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db url); \
+	ACCORD_SOAK=1 ACCORD_TEST_DATABASE_URL="$$url" $(SWIFT) test --skip-build --filter 'FaultTests|RaceTests|FuzzTests|SecurityTests|IdempotencyRaceTests'
+	Tests/fuzz/api_fuzz.sh $(ACCORD) 200
 
 # Release build; a throwaway cluster; figures beside their baselines measured in the same run.
 bench: deps-bench

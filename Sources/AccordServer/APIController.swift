@@ -88,6 +88,9 @@ struct APIController {
                 }
                 filter.state = parsed
             }
+            for flag in ["overdue", "mine"] {
+                if let value = query[flag[...]], value != "true" && value != "false" { throw AccordError(.invalid, "\(flag) is true or false") }
+            }
             filter.overdueOnly = query["overdue"] == "true"
             filter.mineOnly = query["mine"] == "true"
             return try paginate(try await store.tasks(filter, actor: try context.requirePerson().handle), request)
@@ -123,6 +126,7 @@ struct APIController {
             guard let fileName = query["filename"].map(String.init), !fileName.isEmpty else {
                 throw AccordError(.invalid, "name the file: POST …/evidence?filename=NAME[&title=TITLE] with the bytes as the body")
             }
+            guard fileName.count <= 255 else { throw AccordError(.invalid, "a file name has at most 255 characters") }
             let body = try await request.body.collect(upTo: store.maxEvidenceBytes + 1)
             let version = try await store.addEvidence(to: try taskID(context), fileName: fileName, bytes: Array(buffer: body),
                                                       title: query["title"].map(String.init), actor: try context.requirePerson().handle)

@@ -87,7 +87,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
 /// so an anonymous caller learns nothing from validation messages; only logging in (`/api/v1/session`) is open.
 struct RequirePersonMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
-        if request.uri.path != "/api/v1/session" { _ = try context.requirePerson() }
+        if !(request.method == .post && request.uri.path == "/api/v1/session") { _ = try context.requirePerson() }
         return try await next(request, context)
     }
 }
@@ -104,6 +104,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.warning("database unavailable: \(error)")
             return Problem(type: "/problems/database-unavailable", title: "Database unavailable", status: .serviceUnavailable,
                            detail: "The database did not answer; try again shortly.").response()
+        } catch let error as PostgresError where error.sqlState?.hasPrefix("22") == true {
+            // A data exception (a NUL byte, a value out of range): the input, not the server.
+            return Problem(type: "/problems/invalid", title: "Invalid input", status: .unprocessableContent,
+                           detail: "A value in the request cannot be stored: \(error.message).").response()
         } catch let error as HTTPError {
             return Problem(type: "/problems/\(error.status.code)", title: error.status.reasonPhrase, status: error.status, detail: error.body).response()
         } catch let error as NIOTooManyBytesError {

@@ -235,6 +235,12 @@ public final class PostgresConnection: @unchecked Sendable {
     /// statement is sent unnamed, as before.
     private static func execPipeline(_ handle: OpaquePointer, _ statements: [(sql: String, binds: [PostgresBind])],
                                      connection: PostgresConnection) throws -> [PostgresResult] {
+        // libpq sends text values as C strings: a NUL byte would silently cut the value short.
+        for statement in statements where statement.binds.contains(where: { $0.format == 0 && $0.bytes?.contains(0) == true }) {
+            var error = PostgresError(.server, "a text value contains a NUL byte, which PostgreSQL text cannot hold", sqlState: "22021")
+            error.query = statement.sql
+            throw error
+        }
         guard PQenterPipelineMode(handle) == 1 else {
             throw PostgresError(PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, lastError(handle))
         }

@@ -31,7 +31,7 @@ struct Bench: AsyncParsableCommand {
     var readConnections = 64
     @Option(parsing: .upToNextOption, help: "Estate sizes, in tasks, to measure latencies at (100 tasks per program); the HTTP reads run at the largest.")
     var scale: [Int] = [10_000, 100_000, 1_000_000]
-    @Option(parsing: .upToNextOption, help: "Evidence sizes, in MiB, of the programs exported for the export's peak RSS.")
+    @Option(name: .customLong("export-mib"), parsing: .upToNextOption, help: "Evidence sizes, in MiB, of the programs exported for the export's peak RSS.")
     var exportMiB: [Int] = [64, 1024]
 
     func run() async throws {
