@@ -99,3 +99,63 @@ public struct AuditEntryContent: Sendable, Equatable {
 public func hexString(_ bytes: [UInt8]) -> String {
     bytes.map { String(format: "%02x", $0) }.joined()
 }
+
+/// The canonical encoding written straight from field bytes (UTF-8 text as stored), with no `String`
+/// in between: what `accord audit verify` uses to recompute long chains. Same bytes as
+/// `AuditEntryContent.canonicalBytes` (a test holds them equal).
+public struct AuditCanonicalWriter {
+    public private(set) var bytes: [UInt8] = []
+
+    public init() { bytes.reserveCapacity(1024) }
+
+    /// Starts an entry: clears the buffer and writes the version tag.
+    public mutating func begin() {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: "accord-audit-v1;".utf8)
+    }
+
+    /// A text field (`nil` for NULL).
+    public mutating func field<C: Collection>(_ value: C?) where C.Element == UInt8 {
+        guard let value else {
+            bytes.append(UInt8(ascii: "~"))
+            bytes.append(UInt8(ascii: ";"))
+            return
+        }
+        decimal(value.count)
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(contentsOf: value)
+        bytes.append(UInt8(ascii: ";"))
+    }
+
+    /// A number field.
+    public mutating func number(_ value: Int64) {
+        var digits = 0, rest = value.magnitude
+        repeat { digits += 1; rest /= 10 } while rest > 0
+        decimal(digits + (value < 0 ? 1 : 0))
+        bytes.append(UInt8(ascii: ":"))
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        decimalMagnitude(value.magnitude)
+        bytes.append(UInt8(ascii: ";"))
+    }
+
+    private mutating func decimal(_ value: Int) { decimalMagnitude(UInt64(value)) }
+
+    private mutating func decimalMagnitude(_ value: UInt64) {
+        var divisor: UInt64 = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var rest = value
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        } while divisor > 0
+    }
+
+    /// SHA-256 of the previous hash (none for the first entry) and the bytes written.
+    public func hash(previous: [UInt8]?) -> [UInt8] {
+        var hasher = SHA256()
+        if let previous { hasher.update(data: previous) }
+        hasher.update(data: bytes)
+        return Array(hasher.finalize())
+    }
+}

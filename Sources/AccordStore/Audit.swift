@@ -29,6 +29,12 @@ enum AuditSQL {
         FROM accord.audit_entry WHERE chain = $1
         """
     static let entries = chainEntries + " ORDER BY seq"
+    /// The fields of the canonical encoding, in its order, as stored (text and JSON as UTF-8), by position.
+    static let verifyBatch = """
+        SELECT seq, (extract(epoch FROM recorded_at) * 1000000)::bigint AS at_us, actor, action, object_type, object_id,
+               before::text AS before, after::text AS after, reason, prev_hash, hash
+        FROM accord.audit_entry WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3
+        """
     static let latest = chainEntries + " ORDER BY seq DESC LIMIT $2"
     static let chains = "SELECT chain, length FROM accord.audit_chain ORDER BY chain"
 }
@@ -80,41 +86,60 @@ public struct ChainVerification: Sendable, Equatable {
 extension Store {
     /// Recomputes every link of one chain from its entries: each entry's hash, its previous-hash
     /// pointer and its position. Names the first bad entry.
+    ///
+    /// The chain is read in batches of `verifyBatch` entries by position, the next batch read while the
+    /// current one is hashed, and each entry's canonical bytes are written straight from the row's
+    /// bytes: memory stays flat however long the chain, and reading overlaps hashing.
     public func verifyChain(_ chain: String) async throws -> ChainVerification {
         try await pool.withConnection { connection in
-            let rows = try await connection.query(AuditSQL.entries, [chain])
-            let head = try rows.last.map { hexString(try $0.decode([UInt8].self, "hash")) } ?? ""
-            func outcome(_ verified: Int, _ problem: String?) -> ChainVerification {
-                ChainVerification(chain: chain, verified: verified, problem: problem, entries: rows.count, headSHA256: head)
-            }
             var previous: [UInt8]?
             var verified = 0
-            for (i, row) in rows.enumerated() {
-                let seq = try row.decode(Int64.self, "seq")
-                let content = AuditEntryContent(
-                    chain: chain, seq: seq, recordedAtMicros: try row.decode(Int64.self, "at_us"),
-                    actor: try row.decode(String.self, "actor"), action: try row.decode(String.self, "action"),
-                    objectType: try row.decode(String?.self, "object_type"), objectID: try row.decode(String?.self, "object_id"),
-                    before: try row.decode(String?.self, "before"), after: try row.decode(String?.self, "after"),
-                    reason: try row.decode(String?.self, "reason")
-                )
-                let stored = try row.decode([UInt8].self, "hash")
-                let storedPrevious = try row.decode([UInt8]?.self, "prev_hash")
-                if seq != Int64(i + 1) {
-                    return outcome(verified, "entry \(seq) stands at position \(i + 1): an entry is missing or was inserted")
-                }
-                if storedPrevious != previous {
-                    return outcome(verified, "entry \(seq) does not point to the hash of entry \(seq - 1)")
-                }
-                if content.hash(previous: previous) != stored {
-                    return outcome(verified, "entry \(seq) (\(content.action) by \(content.actor)) was altered: its content does not match its hash")
-                }
-                previous = stored
-                verified += 1
+            var writer = AuditCanonicalWriter()
+            let chainBytes = Array(chain.utf8)
+            func outcome(_ problem: String?) async throws -> ChainVerification {
+                let entries = problem == nil ? verified
+                    : try await connection.query("SELECT count(*)::int AS n FROM accord.audit_entry WHERE chain = $1", [chain])[0].decode(Int.self, "n")
+                return ChainVerification(chain: chain, verified: verified, problem: problem, entries: entries, headSHA256: previous.map(hexString) ?? "")
             }
-            return outcome(verified, nil)
+            var batch = try await connection.query(AuditSQL.verifyBatch, [chain, Int64(0), Self.verifyBatch])
+            while !batch.isEmpty {
+                let last = try batch[batch.count - 1].decode(Int64.self, at: 0), full = batch.count == Self.verifyBatch
+                // The next batch is read while this one is hashed.
+                async let following = full ? connection.query(AuditSQL.verifyBatch, [chain, last, Self.verifyBatch]) : nil
+                for row in batch {
+                    let seq = try row.decode(Int64.self, at: 0)
+                    if seq != Int64(verified + 1) {
+                        _ = try? await following
+                        return try await outcome("entry \(seq) stands at position \(verified + 1): an entry is missing or was inserted")
+                    }
+                    let storedPrevious = try row.decode([UInt8]?.self, at: 9)
+                    if storedPrevious != previous {
+                        _ = try? await following
+                        return try await outcome("entry \(seq) does not point to the hash of entry \(seq - 1)")
+                    }
+                    writer.begin()
+                    writer.field(chainBytes)
+                    writer.number(seq)
+                    writer.number(try row.decode(Int64.self, at: 1))
+                    for column in 2...8 { writer.field(row.cell(at: column).bytes) }
+                    let stored = try row.decode([UInt8].self, at: 10)
+                    if writer.hash(previous: previous) != stored {
+                        _ = try? await following
+                        let action = (try? row.decode(String.self, at: 3)) ?? "?", actor = (try? row.decode(String.self, at: 2)) ?? "?"
+                        return try await outcome("entry \(seq) (\(action) by \(actor)) was altered: its content does not match its hash")
+                    }
+                    previous = stored
+                    verified += 1
+                }
+                guard let next = try await following else { break }
+                batch = next
+            }
+            return try await outcome(nil)
         }
     }
+
+    /// Entries read per batch by `verifyChain`.
+    static let verifyBatch = 10_000
 
     /// A program's audit entries (or the organisation-wide ones, for administrators), oldest first.
     public func auditLog(program slug: String?, actor: String?) async throws -> [AuditEntry] {

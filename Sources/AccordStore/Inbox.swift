@@ -39,17 +39,24 @@ enum InboxSQL {
         """
     /// Tasks in review of the given programs and templates (those whose policy names a role the person
     /// holds there), most late first, a batch at a time: the inbox costs what it shows, not what exists.
+    /// Read program by program (each through its (program, state) index, at most one batch each), so the
+    /// cost follows the signer's own programs, never the tasks in review of everyone else's.
     static let candidates = """
         SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.instance, t.title, t.owner_role, t.state,
                a.handle AS assignee, to_char(t.due_on, 'YYYY-MM-DD') AS due_on,
                CASE WHEN t.due_on < current_date THEN current_date - t.due_on END AS overdue_days,
                t.program_id, t.assignee_id, t.submitted_by
-        FROM accord.task t
+        FROM unnest($1::bigint[]) AS mine(program_id)
+        CROSS JOIN LATERAL (
+            SELECT * FROM accord.task t
+            WHERE t.program_id = mine.program_id AND t.state = 'in_review' AND t.template_key = ANY($2::text[])
+              AND ($3::bigint IS NULL OR t.id = $3)
+            ORDER BY t.due_on NULLS LAST, t.id
+            LIMIT $4 + $5
+        ) t
         JOIN accord.program p ON p.id = t.program_id
         LEFT JOIN accord.ai_system s ON s.id = t.system_id
         LEFT JOIN accord.person a ON a.id = t.assignee_id
-        WHERE t.state = 'in_review' AND t.program_id = ANY($1::bigint[]) AND t.template_key = ANY($2::text[])
-          AND ($3::bigint IS NULL OR t.id = $3)
         ORDER BY t.due_on NULLS LAST, t.id
         LIMIT $4 OFFSET $5
         """

@@ -41,18 +41,28 @@ enum LeadershipSQL {
         """
     }
     static let escalationsReceived = escalationsReceived(where: "r.handle = ANY($1::text[])")
-    static let openEscalations = DeadlineSQL.forTask + """
+    /// The programs the report covers: all for an administrator; otherwise those where the actor ($1)
+    /// holds a role, written so that PostgreSQL starts from the actor's role bindings (an `OR` with the
+    /// administrator case would make it visit every program's rows first).
+    static func scope(admin: Bool, column: String) -> String {
+        admin ? "($1::bigint IS NOT NULL)" : "\(column) IN (SELECT m.program_id FROM accord.role_binding m WHERE m.person_id = $1)"
+    }
+    static func openEscalations(admin: Bool) -> String {
+        DeadlineSQL.forTask + """
 
-        WHERE e.kind = 'escalation' AND t.state IN ('blocked', 'open', 'in_progress', 'in_review')
-          AND ($1 OR EXISTS (SELECT 1 FROM accord.role_binding m WHERE m.program_id = p.id AND m.person_id = $2))
+        WHERE e.kind = 'escalation' AND t.state IN ('blocked', 'open', 'in_progress', 'in_review') AND \(scope(admin: admin, column: "t.program_id"))
         ORDER BY e.recorded_at DESC, e.id DESC LIMIT 50
         """
-    static let bindings = """
-        SELECT p.id AS program_id, p.slug, b.role, pe.id AS person_id, pe.handle, pe.name
+    }
+    static func bindings(admin: Bool) -> String {
+        """
+        SELECT p.id AS program_id, p.slug, b.role, pe.id AS person_id, pe.handle, pe.name, p.workflow_id, p.workflow_version, w.checksum
         FROM accord.role_binding b JOIN accord.program p ON p.id = b.program_id JOIN accord.person pe ON pe.id = b.person_id
-        WHERE $1 OR EXISTS (SELECT 1 FROM accord.role_binding m WHERE m.program_id = p.id AND m.person_id = $2)
+        JOIN accord.workflow_version w ON w.workflow_id = p.workflow_id AND w.version = p.workflow_version
+        WHERE \(scope(admin: admin, column: "b.program_id"))
         ORDER BY pe.handle, p.slug, b.role
         """
+    }
     /// Signatures per person with the median and 90th-percentile time since the task's latest submission
     /// before the signature, over the signatures `condition` selects (a fixed SQL condition, never input).
     static func signingTimes(where condition: String) -> String {
@@ -74,13 +84,15 @@ enum LeadershipSQL {
         """
     }
     static let signingTimes = signingTimes(where: "s.signer_id = ANY($1::bigint[])")
-    static let overdueByOwner = """
+    static func overdueByOwner(admin: Bool) -> String {
+        """
         SELECT coalesce(a.handle, 'unassigned (' || t.owner_role || ')') AS owner, count(*) AS overdue
-        FROM accord.task t JOIN accord.program p ON p.id = t.program_id LEFT JOIN accord.person a ON a.id = t.assignee_id
+        FROM accord.task t LEFT JOIN accord.person a ON a.id = t.assignee_id
         WHERE t.state IN ('blocked', 'open', 'in_progress', 'in_review') AND t.due_on < current_date
-          AND ($1 OR EXISTS (SELECT 1 FROM accord.role_binding m WHERE m.program_id = p.id AND m.person_id = $2))
+          AND \(scope(admin: admin, column: "t.program_id"))
         GROUP BY 1 ORDER BY 2 DESC, 1
         """
+    }
 }
 
 extension Store {
@@ -89,16 +101,16 @@ extension Store {
         var escalations: [DeadlineEvent] = []
         let (leaders, owners): ([LeadershipReport.Leader], [LeadershipReport.OwnerLoad]) = try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            var workflows: [Int64: Workflow] = [:]
+            var workflows: [String: Workflow] = [:]
             var leaders: [String: (id: Int64, name: String, roles: [String])] = [:]
-            for row in try await connection.query(LeadershipSQL.bindings, [acting.isAdmin, acting.id]) {
-                let programID = try row.decode(Int64.self, "program_id")
-                if workflows[programID] == nil {
-                    let program = try await Self.programRow(programID, on: connection)
-                    workflows[programID] = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
+            for row in try await connection.query(LeadershipSQL.bindings(admin: acting.isAdmin), [acting.id]) {
+                let workflowID = try row.decode(String.self, "workflow_id"), version = try row.decode(Int.self, "workflow_version")
+                let key = "\(workflowID)@\(version)"
+                if workflows[key] == nil {
+                    workflows[key] = try await Self.workflow(workflowID, version: version, checksum: try row.decode(String.self, "checksum"), on: connection)
                 }
                 let role = try row.decode(String.self, "role")
-                guard workflows[programID]?.role(role)?.leadership == true else { continue }
+                guard workflows[key]?.role(role)?.leadership == true else { continue }
                 let handle = try row.decode(String.self, "handle")
                 let personID = try row.decode(Int64.self, "person_id"), name = try row.decode(String.self, "name"), slug = try row.decode(String.self, "slug")
                 var entry = leaders[handle] ?? (personID, name, [])
@@ -110,14 +122,14 @@ extension Store {
             for row in try await connection.query(LeadershipSQL.signingTimes, [ids]) {
                 times[try row.decode(Int64.self, "signer_id")] = (try row.decode(Int.self, "signed"), try row.decode(Double?.self, "median_hours"))
             }
-            let owners = try await connection.query(LeadershipSQL.overdueByOwner, [acting.isAdmin, acting.id]).map {
+            let owners = try await connection.query(LeadershipSQL.overdueByOwner(admin: acting.isAdmin), [acting.id]).map {
                 LeadershipReport.OwnerLoad(owner: try $0.decode(String.self, "owner"), overdue: try $0.decode(Int.self, "overdue"))
             }
             var received: [String: Int] = [:]
             for row in try await connection.query(LeadershipSQL.escalationsReceived, [postgresTextArray(Array(leaders.keys))]) {
                 received[try row.decode(String.self, "handle")] = try row.decode(Int.self, "n")
             }
-            escalations = try await connection.query(LeadershipSQL.openEscalations, [acting.isAdmin, acting.id]).map(DeadlineEvent.init(row:))
+            escalations = try await connection.query(LeadershipSQL.openEscalations(admin: acting.isAdmin), [acting.id]).map(DeadlineEvent.init(row:))
             return (leaders.sorted { $0.key < $1.key }.map { handle, entry in
                 LeadershipReport.Leader(handle: handle, name: entry.name, roles: entry.roles, waiting: 0, overdue: 0,
                                         signed: times[entry.id]?.0 ?? 0, medianHoursToSign: times[entry.id]?.1.map { ($0 * 10).rounded() / 10 },

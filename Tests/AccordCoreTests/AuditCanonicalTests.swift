@@ -24,6 +24,17 @@ struct AuditCanonicalTests {
                                               action: "task.sign", objectType: text, objectID: texts[(j + 1) % texts.count],
                                               before: texts[(j + 2) % texts.count], after: text, reason: texts[(j + 3) % texts.count])
                 #expect(entry.canonicalBytes == reference(entry), "\(number) \(String(describing: text))")
+                // The byte-level writer `accord audit verify` uses gives the same bytes and hash.
+                var writer = AuditCanonicalWriter()
+                writer.begin()
+                writer.field(Array(entry.chain.utf8))
+                writer.number(entry.seq)
+                writer.number(entry.recordedAtMicros)
+                for value in [entry.actor, entry.action, entry.objectType, entry.objectID, entry.before, entry.after, entry.reason] as [String?] {
+                    writer.field(value.map { Array($0.utf8) })
+                }
+                #expect(writer.bytes == reference(entry), "\(number) \(String(describing: text))")
+                #expect(writer.hash(previous: [1, 2, 3]) == entry.hash(previous: [1, 2, 3]))
                 checked += 1
             }
         }
