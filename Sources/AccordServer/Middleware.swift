@@ -100,10 +100,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as AccordError {
             return Problem(error).response()
-        } catch let error as PostgresError where error.isConnectionError || error.code == .poolTimeout || error.code == .poolClosed {
+        } catch let error as PostgresError where error.isServerUnavailable || error.code == .poolTimeout || error.code == .poolClosed {
             context.logger.warning("database unavailable: \(error)")
             return Problem(type: "/problems/database-unavailable", title: "Database unavailable", status: .serviceUnavailable,
-                           detail: "The database did not answer; try again shortly.").response()
+                           detail: "The database is unavailable or cannot take changes now (stopped, read-only or full); nothing was changed. Try again shortly.").response()
         } catch let error as PostgresError where error.sqlState?.hasPrefix("22") == true {
             // A data exception (a NUL byte, a value out of range): the input, not the server.
             return Problem(type: "/problems/invalid", title: "Invalid input", status: .unprocessableContent,

@@ -90,7 +90,7 @@ func inboxOrder(_ a: TaskSummary, _ b: TaskSummary) -> Bool {
 extension Store {
     /// A person's inbox.
     public func inbox(actor: String?) async throws -> Inbox {
-        let mine = try await tasks(TaskFilter(mineOnly: true), actor: actor).filter { ["open", "in_progress", "blocked"].contains($0.state) }
+        let mine = try await myOpenTasks(actor: actor)
         let waiting = try await pool.withConnection { connection in
             try await Self.signOffsWaiting(for: try await Self.requireActor(actor, on: connection), limit: Inbox.signOffLimit, on: connection)
         }

@@ -50,14 +50,15 @@ enum SessionSQL {
         INSERT INTO accord.web_session (token_sha256, person_id, csrf_token, expires_at, address)
         VALUES ($1, $2, $3, now() + $4::interval, $5) RETURNING expires_at
         """
-    /// Resolves a live session and marks it seen, in one statement.
+    /// Resolves a live session, saying whether its last-seen time is more than a minute old.
     static let touch = """
-        UPDATE accord.web_session s SET last_seen_at = now()
-        FROM accord.person p
-        WHERE s.token_sha256 = $1 AND p.id = s.person_id AND s.ended_at IS NULL AND s.expires_at > now()
+        SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled, s.csrf_token,
+               s.last_seen_at < now() - interval '1 minute' AS stale
+        FROM accord.web_session s JOIN accord.person p ON p.id = s.person_id
+        WHERE s.token_sha256 = $1 AND s.ended_at IS NULL AND s.expires_at > now()
           AND s.last_seen_at > now() - $2::interval AND p.disabled_at IS NULL
-        RETURNING p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled, s.csrf_token
         """
+    static let markSeen = "UPDATE accord.web_session SET last_seen_at = now() WHERE token_sha256 = $1"
     static let end = "UPDATE accord.web_session SET ended_at = now() WHERE token_sha256 = $1 AND ended_at IS NULL"
     static let endAll = "UPDATE accord.web_session SET ended_at = now() WHERE person_id = $1 AND ended_at IS NULL"
     static let throttled = "SELECT key, blocked_until FROM accord.login_throttle WHERE key = ANY($1::text[]) AND blocked_until > now() ORDER BY blocked_until DESC LIMIT 1"
@@ -75,11 +76,12 @@ enum SessionSQL {
         INSERT INTO accord.api_token (person_id, name, token_sha256, expires_at) VALUES ($1, $2, $3, $4::date) RETURNING id
         """
     static let tokenPerson = """
-        UPDATE accord.api_token t SET last_used_at = now() FROM accord.person p
-        WHERE t.token_sha256 = $1 AND p.id = t.person_id AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
-          AND p.disabled_at IS NULL
-        RETURNING p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled
+        SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled,
+               t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale
+        FROM accord.api_token t JOIN accord.person p ON p.id = t.person_id
+        WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND p.disabled_at IS NULL
         """
+    static let markUsed = "UPDATE accord.api_token SET last_used_at = now() WHERE token_sha256 = $1"
     static let tokens = """
         SELECT t.id, p.handle, t.name, t.created_at, t.expires_at, t.revoked_at IS NOT NULL AS revoked, t.last_used_at
         FROM accord.api_token t JOIN accord.person p ON p.id = t.person_id WHERE ($1 OR t.person_id = $2) ORDER BY t.id
@@ -146,7 +148,11 @@ extension Store {
     /// The live session for a cookie token, or `nil` (unknown, ended, idle too long, past its absolute end, or the person disabled).
     public func session(cookieToken: String, policy: SessionPolicy = SessionPolicy()) async throws -> WebSession? {
         try await pool.withConnection { connection in
-            guard let row = try await connection.query(SessionSQL.touch, [sha256Bytes(cookieToken), interval(policy.idleTimeout)]).firstRow else { return nil }
+            let key = sha256Bytes(cookieToken)
+            guard let row = try await connection.query(SessionSQL.touch, [key, interval(policy.idleTimeout)]).firstRow else { return nil }
+            // Marked seen at most once a minute, and best effort: every request writing the same row would
+            // queue requests behind each other, and a read-only database must still serve reads.
+            if try row.decode(Bool.self, "stale") { _ = try? await connection.execute(SessionSQL.markSeen, [key]) }
             return WebSession(person: try Person(row: row), csrfToken: try row.decode(String.self, "csrf_token"))
         }
     }
@@ -178,7 +184,11 @@ extension Store {
     /// The person a bearer token acts for, or `nil` when it is unknown, revoked or expired.
     public func person(bearerToken: String) async throws -> Person? {
         try await pool.withConnection { connection in
-            try await connection.query(SessionSQL.tokenPerson, [sha256Bytes(bearerToken)]).firstRow.map(Person.init(row:))
+            let key = sha256Bytes(bearerToken)
+            guard let row = try await connection.query(SessionSQL.tokenPerson, [key]).firstRow else { return nil }
+            // Last use is recorded at most once a minute, best effort (see `session(cookieToken:)`).
+            if try row.decode(Bool.self, "stale") { _ = try? await connection.execute(SessionSQL.markUsed, [key]) }
+            return try Person(row: row)
         }
     }
 

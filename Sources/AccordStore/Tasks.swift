@@ -225,6 +225,19 @@ enum TaskSQL {
                (SELECT b.role FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $6)))
         ORDER BY p.slug, t.position, s.slug NULLS FIRST
         """
+    /// The person's ($1) open work: tasks assigned to them, and unassigned tasks of a role they hold, in
+    /// the given states; found from their assignments and role bindings, never by reading every task.
+    static let mine = columns + """
+
+        WHERE t.id IN (
+            SELECT a.id FROM accord.task a WHERE a.assignee_id = $1 AND a.state = ANY($2::text[])
+              AND ($3 OR EXISTS (SELECT 1 FROM accord.role_binding m WHERE m.program_id = a.program_id AND m.person_id = $1))
+            UNION
+            SELECT u.id FROM accord.role_binding b
+            JOIN accord.task u ON u.program_id = b.program_id AND u.owner_role = b.role AND u.assignee_id IS NULL
+            WHERE b.person_id = $1 AND u.state = ANY($2::text[]))
+        ORDER BY p.slug, t.position, s.slug NULLS FIRST
+        """
     static let one = columns + "\nWHERE t.id = $1"
     static let extra = """
         SELECT sb.handle AS submitted_by, t.na_reason, t.retired_reason, t.started_at, t.submitted_at, t.completed_at,
@@ -344,6 +357,15 @@ extension Store {
             return try await connection.query(TaskSQL.list, [
                 filter.program, assigneeID, filter.state?.rawValue, filter.overdueOnly, acting.isAdmin, acting.id, filter.mineOnly,
             ]).map(TaskSummary.init(row:))
+        }
+    }
+
+    /// The actor's open work (open, in progress or blocked): assigned to them, or unassigned in a role they hold.
+    func myOpenTasks(actor: String?) async throws -> [TaskSummary] {
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            return try await connection.query(TaskSQL.mine, [acting.id, postgresTextArray(["open", "in_progress", "blocked"]), acting.isAdmin])
+                .map(TaskSummary.init(row:))
         }
     }
 

@@ -66,6 +66,12 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var isDeadlock: Bool { sqlState == "40P01" }
     /// Whether running the whole transaction again may succeed.
     public var isTransientConflict: Bool { isSerializationFailure || isDeadlock }
+    /// Whether the server cannot take the change now, through no fault of the request: the database is
+    /// read-only (25006, e.g. a standby or `default_transaction_read_only`), out of disk, memory or
+    /// connections (class 53), or shutting down. Worth retrying later; answered 503.
+    public var isServerUnavailable: Bool {
+        isConnectionError || sqlState.map { $0 == "25006" || $0.hasPrefix("53") || $0.hasPrefix("57P") } == true
+    }
     /// Whether the connection is unusable: lost, or never opened.
     public var isConnectionError: Bool {
         code == .connectionLost || code == .connectionFailed

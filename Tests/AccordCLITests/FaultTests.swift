@@ -3,6 +3,7 @@ import AccordStore
 import AccordTestSupport
 import Foundation
 import NIOConcurrencyHelpers
+import Postgres
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -195,7 +196,96 @@ struct FaultTests {
         #expect(verification.ok, "\(verification.problems)")
         try await reopened.close()
     }
+    static let deadlineWorkflow = """
+        id: sched
+        version: 1
+        title: Scheduler fault test
+        roles:
+          lead: {title: Lead, manager: true}
+          owner: {title: Owner}
+          boss: {title: Boss, leadership: true}
+        defaults:
+          escalation:
+            remind_before: [P7D, P1D]
+            chain:
+              - {after: P3D, to: step-owner}
+              - {after: P7D, to: boss}
+        steps:
+          - key: s
+            title: Work
+            owner: lead
+            tasks:
+        """ + (1...8).map { "\n      - {key: t\($0), title: Task \($0), owner: owner, due: P\($0 * 3)D}" }.joined() + "\n"
+
+    /// `programs` programs of eight tasks due over the first weeks of 2027, with their people.
+    static func seedDeadlines(_ store: Store, programs: Int) async throws {
+        _ = try await store.addPerson(handle: "ada", name: "Ada Admin", email: nil, admin: true, password: nil, actor: nil)
+        for handle in ["lou", "otto", "bea"] { _ = try await store.addPerson(handle: handle, name: handle.capitalized, email: nil, admin: false, password: nil, actor: "ada") }
+        _ = try await store.loadWorkflow(yaml: deadlineWorkflow, file: "sched.yaml", actor: "ada")
+        for n in 1...programs {
+            _ = try await store.startProgram(workflow: "sched", version: nil, title: "P\(n)", slug: "p\(n)", startsOn: CalendarDate("2027-01-01")!, actor: "ada")
+            for (role, handle) in [("lead", "lou"), ("owner", "otto"), ("boss", "bea")] { _ = try await store.bindRole(program: "p\(n)", role: role, handles: [handle], actor: "ada") }
+        }
+    }
+
+    /// Every mark fired, with its notifications and audit entries: what a pass must leave, whole.
+    static func deadlineState(_ pool: PostgresPool) async throws -> [String] {
+        try await pool.withConnection { connection in
+            try await connection.query("""
+                SELECT p.slug || '/' || t.template_key || ' ' || e.kind || e.level || ' due ' || e.due_on || ' to ' || array_to_string(e.recipients, '+')
+                       || ' notes ' || (SELECT count(*) FROM accord.notification n WHERE n.event_id = e.id)
+                       || ' audit ' || (SELECT count(*) FROM accord.audit_entry a WHERE a.chain = 'program:' || p.slug AND a.object_id = p.slug || '/' || t.template_key
+                                          AND a.action = CASE e.kind WHEN 'reminder' THEN 'task.reminder' WHEN 'overdue' THEN 'task.overdue' ELSE 'task.escalate' END
+                                          AND a.after::text LIKE '%"level":' || e.level || '%') AS line
+                FROM accord.deadline_event e JOIN accord.task t ON t.id = e.task_id JOIN accord.program p ON p.id = t.program_id
+                ORDER BY 1
+                """).map { try $0.decode(String.self, "line") }
+        }
+    }
+
+    @Test("scheduler passes SIGKILLed mid-pass, three at once: afterwards every mark exactly once, whole, as one clean pass leaves them")
+    func killedSchedulers() async throws {
+        let programs = Self.soak ? 120 : 30, rounds = Self.soak ? 10 : 3
+        let at = "2027-02-10T12:00:00Z"
+        let expected = try await TestDatabase.with { db in
+            try await Self.seedDeadlines(db.store, programs: programs)
+            _ = try await db.store.runDeadlines(now: ISO8601DateFormatter().date(from: at)!)
+            return try await Self.deadlineState(db.pool)
+        }
+        try #require(expected.count >= programs * 8)
+        try await TestDatabase.with { db in
+            try await Self.seedDeadlines(db.store, programs: programs)
+            var killed = 0
+            for _ in 0..<rounds {
+                let passes = try (0..<3).map { _ in
+                    let child = Process()
+                    child.executableURL = try accordBinary()
+                    child.arguments = ["deadlines", "run-once", "--at", at, "--no-webhooks", "--database", db.conninfo]
+                    child.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") && $0.key != "DATABASE_URL" }
+                    child.standardOutput = FileHandle.nullDevice
+                    child.standardError = FileHandle.nullDevice
+                    try child.run()
+                    return child
+                }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 150...600)))
+                for child in passes where child.isRunning {
+                    kill(child.processIdentifier, SIGKILL)
+                    killed += 1
+                }
+                for child in passes { child.waitUntilExit() }
+            }
+            let partial = try await Self.deadlineState(db.pool).count
+            // A pass after the crashes finishes what they left.
+            _ = try await db.store.runDeadlines(now: ISO8601DateFormatter().date(from: at)!)
+            let final = try await Self.deadlineState(db.pool)
+            let lost = Set(expected).subtracting(final).count, extra = Set(final).subtracting(expected).count
+            print("scheduler faults: \(rounds * 3) passes, \(killed) SIGKILLed mid-pass; marks before the last pass \(partial), after \(final.count), expected \(expected.count); lost \(lost), repeated or partial \(extra + final.count - Set(final).count)")
+            #expect(final == expected)
+            #expect(try await db.store.verifyChain("program:p1").problem == nil)
+        }
+    }
 }
+
 
 let faultPassword = "fault password, long enough"
 
