@@ -77,6 +77,13 @@ enum InboxSQL {
         """
 }
 
+extension Notice {
+    init(row: PostgresRow) throws {
+        self.init(id: try row.decode(Int64.self, "id"), kind: try row.decode(String.self, "kind"), message: try row.decode(String.self, "message"),
+                  task: try row.decode(String?.self, "ref"), taskID: try row.decode(Int64?.self, "task_id"), at: try row.decode(Date.self, "created_at"))
+    }
+}
+
 /// Overdue first (most late first), then by due date, undated last.
 func inboxOrder(_ a: TaskSummary, _ b: TaskSummary) -> Bool {
     switch (a.overdueDays, b.overdueDays) {
@@ -88,23 +95,27 @@ func inboxOrder(_ a: TaskSummary, _ b: TaskSummary) -> Bool {
 }
 
 extension Store {
-    /// A person's inbox.
+    /// A person's inbox: on one connection, the person resolved once, and their own work, their notices
+    /// and the roles they hold read in one round trip before the sign-offs are evaluated.
     public func inbox(actor: String?) async throws -> Inbox {
-        let mine = try await myOpenTasks(actor: actor)
-        let waiting = try await pool.withConnection { connection in
-            try await Self.signOffsWaiting(for: try await Self.requireActor(actor, on: connection), limit: Inbox.signOffLimit, on: connection)
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            let reads = try await connection.pipeline([
+                (TaskSQL.mine, [acting.id, postgresTextArray(["open", "in_progress", "blocked"]), acting.isAdmin]),
+                (InboxSQL.notices, [acting.id]),
+                (InboxSQL.authority, [acting.id, Int64?.none]),
+            ])
+            let waiting = try await Self.signOffsWaiting(for: acting, limit: Inbox.signOffLimit, authority: reads[2], on: connection)
+            return Inbox(tasks: try reads[0].map(TaskSummary.init(row:)).sorted(by: inboxOrder), signOffs: waiting.tasks, signOffsMore: waiting.more,
+                         notices: try reads[1].map(Notice.init(row:)))
         }
-        return Inbox(tasks: mine.sorted(by: inboxOrder), signOffs: waiting.tasks, signOffsMore: waiting.more, notices: try await notices(actor: actor))
     }
 
     /// The person's notices about tasks still outstanding, newest first.
     public func notices(actor: String?) async throws -> [Notice] {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            return try await connection.query(InboxSQL.notices, [acting.id]).map { row in
-                Notice(id: try row.decode(Int64.self, "id"), kind: try row.decode(String.self, "kind"), message: try row.decode(String.self, "message"),
-                       task: try row.decode(String?.self, "ref"), taskID: try row.decode(Int64?.self, "task_id"), at: try row.decode(Date.self, "created_at"))
-            }
+            return try await connection.query(InboxSQL.notices, [acting.id]).map(Notice.init(row:))
         }
     }
 
@@ -142,10 +153,13 @@ extension Store {
     /// signatures; each policy is evaluated in memory (quorum, order, separation of duties, signed already)
     /// until `limit` pass. So an inbox costs about what it shows, however many tasks the programs hold.
     static func signOffsWaiting(for acting: Person, task only: Int64? = nil, program: Int64? = nil, limit: Int? = nil,
+                                authority rows: PostgresResult? = nil,
                                 on connection: PostgresConnection) async throws -> (tasks: [TaskSummary], more: Bool) {
         var authority: [Int64: Set<String>] = [:], workflowOf: [Int64: String] = [:]
         var workflows: [String: Workflow] = [:]
-        for row in try await connection.query(InboxSQL.authority, [acting.id, program]) {
+        let authorityRows: PostgresResult
+        if let rows { authorityRows = rows } else { authorityRows = try await connection.query(InboxSQL.authority, [acting.id, program]) }
+        for row in authorityRows {
             let programID = try row.decode(Int64.self, "program_id")
             authority[programID, default: []].insert(try row.decode(String.self, "role"))
             let id = try row.decode(String.self, "workflow_id"), version = try row.decode(Int.self, "workflow_version")

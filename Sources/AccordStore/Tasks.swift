@@ -360,15 +360,6 @@ extension Store {
         }
     }
 
-    /// The actor's open work (open, in progress or blocked): assigned to them, or unassigned in a role they hold.
-    func myOpenTasks(actor: String?) async throws -> [TaskSummary] {
-        try await pool.withConnection { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            return try await connection.query(TaskSQL.mine, [acting.id, postgresTextArray(["open", "in_progress", "blocked"]), acting.isAdmin])
-                .map(TaskSummary.init(row:))
-        }
-    }
-
     /// One task in detail.
     public func task(_ ref: String, actor: String?) async throws -> TaskDetail {
         try await pool.withConnection { connection in
