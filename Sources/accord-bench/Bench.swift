@@ -434,11 +434,27 @@ struct Bench: AsyncParsableCommand {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else { throw ValidationError("could not run \(executable)") }
-        var status: Int32 = 0
-        var usage = rusage()
-        guard wait4(pid, &status, 0, &usage) == pid, status == 0 else { throw ValidationError("\(executable) \(arguments.first ?? "") failed (status \(status))") }
-        return (Double(usage.ru_maxrss) / 1024, Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
+        // The child's own high-water mark, read from /proc while it runs: the rusage of a child started
+        // with posix_spawn (vfork) also counts the parent's memory at the moment it was spawned.
+        var status: Int32 = 0, peak = 0
+        while true {
+            peak = max(peak, highWaterMark(pid))
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid { break }
+            guard done == 0 else { throw ValidationError("waiting for \(executable) failed") }
+            usleep(20_000)
+        }
+        guard status == 0 else { throw ValidationError("\(executable) \(arguments.first ?? "") failed (status \(status))") }
+        return (Double(peak) / 1024, Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
     }
+
+    /// A process's peak resident memory so far (VmHWM), in KiB.
+    func highWaterMark(_ pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
 
     struct WRKResult {
         var rate: Double

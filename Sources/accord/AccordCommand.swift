@@ -24,7 +24,6 @@ struct AccordCommand: AsyncParsableCommand {
 @main
 enum Main {
     static func main() async {
-        PostgresMemory.configure()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["ACCORD_LOG_LEVEL"] ?? "") ?? .warning
