@@ -37,7 +37,7 @@ test: deps-test build-tests
 	url=$$($(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db url); \
 	ACCORD_TEST_DATABASE_URL="$$url" ACCORD_TEST_STRICT=1 $(SWIFT) test --skip-build; \
 	$(UNSET_PG) /usr/bin/python3 Tests/browser/signoff_test.py $(ACCORD)
-	Tests/fuzz/api_fuzz.sh $(ACCORD) 10
+	Tests/fuzz/api_fuzz.sh $(ACCORD) 10 219453184448351853365556136910139954127
 
 # The long variants: faults with more kills and restarts, more fuzz cases, schemathesis with more examples.
 soak: deps-test build-tests

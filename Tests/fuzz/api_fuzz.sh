@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Property-based fuzzing of the JSON API from its own OpenAPI document, with schemathesis (PyPI),
-# authenticated, all checks. Usage: Tests/fuzz/api_fuzz.sh ACCORD_BINARY [MAX_EXAMPLES_PER_OPERATION]
+# authenticated, all checks. Usage: Tests/fuzz/api_fuzz.sh ACCORD_BINARY [MAX_EXAMPLES_PER_OPERATION [SEED]]
+# With a SEED the run is reproducible (make test passes the seed of the CI run that found the page
+# overflow, so it keeps being checked); without one every run explores anew (make soak).
 # Prints schemathesis' summary; exits non-zero when any check fails (a 5xx, a response that breaks
 # the document, an endpoint usable without authentication, …). Two checks are left out, on purpose:
 # positive_data_acceptance (a schema-valid request may still break a rule the schema cannot state,
@@ -9,6 +11,7 @@
 set -euo pipefail
 accord=$(realpath "$1")
 examples=${2:-20}
+seed=${3:-}
 venv=.build/fuzz-venv
 if [ ! -x "$venv/bin/st" ]; then
     /usr/bin/python3 -m venv "$venv"
@@ -35,7 +38,7 @@ token=$(ACCORD_USER=ada "$accord" token create --name fuzz | grep -o 'acc_[A-Za-
 status=0
 "$venv/bin/st" run "http://127.0.0.1:$port/api/openapi.yaml" --url "http://127.0.0.1:$port" \
     -H "Authorization: Bearer $token" --checks all --exclude-checks positive_data_acceptance,unsupported_method \
-    --max-examples "$examples" --request-timeout 10 --no-color || status=$?
+    --max-examples "$examples" ${seed:+--seed "$seed"} --request-timeout 10 --no-color || status=$?
 if grep -q "unexpected error" "$home/server.log"; then
     echo "api fuzz: the server logged unexpected errors:" >&2
     grep "unexpected error" "$home/server.log" | head -20 >&2
