@@ -113,20 +113,6 @@ enum SignatureSQL {
         WHERE e.task_id = $1 AND e.task_version <= t.evidence_version ORDER BY e.title, e.version DESC
         """
     static let nextID = "SELECT nextval(pg_get_serial_sequence('accord.signature', 'id')) AS next_id"
-    /// Every signature of a review round and evidence version.
-    static let round = """
-        SELECT id, role, signer_id, decision FROM accord.signature WHERE task_id = $1 AND review_round = $2 AND evidence_version = $3 ORDER BY id
-        """
-    /// The roles a person holds in a program (no delegation id), and those delegated to them now.
-    static let authority = """
-        SELECT role, NULL::bigint AS delegation_id, NULL::bigint AS from_id, NULL::text AS from_handle
-        FROM accord.role_binding WHERE program_id = $1 AND person_id = $2
-        UNION ALL
-        SELECT d.role, d.id, f.id, f.handle FROM accord.delegation d JOIN accord.person f ON f.id = d.from_id
-        WHERE d.program_id = $1 AND d.to_id = $2 AND d.revoked_at IS NULL AND d.valid_until >= current_date
-          AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)
-        ORDER BY 2 NULLS FIRST
-        """
     static let approvals = """
         SELECT role, signer_id FROM accord.signature
         WHERE task_id = $1 AND review_round = $2 AND evidence_version = $3 AND decision = 'approve' ORDER BY id
