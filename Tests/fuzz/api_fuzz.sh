@@ -12,7 +12,7 @@ set -euo pipefail
 accord=$(realpath "$1")
 examples=${2:-20}
 seed=${3:-}
-venv=.build/fuzz-venv
+venv="$PWD/.build/fuzz-venv"
 if [ ! -x "$venv/bin/st" ]; then
     /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet 'schemathesis>=4,<5'
@@ -36,9 +36,10 @@ for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null &
 token=$(ACCORD_USER=ada "$accord" token create --name fuzz | grep -o 'acc_[A-Za-z0-9_-]*' | head -1)
 [ -n "$token" ] || { echo "api fuzz: could not create a token" >&2; exit 1; }
 status=0
-"$venv/bin/st" run "http://127.0.0.1:$port/api/openapi.yaml" --url "http://127.0.0.1:$port" \
+# From the throwaway folder, so schemathesis' cache (.schemathesis/) goes away with it.
+(cd "$home" && "$venv/bin/st" run "http://127.0.0.1:$port/api/openapi.yaml" --url "http://127.0.0.1:$port" \
     -H "Authorization: Bearer $token" --checks all --exclude-checks positive_data_acceptance,unsupported_method \
-    --max-examples "$examples" ${seed:+--seed "$seed"} --request-timeout 10 --no-color || status=$?
+    --max-examples "$examples" ${seed:+--seed "$seed"} --request-timeout 10 --no-color) || status=$?
 if grep -q "unexpected error" "$home/server.log"; then
     echo "api fuzz: the server logged unexpected errors:" >&2
     grep "unexpected error" "$home/server.log" | head -20 >&2
