@@ -52,15 +52,18 @@ struct SessionCookies {
     }
 }
 
-/// Finds who is acting: a bearer token (API clients) or a session cookie (browsers). Cookie-authenticated
-/// requests that change state must carry the session's CSRF token (`X-CSRF-Token` header or a form field
-/// checked by the page handlers).
+/// Finds who is acting on the API: a bearer token (API clients) or a session cookie (browsers), and
+/// refuses a request with neither (401) before any handler reads its input, so an anonymous caller
+/// learns nothing from validation messages; only logging in is open. Cookie-authenticated requests that
+/// change state must carry the session's CSRF token in the `X-CSRF-Token` header.
 struct AuthenticationMiddleware: RouterMiddleware {
     let store: Store
     let tls: Bool
 
     func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
         var context = context
+        // Logging in is exempt: it needs no session and starts a new one.
+        let isLogin = request.method == .post && request.uri.path == "/api/v1/session"
         if let header = request.headers[.authorization] {
             guard header.lowercased().hasPrefix("bearer ") else { throw AccordError(.unauthenticated, "the Authorization header must be 'Bearer TOKEN'") }
             let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
@@ -71,23 +74,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
         } else if let session = try await SessionCookies(store: store, tls: tls).current(request) {
             context.person = session.person
             context.session = session
-            // Logging in is exempt: it needs no session and starts a new one.
-            let isLogin = request.method == .post && request.uri.path == "/api/v1/session"
-            if ![.get, .head, .options].contains(request.method), request.uri.path.hasPrefix("/api/"), !isLogin {
+            if ![.get, .head, .options].contains(request.method), !isLogin {
                 guard request.headers[.init("X-CSRF-Token")!] == session.csrfToken else {
                     throw AccordError(.forbidden, "this request needs the session's CSRF token in the X-CSRF-Token header")
                 }
             }
         }
-        return try await next(request, context)
-    }
-}
-
-/// Refuses every API request without an authenticated person (401) before any handler reads its input,
-/// so an anonymous caller learns nothing from validation messages; only logging in (`/api/v1/session`) is open.
-struct RequirePersonMiddleware: RouterMiddleware {
-    func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
-        if !(request.method == .post && request.uri.path == "/api/v1/session") { _ = try context.requirePerson() }
+        if !isLogin { _ = try context.requirePerson() }
         return try await next(request, context)
     }
 }

@@ -52,7 +52,6 @@ public func makeRouter(store: Store, configuration: ServerConfiguration) throws 
     addHealthRoutes(to: router, store: store, configuration: configuration)
     addMetricsRoute(to: router, store: store, metrics: metrics)
     let api = router.group("api/v1").add(middleware: AuthenticationMiddleware(store: store, tls: configuration.tls))
-        .add(middleware: RequirePersonMiddleware())
     APIController(store: store).addRoutes(to: api)
     SessionController(store: store, tls: configuration.tls).addRoutes(to: api)
     try PagesController(store: store, tls: configuration.tls).addRoutes(to: router)

@@ -30,6 +30,11 @@ enum DelegationSQL {
     static let byID = columns + "\nWHERE d.id = $1"
     static let forProgram = columns + "\nWHERE d.program_id = $1 ORDER BY d.id"
     static let revoke = "UPDATE accord.delegation SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"
+    /// A delegation `d` in force now: not revoked, not past its last day, and its giver still holds the role.
+    static let inForce = """
+        d.revoked_at IS NULL AND d.valid_until >= current_date
+          AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)
+        """
 }
 
 extension Delegation {

@@ -34,10 +34,11 @@ public struct IdempotencyClaim: Sendable {
     public var key: String
     public var requestSHA256: [UInt8]
 
-    /// Claims the key in the caller's transaction; throws `IdempotencyReplay` when a request with this
-    /// key has already committed its answer (after waiting for one still running).
-    func claim(on connection: PostgresConnection) async throws {
-        guard try await connection.query(IdempotencySQL.claim, [personID, key, requestSHA256]).firstRow != nil else { throw IdempotencyReplay() }
+    /// The statement that claims the key: run it first in the caller's transaction (the sign path puts it
+    /// in its first pipeline). No row back means a request with this key has already committed its answer
+    /// (after waiting for one still running): throw `IdempotencyReplay` then.
+    var statement: (sql: String, parameters: [(any PostgresEncodable)?]) {
+        (IdempotencySQL.claim, [personID, key, requestSHA256])
     }
 
     /// Records the answer in the caller's transaction: it commits with the work, or not at all.
@@ -53,7 +54,7 @@ extension Store {
     /// Runs `body` once per (person, key): a retry with the same request gets the first answer; the same key
     /// with a different request is refused; concurrent retries wait for the first to finish.
     ///
-    /// `body` must claim the key (`IdempotencyClaim.claim`) and record its answer (`finish`) inside the
+    /// `body` must claim the key (`IdempotencyClaim.statement`) and record its answer (`finish`) inside the
     /// transaction that does the work, as `Store.sign` does: the key, the work and the answer commit
     /// together, so a server killed mid-request or a connection lost at COMMIT leaves either all three or
     /// none, and a retry resolves it without a duplicate. A refusal (`AccordError`) is remembered too.

@@ -31,8 +31,7 @@ enum InboxSQL {
         FROM (SELECT program_id, role FROM accord.role_binding WHERE person_id = $1
               UNION
               SELECT d.program_id, d.role FROM accord.delegation d
-              WHERE d.to_id = $1 AND d.revoked_at IS NULL AND d.valid_until >= current_date
-                AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)) r
+              WHERE d.to_id = $1 AND \(DelegationSQL.inForce)) r
         JOIN accord.program p ON p.id = r.program_id
         JOIN accord.workflow_version w ON w.workflow_id = p.workflow_id AND w.version = p.workflow_version
         WHERE $2::bigint IS NULL OR r.program_id = $2

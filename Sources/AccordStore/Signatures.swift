@@ -95,23 +95,22 @@ enum SignatureSQL {
         SELECT s.id, s.role, s.signer_id, s.decision FROM accord.signature s JOIN accord.task t ON t.id = s.task_id
         WHERE s.task_id = $1 AND s.review_round = t.review_round AND s.evidence_version = t.evidence_version ORDER BY s.id
         """
-    /// The roles the signer holds in the task's program and those delegated to them now (see `authority`).
+    /// The roles the signer holds in the task's program (no delegation id) and those delegated to them now.
     static let authorityNow = """
         SELECT role, NULL::bigint AS delegation_id, NULL::bigint AS from_id, NULL::text AS from_handle
         FROM accord.role_binding WHERE program_id = (SELECT program_id FROM accord.task WHERE id = $1) AND person_id = $2
         UNION ALL
         SELECT d.role, d.id, f.id, f.handle FROM accord.delegation d JOIN accord.person f ON f.id = d.from_id
-        WHERE d.program_id = (SELECT program_id FROM accord.task WHERE id = $1) AND d.to_id = $2 AND d.revoked_at IS NULL AND d.valid_until >= current_date
-          AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)
+        WHERE d.program_id = (SELECT program_id FROM accord.task WHERE id = $1) AND d.to_id = $2 AND \(DelegationSQL.inForce)
         ORDER BY 2 NULLS FIRST
         """
-    /// The evidence the signature binds (the task's current version), and the signature's id, taken now
-    /// so that everything written after the decision can go in one round trip.
+    /// The evidence the signature binds: the task's current version.
     static let digestsNow = """
-        SELECT DISTINCT ON (e.title) e.title, e.version, e.sha256, nextval(pg_get_serial_sequence('accord.signature', 'id')) AS next_id
+        SELECT DISTINCT ON (e.title) e.title, e.version, e.sha256
         FROM accord.evidence e JOIN accord.task t ON t.id = e.task_id
         WHERE e.task_id = $1 AND e.task_version <= t.evidence_version ORDER BY e.title, e.version DESC
         """
+    /// The signature's id, taken before the decision so that everything written after it can go in one round trip.
     static let nextID = "SELECT nextval(pg_get_serial_sequence('accord.signature', 'id')) AS next_id"
     static let approvals = """
         SELECT role, signer_id FROM accord.signature
@@ -193,11 +192,9 @@ extension Store {
             if let numeric = Int64(ref) { id = numeric } else { id = try await Self.resolveTask(ref, for: signer, on: connection) }
             var statements: [(sql: String, parameters: [(any PostgresEncodable)?])] = [
                 (SignatureSQL.lockedForSigning, [id, signer.id]), (SignatureSQL.roundNow, [id]),
-                (SignatureSQL.authorityNow, [id, signer.id]), (SignatureSQL.digestsNow, [id]),
+                (SignatureSQL.authorityNow, [id, signer.id]), (SignatureSQL.digestsNow, [id]), (SignatureSQL.nextID, []),
             ]
-            if let claim = idempotency {
-                statements.insert((IdempotencySQL.claim, [claim.personID, claim.key, claim.requestSHA256]), at: 0)
-            }
+            if let claim = idempotency { statements.insert(claim.statement, at: 0) }
             var reads = try await connection.pipeline(statements)
             if idempotency != nil {
                 // Another request with this key committed first (this one waited for it): replay its answer.
@@ -274,12 +271,7 @@ extension Store {
                 EvidenceDigest(title: try $0.decode(String.self, "title"), version: try $0.decode(Int.self, "version"),
                                sha256: hexString(try $0.decode([UInt8].self, "sha256")))
             }
-            let signatureID: Int64
-            if let first = reads[3].firstRow {
-                signatureID = try first.decode(Int64.self, "next_id")
-            } else {
-                signatureID = try await connection.query(SignatureSQL.nextID)[0].decode(Int64.self, "next_id")
-            }
+            let signatureID = try reads[4][0].decode(Int64.self, "next_id")
             let subject = SignedSubject(taskID: id, taskRef: task.ref, evidenceVersion: version, evidence: digests)
             let signedAtMicros = try row.decode(Int64.self, "now_us")
             let meaningText = decision == .reject ? "rejection" : (meaning ?? .approval).rawValue

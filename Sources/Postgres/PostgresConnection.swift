@@ -85,13 +85,13 @@ public final class PostgresConnection: @unchecked Sendable {
     ///   - sql: one statement, with `$1`, `$2`… placeholders.
     ///   - parameters: the values, `nil` for NULL.
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> PostgresResult {
-        let binds = parameters.map { $0?.postgresBind ?? PostgresBind(oid: 0, format: 0, bytes: nil) }
-        let pending = takeQueued()
-        if pending.isEmpty {
-            return try await run { handle in try Self.execPipeline(handle, [(sql, binds)], connection: self) }[0]
-        }
-        let statements = pending + [(sql, binds)]
+        // Deferred statements, if any, travel first in the same round trip.
+        let statements = takeQueued() + [(sql, Self.binds(parameters))]
         return try await run { handle in try Self.execPipeline(handle, statements, connection: self) }.last!
+    }
+
+    private static func binds(_ parameters: [(any PostgresEncodable)?]) -> [PostgresBind] {
+        parameters.map { $0?.postgresBind ?? PostgresBind(oid: 0, format: 0, bytes: nil) }
     }
 
     /// Runs several statements in one round trip (libpq pipeline mode) and returns their results in order.
@@ -99,7 +99,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// the first error is thrown, and the statements after it are not run. Deferred statements go first.
     public func pipeline(_ statements: [(sql: String, parameters: [(any PostgresEncodable)?])]) async throws -> [PostgresResult] {
         let pending = takeQueued()
-        let all = pending + statements.map { ($0.sql, $0.parameters.map { $0?.postgresBind ?? PostgresBind(oid: 0, format: 0, bytes: nil) }) }
+        let all = pending + statements.map { ($0.sql, Self.binds($0.parameters)) }
         let results = try await run { handle in try Self.execPipeline(handle, all, connection: self) }
         return Array(results.dropFirst(pending.count))
     }
@@ -113,8 +113,7 @@ public final class PostgresConnection: @unchecked Sendable {
             _ = try await query(sql, parameters)
             return
         }
-        let binds = parameters.map { $0?.postgresBind ?? PostgresBind(oid: 0, format: 0, bytes: nil) }
-        queued.withLockedValue { $0.append((sql, binds)) }
+        queued.withLockedValue { $0.append((sql, Self.binds(parameters))) }
     }
 
     /// Set by `PostgresPool.withTransaction` for the length of its body.
@@ -126,13 +125,8 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Forgets statements not yet sent (the transaction they belonged to is being abandoned).
-    /// Returns whether there were any.
-    @discardableResult
-    func discardQueued() -> Bool {
-        queued.withLockedValue { q in
-            defer { q.removeAll() }
-            return !q.isEmpty
-        }
+    func discardQueued() {
+        queued.withLockedValue { $0.removeAll() }
     }
 
     private func takeQueued() -> [(sql: String, binds: [PostgresBind])] {

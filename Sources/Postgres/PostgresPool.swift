@@ -146,7 +146,6 @@ public final class PostgresPool: Sendable, Service {
                     } catch let error as PostgresError where !error.isConnectionError {
                         // A deferred statement failed: the COMMIT was skipped and nothing was committed.
                         if connection.canRollBack { _ = try? await connection.execute("ROLLBACK") }
-                        commitSent = false
                         throw error
                     }
                     if tag == "ROLLBACK" {
