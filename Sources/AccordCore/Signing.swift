@@ -10,13 +10,60 @@ public enum SignatureMeaning: String, Codable, Sendable, CaseIterable {
 public struct CountedApproval: Sendable, Equatable {
     public var role: String
     public var signerID: Int64
-    public init(role: String, signerID: Int64) {
+    /// The holder a deputy signed for: the approval counts as theirs too.
+    public var onBehalfOf: Int64?
+    public init(role: String, signerID: Int64, onBehalfOf: Int64? = nil) {
         self.role = role
         self.signerID = signerID
+        self.onBehalfOf = onBehalfOf
+    }
+
+    /// Everyone this approval counts as: the signer and, for a deputy, the holder.
+    public var people: [Int64] { [signerID] + (onBehalfOf.map { [$0] } ?? []) }
+}
+
+/// What a signer may sign for in one program now.
+public struct SigningAuthority: Sendable, Equatable {
+    /// A role held by someone who delegated it to the signer.
+    public struct Holder: Sendable, Equatable {
+        public var id: Int64
+        public var handle: String
+        public init(id: Int64, handle: String) {
+            self.id = id
+            self.handle = handle
+        }
+    }
+    /// Roles the signer holds.
+    public var held: Set<String>
+    /// Roles the signer holds but has delegated, with the deputy's handle: while that delegation is in
+    /// force only the deputy signs for them.
+    public var delegatedAway: [String: String]
+    /// Roles delegated to the signer, with their holder.
+    public var deputyFor: [String: Holder]
+
+    public init(held: Set<String>, delegatedAway: [String: String] = [:], deputyFor: [String: Holder] = [:]) {
+        self.held = held
+        self.delegatedAway = delegatedAway
+        self.deputyFor = deputyFor
+    }
+}
+
+/// The slot a signature fills: a role, and the holder when a deputy signs for them.
+public struct SigningSlot: Sendable, Equatable {
+    public var role: String
+    public var onBehalfOf: SigningAuthority.Holder?
+    public init(role: String, onBehalfOf: SigningAuthority.Holder? = nil) {
+        self.role = role
+        self.onBehalfOf = onBehalfOf
     }
 }
 
 /// Decides, for one task in review, which slot of its approval policy a signer fills, or which rule refuses them.
+///
+/// A deputy's signature counts as both the deputy's and the holder's under every rule: neither may be the
+/// assignee, the submitter or an uploader of the evidence signed (separation of duties), and neither may
+/// fill a second slot of the same quorum. A holder who has delegated a role does not sign for it while
+/// the delegation is in force.
 public struct ApprovalEvaluation: Sendable {
     public let policy: ApprovalPolicy
     /// Approvals of the current round and evidence version.
@@ -37,37 +84,83 @@ public struct ApprovalEvaluation: Sendable {
     /// Whether every requirement has its quorum.
     public var isMet: Bool { remaining.allSatisfy { $0.needed == 0 } }
 
-    /// The role whose slot this signer fills.
+    /// Whether these approvals meet the policy with every rule applied to them as they stand: each in a
+    /// role of the policy, no person (signer or holder) counted twice, none by the assignee or submitter
+    /// under separation of duties. `audit verify` re-evaluates done tasks with it.
+    public func isSatisfied(assigneeID: Int64?, submitterID: Int64?) -> Bool {
+        var seen: Set<Int64> = []
+        var counted: [CountedApproval] = []
+        for approval in approvals where policy.signers.contains(where: { $0.role == approval.role }) {
+            if policy.separationOfDuties, approval.people.contains(where: { $0 == assigneeID || $0 == submitterID }) { continue }
+            if approval.people.contains(where: seen.contains) { continue }
+            seen.formUnion(approval.people)
+            counted.append(approval)
+        }
+        return ApprovalEvaluation(policy: policy, approvals: counted).isMet
+    }
+
+    /// The role whose slot this signer fills (see `slot(signerID:signerName:authority:assigneeID:submitterID:uploaderIDs:)`).
+    /// - Parameters:
+    ///   - canSignFor: the roles they hold (none delegated in or away).
+    public func slot(signerID: Int64, signerName: String, canSignFor: Set<String>, assigneeID: Int64?, submitterID: Int64?) -> Result<String, SigningRefusal> {
+        slot(signerID: signerID, signerName: signerName, authority: SigningAuthority(held: canSignFor), assigneeID: assigneeID, submitterID: submitterID)
+            .map(\.role)
+    }
+
+    /// The slot this signer fills.
     /// - Parameters:
     ///   - signerID: the person signing.
     ///   - signerName: their handle, for messages.
-    ///   - canSignFor: the roles they hold or sign for by delegation.
-    ///   - assigneeID: the task's assignee; `submitterID`: who submitted it. Both are refused under separation of duties.
-    /// - Returns: the role, or the refusal naming the rule.
-    public func slot(signerID: Int64, signerName: String, canSignFor: Set<String>, assigneeID: Int64?, submitterID: Int64?) -> Result<String, SigningRefusal> {
-        if policy.separationOfDuties {
-            if signerID == assigneeID {
-                return .failure(SigningRefusal(rule: .separationOfDuties, "separation of duties: \(signerName) is the task's assignee and may not approve their own work"))
+    ///   - authority: the roles they hold, have delegated away, and sign for as a deputy.
+    ///   - assigneeID: the task's assignee; `submitterID`: who submitted it; `uploaderIDs`: who uploaded the
+    ///     evidence being signed. All are refused under separation of duties, as signer or as holder.
+    /// - Returns: the slot, or the refusal naming the rule.
+    public func slot(signerID: Int64, signerName: String, authority: SigningAuthority, assigneeID: Int64?, submitterID: Int64?,
+                     uploaderIDs: Set<Int64> = []) -> Result<SigningSlot, SigningRefusal> {
+        /// The rule that keeps this person out of any slot of this task, if one does.
+        func excluded(_ id: Int64, _ name: String) -> SigningRefusal? {
+            if policy.separationOfDuties {
+                if id == assigneeID {
+                    return SigningRefusal(rule: .separationOfDuties, "separation of duties: \(name) is the task's assignee and may not approve their own work")
+                }
+                if id == submitterID {
+                    return SigningRefusal(rule: .separationOfDuties, "separation of duties: \(name) submitted the task and may not approve it")
+                }
+                if uploaderIDs.contains(id) {
+                    return SigningRefusal(rule: .separationOfDuties, "separation of duties: \(name) uploaded evidence this signature would approve")
+                }
             }
-            if signerID == submitterID {
-                return .failure(SigningRefusal(rule: .separationOfDuties, "separation of duties: \(signerName) submitted the task and may not approve it"))
+            if approvals.contains(where: { $0.people.contains(id) }) {
+                return SigningRefusal(rule: .oneSlotPerPerson, (policy.separationOfDuties ? "one person fills one slot: " : "") + "\(name) has already signed this version")
             }
-            if approvals.contains(where: { $0.signerID == signerID }) {
-                return .failure(SigningRefusal(rule: .oneSlotPerPerson, "one person fills one slot: \(signerName) has already signed this version"))
-            }
-        } else if approvals.contains(where: { $0.signerID == signerID }) {
-            return .failure(SigningRefusal(rule: .oneSlotPerPerson, "\(signerName) has already signed this version"))
+            return nil
         }
+        if let refusal = excluded(signerID, signerName) { return .failure(refusal) }
         let roles = policy.signers.map(\.role)
-        guard roles.contains(where: canSignFor.contains) else {
+        var capacities: [String: SigningAuthority.Holder?] = [:]
+        var deputyRefusal: SigningRefusal?
+        for (role, holder) in authority.deputyFor where roles.contains(role) {
+            if let refusal = excluded(holder.id, "\(holder.handle) (for whom \(signerName) signs as deputy)") {
+                deputyRefusal = deputyRefusal ?? refusal
+                continue
+            }
+            capacities[role] = .some(holder)
+        }
+        for role in authority.held where roles.contains(role) && authority.delegatedAway[role] == nil { capacities[role] = .some(nil) }
+        guard roles.contains(where: { capacities[$0] != nil }) else {
+            if let deputyRefusal { return .failure(deputyRefusal) }
+            if let role = roles.first(where: { authority.held.contains($0) && authority.delegatedAway[$0] != nil }) {
+                return .failure(SigningRefusal(rule: .delegated, "\(signerName) has delegated '\(role)' to \(authority.delegatedAway[role]!); while the delegation is in force only the deputy signs for it"))
+            }
             return .failure(SigningRefusal(rule: .notASigner, "\(signerName) holds none of the signing roles (\(roles.joined(separator: ", "))) and signs for none by delegation"))
         }
         let needs = remaining
-        for (index, need) in needs.enumerated() where canSignFor.contains(need.role) && need.needed > 0 {
+        for (index, need) in needs.enumerated() where need.needed > 0 {
+            guard let capacity = capacities[need.role] else { continue }
             if policy.order == .sequential, let earlier = needs[..<index].first(where: { $0.needed > 0 }) {
                 return .failure(SigningRefusal(rule: .sequentialOrder, "sequential sign-off: \(earlier.role) must sign before \(need.role)"))
             }
-            return .success(need.role)
+            return .success(SigningSlot(role: need.role, onBehalfOf: capacity))
         }
         return .failure(SigningRefusal(rule: .quorumFilled, "the slots \(signerName) could fill are already signed"))
     }
@@ -81,6 +174,7 @@ public struct SigningRefusal: Error, Sendable, Equatable, CustomStringConvertibl
         case notASigner = "not-a-signer"
         case sequentialOrder = "sequential-order"
         case quorumFilled = "quorum-filled"
+        case delegated = "delegated"
     }
     public let rule: Rule
     public let message: String

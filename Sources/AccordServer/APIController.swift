@@ -49,6 +49,12 @@ struct SignBody: Codable {
     var comment: String?
 }
 
+/// What an Idempotency-Key binds of a sign body: everything but the password.
+struct SignFingerprint: Encodable {
+    var meaning: SignatureMeaning?
+    var comment: String?
+}
+
 /// The JSON API under `/api/v1`. Every route needs an authenticated person; the engine checks what they may do.
 struct APIController {
     let store: Store
@@ -157,13 +163,14 @@ struct APIController {
             return RememberedResponse(status: 200, body: try outcome.json())
         }
         guard let key = request.headers[.init("Idempotency-Key")!] else { return json(try await perform(nil)) }
-        // The key binds the request as understood (canonical JSON of the decoded fields), not its bytes,
-        // so a client that re-serialises a retry in another key order is still recognised.
+        // The key binds the request as understood (canonical JSON of the decoded fields), not its bytes, so a
+        // client that re-serialises a retry in another key order is still recognised; never the password,
+        // and under an HMAC with a server key (see Store.requestFingerprint).
         let canonical = JSONEncoder()
         canonical.outputFormatting = [.sortedKeys]
-        var digest = Array("\(request.method.rawValue) \(request.uri.path)\n".utf8)
-        digest += Array(try canonical.encode(body))
-        let answer = try await store.idempotent(person: person, key: key, requestSHA256: Array(SHA256.hash(data: digest))) { try await perform($0) }
+        var description = Array("\(request.method.rawValue) \(request.uri.path)\n".utf8)
+        description += Array(try canonical.encode(SignFingerprint(meaning: body.meaning, comment: body.comment)))
+        let answer = try await store.idempotent(person: person, key: key, requestHMAC: store.requestFingerprint(description)) { try await perform($0) }
         if answer.status == -1 {
             // A remembered refusal: "CODE\nmessage".
             let parts = answer.body.split(separator: "\n", maxSplits: 1).map(String.init)

@@ -16,6 +16,8 @@ public struct AccordError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let invalid = Code(name: "invalid")
         /// No acting user, or the wrong password.
         public static let unauthenticated = Code(name: "unauthenticated")
+        /// Busy for now, nothing was done: try again shortly.
+        public static let unavailable = Code(name: "unavailable")
         public var description: String { name }
     }
 

@@ -52,24 +52,35 @@ extension Delegation {
 }
 
 extension Store {
-    /// Lets a deputy sign for a role of a program until a date (inclusive). The holder delegates their
-    /// own role; administrators and managers may set one up for them. Their signatures show "on behalf of".
+    /// Lets a deputy sign for a role of a program until a date (inclusive). Only the holder delegates
+    /// their own role, or an administrator for them; nobody delegates to themselves; the deputy must be a
+    /// member of the program; a delegation lasts at most `maxDelegationDays` (90 by default,
+    /// `ACCORD_MAX_DELEGATION_DAYS`). Their signatures show "on behalf of", and count as the holder's too.
     public func delegate(program slug: String, role: String, from: String, to: String, until: CalendarDate, reason: String, actor: String?) async throws -> Delegation {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty else { throw AccordError(.invalid, "say why: --reason") }
         guard until >= CalendarDate.today() else { throw AccordError(.invalid, "--until \(until) is in the past") }
+        let latest = CalendarDate.today().adding(days: maxDelegationDays)
+        guard until <= latest else {
+            throw AccordError(.invalid, "a delegation lasts at most \(maxDelegationDays) days: --until \(latest) at the latest")
+        }
         return try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             let program = try await Self.visibleProgram(slug, for: acting, on: connection)
-            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             let holder = try await Self.person(from, on: connection)
             let deputy = try await Self.person(to, on: connection)
             guard holder.id != deputy.id else { throw AccordError(.invalid, "a person cannot delegate to themselves") }
-            if acting.id != holder.id {
-                try await Self.requireManager(acting, of: program, workflow: workflow, to: "delegate someone else's role", on: connection)
+            guard acting.id == holder.id || acting.isAdmin else {
+                throw AccordError(.forbidden, "only \(from) or an administrator may delegate \(from)'s role; '\(acting.handle)' is neither")
+            }
+            guard acting.id != deputy.id else {
+                throw AccordError(.forbidden, "nobody delegates a role to themselves: \(from) delegates it, or another administrator does")
             }
             guard try await Self.roles(of: holder, in: program, on: connection).contains(role) else {
                 throw AccordError(.conflict, "\(from) does not hold '\(role)' in '\(slug)', so cannot delegate it")
+            }
+            guard try await Self.isMember(deputy.id, of: program, on: connection) else {
+                throw AccordError(.conflict, "\(to) holds no role in '\(slug)'; a deputy must be a member of the program")
             }
             let id = try await connection.query(DelegationSQL.insert, [program.id, role, holder.id, deputy.id, until.description, reason, acting.id])[0]
                 .decode(Int64.self, "id")
@@ -87,7 +98,7 @@ extension Store {
             let acting = try await Self.requireActor(actor, on: connection)
             guard let row = try await connection.query(DelegationSQL.byID, [id]).firstRow else { throw AccordError(.notFound, "no delegation \(id)") }
             let delegation = try Delegation(row: row)
-            let program = try await Self.visibleProgram(delegation.program, for: acting, on: connection)
+            let program = try await Self.visibleProgram(delegation.program, for: acting, absent: "no delegation \(id)", on: connection)
             if acting.handle != delegation.from && acting.handle != delegation.to {
                 let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
                 try await Self.requireManager(acting, of: program, workflow: workflow, to: "revoke someone else's delegation", on: connection)

@@ -138,7 +138,7 @@ extension Store {
             guard let row = try await connection.query(EvidenceSQL.byID, [id]).firstRow else { throw AccordError(.notFound, "no evidence \(id)") }
             let taskID = try row.decode(Int64.self, "task_id")
             let task = try await Self.lockTask(taskID, on: connection, lock: false)
-            _ = try await Self.visibleProgram(task.programSlug, for: acting, on: connection)
+            _ = try await Self.visibleProgram(task.programSlug, for: acting, absent: "no evidence \(id)", on: connection)
             let version = try EvidenceVersion(row: row, taskRef: task.ref)
             let bytes = try await connection.query(EvidenceSQL.content, [id])[0].decode([UInt8].self, "content")
             guard hexString(Array(SHA256.hash(data: bytes))) == version.sha256 else {

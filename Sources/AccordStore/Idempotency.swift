@@ -16,14 +16,16 @@ enum IdempotencySQL {
     /// this row until that transaction ends; if it committed, the insert does nothing and the waiter
     /// replays its answer; if it rolled back (or its server died), the waiter goes ahead.
     static let claim = """
-        INSERT INTO accord.idempotency_key (person_id, key, request_sha256) VALUES ($1, $2, $3)
+        INSERT INTO accord.idempotency_key (person_id, key, request_hmac) VALUES ($1, $2, $3)
         ON CONFLICT (person_id, key) DO NOTHING RETURNING person_id
         """
-    static let read = "SELECT request_sha256, status, response FROM accord.idempotency_key WHERE person_id = $1 AND key = $2"
+    static let read = "SELECT request_hmac, status, response FROM accord.idempotency_key WHERE person_id = $1 AND key = $2"
     static let finish = "UPDATE accord.idempotency_key SET status = $3, response = $4 WHERE person_id = $1 AND key = $2"
     /// A refusal, remembered after its transaction rolled back (the claim went with it).
+    /// Answers remembered longer than a client retries.
+    static let prune = "DELETE FROM accord.idempotency_key WHERE created_at < now() - $1::interval"
     static let refusal = """
-        INSERT INTO accord.idempotency_key (person_id, key, request_sha256, status, response) VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO accord.idempotency_key (person_id, key, request_hmac, status, response) VALUES ($1, $2, $3, $4, $5)
         ON CONFLICT (person_id, key) DO NOTHING
         """
 }
@@ -32,13 +34,13 @@ enum IdempotencySQL {
 public struct IdempotencyClaim: Sendable {
     public var personID: Int64
     public var key: String
-    public var requestSHA256: [UInt8]
+    public var requestHMAC: [UInt8]
 
     /// The statement that claims the key: run it first in the caller's transaction (the sign path puts it
     /// in its first pipeline). No row back means a request with this key has already committed its answer
     /// (after waiting for one still running): throw `IdempotencyReplay` then.
     var statement: (sql: String, parameters: [(any PostgresEncodable)?]) {
-        (IdempotencySQL.claim, [personID, key, requestSHA256])
+        (IdempotencySQL.claim, [personID, key, requestHMAC])
     }
 
     /// Records the answer in the caller's transaction: it commits with the work, or not at all.
@@ -51,6 +53,14 @@ public struct IdempotencyClaim: Sendable {
 struct IdempotencyReplay: Error {}
 
 extension Store {
+    /// The fingerprint of a request for its Idempotency-Key: HMAC-SHA256 under a key derived from the
+    /// audit key (which is not in the database) over the request's description. The description must
+    /// leave out every secret (the sign body's password): a fingerprint is kept, and a fast hash of a
+    /// password is a password an attacker with a backup can test at SHA-256 speed.
+    public func requestFingerprint(_ description: [UInt8]) -> [UInt8] {
+        auditKey.mac(Array("accord-idempotency-v1;".utf8) + description)
+    }
+
     /// Runs `body` once per (person, key): a retry with the same request gets the first answer; the same key
     /// with a different request is refused; concurrent retries wait for the first to finish.
     ///
@@ -58,19 +68,23 @@ extension Store {
     /// transaction that does the work, as `Store.sign` does: the key, the work and the answer commit
     /// together, so a server killed mid-request or a connection lost at COMMIT leaves either all three or
     /// none, and a retry resolves it without a duplicate. A refusal (`AccordError`) is remembered too.
-    public func idempotent(person: Person, key: String, requestSHA256: [UInt8],
+    public func idempotent(person: Person, key: String, requestHMAC: [UInt8],
                            _ body: (IdempotencyClaim) async throws -> RememberedResponse) async throws -> RememberedResponse {
         guard (1...200).contains(key.count) else { throw AccordError(.invalid, "an Idempotency-Key has 1 to 200 characters") }
-        let claim = IdempotencyClaim(personID: person.id, key: key, requestSHA256: requestSHA256)
+        let claim = IdempotencyClaim(personID: person.id, key: key, requestHMAC: requestHMAC)
         for _ in 0..<3 {
             if let remembered = try await rememberedAnswer(claim) { return remembered }
             do {
                 return try await body(claim)
             } catch is IdempotencyReplay {
                 continue
+            } catch let error as AccordError where [.unauthenticated, .unavailable].contains(error.code) || error.message.hasPrefix("signing is locked") {
+                // A wrong password, a throttle or a busy server is not an answer to the request: the client
+                // retries with the same key once it has the right password or the block has passed.
+                throw error
             } catch let error as AccordError {
                 let remembered = RememberedResponse(status: -1, body: error.code.description + "\n" + error.message)
-                try await pool.withConnection { _ = try await $0.execute(IdempotencySQL.refusal, [person.id, key, requestSHA256, remembered.status, remembered.body]) }
+                try await pool.withConnection { _ = try await $0.execute(IdempotencySQL.refusal, [person.id, key, requestHMAC, remembered.status, remembered.body]) }
                 // Another request with this key may have committed meanwhile: its answer stands.
                 if let remembered = try await rememberedAnswer(claim), remembered.status != -1 { return remembered }
                 throw error
@@ -82,7 +96,7 @@ extension Store {
     /// The answer remembered for a key, if any; a different request under the same key is refused.
     private func rememberedAnswer(_ claim: IdempotencyClaim) async throws -> RememberedResponse? {
         guard let row = try await pool.withConnection({ try await $0.query(IdempotencySQL.read, [claim.personID, claim.key]).firstRow }) else { return nil }
-        guard try row.decode([UInt8].self, "request_sha256") == claim.requestSHA256 else {
+        guard try row.decode([UInt8].self, "request_hmac") == claim.requestHMAC else {
             throw AccordError(.invalid, "this Idempotency-Key was used for a different request; use a new key for a new request")
         }
         let status = try row.decode(Int.self, "status")

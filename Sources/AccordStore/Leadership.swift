@@ -41,6 +41,11 @@ enum LeadershipSQL {
         """
     }
     static let escalationsReceived = escalationsReceived(where: "r.handle = ANY($1::text[])")
+    static let memberOf = "SELECT DISTINCT p.slug FROM accord.program p JOIN accord.role_binding b ON b.program_id = p.id WHERE b.person_id = $1"
+    /// The programs a reader ($2, an administrator when $3) may see, for figures about someone else.
+    static let seenBy = "($3 OR t.program_id IN (SELECT m.program_id FROM accord.role_binding m WHERE m.person_id = $2))"
+    /// Escalations a leader received, in the programs the reader may see.
+    static let escalationsReceivedSeen = escalationsReceived(where: "r.handle = ANY($1::text[]) AND \(seenBy)")
     /// The programs the report covers: all for an administrator; otherwise those where the actor ($1)
     /// holds a role, written so that PostgreSQL starts from the actor's role bindings (an `OR` with the
     /// administrator case would make it visit every program's rows first).
@@ -84,6 +89,8 @@ enum LeadershipSQL {
         """
     }
     static let signingTimes = signingTimes(where: "s.signer_id = ANY($1::bigint[])")
+    /// A leader's signing times, in the programs the reader may see.
+    static let signingTimesSeen = signingTimes(where: "s.signer_id = ANY($1::bigint[]) AND \(seenBy)")
     static func overdueByOwner(admin: Bool) -> String {
         """
         SELECT coalesce(a.handle, 'unassigned (' || t.owner_role || ')') AS owner, count(*) AS overdue
@@ -99,6 +106,8 @@ extension Store {
     /// The leadership report over the programs the actor may see.
     public func leadership(actor: String?) async throws -> LeadershipReport {
         var escalations: [DeadlineEvent] = []
+        // The programs the reader may see (nil: all): a leader's figures count only those.
+        var seen: Set<String>?
         let (leaders, owners): ([LeadershipReport.Leader], [LeadershipReport.OwnerLoad]) = try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             var workflows: [String: Workflow] = [:]
@@ -119,17 +128,18 @@ extension Store {
             }
             var times: [Int64: (Int, Double?)] = [:]
             let ids = "{" + leaders.values.map { String($0.id) }.joined(separator: ",") + "}"
-            for row in try await connection.query(LeadershipSQL.signingTimes, [ids]) {
+            for row in try await connection.query(LeadershipSQL.signingTimesSeen, [ids, acting.id, acting.isAdmin]) {
                 times[try row.decode(Int64.self, "signer_id")] = (try row.decode(Int.self, "signed"), try row.decode(Double?.self, "median_hours"))
             }
             let owners = try await connection.query(LeadershipSQL.overdueByOwner(admin: acting.isAdmin), [acting.id]).map {
                 LeadershipReport.OwnerLoad(owner: try $0.decode(String.self, "owner"), overdue: try $0.decode(Int.self, "overdue"))
             }
             var received: [String: Int] = [:]
-            for row in try await connection.query(LeadershipSQL.escalationsReceived, [postgresTextArray(Array(leaders.keys))]) {
+            for row in try await connection.query(LeadershipSQL.escalationsReceivedSeen, [postgresTextArray(Array(leaders.keys)), acting.id, acting.isAdmin]) {
                 received[try row.decode(String.self, "handle")] = try row.decode(Int.self, "n")
             }
             escalations = try await connection.query(LeadershipSQL.openEscalations(admin: acting.isAdmin), [acting.id]).map(DeadlineEvent.init(row:))
+            seen = acting.isAdmin ? nil : Set(try await connection.query(LeadershipSQL.memberOf, [acting.id]).map { try $0.decode(String.self, "slug") })
             return (leaders.sorted { $0.key < $1.key }.map { handle, entry in
                 LeadershipReport.Leader(handle: handle, name: entry.name, roles: entry.roles, waiting: 0, overdue: 0,
                                         signed: times[entry.id]?.0 ?? 0, medianHoursToSign: times[entry.id]?.1.map { ($0 * 10).rounded() / 10 },
@@ -138,7 +148,7 @@ extension Store {
         }
         var result: [LeadershipReport.Leader] = []
         for var leader in leaders {
-            let waiting = try await signOffsWaiting(actor: leader.handle)
+            let waiting = try await signOffsWaiting(actor: leader.handle).filter { seen?.contains($0.program) ?? true }
             leader.waiting = waiting.count
             leader.overdue = waiting.filter { $0.overdueDays != nil }.count
             result.append(leader)

@@ -269,6 +269,16 @@ extension Store {
         return program
     }
 
+    /// The program of an object the person asked for by its id: when they may not see the program, the
+    /// refusal is `absent`, the same words as for an object that does not exist, never the program's slug.
+    static func visibleProgram(_ slug: String, for person: Person, absent: String, on connection: PostgresConnection) async throws -> ProgramRow {
+        do {
+            return try await visibleProgram(slug, for: person, on: connection)
+        } catch let error as AccordError where error.code == .notFound {
+            throw AccordError(.notFound, absent)
+        }
+    }
+
     /// Whether a person holds any role in a program.
     static func isMember(_ personID: Int64, of program: ProgramRow, on connection: PostgresConnection) async throws -> Bool {
         try await connection.query(ProgramSQL.isMember, [program.id, personID])[0].decode(Bool.self, "member")
@@ -317,8 +327,13 @@ extension Store {
                 throw AccordError(.notFound, "workflow \(workflow.id) has no role '\(role)'\(hint) (roles: \(workflow.roles.map(\.key).joined(separator: ", ")))")
             }
             try await Self.requireManager(acting, of: program, workflow: workflow, to: "change role bindings", on: connection)
+            let grantsAuthority = roleDefinition.leadership || workflow.tasks.contains { $0.task.approval?.signers.contains { $0.role == role } == true }
             for handle in handles {
                 let person = try await Self.person(handle, on: connection)
+                // A manager does not give themselves the authority to sign or to lead: an administrator does.
+                if bind, grantsAuthority, person.id == acting.id, !acting.isAdmin {
+                    throw AccordError(.forbidden, "'\(role)' signs or leads in '\(slug)'; \(acting.handle) may not bind themselves into it, an administrator does")
+                }
                 let changed = try await connection.execute(bind ? ProgramSQL.bind : ProgramSQL.unbind,
                                                            bind ? [program.id, role, person.id, acting.id] : [program.id, role, person.id])
                 if changed == 0 {

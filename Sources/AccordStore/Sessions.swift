@@ -37,11 +37,26 @@ public struct SessionPolicy: Sendable {
     public var idleTimeout: Duration = .seconds(30 * 60)
     /// A session ends this long after login, whatever happens.
     public var absoluteTimeout: Duration = .seconds(12 * 3600)
-    /// Failed logins per account or address within `window` before a short block.
-    public var maxFailures = 5
-    public var window: Duration = .seconds(15 * 60)
-    /// How long a block lasts: short, so an attacker cannot lock a real user out for long.
-    public var block: Duration = .seconds(60)
+    /// Attempts at one account from one address: five, then a minute's block that doubles with each
+    /// attempt after it. Keyed by account *and* address, so a stranger elsewhere cannot lock a real user out.
+    public var login = ThrottlePolicy(limit: 5, block: .seconds(60), maxBlock: .seconds(30 * 60), quiet: .seconds(3600))
+    /// Failed attempts from one address at any accounts (password spraying).
+    public var address = ThrottlePolicy(limit: 30, block: .seconds(60), maxBlock: .seconds(30 * 60), quiet: .seconds(3600))
+    /// The longest handle a login reads (handles have at most 63 characters).
+    public static let maxHandleLength = 63
+    /// The longest password a login or signature reads (bcrypt reads 72 bytes).
+    public static let maxPasswordLength = 1024
+
+    /// Attempts at one account from one address before the first block (`login.limit`).
+    public var maxFailures: Int {
+        get { login.limit }
+        set { login.limit = newValue }
+    }
+    /// The first block (`login.block`).
+    public var block: Duration {
+        get { login.block }
+        set { login.block = newValue; login.maxBlock = max(login.maxBlock, newValue) }
+    }
     public init() {}
 }
 
@@ -61,16 +76,6 @@ enum SessionSQL {
     static let markSeen = "UPDATE accord.web_session SET last_seen_at = now() WHERE token_sha256 = $1"
     static let end = "UPDATE accord.web_session SET ended_at = now() WHERE token_sha256 = $1 AND ended_at IS NULL"
     static let endAll = "UPDATE accord.web_session SET ended_at = now() WHERE person_id = $1 AND ended_at IS NULL"
-    static let throttled = "SELECT key, blocked_until FROM accord.login_throttle WHERE key = ANY($1::text[]) AND blocked_until > now() ORDER BY blocked_until DESC LIMIT 1"
-    static let fail = """
-        INSERT INTO accord.login_throttle (key, failures, window_start) VALUES ($1, 1, now())
-        ON CONFLICT (key) DO UPDATE SET
-            failures = CASE WHEN accord.login_throttle.window_start < now() - $2::interval THEN 1 ELSE accord.login_throttle.failures + 1 END,
-            window_start = CASE WHEN accord.login_throttle.window_start < now() - $2::interval THEN now() ELSE accord.login_throttle.window_start END
-        RETURNING failures
-        """
-    static let block = "UPDATE accord.login_throttle SET blocked_until = now() + $2::interval, failures = 0, window_start = now() WHERE key = $1"
-    static let clear = "DELETE FROM accord.login_throttle WHERE key = $1"
     static let loginPerson = "SELECT id, password_hash, disabled_at IS NOT NULL AS disabled FROM accord.person WHERE handle = $1"
     static let createToken = """
         INSERT INTO accord.api_token (person_id, name, token_sha256, expires_at) VALUES ($1, $2, $3, $4::date) RETURNING id
@@ -106,37 +111,44 @@ func sha256Bytes(_ text: String) -> [UInt8] { Array(SHA256.hash(data: Data(text.
 
 extension Store {
     /// Logs a person in: checks the password with bcrypt and opens a new session (a new id every time).
-    /// Failures are throttled per account and per address with short blocks; the error never says
-    /// which of handle or password was wrong.
+    /// The attempt is counted before bcrypt runs, per account and address and per address (see
+    /// `ThrottlePolicy`), so concurrent guesses cannot pass the limit; the error never says which of
+    /// handle or password was wrong.
     public func login(handle: String, password: String, address: String?, policy: SessionPolicy = SessionPolicy()) async throws -> NewWebSession {
-        let keys = ["person:\(handle.lowercased())"] + (address.map { ["address:\($0)"] } ?? [])
-        let blocked: Date? = try await pool.withConnection { connection in
-            try await connection.query(SessionSQL.throttled, ["{" + keys.map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"" }.joined(separator: ",") + "}"])
-                .firstRow?.decode(Date.self, "blocked_until")
-        }
-        if let blocked {
-            let seconds = max(1, Int(blocked.timeIntervalSinceNow.rounded(.up)))
-            throw AccordError(.unauthenticated, "too many failed logins; try again in \(seconds) seconds")
-        }
-        let row = try await pool.withConnection { try await $0.query(SessionSQL.loginPerson, [handle]).firstRow }
-        let hash = try row?.decode(String?.self, "password_hash")
-        let disabled = try row?.decode(Bool.self, "disabled") ?? true
-        // Compare against a dummy hash when there is no such person, so timing does not reveal handles.
-        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash ?? dummyPasswordHash) }
-        guard matches, hash != nil, !disabled, let row else {
-            try await pool.withTransaction { connection in
-                for key in keys {
-                    let failures = try await connection.query(SessionSQL.fail, [key, interval(policy.window)])[0].decode(Int.self, "failures")
-                    if failures >= policy.maxFailures { try await connection.execute(SessionSQL.block, [key, interval(policy.block)]) }
-                }
-            }
+        guard handle.count <= SessionPolicy.maxHandleLength, password.utf8.count <= SessionPolicy.maxPasswordLength else {
             throw AccordError(.unauthenticated, "wrong handle or password")
         }
+        let account = "login:\(handle.lowercased())@\(address ?? "-")"
+        var keys = [(key: account, policy: policy.login)]
+        if let address { keys.append((key: "address:\(address)", policy: policy.address)) }
+        do {
+            try await claimAttempt(keys)
+        } catch let blocked as ThrottleBlocked {
+            throw AccordError(.unauthenticated, "too many failed logins; try again in \(blocked.seconds) seconds")
+        }
+        let checked: (row: PostgresRow?, hash: String?, matches: Bool)
+        do {
+            let row = try await pool.withConnection { try await $0.query(SessionSQL.loginPerson, [handle]).firstRow }
+            let hash = try row?.decode(String?.self, "password_hash")
+            // Compare against a dummy hash when there is no such person, so timing does not reveal handles.
+            checked = (row, hash, try await verifyPassword(password, hash: hash ?? dummyPasswordHash, purpose: .login))
+        } catch {
+            for (key, policy) in keys { _ = try? await settleAttempt(key, policy: policy, .release) }
+            throw error
+        }
+        let disabled = try checked.row?.decode(Bool.self, "disabled") ?? true
+        guard checked.matches, checked.hash != nil, !disabled, let row = checked.row else {
+            for (key, policy) in keys { try await settleAttempt(key, policy: policy, .failure) }
+            throw AccordError(.unauthenticated, "wrong handle or password")
+        }
+        // The account's failures go; the address only gets its claim back, or one good account would
+        // launder guesses at others.
+        try await settleAttempt(account, policy: policy.login, .success)
+        if let address { try await settleAttempt("address:\(address)", policy: policy.address, .release) }
         let token = randomToken()
         let csrf = randomToken()
         let personID = try row.decode(Int64.self, "id")
         let expires: Date = try await pool.withTransaction { connection in
-            for key in keys where key.hasPrefix("person:") { try await connection.execute(SessionSQL.clear, [key]) }
             let expires = try await connection.query(SessionSQL.create, [sha256Bytes(token), personID, csrf, interval(policy.absoluteTimeout), address])[0]
                 .decode(Date.self, "expires_at")
             try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: handle, action: "session.login", objectType: "person", objectID: handle))

@@ -61,19 +61,9 @@ public enum SigningDecision: String, Sendable {
 enum SignatureSQL {
     static let signer = """
         SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash, p.password_hash IS NOT NULL AS can_sign,
-               p.disabled_at IS NOT NULL AS disabled, l.failures, l.locked_until, l.locked_until > now() AS locked
-        FROM accord.person p LEFT JOIN accord.sign_lockout l ON l.person_id = p.id WHERE p.handle = $1
+               p.disabled_at IS NOT NULL AS disabled
+        FROM accord.person p WHERE p.handle = $1
         """
-    static let recordFailure = """
-        INSERT INTO accord.sign_lockout (person_id, failures, last_failure, locked_until) VALUES ($1, 1, now(), NULL)
-        ON CONFLICT (person_id) DO UPDATE SET
-            failures = CASE WHEN accord.sign_lockout.locked_until <= now() THEN 1 ELSE accord.sign_lockout.failures + 1 END,
-            last_failure = now(),
-            locked_until = CASE WHEN (CASE WHEN accord.sign_lockout.locked_until <= now() THEN 1 ELSE accord.sign_lockout.failures + 1 END) >= $2
-                                THEN now() + $3::interval ELSE NULL END
-        RETURNING failures, locked_until
-        """
-    static let clearFailures = "DELETE FROM accord.sign_lockout WHERE person_id = $1"
     /// The task to sign, locked, with its program, workflow checksum, review state and the signer's standing.
     static let lockedForSigning = """
         SELECT t.id, t.program_id, p.slug AS program, t.template_key, t.system_id, s.slug AS system, t.owner_role, t.state,
@@ -92,21 +82,26 @@ enum SignatureSQL {
     /// Read after the lock, in the same round trip (its own statement, so its own snapshot sees every
     /// signature committed before the lock was granted): the current round's signatures.
     static let roundNow = """
-        SELECT s.id, s.role, s.signer_id, s.decision FROM accord.signature s JOIN accord.task t ON t.id = s.task_id
+        SELECT s.id, s.role, s.signer_id, s.on_behalf_of, s.decision FROM accord.signature s JOIN accord.task t ON t.id = s.task_id
         WHERE s.task_id = $1 AND s.review_round = t.review_round AND s.evidence_version = t.evidence_version ORDER BY s.id
         """
-    /// The roles the signer holds in the task's program (no delegation id) and those delegated to them now.
+    /// The signer's authority in the task's program now: the roles they hold ('held'), those delegated to
+    /// them ('deputy', with the delegation and its holder), and those they have delegated to someone
+    /// else ('away', with the deputy), which they do not sign for while the delegation is in force.
     static let authorityNow = """
-        SELECT role, NULL::bigint AS delegation_id, NULL::bigint AS from_id, NULL::text AS from_handle
+        SELECT 'held' AS kind, role, NULL::bigint AS delegation_id, NULL::bigint AS other_id, NULL::text AS other_handle
         FROM accord.role_binding WHERE program_id = (SELECT program_id FROM accord.task WHERE id = $1) AND person_id = $2
         UNION ALL
-        SELECT d.role, d.id, f.id, f.handle FROM accord.delegation d JOIN accord.person f ON f.id = d.from_id
+        SELECT 'deputy', d.role, d.id, f.id, f.handle FROM accord.delegation d JOIN accord.person f ON f.id = d.from_id
         WHERE d.program_id = (SELECT program_id FROM accord.task WHERE id = $1) AND d.to_id = $2 AND \(DelegationSQL.inForce)
-        ORDER BY 2 NULLS FIRST
+        UNION ALL
+        SELECT 'away', d.role, d.id, t.id, t.handle FROM accord.delegation d JOIN accord.person t ON t.id = d.to_id
+        WHERE d.program_id = (SELECT program_id FROM accord.task WHERE id = $1) AND d.from_id = $2 AND \(DelegationSQL.inForce)
+        ORDER BY 3 NULLS FIRST
         """
     /// The evidence the signature binds: the task's current version.
     static let digestsNow = """
-        SELECT DISTINCT ON (e.title) e.title, e.version, e.sha256
+        SELECT DISTINCT ON (e.title) e.title, e.version, e.sha256, e.uploaded_by
         FROM accord.evidence e JOIN accord.task t ON t.id = e.task_id
         WHERE e.task_id = $1 AND e.task_version <= t.evidence_version ORDER BY e.title, e.version DESC
         """
@@ -182,7 +177,7 @@ extension Store {
                      idempotency: IdempotencyClaim? = nil) async throws -> SigningOutcome {
         let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
         if decision == .reject && comment == nil { throw AccordError(.invalid, "a rejection needs a comment saying why (--comment)") }
-        let (signer, hadFailures) = try await checkSigningPassword(actor: actor, password: password)
+        let signer = try await checkSigningPassword(actor: actor, password: password)
         return try await pool.withTransaction { connection in
             // One round trip (with the BEGIN) for the task, locked, with its program, workflow checksum,
             // review state, the signer's membership and standing; then, read after the lock, the round's
@@ -209,7 +204,7 @@ extension Store {
                                          workflowID: row.decode(String.self, "workflow_id"), workflowVersion: row.decode(Int.self, "workflow_version"),
                                          startsOn: CalendarDate(row.decode(String.self, "starts_on"))!)
             if !acting.isAdmin, try !row.decode(Bool.self, "member") {
-                throw AccordError(.notFound, "no program '\(program.slug)'; 'accord program list' shows yours")
+                throw AccordError(.notFound, "no task \(id)")
             }
             let task = try TaskRow(lockedRow: row, id: id)
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, checksum: row.decode(String.self, "checksum"), on: connection)
@@ -227,7 +222,7 @@ extension Store {
             // harmless, the first one stands) and the approvals counted against the policy.
             let signedRound = try reads[1].map {
                 (id: try $0.decode(Int64.self, "id"), role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"),
-                 decision: try $0.decode(String.self, "decision"))
+                 onBehalfOf: try $0.decode(Int64?.self, "on_behalf_of"), decision: try $0.decode(String.self, "decision"))
             }
             if let mine = signedRound.first(where: { $0.signerID == acting.id }) {
                 guard mine.decision == decision.rawValue else {
@@ -239,33 +234,42 @@ extension Store {
                 return outcome
             }
 
-            var held: Set<String> = []
+            var authority = SigningAuthority(held: [])
             var delegations: [String: (id: Int64, from: Int64, fromHandle: String)] = [:]
             for row in reads[2] {
                 let role = try row.decode(String.self, "role")
-                guard let delegationID = try row.decode(Int64?.self, "delegation_id") else {
-                    held.insert(role)
-                    continue
-                }
-                if delegations[role] == nil {
-                    delegations[role] = (delegationID, try row.decode(Int64.self, "from_id"), try row.decode(String.self, "from_handle"))
+                switch try row.decode(String.self, "kind") {
+                case "held":
+                    authority.held.insert(role)
+                case "away":
+                    let deputy = try row.decode(String.self, "other_handle")
+                    if authority.delegatedAway[role] == nil { authority.delegatedAway[role] = deputy }
+                default:
+                    if delegations[role] == nil {
+                        let holder = SigningAuthority.Holder(id: try row.decode(Int64.self, "other_id"), handle: try row.decode(String.self, "other_handle"))
+                        delegations[role] = (try row.decode(Int64.self, "delegation_id"), holder.id, holder.handle)
+                        authority.deputyFor[role] = holder
+                    }
                 }
             }
-            for role in held { delegations[role] = nil }
-            let approvals = signedRound.filter { $0.decision == "approve" }.map { CountedApproval(role: $0.role, signerID: $0.signerID) }
+            let approvals = signedRound.filter { $0.decision == "approve" }.map { CountedApproval(role: $0.role, signerID: $0.signerID, onBehalfOf: $0.onBehalfOf) }
+            let uploaders = Set(try reads[3].map { try $0.decode(Int64.self, "uploaded_by") })
             let evaluation = ApprovalEvaluation(policy: policy, approvals: approvals)
             let slot: String
-            switch evaluation.slot(signerID: acting.id, signerName: acting.handle, canSignFor: held.union(delegations.keys),
-                                   assigneeID: task.assigneeID, submitterID: submitter) {
-            case .success(let role):
-                slot = role
+            let delegation: (id: Int64, from: Int64, fromHandle: String)?
+            switch evaluation.slot(signerID: acting.id, signerName: acting.handle, authority: authority,
+                                   assigneeID: task.assigneeID, submitterID: submitter, uploaderIDs: uploaders) {
+            case .success(let filled):
+                slot = filled.role
+                delegation = filled.onBehalfOf == nil ? nil : delegations[filled.role]
             case .failure(let refusal) where decision == .reject && [.quorumFilled, .sequentialOrder].contains(refusal.rule):
                 // A signer may object even when their slot is filled or not yet their turn.
-                slot = policy.signers.map(\.role).first { held.contains($0) || delegations[$0] != nil } ?? policy.signers[0].role
+                let own = policy.signers.map(\.role).first { authority.held.contains($0) && authority.delegatedAway[$0] == nil }
+                slot = own ?? policy.signers.map(\.role).first { delegations[$0] != nil } ?? policy.signers[0].role
+                delegation = own == nil ? delegations[slot] : nil
             case .failure(let refusal):
                 throw AccordError(.forbidden, "\(refusal.message) (task '\(task.ref)')")
             }
-            let delegation = held.contains(slot) ? nil : delegations[slot]
 
             let digests = try reads[3].map {
                 EvidenceDigest(title: try $0.decode(String.self, "title"), version: try $0.decode(Int.self, "version"),
@@ -292,7 +296,7 @@ extension Store {
                 reason: comment
             ))
             var state = task.state
-            var remaining = ApprovalEvaluation(policy: policy, approvals: approvals + [CountedApproval(role: slot, signerID: acting.id)])
+            var remaining = ApprovalEvaluation(policy: policy, approvals: approvals + [CountedApproval(role: slot, signerID: acting.id, onBehalfOf: delegation?.from)])
             if decision == .reject {
                 try await Self.transition(task, .reject, workflow: workflow, program: program, actor: acting, reason: comment, on: connection)
                 state = .inProgress
@@ -301,7 +305,6 @@ extension Store {
                 try await Self.transition(task, .approve, workflow: workflow, program: program, actor: acting, reason: "approval policy met", on: connection)
                 state = .done
             }
-            if hadFailures { try await connection.executeDeferred(SignatureSQL.clearFailures, [acting.id]) }
             let record = SignatureRecord(
                 id: signatureID, task: task.ref, signer: acting.handle, printedName: acting.name, onBehalfOf: delegation?.fromHandle, role: slot,
                 decision: decision.rawValue, meaning: meaningText, comment: comment, signedAt: try row.decode(Date.self, "now"), authMethod: "password",
@@ -313,10 +316,11 @@ extension Store {
         }
     }
 
-    /// Re-checks a signer's password, counting failures: after `signingLockThreshold` in a row, signing
-    /// is locked for that person for a while. The count survives the refused command (its own transaction).
-    /// Returns the signer, and whether they had failed attempts to clear.
-    func checkSigningPassword(actor: String?, password: String) async throws -> (Person, Bool) {
+    /// Re-checks a signer's password. The attempt is counted before bcrypt runs (`ThrottlePolicy.signing`,
+    /// the same mechanism as logins), so concurrent guesses cannot pass the limit: after
+    /// `signingLockThreshold` wrong ones in a row signing is locked for that person, longer each time.
+    /// Returns the signer.
+    func checkSigningPassword(actor: String?, password: String) async throws -> Person {
         guard let handle = actor, !handle.isEmpty else { throw AccordError(.unauthenticated, "say who is signing: --as HANDLE or ACCORD_USER") }
         let row: PostgresRow = try await pool.withConnection { connection in
             guard let row = try await connection.query(SignatureSQL.signer, [handle]).firstRow else {
@@ -326,26 +330,38 @@ extension Store {
         }
         let person = try Person(row: row)
         guard !(try row.decode(Bool.self, "disabled")) else { throw AccordError(.forbidden, "'\(handle)' is disabled") }
-        if try row.decode(Bool?.self, "locked") == true, let until = try row.decode(Date?.self, "locked_until") {
-            throw AccordError(.forbidden, "signing is locked for \(handle) until \(ISO8601DateFormatter().string(from: until)) after \(signingLockThreshold) wrong passwords")
-        }
         guard let hash = try row.decode(String?.self, "password_hash") else {
             throw AccordError(.forbidden, "\(handle) has no password, so cannot sign; an administrator sets one")
         }
-        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        guard password.utf8.count <= SessionPolicy.maxPasswordLength else {
+            throw AccordError(.invalid, "a password has at most \(SessionPolicy.maxPasswordLength) bytes")
+        }
+        let key = "sign:\(person.id)", policy = ThrottlePolicy.signing
+        do {
+            try await claimAttempt([(key, policy)])
+        } catch let blocked as ThrottleBlocked {
+            throw AccordError(.forbidden, "signing is locked for \(handle) until \(ISO8601DateFormatter().string(from: blocked.until)) after \(signingLockThreshold) wrong passwords")
+        }
+        let matches: Bool
+        do {
+            matches = try await verifyPassword(password, hash: hash, purpose: .signing)
+        } catch {
+            _ = try? await settleAttempt(key, policy: policy, .release)
+            throw error
+        }
         guard matches else {
-            let failures: Int = try await pool.withTransaction { connection in
-                let result = try await connection.query(SignatureSQL.recordFailure, [person.id, signingLockThreshold, signingLockDuration])[0]
+            let failures = try await settleAttempt(key, policy: policy, .failure)
+            try await pool.withTransaction { connection in
                 try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: handle, action: "sign.password-refused",
                                                              objectType: "person", objectID: handle))
-                return try result.decode(Int.self, "failures")
             }
-            if failures >= signingLockThreshold {
-                throw AccordError(.unauthenticated, "wrong password; signing is now locked for \(handle) for \(signingLockDuration)")
+            if let block = policy.block(after: failures) {
+                throw AccordError(.unauthenticated, "wrong password; signing is now locked for \(handle) for \(block.components.seconds / 60) minutes")
             }
-            throw AccordError(.unauthenticated, "wrong password; nothing was signed (\(failures) of \(signingLockThreshold) before signing locks for \(signingLockDuration))")
+            throw AccordError(.unauthenticated, "wrong password; nothing was signed (\(failures) of \(policy.limit) before signing locks for \(signingLockDuration))")
         }
-        return (person, try row.decode(Int?.self, "failures") != nil)
+        try await settleAttempt(key, policy: policy, .success)
+        return person
     }
 
     /// A task's signatures, oldest first.

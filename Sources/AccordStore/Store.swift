@@ -18,9 +18,13 @@ public final class Store: Sendable {
     public let maxEvidenceBytes: Int
     /// The bcrypt cost for new password hashes (12 unless a test lowers it).
     public let passwordCost: UInt8
+    /// The longest a delegation may last, in days (`ACCORD_MAX_DELEGATION_DAYS`, 90 by default).
+    public let maxDelegationDays: Int
     /// How to connect as the schema owner for migrations, when the pool acts as a lesser role.
     let ownerConninfo: String?
     let logger: Logger
+    /// Where bcrypt runs, and how many comparisons have run.
+    let passwordCheck = PasswordCheck()
 
     /// The role the engine works as, when the database has it: it may only INSERT and SELECT history
     /// (audit entries, signatures, evidence). Migrations run as the login role, which owns the schema.
@@ -42,6 +46,7 @@ public final class Store: Sendable {
         }
         let key = try AuditKeyFile.load(environment: environment, home: LocalCluster.defaultHome(environment: environment))
         let limit = environment["ACCORD_MAX_EVIDENCE_BYTES"].flatMap(Int.init) ?? Store.defaultMaxEvidenceBytes
+        let delegationDays = environment["ACCORD_MAX_DELEGATION_DAYS"].flatMap(Int.init).map { max(1, $0) } ?? Store.defaultMaxDelegationDays
         let owner = PostgresPool(configuration: .init(conninfo: location.conninfo, maxConnections: 1), logger: logger)
         let role: String?
         do {
@@ -58,16 +63,20 @@ public final class Store: Sendable {
             throw error
         }
         let pool = PostgresPool(configuration: .init(conninfo: location.conninfo, maxConnections: maxConnections, sessionRole: role), logger: logger)
-        return Store(pool: pool, location: location, auditKey: key, maxEvidenceBytes: limit, ownerConninfo: location.conninfo, logger: logger)
+        return Store(pool: pool, location: location, auditKey: key, maxEvidenceBytes: limit, maxDelegationDays: delegationDays, ownerConninfo: location.conninfo, logger: logger)
     }
 
     /// 50 MiB.
     public static let defaultMaxEvidenceBytes = 50 << 20
+    /// 90 days.
+    public static let defaultMaxDelegationDays = 90
 
     /// Wraps an existing pool (tests, benchmarks).
     public init(pool: PostgresPool, location: DatabaseLocation, auditKey: AuditKey, maxEvidenceBytes: Int = Store.defaultMaxEvidenceBytes,
-                passwordCost: UInt8 = defaultPasswordCost, ownerConninfo: String? = nil, logger: Logger = Logger(label: "accord.store")) {
+                passwordCost: UInt8 = defaultPasswordCost, maxDelegationDays: Int = Store.defaultMaxDelegationDays, ownerConninfo: String? = nil,
+                logger: Logger = Logger(label: "accord.store")) {
         self.passwordCost = passwordCost
+        self.maxDelegationDays = maxDelegationDays
         self.ownerConninfo = ownerConninfo
         self.pool = pool
         self.location = location

@@ -424,7 +424,7 @@ extension Store {
     static func resolveTask(_ ref: String, for person: Person, on connection: PostgresConnection) async throws -> Int64 {
         if let id = Int64(ref) {
             let task = try await lockTask(id, on: connection, lock: false)
-            _ = try await visibleProgram(task.programSlug, for: person, on: connection)
+            _ = try await visibleProgram(task.programSlug, for: person, absent: "no task \(id)", on: connection)
             return id
         }
         guard let slash = ref.firstIndex(of: "/") else {

@@ -191,7 +191,7 @@ struct APITests {
         }
     }
 
-    @Test("password guessing is throttled briefly, per account")
+    @Test("password guessing is throttled briefly, per account and address; a stranger elsewhere cannot lock the account")
     func loginThrottle() async throws {
         try await TestDatabase.with { db in
             _ = try await seededAPI(db.store)
@@ -200,14 +200,17 @@ struct APITests {
             policy.block = .seconds(2)
             for _ in 1...3 { _ = try? await db.store.login(handle: "bea", password: "guess", address: "10.0.0.1", policy: policy) }
             do {
-                _ = try await db.store.login(handle: "bea", password: apiPassword, address: "10.0.0.2", policy: policy)
-                Issue.record("a throttled account logged in")
+                _ = try await db.store.login(handle: "bea", password: apiPassword, address: "10.0.0.1", policy: policy)
+                Issue.record("a throttled account logged in from the guessing address")
             } catch let error as AccordError {
                 #expect(error.code == .unauthenticated)
                 #expect(error.message.contains("too many failed logins"))
             }
+            // The real user, elsewhere, is not locked out by the stranger's guesses.
+            let elsewhere = try await db.store.login(handle: "bea", password: apiPassword, address: "10.0.0.2", policy: policy)
+            #expect(elsewhere.session.person.handle == "bea")
             try await Task.sleep(for: .seconds(2.2))
-            let session = try await db.store.login(handle: "bea", password: apiPassword, address: "10.0.0.2", policy: policy)
+            let session = try await db.store.login(handle: "bea", password: apiPassword, address: "10.0.0.1", policy: policy)
             #expect(session.session.person.handle == "bea")
         }
     }
@@ -278,7 +281,7 @@ struct IdempotencyRaceTests {
                         let body = i % bodies
                         group.addTask {
                             do {
-                                return (body, .success(try await store.idempotent(person: bea, key: "race", requestSHA256: Array(repeating: UInt8(body), count: 32)) { claim in
+                                return (body, .success(try await store.idempotent(person: bea, key: "race", requestHMAC: Array(repeating: UInt8(body), count: 32)) { claim in
                                     let outcome = try await store.sign(String(plan.id), decision: .approve, meaning: .approval, comment: body == 0 ? nil : "the other body",
                                                                        password: apiPassword, actor: "bea", idempotency: claim)
                                     return RememberedResponse(status: 200, body: try outcome.json())

@@ -269,10 +269,18 @@ struct SignOffTests {
         try await TestDatabase.with { db in
             let store = db.store
             try await seededForSigning(store)
-            let d = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "nora", until: CalendarDate.today(), reason: "leave", actor: "mia")
+            // A deputy must be a member of the program, and only the holder (or an administrator) delegates.
+            await expectRefusal(.conflict, containing: "a deputy must be a member") {
+                _ = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "nora", until: CalendarDate.today(), reason: "leave", actor: "lee")
+            }
+            _ = try await store.bindRole(program: "sig", role: "manager", handles: ["nora"], actor: "ada")
+            await expectRefusal(.forbidden, containing: "only lee or an administrator may delegate") {
+                _ = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "nora", until: CalendarDate.today(), reason: "leave", actor: "mia")
+            }
+            let d = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "nora", until: CalendarDate.today(), reason: "leave", actor: "ada")
             try await db.pool.withConnection { try await $0.execute("UPDATE accord.delegation SET valid_until = current_date - 1 WHERE id = $1", [d.id]) }
             _ = try await store.submitTask("sig/ordered", actor: "otto")
-            await expectRefusal(.notFound, containing: "no program 'sig'") { _ = try await store.approve("sig/ordered", as: "nora") }
+            await expectRefusal(.forbidden, containing: "nora holds none of the signing roles") { _ = try await store.approve("sig/ordered", as: "nora") }
             _ = try await store.bindRole(program: "sig", role: "board", handles: ["nora"], actor: "ada")
             await expectRefusal(.forbidden, containing: "sequential sign-off: legal must sign before board") { _ = try await store.approve("sig/ordered", as: "nora") }
             let active = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "b7", until: CalendarDate.today().adding(days: 30), reason: "leave", actor: "lee")

@@ -1,0 +1,200 @@
+import Foundation
+import HummingbirdBcrypt
+import NIOConcurrencyHelpers
+import NIOPosix
+import Postgres
+
+/// How many attempts at a secret one throttle key allows, and how long it then waits.
+///
+/// An attempt is *claimed* before the secret is checked, in its own committed statement, and settled
+/// after: failures plus attempts in flight never pass `limit`, so concurrent guesses queue on the key's
+/// row and at most `limit` of them reach bcrypt. The failure that reaches the limit starts a block; after
+/// it one attempt at a time is let through, and each failure doubles the block (up to `maxBlock`). A
+/// block that ends does not reset the count: only a success does, or `quiet` without any attempt.
+public struct ThrottlePolicy: Sendable, Equatable {
+    /// Failures (and attempts in flight) allowed before the first block.
+    public var limit: Int
+    /// The first block; the next ones double.
+    public var block: Duration
+    /// The longest block.
+    public var maxBlock: Duration
+    /// A key with no attempt (and no block) for this long is forgotten.
+    public var quiet: Duration
+
+    /// Creates a policy.
+    public init(limit: Int, block: Duration, maxBlock: Duration, quiet: Duration) {
+        self.limit = max(1, limit)
+        self.block = block
+        self.maxBlock = max(block, maxBlock)
+        self.quiet = quiet
+    }
+
+    /// Signing: five wrong passwords in a row lock signing for fifteen minutes, then thirty, an hour…
+    public static let signing = ThrottlePolicy(limit: signingLockThreshold, block: .seconds(15 * 60), maxBlock: .seconds(8 * 3600), quiet: .seconds(24 * 3600))
+
+    /// The block that the `failures`-th failure starts (none below the limit).
+    func block(after failures: Int) -> Duration? {
+        guard failures >= limit else { return nil }
+        return min(maxBlock, block * (1 << min(failures - limit, 24)))
+    }
+}
+
+/// A throttle key refused an attempt: it is blocked until `until`.
+struct ThrottleBlocked: Error {
+    var key: String
+    var until: Date
+
+    /// Whole seconds left, at least one.
+    var seconds: Int { max(1, Int(until.timeIntervalSinceNow.rounded(.up))) }
+}
+
+/// How an attempt ended, for `Store.settleAttempt`.
+enum AttemptOutcome: String {
+    /// The secret was right: the key's failures are forgotten.
+    case success
+    /// The secret was right, but the key is shared (an address): only the claim is released.
+    case release
+    /// The secret was wrong: one more failure, and a block at the limit.
+    case failure
+}
+
+enum ThrottleSQL {
+    /// Claims one attempt unless the key is blocked or as many attempts are in flight as failures leave
+    /// room for; then no row comes back. $1 key, $2 limit, $3 quiet period.
+    static let claim = """
+        INSERT INTO accord.auth_throttle AS t (key, failures, in_flight, last_attempt) VALUES ($1, 0, 1, now())
+        ON CONFLICT (key) DO UPDATE SET
+            failures = \(failuresNow),
+            in_flight = \(inFlightNow) + 1,
+            last_attempt = now(),
+            blocked_until = CASE WHEN \(forgotten) THEN NULL ELSE t.blocked_until END
+        WHERE (t.blocked_until IS NULL OR t.blocked_until <= now())
+          AND \(inFlightNow) < greatest($2 - \(failuresNow), 1)
+        RETURNING t.failures
+        """
+    /// A key quiet for the whole period starts again.
+    private static let forgotten = "(coalesce(t.blocked_until, t.last_attempt) < now() - $3::interval)"
+    private static let failuresNow = "(CASE WHEN \(forgotten) THEN 0 ELSE t.failures END)"
+    /// Claims older than 30 seconds belong to a process that stopped mid-check.
+    private static let inFlightNow = "(CASE WHEN t.last_attempt < now() - interval '30 seconds' THEN 0 ELSE t.in_flight END)"
+    static let state = "SELECT blocked_until, blocked_until > now() AS blocked FROM accord.auth_throttle WHERE key = $1"
+    /// Settles a claim. $2 the outcome, $3 the block this failure starts (NULL below the limit).
+    static let settle = """
+        UPDATE accord.auth_throttle SET
+            in_flight = greatest(in_flight - 1, 0),
+            failures = CASE $2 WHEN 'success' THEN 0 WHEN 'failure' THEN failures + 1 ELSE failures END,
+            blocked_until = CASE $2 WHEN 'success' THEN NULL WHEN 'failure' THEN coalesce(now() + $3::interval, blocked_until) ELSE blocked_until END
+        WHERE key = $1
+        RETURNING failures
+        """
+    /// The failure count the next settle would leave, to choose its block.
+    static let failures = "SELECT failures FROM accord.auth_throttle WHERE key = $1 FOR UPDATE"
+    /// Keys with nothing in flight whose last attempt and block are older than the longest quiet period in use.
+    static let prune = "DELETE FROM accord.auth_throttle WHERE in_flight = 0 AND greatest(blocked_until, last_attempt) < now() - $1::interval"
+}
+
+extension Store {
+    /// Claims one attempt on each key, in one transaction that commits before the secret is checked;
+    /// while a key is busy (its room taken by attempts in flight) it waits up to ten seconds.
+    /// - Throws: `ThrottleBlocked` for the first key that is blocked now (then nothing is claimed), or
+    ///   `.unavailable` when a key stayed busy.
+    func claimAttempt(_ keys: [(key: String, policy: ThrottlePolicy)]) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                try await pool.withTransaction { connection in
+                // A counter, not a record: losing the last few on a crash costs nothing worth an fsync.
+                try await connection.executeDeferred("SET LOCAL synchronous_commit = off")
+                for (key, policy) in keys {
+                    let rows = try await connection.query(ThrottleSQL.claim, [key, policy.limit, interval(policy.quiet)])
+                    if rows.firstRow != nil { continue }
+                    let state = try await connection.query(ThrottleSQL.state, [key]).firstRow
+                    if try state?.decode(Bool?.self, "blocked") == true, let until = try state?.decode(Date?.self, "blocked_until") {
+                        throw ThrottleBlocked(key: key, until: until)
+                    }
+                    throw BusyKey()
+                }
+                }
+                return
+            } catch is BusyKey {}
+            guard ContinuousClock.now < deadline else { throw AccordError(.unavailable, "too many attempts at once for this account; try again in a few seconds") }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 20...60)))
+        }
+    }
+
+    /// Settles a claimed attempt, in its own statement (whatever the request does next).
+    /// - Returns: the key's failures afterwards.
+    @discardableResult
+    func settleAttempt(_ key: String, policy: ThrottlePolicy, _ outcome: AttemptOutcome) async throws -> Int {
+        try await pool.withTransaction { connection in
+            try await connection.executeDeferred("SET LOCAL synchronous_commit = off")
+            var block: String?
+            if outcome == .failure, let failures = try await connection.query(ThrottleSQL.failures, [key]).firstRow?.decode(Int.self, "failures") {
+                block = policy.block(after: failures + 1).map(interval)
+            }
+            return try await connection.query(ThrottleSQL.settle, [key, outcome.rawValue, block]).firstRow?.decode(Int.self, "failures") ?? 0
+        }
+    }
+
+    /// Deletes throttle keys and remembered Idempotency-Key answers past their use (the scheduler calls it).
+    /// - Returns: the rows deleted.
+    @discardableResult
+    public func pruneSecurityRows(idempotencyRetention: Duration = .seconds(7 * 24 * 3600)) async throws -> Int {
+        try await pool.withConnection { connection in
+            let policy = SessionPolicy()
+            let quiet = max(ThrottlePolicy.signing.quiet, policy.login.quiet, policy.address.quiet)
+            let throttles = try await connection.execute(ThrottleSQL.prune, [interval(quiet)])
+            let answers = try await connection.execute(IdempotencySQL.prune, [interval(idempotencyRetention)])
+            return throttles + answers
+        }
+    }
+
+    /// Checks a password with bcrypt, counted in `passwordChecks`.
+    func verifyPassword(_ password: String, hash: String, purpose: PasswordCheck.Purpose) async throws -> Bool {
+        try await passwordCheck.verify(password, hash: hash, purpose: purpose)
+    }
+
+    /// How many bcrypt comparisons this store has run (logins and signatures), for tests and metrics.
+    public var passwordChecks: Int { passwordCheck.count.withLockedValue { $0 } }
+}
+
+/// A key whose room is taken by attempts in flight.
+private struct BusyKey: Error {}
+
+/// Where bcrypt runs, and how much of it may wait. Logins run on two threads of their own with a
+/// bounded queue, so a flood of logins cannot starve signing of threads; past the queue a login is
+/// refused as busy (503) without hashing.
+final class PasswordCheck: Sendable {
+    enum Purpose: Sendable { case login, signing }
+
+    /// Logins hash here, whatever the number of stores in the process.
+    static let loginThreads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
+    }()
+    /// Logins waiting for or running bcrypt, process-wide.
+    static let loginsWaiting = NIOLockedValueBox(0)
+    /// The most logins that may wait for bcrypt at once; more are refused as busy.
+    static let maxLoginsWaiting = 32
+
+    let count = NIOLockedValueBox(0)
+
+    func verify(_ password: String, hash: String, purpose: Purpose) async throws -> Bool {
+        switch purpose {
+        case .signing:
+            count.withLockedValue { $0 += 1 }
+            return try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        case .login:
+            let admitted = Self.loginsWaiting.withLockedValue { waiting -> Bool in
+                guard waiting < Self.maxLoginsWaiting else { return false }
+                waiting += 1
+                return true
+            }
+            guard admitted else { throw AccordError(.unavailable, "too many logins at once; try again in a few seconds") }
+            defer { Self.loginsWaiting.withLockedValue { $0 -= 1 } }
+            count.withLockedValue { $0 += 1 }
+            return try await Self.loginThreads.runIfActive { Bcrypt.verify(password, hash: hash) }
+        }
+    }
+}
