@@ -15,9 +15,12 @@ public struct AuditEntryContent: Sendable, Equatable {
     public var before: String?
     public var after: String?
     public var reason: String?
+    /// The channel that wrote the entry when it was not the server (`cli user=… host=…`), or `nil`.
+    public var origin: String?
 
     public init(chain: String, seq: Int64, recordedAtMicros: Int64, actor: String, action: String, objectType: String?, objectID: String?,
-                before: String?, after: String?, reason: String?) {
+                before: String?, after: String?, reason: String?, origin: String? = nil) {
+        self.origin = origin
         self.chain = chain
         self.seq = seq
         self.recordedAtMicros = recordedAtMicros
@@ -31,7 +34,8 @@ public struct AuditEntryContent: Sendable, Equatable {
     }
 
     /// The canonical encoding (version 1): `accord-audit-v1;` then each field as `LENGTH:VALUE;`
-    /// (LENGTH in UTF-8 bytes) or `~;` for NULL, in a fixed order. The database function
+    /// (LENGTH in UTF-8 bytes) or `~;` for NULL, in a fixed order; an origin, when there is one, is one
+    /// more field at the end (so entries without one keep the bytes they always had). The database function
     /// `accord.audit_canonical` produces the same bytes; length prefixes make it unambiguous.
     public var canonicalBytes: [UInt8] {
         var out: [UInt8] = []
@@ -83,6 +87,7 @@ public struct AuditEntryContent: Sendable, Equatable {
         field(before)
         field(after)
         field(reason)
+        if let origin { field(origin) }
         return out
     }
 

@@ -25,14 +25,14 @@ enum AuditSQL {
     static let createChain = "INSERT INTO accord.audit_chain (chain) VALUES ($1)"
     static let chainEntries = """
         SELECT chain, seq, (extract(epoch FROM recorded_at) * 1000000)::bigint AS at_us, recorded_at, actor, action,
-               object_type, object_id, before::text AS before, after::text AS after, reason, prev_hash, hash
+               object_type, object_id, before::text AS before, after::text AS after, reason, prev_hash, hash, origin
         FROM accord.audit_entry WHERE chain = $1
         """
     static let entries = chainEntries + " ORDER BY seq"
     /// The fields of the canonical encoding, in its order, as stored (text and JSON as UTF-8), by position.
     static let verifyBatch = """
         SELECT seq, (extract(epoch FROM recorded_at) * 1000000)::bigint AS at_us, actor, action, object_type, object_id,
-               before::text AS before, after::text AS after, reason, prev_hash, hash
+               before::text AS before, after::text AS after, reason, prev_hash, hash, origin
         FROM accord.audit_entry WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3
         """
     static let latest = chainEntries + " ORDER BY seq DESC LIMIT $2"
@@ -67,6 +67,8 @@ public struct AuditEntry: Codable, Sendable, Equatable {
     public var before: String?
     public var after: String?
     public var reason: String?
+    /// The channel that wrote it when it was not the server: `cli user=OS_USER host=HOST`.
+    public var origin: String?
     public var hash: String
 }
 
@@ -122,6 +124,7 @@ extension Store {
                     writer.number(seq)
                     writer.number(try row.decode(Int64.self, at: 1))
                     for column in 2...8 { writer.field(row.cell(at: column).bytes) }
+                    if let origin = row.cell(at: 11).bytes { writer.field(origin) }
                     let stored = try row.decode([UInt8].self, at: 10)
                     if writer.hash(previous: previous) != stored {
                         _ = try? await following
@@ -177,7 +180,7 @@ extension AuditEntry {
             actor: try row.decode(String.self, "actor"), action: try row.decode(String.self, "action"),
             objectType: try row.decode(String?.self, "object_type"), objectID: try row.decode(String?.self, "object_id"),
             before: try row.decode(String?.self, "before"), after: try row.decode(String?.self, "after"),
-            reason: try row.decode(String?.self, "reason"), hash: hexString(try row.decode([UInt8].self, "hash"))
+            reason: try row.decode(String?.self, "reason"), origin: try row.decode(String?.self, "origin"), hash: hexString(try row.decode([UInt8].self, "hash"))
         )
     }
 }

@@ -95,6 +95,8 @@ public struct PackAuditEntry: Codable, Sendable, Equatable {
     public var before: String?
     public var after: String?
     public var reason: String?
+    /// The channel that wrote it when it was not the server; absent in packs made before it was recorded.
+    public var origin: String?
     public var prevHash: String?
     public var hash: String
 }
@@ -267,7 +269,7 @@ extension Store {
                                                action: try row.decode(String.self, "action"), objectType: try row.decode(String?.self, "object_type"),
                                                objectID: try row.decode(String?.self, "object_id"), before: try row.decode(String?.self, "before"),
                                                after: try row.decode(String?.self, "after"), reason: try row.decode(String?.self, "reason"),
-                                               prevHash: try row.decode([UInt8]?.self, "prev_hash").map(hexString), hash: hexString(try row.decode([UInt8].self, "hash")))
+                                               origin: try row.decode(String?.self, "origin"), prevHash: try row.decode([UInt8]?.self, "prev_hash").map(hexString), hash: hexString(try row.decode([UInt8].self, "hash")))
                     buffer += Array(try lineEncoder.encode(entry)) + [UInt8(ascii: "\n")]
                     last = seq
                     auditEntries += 1
@@ -395,7 +397,8 @@ public func verifyPack(path: String, key: AuditKey?) -> PackVerification {
             }
             chainName = item.chain
             let content = AuditEntryContent(chain: item.chain, seq: item.seq, recordedAtMicros: item.recordedAtMicros, actor: item.actor, action: item.action,
-                                            objectType: item.objectType, objectID: item.objectID, before: item.before, after: item.after, reason: item.reason)
+                                            objectType: item.objectType, objectID: item.objectID, before: item.before, after: item.after, reason: item.reason,
+                                            origin: item.origin)
             if item.seq != expected {
                 result.problems.append("audit: entry \(item.seq) stands at position \(expected): an entry is missing or was inserted")
                 broken = true

@@ -23,20 +23,40 @@ public final class Store: Sendable {
     /// How to connect as the schema owner for migrations, when the pool acts as a lesser role.
     let ownerConninfo: String?
     let logger: Logger
+    /// How the pool's connections reach the application role.
+    public let roleMode: ApplicationRoleMode
     /// Where bcrypt runs, and how many comparisons have run.
     let passwordCheck = PasswordCheck()
 
-    /// The role the engine works as, when the database has it: it may only INSERT and SELECT history
-    /// (audit entries, signatures, evidence). Migrations run as the login role, which owns the schema.
+    /// The role the engine works as: it may only INSERT and SELECT history (audit entries, signatures,
+    /// evidence, workflow versions) and is a member of no other role. Migrations run as the schema owner.
     public static let applicationRole = "accord_app"
 
+    /// How the pool's connections reach the application role.
+    public enum ApplicationRoleMode: String, Sendable {
+        /// They log in as `accord_app` itself, which cannot become the schema owner (embedded cluster, or a URL for that role).
+        case ownLogin = "own login"
+        /// They log in as the schema owner and `SET ROLE accord_app`: a compromised process could `RESET ROLE`.
+        case setRole = "SET ROLE from the schema owner"
+        /// The database has no `accord_app` the login may use: they act as the login role.
+        case loginRole = "the login role"
+    }
+
     /// Opens the database: starts the embedded cluster when that is the location, applies pending
-    /// migrations (as the login role) when asked, and creates the pool, whose connections act as
-    /// `accord_app` when the login role may.
+    /// migrations as the schema owner when asked, and creates the pool, whose connections act as `accord_app`.
+    ///
+    /// The embedded cluster migrates as its superuser and then logs in as `accord_app`. On another server,
+    /// `location` is what the application connects with; `owner`, when given (`accord db migrate
+    /// --owner-database`), is what migrations connect with. With one URL only, it is used for both, and
+    /// when it is the owner's the pool falls back to `SET ROLE` (see `roleMode`).
+    /// - Parameter origin: recorded in every audit entry this store writes (`accord.origin`): the CLI says
+    ///   `cli user=… host=…`; the server leaves it out.
     public static func open(
         _ location: DatabaseLocation,
+        owner: DatabaseLocation? = nil,
         migrate: Bool = false,
         maxConnections: Int = 10,
+        origin: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "accord.store")
     ) async throws -> Store {
@@ -47,23 +67,54 @@ public final class Store: Sendable {
         let key = try AuditKeyFile.load(environment: environment, home: LocalCluster.defaultHome(environment: environment))
         let limit = environment["ACCORD_MAX_EVIDENCE_BYTES"].flatMap(Int.init) ?? Store.defaultMaxEvidenceBytes
         let delegationDays = environment["ACCORD_MAX_DELEGATION_DAYS"].flatMap(Int.init).map { max(1, $0) } ?? Store.defaultMaxDelegationDays
-        let owner = PostgresPool(configuration: .init(conninfo: location.conninfo, maxConnections: 1), logger: logger)
-        let role: String?
-        do {
-            if migrate {
-                let store = Store(pool: owner, location: location, auditKey: key, maxEvidenceBytes: limit, logger: logger)
+        let ownerConninfo = owner?.conninfo ?? location.conninfo
+        let settings = origin.map { ["accord.origin": $0] } ?? [:]
+        let first = PostgresPool(configuration: .init(conninfo: ownerConninfo, maxConnections: 1, sessionSettings: settings), logger: logger)
+        if migrate {
+            try await Self.closing(first) { first in
+                let store = Store(pool: first, location: location, auditKey: key, maxEvidenceBytes: limit, logger: logger)
+                let plan = try await store.migrationPlan()
+                if !plan.pending.isEmpty, owner == nil,
+                   try await first.withConnection({ try await $0.query(StoreSQL.standing, [applicationRole])[0].decode(Bool.self, "is_app") }) {
+                    throw AccordError(.conflict, "the schema needs \(plan.pending.count) migration(s) and \(applicationRole) may not apply them; run 'accord db migrate --owner-database URL' with the schema owner's credentials")
+                }
                 try await store.migrate()
             }
-            role = try await owner.withConnection { connection in
-                try await connection.query(StoreSQL.canUseApplicationRole, [applicationRole])[0].decode(Bool.self, "usable") ? applicationRole : nil
-            }
-            try await owner.close()
+        } else {
+            try await first.close()
+        }
+        // Where the application's own connections stand: they are what `location` logs in as.
+        let probe = PostgresPool(configuration: .init(conninfo: location.conninfo, maxConnections: 1), logger: logger)
+        let standing = try await Self.closing(probe) { try await $0.withConnection { try await $0.query(StoreSQL.standing, [applicationRole])[0] } }
+        var conninfo = location.conninfo
+        let mode: ApplicationRoleMode
+        if try standing.decode(Bool.self, "is_app") {
+            mode = .ownLogin
+        } else if case .embedded(let home) = location, try standing.decode(Bool.self, "app_can_login") {
+            conninfo = LocalCluster(home: home).conninfo(user: applicationRole)
+            mode = .ownLogin
+        } else {
+            mode = try standing.decode(Bool.self, "can_set") ? .setRole : .loginRole
+        }
+        if mode != .ownLogin {
+            logger.warning("Accord connects as the schema owner or another role that can change the schema (\(mode.rawValue)); give it its own login role, accord_app (docs/database.md)")
+        }
+        let pool = PostgresPool(configuration: .init(conninfo: conninfo, maxConnections: maxConnections, sessionRole: mode == .setRole ? applicationRole : nil,
+                                                     sessionSettings: settings), logger: logger)
+        return Store(pool: pool, location: location, auditKey: key, maxEvidenceBytes: limit, maxDelegationDays: delegationDays, ownerConninfo: ownerConninfo,
+                     roleMode: mode, logger: logger)
+    }
+
+    /// Runs `body` with a pool and closes the pool afterwards, whatever happens.
+    private static func closing<T: Sendable>(_ pool: PostgresPool, _ body: (PostgresPool) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(pool)
+            try await pool.close()
+            return result
         } catch {
-            try? await owner.close()
+            try? await pool.close()
             throw error
         }
-        let pool = PostgresPool(configuration: .init(conninfo: location.conninfo, maxConnections: maxConnections, sessionRole: role), logger: logger)
-        return Store(pool: pool, location: location, auditKey: key, maxEvidenceBytes: limit, maxDelegationDays: delegationDays, ownerConninfo: location.conninfo, logger: logger)
     }
 
     /// 50 MiB.
@@ -74,7 +125,8 @@ public final class Store: Sendable {
     /// Wraps an existing pool (tests, benchmarks).
     public init(pool: PostgresPool, location: DatabaseLocation, auditKey: AuditKey, maxEvidenceBytes: Int = Store.defaultMaxEvidenceBytes,
                 passwordCost: UInt8 = defaultPasswordCost, maxDelegationDays: Int = Store.defaultMaxDelegationDays, ownerConninfo: String? = nil,
-                logger: Logger = Logger(label: "accord.store")) {
+                roleMode: ApplicationRoleMode = .loginRole, logger: Logger = Logger(label: "accord.store")) {
+        self.roleMode = roleMode
         self.passwordCost = passwordCost
         self.maxDelegationDays = maxDelegationDays
         self.ownerConninfo = ownerConninfo
@@ -147,8 +199,11 @@ public final class Store: Sendable {
 }
 
 enum StoreSQL {
-    /// Whether the role exists and the login role may switch to it.
-    static let canUseApplicationRole = """
-        SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AND pg_has_role(current_user, $1, 'MEMBER') AS usable
+    /// Where the login role stands towards the application role: it is that role; it may SET ROLE to it;
+    /// the role may log in (so the embedded cluster connects as it).
+    static let standing = """
+        SELECT current_user = $1 AS is_app,
+               EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AND current_user <> $1 AND pg_has_role(current_user, $1, 'MEMBER') AS can_set,
+               coalesce((SELECT rolcanlogin FROM pg_roles WHERE rolname = $1), false) AS app_can_login
         """
 }

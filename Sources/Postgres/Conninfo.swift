@@ -23,8 +23,13 @@ public enum Conninfo {
 
     /// The same connection settings with another database name, as a `key=value` conninfo.
     public static func replacingDatabase(in conninfo: String, with database: String) throws -> String {
-        var pairs = try parse(conninfo).filter { $0.key != "dbname" }
-        pairs.append((key: "dbname", value: database))
+        try replacing("dbname", in: conninfo, with: database)
+    }
+
+    /// The same connection settings with one setting (`dbname`, `user`…) replaced, as a `key=value` conninfo.
+    public static func replacing(_ key: String, in conninfo: String, with value: String) throws -> String {
+        var pairs = try parse(conninfo).filter { $0.key != key }
+        pairs.append((key: key, value: value))
         return pairs.map { "\($0.key)=\(quoteConninfo($0.value))" }.joined(separator: " ")
     }
 }

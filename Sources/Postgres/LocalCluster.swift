@@ -40,10 +40,13 @@ public struct LocalCluster: Sendable {
     /// The libpq conninfo for Accord's database, e.g. for `psql "$(accord db url)"`.
     public var conninfo: String { conninfo(database: databaseName) }
 
-    /// The libpq conninfo for a database of this cluster.
-    public func conninfo(database: String) -> String {
-        "host=\(quoteConninfo(socketDirectory.path)) port=\(port) user=\(quoteConninfo(userName)) dbname=\(quoteConninfo(database))"
+    /// The libpq conninfo for a database of this cluster, as its superuser or another role.
+    public func conninfo(database: String, user: String? = nil) -> String {
+        "host=\(quoteConninfo(socketDirectory.path)) port=\(port) user=\(quoteConninfo(user ?? userName)) dbname=\(quoteConninfo(database))"
     }
+
+    /// The libpq conninfo for Accord's database as another role (the application's own login).
+    public func conninfo(user: String) -> String { conninfo(database: databaseName, user: user) }
 
     /// Whether the cluster exists and runs.
     public enum Status: Sendable, Equatable {

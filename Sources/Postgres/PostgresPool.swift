@@ -23,11 +23,15 @@ public final class PostgresPool: Sendable, Service {
         /// A role every connection switches to (`SET ROLE`) right after connecting, e.g. a role with
         /// fewer rights than the login role.
         public var sessionRole: String?
+        /// Settings every connection makes right after connecting (`set_config(name, value, false)`),
+        /// e.g. `accord.origin`, which the audit log records.
+        public var sessionSettings: [String: String]
 
         /// Creates a configuration.
         public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(10), maxTransactionAttempts: Int = 8,
-                    sessionRole: String? = nil) {
+                    sessionRole: String? = nil, sessionSettings: [String: String] = [:]) {
             self.sessionRole = sessionRole
+            self.sessionSettings = sessionSettings
             self.conninfo = conninfo
             self.maxConnections = max(1, maxConnections)
             self.acquireTimeout = acquireTimeout
@@ -225,6 +229,9 @@ public final class PostgresPool: Sendable, Service {
             let connection = try await PostgresConnection.connect(configuration.conninfo, threadPool: threadPool)
             if let role = configuration.sessionRole {
                 try await connection.execute("SET ROLE " + PostgresConnection.quoteIdentifier(role))
+            }
+            for (name, value) in configuration.sessionSettings.sorted(by: { $0.key < $1.key }) {
+                _ = try await connection.query("SELECT set_config($1, $2, false)", [name, value])
             }
             return connection
         } catch {

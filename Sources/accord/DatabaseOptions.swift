@@ -1,5 +1,6 @@
 import AccordStore
 import ArgumentParser
+import Foundation
 import Logging
 
 /// `--database`, shared by every command that touches the database.
@@ -11,7 +12,25 @@ struct DatabaseOptions: ParsableArguments {
     var location: DatabaseLocation { DatabaseLocation.resolve(flag: database) }
 
     /// Opens the store (starting the embedded cluster when it is the location) and applies pending migrations.
-    func openStore(migrate: Bool = true, maxConnections: Int = 4, logger: Logger = Logger(label: "accord")) async throws -> Store {
-        try await Store.open(location, migrate: migrate, maxConnections: maxConnections, logger: logger)
+    /// - Parameters:
+    ///   - owner: where migrations connect, when not `location` (`accord db migrate --owner-database`).
+    ///   - origin: what every audit entry records of this process; the CLI's operating-system user by
+    ///     default, `nil` for the server and the worker.
+    func openStore(migrate: Bool = true, maxConnections: Int = 4, owner: DatabaseLocation? = nil, origin: String? = cliOrigin(),
+                   logger: Logger = Logger(label: "accord")) async throws -> Store {
+        try await Store.open(location, owner: owner, migrate: migrate, maxConnections: maxConnections, origin: origin, logger: logger)
     }
+}
+
+/// What the audit log records of a CLI command: the CLI is an operator's tool, and `--as` names who the
+/// operator acts for, not who they are, so every entry it writes also names the operating-system user
+/// (and the one who ran sudo) and the host.
+func cliOrigin(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    var user = "uid=\(geteuid())"
+    if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { user = String(cString: name) }
+    var origin = "cli user=\(user)"
+    if let sudo = environment["SUDO_USER"], !sudo.isEmpty { origin += " sudo_user=\(sudo)" }
+    var host = [CChar](repeating: 0, count: 256)
+    if gethostname(&host, host.count) == 0 { origin += " host=\(String(cString: host))" }
+    return origin
 }

@@ -47,7 +47,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "accord.server")
         logger.logLevel = .info
-        let store = try await options.openStore(migrate: !noMigrate, maxConnections: maxConnections, logger: logger)
+        let store = try await options.openStore(migrate: !noMigrate, maxConnections: maxConnections, origin: nil, logger: logger)
         logger.info("database: \(options.location.summary)")
         if demo {
             let accounts = try await store.seedDemo()

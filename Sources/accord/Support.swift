@@ -42,7 +42,11 @@ func printTable(_ header: [String], _ rows: [[String]]) {
 /// Opens the store for one command and closes it afterwards, whatever happens.
 /// - Parameter migrate: whether to apply pending migrations first (every command but `db status` and `db migrate`).
 func withStore<T>(_ options: DatabaseOptions, migrate: Bool = true, maxConnections: Int = 4, _ body: (Store) async throws -> T) async throws -> T {
-    let store = try await options.openStore(migrate: migrate, maxConnections: maxConnections)
+    try await closing(try await options.openStore(migrate: migrate, maxConnections: maxConnections), body)
+}
+
+/// Runs `body` with the store and closes it afterwards, whatever happens.
+func closing<T>(_ store: Store, _ body: (Store) async throws -> T) async throws -> T {
     do {
         let result = try await body(store)
         try await store.close()

@@ -23,7 +23,7 @@ struct Worker: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "accord.worker")
         logger.logLevel = .info
-        let store = try await options.openStore(migrate: true, maxConnections: maxConnections, logger: logger)
+        let store = try await options.openStore(migrate: true, maxConnections: maxConnections, origin: nil, logger: logger)
         let scheduler = Scheduler(store: store, deadlineInterval: .seconds(interval), deliveryInterval: .seconds(deliveryInterval), logger: logger)
         logger.info("worker started: deadlines every \(interval) s, webhooks every \(deliveryInterval) s; database \(options.location.summary)")
         let group = ServiceGroup(configuration: .init(services: [.init(service: store.pool), .init(service: scheduler)],

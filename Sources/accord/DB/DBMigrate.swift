@@ -12,11 +12,17 @@ struct DBMigrate: AsyncParsableCommand {
 
     @OptionGroup var options: DatabaseOptions
 
+    @Option(name: .customLong("owner-database"),
+            help: ArgumentHelp("Migrate as the schema owner with this URL (default: ACCORD_OWNER_DATABASE_URL, else --database). The application's own URL then needs no rights on the schema.", valueName: "url"))
+    var ownerDatabase: String?
+
     @Flag(name: .long, help: "Print what would be applied, and check the applied ones, without changing anything.")
     var dryRun = false
 
     func run() async throws {
-        try await withStore(options, migrate: false, maxConnections: 1) { store in
+        let owner = (ownerDatabase ?? ProcessInfo.processInfo.environment["ACCORD_OWNER_DATABASE_URL"]).flatMap { $0.isEmpty ? nil : DatabaseLocation.url($0) }
+        let store = try await options.openStore(migrate: false, maxConnections: 1, owner: owner)
+        try await closing(store) { store in
             let plan = try await store.migrationPlan()
             if plan.pending.isEmpty {
                 print("schema up to date at version \(plan.currentVersion) (\(plan.applied.count) migration(s) applied)")

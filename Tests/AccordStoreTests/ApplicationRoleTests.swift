@@ -1,0 +1,62 @@
+import AccordCore
+import AccordStore
+import AccordTestSupport
+import Foundation
+import Postgres
+import Testing
+
+/// Item 5 of the security review: the application logs in as its own role, which cannot leave it.
+@Suite("The application's own database role")
+struct OwnLoginRoleTests {
+    @Test("item 5: connected as accord_app, RESET ROLE stays accord_app and neither triggers nor history nor workflow versions can be changed")
+    func applicationCannotLeaveItsRole() async throws {
+        try await TestDatabase.with { db in
+            try await seededForSigning(db.store)
+            let app = try Conninfo.replacing("user", in: db.conninfo, with: Store.applicationRole)
+            let store = try await Store.open(.url(app), owner: .url(db.conninfo), migrate: true, maxConnections: 2, environment: ["ACCORD_AUDIT_KEY": String(repeating: "ab", count: 32)])
+            #expect(store.roleMode == .ownLogin)
+            #expect(try await store.currentRole() == Store.applicationRole)
+            try await store.pool.withConnection { connection in
+                try await connection.execute("RESET ROLE")
+                #expect(try await connection.query("SELECT current_user AS u, session_user AS s")[0].decode(String.self, "u") == Store.applicationRole)
+                let memberships = try await connection.query("SELECT count(*)::int AS n FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = $1", [Store.applicationRole])
+                #expect(try memberships[0].decode(Int.self, "n") == 0, "accord_app is a member of no role")
+                for (sql, state) in [
+                    ("SET ROLE accord", "42501"),
+                    ("ALTER TABLE accord.audit_entry DISABLE TRIGGER ALL", "42501"),
+                    ("SET session_replication_role = replica", "42501"),
+                    ("UPDATE accord.audit_entry SET actor = 'mallory'", "42501"),
+                    ("UPDATE accord.workflow_version SET title = 'edited'", "42501"),
+                    ("DELETE FROM accord.workflow_version", "42501"),
+                ] {
+                    do {
+                        try await connection.execute(sql)
+                        Issue.record("the application role could run: \(sql)")
+                    } catch let error as PostgresError {
+                        #expect(error.sqlState == state, "\(sql): \(error.sqlState ?? "?") \(error.message)")
+                    }
+                }
+            }
+            // The engine still works as that role.
+            #expect(try await store.people().count > 1)
+            try await store.close()
+        }
+    }
+
+    @Test("item 6: workflow versions are append-only even for their owner (the trigger refuses UPDATE and DELETE)")
+    func workflowVersionsAppendOnly() async throws {
+        try await TestDatabase.with { db in
+            try await seededForSigning(db.store)
+            try await db.pool.withConnection { connection in
+                for sql in ["UPDATE accord.workflow_version SET title = 'edited'", "DELETE FROM accord.workflow_version WHERE workflow_id = 'sign-test'"] {
+                    do {
+                        try await connection.execute(sql)
+                        Issue.record("a workflow version was changed: \(sql)")
+                    } catch let error as PostgresError {
+                        #expect(error.sqlState == "AC001", "\(sql): \(error.message)")
+                    }
+                }
+            }
+        }
+    }
+}
