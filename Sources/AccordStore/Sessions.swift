@@ -20,6 +20,14 @@ public struct NewWebSession: Sendable {
     public var expiresAt: Date
 }
 
+/// How the person asking for an API token proves they may have it.
+public enum TokenProof: Sendable {
+    /// The token owner's password.
+    case password(String)
+    /// An administrator's explicit override, with the reason recorded in the audit log.
+    case administratorOverride(reason: String)
+}
+
 /// An API token as listed (never the token itself).
 public struct APIToken: Codable, Sendable, Equatable {
     public var id: Int64
@@ -175,8 +183,24 @@ extension Store {
     }
 
     /// Creates an API token for a person; returns the token, shown once (only its hash is kept).
-    /// People create their own; administrators create them for anyone.
-    public func createToken(for handle: String, name: String, expires: CalendarDate?, actor: String?) async throws -> (APIToken, String) {
+    ///
+    /// A token acts as its person, so whoever asks for one proves it: with the person's password
+    /// (checked and throttled as a signature's is), or, for an administrator, with an explicit override
+    /// and its reason, recorded in the audit entry. Naming someone with `--as` is not proof: the CLI is an
+    /// operator's tool, and anyone with the database credentials can say any name.
+    public func createToken(for handle: String, name: String, expires: CalendarDate?, actor: String?, proof: TokenProof) async throws -> (APIToken, String) {
+        if let expires, expires <= CalendarDate.today() { throw AccordError(.invalid, "--expires \(expires) is not in the future") }
+        let overrideReason: String?
+        switch proof {
+        case .password(let password):
+            // The owner's own password: the token is theirs, whoever types the command.
+            _ = try await checkSigningPassword(actor: handle, password: password, refused: "no token was created")
+            overrideReason = nil
+        case .administratorOverride(let reason):
+            let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !reason.isEmpty else { throw AccordError(.invalid, "an administrator override needs a reason (--admin-override REASON)") }
+            overrideReason = reason
+        }
         let token = randomToken(prefix: "acc_")
         return try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)
@@ -184,10 +208,14 @@ extension Store {
             guard acting.id == owner.id || acting.isAdmin else {
                 throw AccordError(.forbidden, "only \(handle) or an administrator creates tokens for \(handle)")
             }
-            if let expires, expires <= CalendarDate.today() { throw AccordError(.invalid, "--expires \(expires) is not in the future") }
+            if overrideReason != nil, !acting.isAdmin {
+                throw AccordError(.forbidden, "only an administrator may override the password check; '\(acting.handle)' is not one")
+            }
             let id = try await connection.query(SessionSQL.createToken, [owner.id, name, sha256Bytes(token), expires?.description])[0].decode(Int64.self, "id")
             try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: acting.handle, action: "token.create", objectType: "api_token",
-                                                         objectID: String(id), after: auditJSON(["person": handle, "name": name])))
+                                                         objectID: String(id),
+                                                         after: auditJSON(["person": handle, "name": name, "proof": overrideReason == nil ? "password" : "administrator-override"]),
+                                                         reason: overrideReason))
             let listed = try await connection.query(SessionSQL.tokens, [true, owner.id]).map(APIToken.init(row:)).first { $0.id == id }!
             return (listed, token)
         }

@@ -320,7 +320,8 @@ extension Store {
     /// the same mechanism as logins), so concurrent guesses cannot pass the limit: after
     /// `signingLockThreshold` wrong ones in a row signing is locked for that person, longer each time.
     /// Returns the signer.
-    func checkSigningPassword(actor: String?, password: String) async throws -> Person {
+    /// - Parameter refused: what a wrong password leaves undone, for its message.
+    func checkSigningPassword(actor: String?, password: String, refused: String = "nothing was signed") async throws -> Person {
         guard let handle = actor, !handle.isEmpty else { throw AccordError(.unauthenticated, "say who is signing: --as HANDLE or ACCORD_USER") }
         let row: PostgresRow = try await pool.withConnection { connection in
             guard let row = try await connection.query(SignatureSQL.signer, [handle]).firstRow else {
@@ -358,7 +359,7 @@ extension Store {
             if let block = policy.block(after: failures) {
                 throw AccordError(.unauthenticated, "wrong password; signing is now locked for \(handle) for \(block.components.seconds / 60) minutes")
             }
-            throw AccordError(.unauthenticated, "wrong password; nothing was signed (\(failures) of \(policy.limit) before signing locks for \(signingLockDuration))")
+            throw AccordError(.unauthenticated, "wrong password; \(refused) (\(failures) of \(policy.limit) before signing locks for \(signingLockDuration))")
         }
         try await settleAttempt(key, policy: policy, .success)
         return person

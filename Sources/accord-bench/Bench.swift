@@ -293,7 +293,7 @@ struct Bench: AsyncParsableCommand {
         let idleRSS = rss(server.processIdentifier)
         var tokens: [String] = []
         for n in 1...tasks.count {
-            tokens.append(try await store.createToken(for: "signer\(n)", name: "bench", expires: nil, actor: "signer\(n)").1)
+            tokens.append(try await store.createToken(for: "signer\(n)", name: "bench", expires: nil, actor: "signer\(n)", proof: .password(benchPassword)).1)
         }
         let threads = 2
         let perSigner = min(tasks.map(\.count).min() ?? 0, Int(seconds * 400 / Double(max(1, tasks.count))) + 200)
@@ -357,7 +357,7 @@ struct Bench: AsyncParsableCommand {
     func readFigures(_ store: Store, url: String, wrk: String, tasks: Int) async throws -> [Figure] {
         let (server, base) = try await serve(url)
         defer { stop(server) }
-        let token = try await store.createToken(for: "persona", name: "bench", expires: nil, actor: "persona").1
+        let token = try await store.createToken(for: "persona", name: "bench", expires: nil, actor: "persona", proof: .password(benchPassword)).1
         let duration = "\(Int(seconds))s", c = readConnections
         func get(_ path: String) throws -> WRKResult {
             try runWRK(wrk, ["-t2", "-c\(c)", "-d\(duration)", "--timeout", "5s", "--latency", "-H", "Authorization: Bearer \(token)", base + path])

@@ -46,7 +46,7 @@ struct FaultTests {
             ids.append(try await store.submitTask("f/t\(n)", actor: "otto").id)
         }
         var tokens: [String] = []
-        for n in 1...signers { tokens.append(try await store.createToken(for: "b\(n)", name: "fault", expires: nil, actor: "b\(n)").1) }
+        for n in 1...signers { tokens.append(try await store.createToken(for: "b\(n)", name: "fault", expires: nil, actor: "b\(n)", proof: .password(faultPassword)).1) }
         return (ids, tokens)
     }
 

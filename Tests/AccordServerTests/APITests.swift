@@ -47,7 +47,7 @@ func seededAPI(_ store: Store) async throws -> [String: String] {
     _ = try await store.bindRole(program: "other", role: "owner", handles: ["eve"], actor: "ada")
     var tokens: [String: String] = [:]
     for handle in ["ada", "otto", "bea", "eve"] {
-        tokens[handle] = try await store.createToken(for: handle, name: "test", expires: nil, actor: handle).1
+        tokens[handle] = try await store.createToken(for: handle, name: "test", expires: nil, actor: handle, proof: .password(apiPassword)).1
     }
     return tokens
 }

@@ -21,14 +21,14 @@ struct SecurityTests {
             let store = db.store
             var tokens = try await seededAPI(store)
             _ = try await store.addPerson(handle: "nora", name: "Nora Nobody", email: nil, admin: false, password: apiPassword, actor: "ada")
-            tokens["nora"] = try await store.createToken(for: "nora", name: "t", expires: nil, actor: "nora").1
+            tokens["nora"] = try await store.createToken(for: "nora", name: "t", expires: nil, actor: "nora", proof: .password(apiPassword)).1
             _ = try await store.addPerson(handle: "rex", name: "Rex Revoked", email: nil, admin: false, password: apiPassword, actor: "ada")
             _ = try await store.bindRole(program: "api", role: "board", handles: ["rex"], actor: "ada")
-            let revoked = try await store.createToken(for: "rex", name: "t", expires: nil, actor: "rex").1
+            let revoked = try await store.createToken(for: "rex", name: "t", expires: nil, actor: "rex", proof: .password(apiPassword)).1
             try await store.revokeToken(try await store.tokens(actor: "rex").first!.id, actor: "rex")
             _ = try await store.addPerson(handle: "exp", name: "Ex Pired", email: nil, admin: false, password: apiPassword, actor: "ada")
             _ = try await store.bindRole(program: "api", role: "board", handles: ["exp"], actor: "ada")
-            let expired = try await store.createToken(for: "exp", name: "t", expires: nil, actor: "exp").1
+            let expired = try await store.createToken(for: "exp", name: "t", expires: nil, actor: "exp", proof: .password(apiPassword)).1
             try await db.pool.withConnection { connection in
                 _ = try await connection.execute("""
                     UPDATE accord.api_token SET expires_at = now() - interval '1 day' WHERE person_id = (SELECT id FROM accord.person WHERE handle = 'exp')

@@ -33,7 +33,7 @@ port=$((21000 + RANDOM % 4000))
 "$accord" serve --demo --port "$port" --no-scheduler >"$home/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
-token=$(ACCORD_USER=ada "$accord" token create --name fuzz | grep -o 'acc_[A-Za-z0-9_-]*' | head -1)
+token=$(ACCORD_USER=ada "$accord" token create --name fuzz --admin-override "api fuzz run" | grep -o 'acc_[A-Za-z0-9_-]*' | head -1)
 [ -n "$token" ] || { echo "api fuzz: could not create a token" >&2; exit 1; }
 status=0
 # From the throwaway folder, so schemathesis' cache (.schemathesis/) goes away with it.
