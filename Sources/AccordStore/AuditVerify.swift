@@ -30,6 +30,20 @@ enum VerifySQL {
         SELECT (after::jsonb ->> 'signature')::bigint AS signature FROM accord.audit_entry
         WHERE chain = $1 AND action IN ('task.sign', 'task.reject-signature')
         """
+    /// Every done task with the approvals of its current round and evidence version, for re-evaluating
+    /// its policy: the state column can be written by anyone with the app's rights, the signatures cannot.
+    static let doneTasks = """
+        SELECT t.id, accord.task_ref(p.slug, t.template_key, sy.slug, t.instance) AS ref, t.template_key, t.assignee_id, t.submitted_by,
+               a.handle AS assignee, sb.handle AS submitter, p.workflow_id, p.workflow_version,
+               coalesce((SELECT json_agg(json_build_object('role', s.role, 'signer', s.signer_id, 'for', s.on_behalf_of) ORDER BY s.id)
+                         FROM accord.signature s
+                         WHERE s.task_id = t.id AND s.review_round = t.review_round AND s.evidence_version = t.evidence_version
+                           AND s.decision = 'approve'), '[]')::text AS approvals
+        FROM accord.task t JOIN accord.program p ON p.id = t.program_id LEFT JOIN accord.ai_system sy ON sy.id = t.system_id
+        LEFT JOIN accord.person a ON a.id = t.assignee_id LEFT JOIN accord.person sb ON sb.id = t.submitted_by
+        WHERE t.state = 'done' AND ($1::bigint IS NULL OR t.program_id = $1)
+        ORDER BY t.id
+        """
     static let head = """
         SELECT c.length, c.head_hash, now() AS at FROM accord.audit_chain c WHERE c.chain = $1
         """
@@ -97,6 +111,7 @@ extension Store {
                     result.problems.append("signature \(record.id) on \(record.task) no longer matches the evidence it signed")
                 }
             }
+            result.problems += try await Self.unapprovedDoneTasks(program: programID, on: connection)
             for row in try await connection.query(VerifySQL.evidenceIntegrity, [programID]) {
                 result.evidence += 1
                 if try !row.decode(Bool.self, "intact") {
@@ -105,6 +120,37 @@ extension Store {
             }
         }
         return result
+    }
+
+    /// Done tasks whose approval policy their current signatures do not meet (a task set to done by SQL,
+    /// or signatures removed): each policy is evaluated again, with every rule, against the signatures of
+    /// the task's current round and evidence version.
+    static func unapprovedDoneTasks(program: Int64?, on connection: PostgresConnection) async throws -> [String] {
+        try await doneTasksToCheck(program: program, on: connection).compactMap { $0.problem(approvals: $0.approvals) }
+    }
+
+    /// The done tasks whose templates need a sign-off, with what `audit verify` and `verify-pack` check them against.
+    /// A program upgraded since may have changed a policy, so every version's policy up to the current one is kept.
+    static func doneTasksToCheck(program: Int64?, on connection: PostgresConnection) async throws -> [DoneTaskCheck] {
+        struct Approval: Decodable { var role: String?; var signer: Int64; var `for`: Int64? }
+        var checks: [DoneTaskCheck] = []
+        for row in try await connection.query(VerifySQL.doneTasks, [program]) {
+            let workflowID = try row.decode(String.self, "workflow_id"), current = try row.decode(Int.self, "workflow_version")
+            let key = try row.decode(String.self, "template_key")
+            var policies: [ApprovalPolicy?] = []
+            for version in stride(from: current, through: 1, by: -1) {
+                guard let workflow = try? await Self.workflow(workflowID, version: version, on: connection), let template = workflow.task(key) else { continue }
+                policies.append(template.approval)
+            }
+            // A template that never needed a sign-off is done when submitted.
+            guard !policies.isEmpty, !policies.contains(where: { $0 == nil }) else { continue }
+            let approvals = try JSONDecoder().decode([Approval].self, from: Data(try row.decode(String.self, "approvals").utf8))
+                .map { CountedApproval(role: $0.role ?? "", signerID: $0.signer, onBehalfOf: $0.for) }
+            checks.append(DoneTaskCheck(task: try row.decode(String.self, "ref"), assigneeID: try row.decode(Int64?.self, "assignee_id"),
+                                        submitterID: try row.decode(Int64?.self, "submitted_by"), assignee: try row.decode(String?.self, "assignee"),
+                                        submitter: try row.decode(String?.self, "submitter"), policies: policies.compactMap { $0 }, approvals: approvals))
+        }
+        return checks
     }
 
     private func check(_ checkpoint: Checkpoint, verifiedEntries: Int) async throws -> [String] {
@@ -199,5 +245,48 @@ extension Store {
                 lastCheckpointPosition: try checkpoint?.decode(Int.self, "position"), latest: try await latestAuditEntries(chain: chain, limit: latest)))
         }
         return statuses
+    }
+}
+
+/// A done task that needs a sign-off, and the policies its signatures must meet (one of them, after upgrades).
+/// In an evidence pack as `approvals.json`, so `verify-pack` checks it offline against `signatures.json`.
+public struct DoneTaskCheck: Codable, Sendable, Equatable {
+    public var task: String
+    var assigneeID: Int64?
+    var submitterID: Int64?
+    public var assignee: String?
+    public var submitter: String?
+    public var policies: [ApprovalPolicy]
+    var approvals: [CountedApproval] = []
+
+    enum CodingKeys: String, CodingKey { case task, assignee, submitter, policies }
+
+    /// What is wrong with the task's approvals, or `nil` when a policy is met.
+    func problem(approvals: [CountedApproval]) -> String? {
+        if policies.contains(where: { ApprovalEvaluation(policy: $0, approvals: approvals).isSatisfied(assigneeID: assigneeID, submitterID: submitterID) }) {
+            return nil
+        }
+        let needed = policies.first.map {
+            ApprovalPolicy.neededSummary(Dictionary(ApprovalEvaluation(policy: $0, approvals: approvals).remaining.filter { $0.needed > 0 }.map { ($0.role, $0.needed) },
+                                                    uniquingKeysWith: +))
+        } ?? ""
+        return "task \(task) is done, but its signatures do not meet its approval policy (\(approvals.count) approval(s)\(needed.isEmpty ? "" : "; still needed: \(needed)")): its state was set outside Accord, or a signature was removed"
+    }
+
+    /// The same check over a pack's signatures, which name people by handle.
+    func problem(packSignatures: [PackSignature]) -> String? {
+        var ids: [String: Int64] = [:]
+        func id(_ handle: String?) -> Int64? {
+            guard let handle else { return nil }
+            if let known = ids[handle] { return known }
+            ids[handle] = Int64(ids.count + 1)
+            return ids[handle]
+        }
+        var offline = self
+        offline.assigneeID = id(assignee)
+        offline.submitterID = id(submitter)
+        let approvals = packSignatures.filter { $0.task == task && $0.current && $0.decision == "approve" }.sorted { $0.id < $1.id }
+            .map { CountedApproval(role: $0.role ?? "", signerID: id($0.signer)!, onBehalfOf: id($0.onBehalfOf)) }
+        return offline.problem(approvals: approvals)
     }
 }

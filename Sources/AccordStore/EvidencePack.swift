@@ -246,6 +246,9 @@ extension Store {
             return out
         }
         record("signatures.json", try await writer.add("signatures.json", bytes: Array(try encoder.encode(signatures))))
+        // Done tasks that needed a sign-off, with their policies: verify-pack re-evaluates them against the signatures.
+        let approvals = try await pool.withConnection { try await Self.doneTasksToCheck(program: program.id, on: $0) }
+        record("approvals.json", try await writer.add("approvals.json", bytes: Array(try encoder.encode(approvals))))
 
         // The audit chain, a line per entry, in pages; then a checkpoint of its head.
         let chain = programChain(slug)
@@ -442,7 +445,14 @@ public func verifyPack(path: String, key: AuditKey?) -> PackVerification {
 
     // Signatures: each bound to the evidence it names.
     let digests = Set(evidence.map { "\($0.taskID)|\($0.title)|\($0.version)|\($0.sha256)" })
-    for signature in load("signatures.json", as: [PackSignature].self)?.0 ?? [] {
+    let signatures = load("signatures.json", as: [PackSignature].self)?.0 ?? []
+    // Done tasks against their policies (packs made before approvals.json was added have none to check).
+    if byName["approvals.json"] != nil {
+        for task in load("approvals.json", as: [DoneTaskCheck].self)?.0 ?? [] {
+            if let problem = task.problem(packSignatures: signatures) { result.problems.append(problem) }
+        }
+    }
+    for signature in signatures {
         result.signatures += 1
         let subject = SignedSubject(taskID: signature.subject.taskID, taskRef: signature.subject.taskRef, evidenceVersion: signature.subject.evidenceVersion,
                                     evidence: signature.subject.evidence)

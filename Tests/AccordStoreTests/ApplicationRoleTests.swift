@@ -59,4 +59,32 @@ struct OwnLoginRoleTests {
             }
         }
     }
+
+    @Test("item 6: a task set to done by SQL, without the signatures its policy demands, is reported by audit verify and verify-pack")
+    func doneBySQLIsReported() async throws {
+        try await TestDatabase.with { db in
+            let store = db.store
+            try await seededForSigning(store)
+            _ = try await store.submitTask("sig/pair", actor: "otto")
+            _ = try await store.approve("sig/pair", as: "b1")
+            #expect(try await store.approve("sig/pair", as: "b2").taskState == "done")
+            _ = try await store.submitTask("sig/single", actor: "otto")
+            #expect(try await store.verifyAudit(program: "sig", actor: "ada").ok)
+            try await db.pool.withConnection { connection in
+                _ = try await connection.execute("""
+                    UPDATE accord.task SET state = 'done', completed_at = now()
+                    WHERE template_key = 'single' AND program_id = (SELECT id FROM accord.program WHERE slug = 'sig')
+                    """)
+            }
+            let verification = try await store.verifyAudit(program: "sig", actor: "ada")
+            #expect(verification.problems == ["task sig/single is done, but its signatures do not meet its approval policy (0 approval(s); still needed: 1 of board): its state was set outside Accord, or a signature was removed"],
+                    "\(verification.problems)")
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("accord-done-\(UUID().uuidString).zip").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            _ = try await store.exportPack(program: "sig", to: path, actor: "ada")
+            let offline = verifyPack(path: path, key: testAuditKey)
+            #expect(offline.problems.contains { $0.hasPrefix("task sig/single is done, but its signatures do not meet") }, "\(offline.problems)")
+            #expect(!offline.problems.contains { $0.contains("sig/pair") })
+        }
+    }
 }
