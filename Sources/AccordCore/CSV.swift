@@ -69,11 +69,21 @@ public enum CSV {
         return rows
     }
 
-    /// One CSV line for these fields, quoted where needed.
+    /// One CSV line for these fields, quoted where needed. A cell a spreadsheet would run as a formula
+    /// (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is neutralised with a leading `'`,
+    /// as OWASP advises against CSV injection; a plain number such as `-3` is left as it is.
     public static func line(_ fields: [String]) -> String {
-        fields.map { field in
-            field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+        fields.map { raw in
+            let field = neutralised(raw)
+            return field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
         }.joined(separator: ",")
+    }
+
+    /// The cell, with a leading `'` when a spreadsheet would read it as a formula.
+    public static func neutralised(_ field: String) -> String {
+        guard let first = field.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) else { return field }
+        if field.range(of: #"^[-+]?[0-9]+(\.[0-9]+)?$"#, options: .regularExpression) != nil { return field }
+        return "'" + field
     }
 }

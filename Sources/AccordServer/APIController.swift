@@ -29,7 +29,8 @@ extension LeadershipReport: ResponseEncodable {}
 
 /// An evidence version as a download: its media type, file name and SHA-256 (`Digest`), for the API and the pages.
 func evidenceDownload(_ version: EvidenceVersion, _ bytes: [UInt8]) -> Response {
-    var headers: HTTPFields = [.contentType: version.mediaType, .contentLength: String(bytes.count)]
+    // Evidence is the organisation's own material: no shared cache or browser history keeps it.
+    var headers: HTTPFields = [.contentType: version.mediaType, .contentLength: String(bytes.count), .cacheControl: "no-store"]
     headers[.contentDisposition] = "attachment; filename=\"\(version.fileName.replacingOccurrences(of: "\"", with: ""))\""
     headers[.init("Digest")!] = "sha-256=\(Data(hexBytes(version.sha256) ?? []).base64EncodedString())"
     return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -147,7 +148,9 @@ struct APIController {
             try await store.leadership(actor: try context.requirePerson().handle)
         }
         group.get("audit/verify") { request, context in
-            try await store.verifyAudit(program: request.uri.queryParameters["program"].map(String.init), actor: try context.requirePerson().handle)
+            // Asked again and again, it answers from the last run while nothing it covers has moved (at most five minutes old).
+            try await store.verifyAudit(program: request.uri.queryParameters["program"].map(String.init), actor: try context.requirePerson().handle,
+                                        reuseWithin: .seconds(300))
         }
     }
 

@@ -11,14 +11,17 @@ public struct AccordContext: RequestContext, RemoteAddressRequestContext {
     public var person: Person?
     /// The browser session, when the person came with a session cookie.
     public var session: WebSession?
+    /// The client's address: the peer's, or, behind a trusted proxy, the one it forwarded.
+    public var clientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        clientAddress = remoteAddress?.ipAddress
     }
 
-    /// Evidence uploads may be larger than Hummingbird's default 2 MiB.
-    public var maxUploadSize: Int { 64 << 20 }
+    /// The largest body a JSON route decodes (64 KiB); evidence uploads read their own, larger limit.
+    public var maxUploadSize: Int { 64 << 10 }
 
     /// The person, or a 401 problem.
     public func requirePerson() throws -> Person {

@@ -6,7 +6,7 @@ import NIOCore
 import Postgres
 
 /// Headers on every response: a strict Content-Security-Policy, no sniffing, no framing, no referrer
-/// leaks; HSTS when served over TLS (or behind a TLS proxy).
+/// leaks; HSTS when served over TLS (or behind a TLS proxy); `no-store` on the API.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     let tls: Bool
 
@@ -17,8 +17,48 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.init("Referrer-Policy")!] = "same-origin"
         response.headers[.init("X-Frame-Options")!] = "DENY"
         if tls { response.headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains" }
+        // API answers carry personal data and signatures, problems included: no cache or history keeps them.
+        if request.uri.path.hasPrefix("/api/v1/") { response.headers[.cacheControl] = "no-store" }
         return response
     }
+}
+
+/// The client's address for throttling: the peer's, unless the peer is a trusted proxy; then the
+/// right-most address of `X-Forwarded-For` that is not itself a trusted proxy (the left-most entries
+/// are whatever the client wrote, so they are never believed).
+struct ClientAddressMiddleware: RouterMiddleware {
+    let trustedProxies: [IPNetwork]
+
+    func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
+        var context = context
+        context.clientAddress = clientAddress(peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers[values: .init("X-Forwarded-For")!],
+                                              trustedProxies: trustedProxies)
+        return try await next(request, context)
+    }
+}
+
+/// The client's address: `peer`, unless it is one of `trustedProxies`; then the right-most
+/// `X-Forwarded-For` hop that is not a trusted proxy (a malformed hop ends the walk at the last trusted one).
+public func clientAddress(peer: String?, forwardedFor: [String], trustedProxies trusted: [IPNetwork]) -> String? {
+    func isTrusted(_ text: String) -> Bool { IPAddress(text).map { address in trusted.contains { $0.contains(address) } } ?? false }
+    guard let peer, isTrusted(peer) else { return peer }
+    let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+    var last = peer
+    for hop in hops.reversed() {
+        guard let address = IPAddress(hop) else { return last }
+        if !isTrusted(hop) { return address.description }
+        last = address.description
+    }
+    return last
+}
+
+/// Compares two secrets in time that depends on their length only, not on where they differ.
+func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    guard x.count == y.count else { return false }
+    var difference: UInt8 = 0
+    for i in 0..<x.count { difference |= x[i] ^ y[i] }
+    return difference == 0
 }
 
 /// The browser session cookie, for pages and the API alike: `__Host-` bound to the origin when served over TLS.
@@ -75,7 +115,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             context.person = session.person
             context.session = session
             if ![.get, .head, .options].contains(request.method), !isLogin {
-                guard request.headers[.init("X-CSRF-Token")!] == session.csrfToken else {
+                guard let sent = request.headers[.init("X-CSRF-Token")!], constantTimeEquals(sent, session.csrfToken) else {
                     throw AccordError(.forbidden, "this request needs the session's CSRF token in the X-CSRF-Token header")
                 }
             }

@@ -70,20 +70,29 @@ struct PagesController {
         }
         pages.get("login") { request, context in
             if context.person != nil { return Response(status: .seeOther, headers: [.location: "/inbox"]) }
-            return render("login", LoginPage(page: PageModel(title: "Log in", context: context)))
+            return loginPage(context, error: nil, status: .ok)
         }
         pages.post("login") { request, context in
-            let form = try await formFields(request)
+            let form = try await formFields(request, upTo: SessionController.maxLoginBody)
+            // Login CSRF: the form's token must match the pre-session cookie set with the form (SameSite,
+            // so another site's form cannot carry it), and a browser's Origin must be this site.
+            guard let sent = form["login_token"], let cookie = request.cookies[loginCookie]?.value, constantTimeEquals(sent, cookie) else {
+                return loginPage(context, error: "this login form has expired or did not come from Accord; log in again", status: .forbidden, handle: form["handle"])
+            }
+            do {
+                try refuseCrossSite(request)
+            } catch let error as AccordError {
+                return loginPage(context, error: error.message, status: .forbidden, handle: form["handle"])
+            }
             do {
                 let (_, cookie) = try await SessionCookies(store: store, tls: tls)
-                    .begin(request, handle: form["handle"] ?? "", password: form["password"] ?? "", address: context.remoteAddressText)
+                    .begin(request, handle: form["handle"] ?? "", password: form["password"] ?? "", address: context.clientAddress)
                 var response = Response(status: .seeOther, headers: [.location: "/inbox"])
                 response.setCookie(cookie)
                 return response
             } catch let error as AccordError {
-                var page = render("login", LoginPage(page: PageModel(title: "Log in", context: context, error: error.message)), status: .unauthorized)
-                page.headers[.cacheControl] = "no-store"
-                return page
+                return loginPage(context, error: error.message, status: Problem(error).httpStatus == .serviceUnavailable ? .serviceUnavailable : .unauthorized,
+                                 handle: form["handle"])
             }
         }
         pages.post("logout") { request, context in
@@ -218,9 +227,20 @@ struct PagesController {
 
     func redirectToLogin() -> Response { Response(status: .seeOther, headers: [.location: "/login"]) }
 
-    /// The fields of an `application/x-www-form-urlencoded` body (64 KiB at most).
-    func formFields(_ request: Request) async throws -> [String: String] {
-        let body = try await request.body.collect(upTo: 64 << 10)
+    /// The pre-session cookie of the login form (login CSRF).
+    var loginCookie: String { tls ? "__Host-accord_login" : "accord_login" }
+
+    /// The login form with a fresh pre-session token, in the page and in a cookie.
+    func loginPage(_ context: AccordContext, error: String?, status: HTTPResponse.Status, handle: String? = nil) -> Response {
+        let token = randomLoginToken()
+        var response = render("login", LoginPage(page: PageModel(title: "Log in", context: context, error: error), handle: handle ?? "", loginToken: token), status: status)
+        response.setCookie(Cookie(name: loginCookie, value: token, maxAge: 3600, path: "/", secure: tls, httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    /// The fields of an `application/x-www-form-urlencoded` body (64 KiB at most, or `limit`).
+    func formFields(_ request: Request, upTo limit: Int = 64 << 10) async throws -> [String: String] {
+        let body = try await request.body.collect(upTo: limit)
         var fields: [String: String] = [:]
         for pair in String(buffer: body).split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
@@ -230,7 +250,7 @@ struct PagesController {
     }
 
     func requireCSRF(_ form: [String: String], _ context: AccordContext) throws {
-        guard let session = context.session, let token = form["csrf_token"], token == session.csrfToken else {
+        guard let session = context.session, let token = form["csrf_token"], constantTimeEquals(token, session.csrfToken) else {
             throw AccordError(.forbidden, "this form has expired or did not come from Accord; reload the page and try again")
         }
     }
@@ -292,6 +312,15 @@ struct PageModel {
 /// fields get names no page model uses, and "no value" is spelled out.
 struct LoginPage {
     var page: PageModel
+    var handle: String
+    var loginToken: String
+}
+
+/// 32 random bytes, URL-safe base64.
+func randomLoginToken() -> String {
+    var generator = SystemRandomNumberGenerator()
+    let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
 }
 
 struct TaskLine {

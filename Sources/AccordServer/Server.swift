@@ -14,13 +14,26 @@ public struct ServerConfiguration: Sendable {
     public var readinessTimeout: Duration
     /// Whether the site is served over TLS (directly or behind a TLS proxy): `Secure` `__Host-` cookies and HSTS.
     public var tls: Bool
+    /// Proxies whose `X-Forwarded-For` is believed for the client's address (throttling, the audit of logins).
+    public var trustedProxies: [IPNetwork]
 
     /// Creates a configuration.
-    public init(host: String = "127.0.0.1", port: Int = 8080, readinessTimeout: Duration = .seconds(2), tls: Bool = false) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, readinessTimeout: Duration = .seconds(2), tls: Bool = false, trustedProxies: [IPNetwork] = []) {
+        self.trustedProxies = trustedProxies
         self.host = host
         self.port = port
         self.readinessTimeout = readinessTimeout
         self.tls = tls
+    }
+}
+
+extension ServerConfiguration {
+    /// A warning when the server listens beyond this machine without TLS: session cookies would then
+    /// travel in clear and lack `Secure`.
+    public var exposureWarning: String? {
+        guard !tls else { return nil }
+        let loopback = host == "localhost" || IPAddress(host).map { IPNetwork("127.0.0.0/8")!.contains($0) || $0 == IPAddress("::1")! } == true
+        return loopback ? nil : "serving \(host) without --tls or --behind-tls-proxy: session cookies are not Secure and travel in clear; put a TLS proxy in front and pass --behind-tls-proxy"
     }
 }
 
@@ -49,6 +62,7 @@ public func makeRouter(store: Store, configuration: ServerConfiguration) throws 
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: SecurityHeadersMiddleware(tls: configuration.tls))
     router.add(middleware: ProblemMiddleware())
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
     addHealthRoutes(to: router, store: store, configuration: configuration)
     addMetricsRoute(to: router, store: store, metrics: metrics)
     let api = router.group("api/v1").add(middleware: AuthenticationMiddleware(store: store, tls: configuration.tls))

@@ -1,6 +1,7 @@
 import AccordStore
 import Foundation
 import Hummingbird
+import NIOCore
 
 struct LoginBody: Decodable {
     var handle: String
@@ -18,12 +19,21 @@ struct SessionInfo: ResponseEncodable, Sendable {
 struct SessionController {
     let store: Store
     let tls: Bool
+    /// The largest login body read (a handle and a password fit in far less).
+    static let maxLoginBody = 16 << 10
 
     func addRoutes(to group: RouterGroup<AccordContext>) {
         group.post("session") { request, context in
-            let body = try await request.decode(as: LoginBody.self, context: context)
-            // The socket's address: X-Forwarded-For is not trusted until there is a trusted-proxy setting.
-            let address = context.remoteAddressText
+            // Login CSRF: a page elsewhere must not log a visitor in as the attacker. Browsers send Origin
+            // (and Sec-Fetch-Site) with a cross-site POST, and no cross-site form can send application/json.
+            try refuseCrossSite(request)
+            guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
+                throw HTTPError(.unsupportedMediaType, message: "log in with a JSON body: Content-Type: application/json")
+            }
+            let raw = try await request.body.collect(upTo: SessionController.maxLoginBody)
+            let body = try JSONDecoder().decode(LoginBody.self, from: Data(buffer: raw))
+            // The socket's address, or the forwarded one behind a --trusted-proxy.
+            let address = context.clientAddress
             let (new, cookie) = try await SessionCookies(store: store, tls: tls).begin(request, handle: body.handle, password: body.password, address: address)
             var response = try SessionInfo(person: new.session.person, csrfToken: new.session.csrfToken, expiresAt: new.expiresAt)
                 .response(from: request, context: context)
@@ -39,7 +49,23 @@ struct SessionController {
     }
 }
 
-extension AccordContext {
-    /// The peer's IP address, for login throttling.
-    var remoteAddressText: String? { remoteAddress?.ipAddress }
+
+
+/// Refuses a request a browser marks as coming from another site: an `Origin` that is not this host, or
+/// `Sec-Fetch-Site: cross-site`. Clients that send neither (curl, other servers) pass: they carry no
+/// victim's cookies.
+func refuseCrossSite(_ request: Request) throws {
+    if request.headers[.init("Sec-Fetch-Site")!]?.lowercased() == "cross-site" {
+        throw AccordError(.forbidden, "this request came from another site; log in on Accord's own page")
+    }
+    guard let origin = request.headers[.origin] else { return }
+    let host = request.head.authority
+    guard let url = URL(string: origin), let originHost = url.host, let host else {
+        throw AccordError(.forbidden, "this request came from another site; log in on Accord's own page")
+    }
+    let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
+    // The Host header may omit the default port, the Origin never names it.
+    guard originAuthority.lowercased() == host.lowercased() || originHost.lowercased() == host.lowercased() else {
+        throw AccordError(.forbidden, "this request came from another site (\(origin)); log in on Accord's own page")
+    }
 }

@@ -44,6 +44,17 @@ enum VerifySQL {
         WHERE t.state = 'done' AND ($1::bigint IS NULL OR t.program_id = $1)
         ORDER BY t.id
         """
+    /// What a verification covers, cheaply: each chain's length and head, and the signatures, evidence and
+    /// done tasks in scope. $1 the chains, $2 the program (NULL for all).
+    static let fingerprint = """
+        SELECT coalesce((SELECT string_agg(c.chain || ':' || c.length || ':' || coalesce(encode(c.head_hash, 'hex'), ''), ',' ORDER BY c.chain)
+                         FROM accord.audit_chain c WHERE c.chain = ANY($1::text[])), '')
+            || '|' || (SELECT count(*) || ':' || coalesce(max(s.id), 0) FROM accord.signature s JOIN accord.task t ON t.id = s.task_id
+                       WHERE $2::bigint IS NULL OR t.program_id = $2)
+            || '|' || (SELECT count(*) || ':' || coalesce(max(e.id), 0) FROM accord.evidence e JOIN accord.task t ON t.id = e.task_id
+                       WHERE $2::bigint IS NULL OR t.program_id = $2)
+            || '|' || (SELECT count(*) FROM accord.task t WHERE t.state = 'done' AND ($2::bigint IS NULL OR t.program_id = $2)) AS fingerprint
+        """
     static let head = """
         SELECT c.length, c.head_hash, now() AS at FROM accord.audit_chain c WHERE c.chain = $1
         """
@@ -53,7 +64,11 @@ extension Store {
     /// Recomputes every link of the program's chain (or of every chain), checks each signature's MAC
     /// with the audit key and its binding to the evidence it names, each evidence file against its
     /// SHA-256, and, with checkpoints, that no chain was cut or rewritten since. Names each problem.
-    public func verifyAudit(program slug: String?, checkpoints: [Checkpoint] = [], actor: String?) async throws -> AuditVerification {
+    ///
+    /// - Parameter reuseWithin: a result computed within this long is answered again while nothing it
+    ///   covers has moved (chain heads, signature, evidence and done-task counts): the API and the audit
+    ///   page use it, so that asking again and again does not rehash everything each time. The CLI never does.
+    public func verifyAudit(program slug: String?, checkpoints: [Checkpoint] = [], actor: String?, reuseWithin: Duration? = nil) async throws -> AuditVerification {
         let (chains, programID): ([String], Int64?) = try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             if let slug {
@@ -63,6 +78,22 @@ extension Store {
             guard acting.isAdmin else { throw AccordError(.forbidden, "verifying every chain is for administrators; name a program with --program") }
             return (try await connection.query(AuditSQL.chains).map { try $0.decode(String.self, "chain") }, nil)
         }
+        var fingerprint: String?
+        if let reuseWithin, checkpoints.isEmpty {
+            let key = try await pool.withConnection { try await $0.query(VerifySQL.fingerprint, [postgresTextArray(chains), programID])[0].decode(String.self, "fingerprint") }
+            fingerprint = key
+            if let cached = verificationCache.withLockedValue({ $0[slug ?? "*"] }), cached.fingerprint == key, cached.at.duration(to: .now) < reuseWithin {
+                return cached.result
+            }
+        }
+        let result = try await verifyAuditNow(chains: chains, programID: programID, checkpoints: checkpoints, everyChain: slug == nil)
+        if let fingerprint {
+            verificationCache.withLockedValue { $0[slug ?? "*"] = CachedVerification(fingerprint: fingerprint, at: .now, result: result) }
+        }
+        return result
+    }
+
+    private func verifyAuditNow(chains: [String], programID: Int64?, checkpoints: [Checkpoint], everyChain: Bool) async throws -> AuditVerification {
         var result = AuditVerification(chains: [], signatures: 0, evidence: 0, problems: [])
         for chain in chains {
             let verification = try await verifyChain(chain)
@@ -75,7 +106,7 @@ extension Store {
             }
             result.chains.append(.init(chain: chain, entries: entries, verified: verification.verified, checkpointChecked: checked))
         }
-        for checkpoint in checkpoints where !chains.contains(checkpoint.chain) && slug == nil {
+        for checkpoint in checkpoints where !chains.contains(checkpoint.chain) && everyChain {
             result.problems.append("\(checkpoint.chain): the checkpoint names a chain the database does not have: it was removed")
         }
         try await pool.withConnection { connection in
@@ -237,7 +268,7 @@ extension Store {
         var statuses: [ChainStatus] = []
         for program in try await programs(actor: actor) {
             let chain = programChain(program.slug)
-            let verification = try await verifyChain(chain)
+            let verification = try await verifyChain(chain, reuseWithin: .seconds(300))
             let checkpoint = try await pool.withConnection { try await $0.query(AuditPageSQL.lastCheckpoint, [chain]).firstRow }
             statuses.append(ChainStatus(
                 program: program.slug, chain: chain, entries: verification.entries, verified: verification.verified, problem: verification.problem,
@@ -288,5 +319,35 @@ public struct DoneTaskCheck: Codable, Sendable, Equatable {
         let approvals = packSignatures.filter { $0.task == task && $0.current && $0.decision == "approve" }.sorted { $0.id < $1.id }
             .map { CountedApproval(role: $0.role ?? "", signerID: id($0.signer)!, onBehalfOf: id($0.onBehalfOf)) }
         return offline.problem(approvals: approvals)
+    }
+}
+
+/// A verification result and what it covered, for `verifyAudit(reuseWithin:)`.
+struct CachedVerification: Sendable {
+    var fingerprint: String
+    var at: ContinuousClock.Instant
+    var result: AuditVerification
+}
+
+/// A chain's verification and the head it reached, for `verifyChain(_:reuseWithin:)`.
+struct CachedChain: Sendable {
+    var length: Int64
+    var head: [UInt8]?
+    var at: ContinuousClock.Instant
+    var result: ChainVerification
+}
+
+extension Store {
+    /// `verifyChain`, answered again from the last run within `reuseWithin` while the chain's length and
+    /// head are what that run saw (the audit page: it shows every chain on every visit).
+    public func verifyChain(_ chain: String, reuseWithin: Duration) async throws -> ChainVerification {
+        let row = try await pool.withConnection { try await $0.query(VerifySQL.head, [chain]).firstRow }
+        let length = try row?.decode(Int64.self, "length") ?? 0, head = try row?.decode([UInt8]?.self, "head_hash")
+        if let cached = chainCache.withLockedValue({ $0[chain] }), cached.length == length, cached.head == head, cached.at.duration(to: .now) < reuseWithin {
+            return cached.result
+        }
+        let result = try await verifyChain(chain)
+        chainCache.withLockedValue { $0[chain] = CachedChain(length: length, head: head, at: .now, result: result) }
+        return result
     }
 }

@@ -2,6 +2,7 @@ import AccordCore
 import AccordResources
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOPosix
 import Postgres
 
@@ -25,6 +26,9 @@ public final class Store: Sendable {
     let logger: Logger
     /// How the pool's connections reach the application role.
     public let roleMode: ApplicationRoleMode
+    /// Recent verifications, for the API and the audit page (see `verifyAudit(reuseWithin:)`).
+    let verificationCache = NIOLockedValueBox<[String: CachedVerification]>([:])
+    let chainCache = NIOLockedValueBox<[String: CachedChain]>([:])
     /// Where bcrypt runs, and how many comparisons have run.
     let passwordCheck = PasswordCheck()
 

@@ -87,6 +87,8 @@ enum ThrottleSQL {
         WHERE key = $1
         RETURNING failures
         """
+    /// A key at rest (nothing in flight, no failure, no block) is deleted: it says nothing.
+    static let forgetAtRest = "DELETE FROM accord.auth_throttle WHERE key = $1 AND failures = 0 AND in_flight = 0 AND blocked_until IS NULL"
     /// The failure count the next settle would leave, to choose its block.
     static let failures = "SELECT failures FROM accord.auth_throttle WHERE key = $1 FOR UPDATE"
     /// Keys with nothing in flight whose last attempt and block are older than the longest quiet period in use.
@@ -132,7 +134,9 @@ extension Store {
             if outcome == .failure, let failures = try await connection.query(ThrottleSQL.failures, [key]).firstRow?.decode(Int.self, "failures") {
                 block = policy.block(after: failures + 1).map(interval)
             }
-            return try await connection.query(ThrottleSQL.settle, [key, outcome.rawValue, block]).firstRow?.decode(Int.self, "failures") ?? 0
+            let failures = try await connection.query(ThrottleSQL.settle, [key, outcome.rawValue, block]).firstRow?.decode(Int.self, "failures") ?? 0
+            if failures == 0 { try await connection.executeDeferred(ThrottleSQL.forgetAtRest, [key]) }
+            return failures
         }
     }
 

@@ -29,8 +29,18 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Seed a demo organisation when the database has nobody yet; its passwords are printed once.")
     var demo = false
 
-    @Flag(help: "The site is reached over TLS (directly or through a TLS proxy): Secure __Host- cookies and HSTS.")
+    @Flag(help: "The site is served over TLS: Secure __Host- cookies and HSTS.")
     var tls = false
+
+    @Flag(help: "The site is reached through a proxy that terminates TLS: Secure __Host- cookies and HSTS, as with --tls.")
+    var behindTLSProxy = false
+
+    @Option(name: .customLong("trusted-proxy"), parsing: .singleValue,
+            help: ArgumentHelp("A proxy (address or CIDR, repeatable) whose X-Forwarded-For is believed for the client's address; from anyone else it is ignored.", valueName: "cidr"))
+    var trustedProxies: [String] = []
+
+    @Flag(help: "Deliver webhooks to loopback and private addresses too (refused by default: blind SSRF).")
+    var allowPrivateWebhooks = false
 
     @Flag(help: "Do not run the scheduler (deadlines, escalations, cycle openings, webhooks) in this instance; run 'accord worker' instead.")
     var noScheduler = false
@@ -42,6 +52,9 @@ struct Serve: AsyncParsableCommand {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard deadlineInterval >= 1 else { throw ValidationError("--deadline-interval must be at least 1 second") }
+        for proxy in trustedProxies where IPNetwork(proxy) == nil {
+            throw ValidationError("--trusted-proxy '\(proxy)' is not an address or CIDR network (e.g. 10.0.0.0/8)")
+        }
     }
 
     func run() async throws {
@@ -59,8 +72,11 @@ struct Serve: AsyncParsableCommand {
             }
             fflush(nil)  // flush stdout before the server runs, even when it is a file
         }
-        let scheduler = noScheduler ? nil : Scheduler(store: store, deadlineInterval: .seconds(deadlineInterval), logger: Logger(label: "accord.scheduler"))
-        let app = try makeApplication(store: store, configuration: ServerConfiguration(host: host, port: port, tls: tls), scheduler: scheduler, logger: logger)
+        let scheduler = noScheduler ? nil : Scheduler(store: store, deadlineInterval: .seconds(deadlineInterval), allowPrivateWebhooks: allowPrivateWebhooks,
+                                                      logger: Logger(label: "accord.scheduler"))
+        let configuration = ServerConfiguration(host: host, port: port, tls: tls || behindTLSProxy, trustedProxies: trustedProxies.compactMap(IPNetwork.init))
+        if let warning = configuration.exposureWarning { logger.warning("\(warning)") }
+        let app = try makeApplication(store: store, configuration: configuration, scheduler: scheduler, logger: logger)
         try await app.runService()
     }
 }

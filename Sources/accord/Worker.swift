@@ -15,6 +15,7 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Seconds between deadline passes.") var interval = 60
     @Option(help: "Seconds between webhook delivery rounds.") var deliveryInterval = 5
     @Option(help: "The most database connections this worker opens.") var maxConnections = 4
+    @Flag(help: "Deliver webhooks to loopback and private addresses too (refused by default: blind SSRF).") var allowPrivateWebhooks = false
 
     func validate() throws {
         guard interval >= 1, deliveryInterval >= 1 else { throw ValidationError("intervals are at least 1 second") }
@@ -24,7 +25,8 @@ struct Worker: AsyncParsableCommand {
         var logger = Logger(label: "accord.worker")
         logger.logLevel = .info
         let store = try await options.openStore(migrate: true, maxConnections: maxConnections, origin: nil, logger: logger)
-        let scheduler = Scheduler(store: store, deadlineInterval: .seconds(interval), deliveryInterval: .seconds(deliveryInterval), logger: logger)
+        let scheduler = Scheduler(store: store, deadlineInterval: .seconds(interval), deliveryInterval: .seconds(deliveryInterval),
+                                  allowPrivateWebhooks: allowPrivateWebhooks, logger: logger)
         logger.info("worker started: deadlines every \(interval) s, webhooks every \(deliveryInterval) s; database \(options.location.summary)")
         let group = ServiceGroup(configuration: .init(services: [.init(service: store.pool), .init(service: scheduler)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

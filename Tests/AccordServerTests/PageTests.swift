@@ -28,18 +28,19 @@ struct PageTests {
                     #expect(response.status == .seeOther)
                     #expect(response.headers[.location] == "/login")
                 }
-                try await client.execute(uri: "/login", method: .get) { response in
+                let login = try await client.execute(uri: "/login", method: .get) { response in
                     #expect(response.status == .ok)
                     #expect(String(buffer: response.body).contains("<form class=\"card narrow\" method=\"post\" action=\"/login\">"))
                     #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true)
+                    return loginForm(response)
                 }
-                try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                         body: form(["handle": "bea", "password": "wrong"])) { response in
+                try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: login.cookie],
+                                         body: form(["handle": "bea", "password": "wrong", "login_token": login.token])) { response in
                     #expect(response.status == .unauthorized)
                     #expect(String(buffer: response.body).contains("wrong handle or password"))
                 }
-                let cookie = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                      body: form(["handle": "bea", "password": apiPassword])) { response in
+                let cookie = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: login.cookie],
+                                                      body: form(["handle": "bea", "password": apiPassword, "login_token": login.token])) { response in
                     #expect(response.status == .seeOther)
                     #expect(response.headers[.location] == "/inbox")
                     return String((response.headers[.setCookie] ?? "").split(separator: ";")[0])
@@ -321,4 +322,13 @@ struct PageUploadTests {
             }
         }
     }
+}
+
+/// The login form's pre-session cookie (as a Cookie header) and the token in its hidden field.
+func loginForm(_ response: TestResponse) -> (cookie: String, token: String) {
+    let html = String(buffer: response.body)
+    let marker = "name=\"login_token\" value=\""
+    let token = html.range(of: marker).map { String(html[$0.upperBound...].prefix { $0 != "\"" }) } ?? ""
+    let cookie = String((response.headers[.setCookie] ?? "").split(separator: ";").first ?? "")
+    return (cookie, token)
 }

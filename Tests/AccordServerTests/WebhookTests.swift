@@ -59,14 +59,14 @@ struct WebhookTests {
                     _ = try await connection.query("SELECT accord.emit('cycle.opened', NULL, '{}'::jsonb)")  // flaky does not take this topic
                 }
                 let t0 = Date()
-                var round = try await Scheduler.deliverWebhooks(store: store, now: t0, timeout: 5)
+                var round = try await Scheduler.deliverWebhooks(store: store, now: t0, timeout: 5, allowPrivate: true)
                 #expect(round.delivered == 4)  // ok: all four
                 #expect(round.failed == 3 + 4)  // flaky: three 500s; down: four refusals
-                round = try await Scheduler.deliverWebhooks(store: store, now: t0, timeout: 5)
+                round = try await Scheduler.deliverWebhooks(store: store, now: t0, timeout: 5, allowPrivate: true)
                 #expect(round.delivered == 0 && round.failed == 0, "nothing is due again before its backoff")
-                round = try await Scheduler.deliverWebhooks(store: store, now: t0.addingTimeInterval(11), timeout: 5)
+                round = try await Scheduler.deliverWebhooks(store: store, now: t0.addingTimeInterval(11), timeout: 5, allowPrivate: true)
                 #expect(round.delivered == 0 && round.failed == 7)
-                round = try await Scheduler.deliverWebhooks(store: store, now: t0.addingTimeInterval(11 + 21), timeout: 5)
+                round = try await Scheduler.deliverWebhooks(store: store, now: t0.addingTimeInterval(11 + 21), timeout: 5, allowPrivate: true)
                 #expect(round.delivered == 3 && round.failed == 4)
 
                 let received = log.withLockedValue { $0 }
@@ -89,7 +89,7 @@ struct WebhookTests {
                 var later = t0.addingTimeInterval(40)
                 for _ in 0..<20 {
                     later = later.addingTimeInterval(3700)
-                    _ = try await Scheduler.deliverWebhooks(store: store, now: later, timeout: 5)
+                    _ = try await Scheduler.deliverWebhooks(store: store, now: later, timeout: 5, allowPrivate: true)
                 }
                 let hooks = try await store.webhooks(actor: "ada")
                 #expect(hooks.first { $0.id == ok.id }.map { [$0.delivered, $0.pending, $0.failed] } == [4, 0, 0])
@@ -133,7 +133,7 @@ struct WebhookTests {
             let log = NIOLockedValueBox<[Received]>([])
             try await receiver(log).test(.live) { client in
                 _ = try await store.addWebhook(url: "http://127.0.0.1:\(client.port!)/ok", program: nil, topics: [], actor: "ada")
-                let scheduler = Scheduler(store: store, deadlineInterval: .seconds(3600), deliveryInterval: .seconds(3600))
+                let scheduler = Scheduler(store: store, deadlineInterval: .seconds(3600), deliveryInterval: .seconds(3600), allowPrivateWebhooks: true)
                 let running = Task { try await scheduler.run() }
                 try await Task.sleep(for: .seconds(1))  // past the first round, which found nothing
                 try await db.pool.withConnection { _ = try await $0.query("SELECT accord.emit('cycle.opened', NULL, '{\"n\": 1}'::jsonb)") }

@@ -12,13 +12,14 @@ struct DeadlinesRunOnce: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Option(help: ArgumentHelp("Count deadlines as of this time (ISO 8601, or YYYY-MM-DD) instead of now.", valueName: "time")) var at: String?
     @Flag(help: "Do not deliver webhooks in this pass.") var noWebhooks = false
+    @Flag(help: "Deliver webhooks to loopback and private addresses too (refused by default: blind SSRF).") var allowPrivateWebhooks = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         let now = try at.map(parseInstant) ?? Date()
         let pass = try await withStore(database) { store in
             let deadlines = try await store.runDeadlines(now: now)
-            let (delivered, failed) = noWebhooks ? (0, 0) : try await Scheduler.deliverWebhooks(store: store, now: Date())
+            let (delivered, failed) = noWebhooks ? (0, 0) : try await Scheduler.deliverWebhooks(store: store, now: Date(), allowPrivate: allowPrivateWebhooks)
             return (deadlines, delivered, failed)
         }
         if json { return try printJSON(pass.0) }
