@@ -132,7 +132,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as AccordError {
-            return Problem(error).response()
+            var response = Problem(error).response()
+            if error.code == .unavailable { response.headers[.retryAfter] = "5" }
+            return response
         } catch let error as PostgresError where error.isServerUnavailable || error.code == .poolTimeout || error.code == .poolClosed {
             context.logger.warning("database unavailable: \(error)")
             return Problem(type: "/problems/database-unavailable", title: "Database unavailable", status: .serviceUnavailable,
@@ -165,6 +167,7 @@ extension Problem {
         case .forbidden: (.forbidden, "Forbidden")
         case .conflict: (.conflict, "Not allowed in the current state")
         case .unauthenticated: (.unauthorized, "Authentication required")
+        case .unavailable: (.serviceUnavailable, "Busy")
         default: (.unprocessableContent, "Invalid input")
         }
         self.init(type: "/problems/\(error.code)", title: title, status: status, detail: error.message)

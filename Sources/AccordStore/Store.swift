@@ -29,6 +29,8 @@ public final class Store: Sendable {
     /// Recent verifications, for the API and the audit page (see `verifyAudit(reuseWithin:)`).
     let verificationCache = NIOLockedValueBox<[String: CachedVerification]>([:])
     let chainCache = NIOLockedValueBox<[String: CachedChain]>([:])
+    /// Attempts at a secret waiting their turn in this process (see `claimAttempt`).
+    let attemptGate = AttemptGate()
     /// Where bcrypt runs, and how many comparisons have run.
     let passwordCheck = PasswordCheck()
 

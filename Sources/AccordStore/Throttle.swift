@@ -101,26 +101,41 @@ extension Store {
     /// - Throws: `ThrottleBlocked` for the first key that is blocked now (then nothing is claimed), or
     ///   `.unavailable` when a key stayed busy.
     func claimAttempt(_ keys: [(key: String, policy: ThrottlePolicy)]) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        // In this process, attempts on a key wait their turn without touching the database; only as many
+        // go to it as the key has room for, so concurrent requests of one person queue here rather than
+        // poll the key's row (other instances' attempts are what the database arbitrates).
+        for (key, policy) in keys.sorted(by: { $0.key < $1.key }) { await attemptGate.enter(key, permits: policy.limit) }
+        do {
+            try await claimInDatabase(keys)
+        } catch {
+            for (key, _) in keys { attemptGate.leave(key) }
+            throw error
+        }
+    }
+
+    private func claimInDatabase(_ keys: [(key: String, policy: ThrottlePolicy)]) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var pause = 20
         while true {
             do {
                 try await pool.withTransaction { connection in
-                // A counter, not a record: losing the last few on a crash costs nothing worth an fsync.
-                try await connection.executeDeferred("SET LOCAL synchronous_commit = off")
-                for (key, policy) in keys {
-                    let rows = try await connection.query(ThrottleSQL.claim, [key, policy.limit, interval(policy.quiet)])
-                    if rows.firstRow != nil { continue }
-                    let state = try await connection.query(ThrottleSQL.state, [key]).firstRow
-                    if try state?.decode(Bool?.self, "blocked") == true, let until = try state?.decode(Date?.self, "blocked_until") {
-                        throw ThrottleBlocked(key: key, until: until)
+                    // A counter, not a record: losing the last few on a crash costs nothing worth an fsync.
+                    try await connection.executeDeferred("SET LOCAL synchronous_commit = off")
+                    for (key, policy) in keys {
+                        let rows = try await connection.query(ThrottleSQL.claim, [key, policy.limit, interval(policy.quiet)])
+                        if rows.firstRow != nil { continue }
+                        let state = try await connection.query(ThrottleSQL.state, [key]).firstRow
+                        if try state?.decode(Bool?.self, "blocked") == true, let until = try state?.decode(Date?.self, "blocked_until") {
+                            throw ThrottleBlocked(key: key, until: until)
+                        }
+                        throw BusyKey()
                     }
-                    throw BusyKey()
-                }
                 }
                 return
             } catch is BusyKey {}
             guard ContinuousClock.now < deadline else { throw AccordError(.unavailable, "too many attempts at once for this account; try again in a few seconds") }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 20...60)))
+            try await Task.sleep(for: .milliseconds(Int.random(in: pause...(2 * pause))))
+            pause = min(pause * 2, 500)
         }
     }
 
@@ -128,7 +143,8 @@ extension Store {
     /// - Returns: the key's failures afterwards.
     @discardableResult
     func settleAttempt(_ key: String, policy: ThrottlePolicy, _ outcome: AttemptOutcome) async throws -> Int {
-        try await pool.withTransaction { connection in
+        defer { attemptGate.leave(key) }
+        return try await pool.withTransaction { connection in
             try await connection.executeDeferred("SET LOCAL synchronous_commit = off")
             var block: String?
             if outcome == .failure, let failures = try await connection.query(ThrottleSQL.failures, [key]).firstRow?.decode(Int.self, "failures") {
@@ -164,6 +180,47 @@ extension Store {
 
 /// A key whose room is taken by attempts in flight.
 private struct BusyKey: Error {}
+
+/// Per key, at most `permits` attempts of this process at once; the others wait in order, suspended.
+final class AttemptGate: Sendable {
+    private struct Key {
+        var inside = 0
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+    private let keys = NIOLockedValueBox<[String: Key]>([:])
+
+    func enter(_ key: String, permits: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let admitted = keys.withLockedValue { keys -> Bool in
+                var entry = keys[key] ?? Key()
+                defer { keys[key] = entry }
+                if entry.inside < permits {
+                    entry.inside += 1
+                    return true
+                }
+                entry.waiting.append(continuation)
+                return false
+            }
+            if admitted { continuation.resume() }
+        }
+    }
+
+    func leave(_ key: String) {
+        let next = keys.withLockedValue { keys -> CheckedContinuation<Void, Never>? in
+            guard var entry = keys[key] else { return nil }
+            if !entry.waiting.isEmpty {
+                // The place passes to the next in line: `inside` stays the same.
+                let next = entry.waiting.removeFirst()
+                keys[key] = entry
+                return next
+            }
+            entry.inside -= 1
+            keys[key] = entry.inside > 0 ? entry : nil
+            return nil
+        }
+        next?.resume()
+    }
+}
 
 /// Where bcrypt runs, and how much of it may wait. Logins run on two threads of their own with a
 /// bounded queue, so a flood of logins cannot starve signing of threads; past the queue a login is

@@ -14,24 +14,34 @@ private let composeCheckable = findExecutable("docker-compose") != nil || Proces
 
 @Suite("Repository files")
 struct RepositoryTests {
-    @Test("docker-compose.yml parses, with PostgreSQL 16 and the app wired to it", .enabled(if: composeCheckable))
+    @Test("docker-compose.yml parses, with PostgreSQL 16, the app wired to it as accord_app, and no default password", .enabled(if: composeCheckable))
     func composeFileIsValid() throws {
         let compose = try #require(findExecutable("docker-compose"), "docker-compose is not installed (make test installs it)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: compose)
-        process.arguments = ["-f", repositoryRoot.appendingPathComponent("docker-compose.yml").path, "config"]
-        process.currentDirectoryURL = repositoryRoot
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let config = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let problems = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(problems)")
-        #expect(config.contains("image: postgres:16"))
-        #expect(config.contains("DATABASE_URL: postgres://accord:"))
-        #expect(config.contains("condition: service_healthy"))
+        func config(_ environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: compose)
+            process.arguments = ["-f", repositoryRoot.appendingPathComponent("docker-compose.yml").path, "config"]
+            process.currentDirectoryURL = repositoryRoot
+            process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ACCORD_") }.merging(environment) { $1 }
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let config = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let problems = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, config, problems)
+        }
+        // Without passwords it refuses to start: there is no default one.
+        #expect(try config([:]).status != 0)
+        let (status, text, problems) = try config(["ACCORD_DB_OWNER_PASSWORD": "owner-secret", "ACCORD_APP_PASSWORD": "app-secret"])
+        #expect(status == 0, "\(problems)")
+        #expect(text.contains("image: postgres:16"))
+        #expect(text.contains("DATABASE_URL: postgres://accord_app:app-secret@db:5432/accord"), "the app logs in as its own role")
+        #expect(!text.contains("DATABASE_URL: postgres://accord_owner"), "the app never holds the owner's credentials")
+        #expect(text.contains("--owner-database"))
+        #expect(text.contains("condition: service_healthy"))
+        #expect(text.contains("condition: service_completed_successfully"))
     }
 
     @Test("Package.resolved and build folders are ignored, never committed")
