@@ -1,5 +1,5 @@
 -- 0008_security: what a security review of the approval promise asked for.
---   * no secret under a fast hash: Idempotency-Key fingerprints are now an HMAC with a server key over
+--   * no secret under a fast hash: Idempotency-Key fingerprints are now an HMAC with the audit key over
 --     the request without its password; every fingerprint stored before (a SHA-256 over a body that
 --     carried the password) is purged;
 --   * one throttle for logins and signing, claimed atomically before bcrypt runs;
@@ -14,7 +14,7 @@ DELETE FROM accord.idempotency_key;
 ALTER TABLE accord.idempotency_key RENAME COLUMN request_sha256 TO request_hmac;
 ALTER TABLE accord.idempotency_key ADD CONSTRAINT idempotency_key_hmac_length CHECK (octet_length(request_hmac) = 32);
 COMMENT ON COLUMN accord.idempotency_key.request_hmac IS
-    'HMAC-SHA256, under a key derived from the audit key (not in the database), of the method, path and the request''s fields other than the password. Never a hash of a secret.';
+    'HMAC-SHA256 with the audit key (kept outside the database), under its own prefix, of the method, path and the request''s fields other than the password. Never a hash of a secret.';
 CREATE INDEX idempotency_key_created ON accord.idempotency_key (created_at);
 
 -- 2. One throttle for every secret a person types: logins per account and address, per address, and
@@ -90,15 +90,22 @@ CREATE TRIGGER workflow_version_no_truncate BEFORE TRUNCATE ON accord.workflow_v
 
 -- 5. The application's own login role. accord_app may log in (the embedded cluster connects as it; on
 -- another server the operator gives it a password) and is a member of no other role, so a compromised
--- process cannot RESET ROLE into the schema owner. Only where the migrating user may change roles.
+-- process cannot RESET ROLE into the schema owner. Changing the role needs CREATEROLE (or a superuser):
+-- elsewhere the operator does it by hand (docs/database.md); the owner always revokes on its own table.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'accord_app') THEN
-        ALTER ROLE accord_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOBYPASSRLS;
         REVOKE UPDATE, DELETE, TRUNCATE ON accord.workflow_version FROM accord_app;
         GRANT SELECT, INSERT, UPDATE, DELETE ON accord.auth_throttle TO accord_app;
     END IF;
+END;
+$$;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'accord_app') THEN
+        ALTER ROLE accord_app LOGIN;
+    END IF;
 EXCEPTION WHEN insufficient_privilege THEN
-    RAISE NOTICE 'accord_app left as it is: % may not change roles (see docs/database.md)', current_user;
+    RAISE NOTICE 'accord_app cannot log in yet: % may not change roles; run ALTER ROLE accord_app LOGIN PASSWORD ... (docs/database.md)', current_user;
 END;
 $$;

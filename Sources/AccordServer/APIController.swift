@@ -168,7 +168,7 @@ struct APIController {
         guard let key = request.headers[.init("Idempotency-Key")!] else { return json(try await perform(nil)) }
         // The key binds the request as understood (canonical JSON of the decoded fields), not its bytes, so a
         // client that re-serialises a retry in another key order is still recognised; never the password,
-        // and under an HMAC with a server key (see Store.requestFingerprint).
+        // and under an HMAC with the audit key (see Store.requestFingerprint).
         let canonical = JSONEncoder()
         canonical.outputFormatting = [.sortedKeys]
         var description = Array("\(request.method.rawValue) \(request.uri.path)\n".utf8)

@@ -53,8 +53,8 @@ public struct IdempotencyClaim: Sendable {
 struct IdempotencyReplay: Error {}
 
 extension Store {
-    /// The fingerprint of a request for its Idempotency-Key: HMAC-SHA256 under a key derived from the
-    /// audit key (which is not in the database) over the request's description. The description must
+    /// The fingerprint of a request for its Idempotency-Key: HMAC-SHA256 with the audit key (which is not
+    /// in the database), under its own `accord-idempotency-v1;` prefix, over the request's description. The description must
     /// leave out every secret (the sign body's password): a fingerprint is kept, and a fast hash of a
     /// password is a password an attacker with a backup can test at SHA-256 speed.
     public func requestFingerprint(_ description: [UInt8]) -> [UInt8] {

@@ -169,15 +169,7 @@ public final class Store: Sendable {
     /// Runs schema work on a connection of the login role (the schema owner), not the application role.
     private func asOwner<T: Sendable>(_ body: (PostgresPool) async throws -> T) async throws -> T {
         guard let ownerConninfo else { return try await body(pool) }
-        let owner = PostgresPool(configuration: .init(conninfo: ownerConninfo, maxConnections: 1), logger: logger)
-        do {
-            let result = try await body(owner)
-            try await owner.close()
-            return result
-        } catch {
-            try? await owner.close()
-            throw error
-        }
+        return try await Self.closing(PostgresPool(configuration: .init(conninfo: ownerConninfo, maxConnections: 1), logger: logger), body)
     }
 
     /// The role the pool's connections act as (`SELECT current_user`).
