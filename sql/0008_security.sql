@@ -16,6 +16,11 @@ ALTER TABLE accord.idempotency_key ADD CONSTRAINT idempotency_key_hmac_length CH
 COMMENT ON COLUMN accord.idempotency_key.request_hmac IS
     'HMAC-SHA256 with the audit key (kept outside the database), under its own prefix, of the method, path and the request''s fields other than the password. Never a hash of a secret.';
 CREATE INDEX idempotency_key_created ON accord.idempotency_key (created_at);
+-- A remembered refusal is its engine code (not-found, forbidden, conflict, invalid) and message, not a
+-- status of -1 with both packed into the response text.
+ALTER TABLE accord.idempotency_key ADD COLUMN refusal_code text
+    CONSTRAINT idempotency_key_refusal_known CHECK (refusal_code IN ('not-found', 'forbidden', 'conflict', 'invalid'));
+COMMENT ON COLUMN accord.idempotency_key.refusal_code IS 'Set when the remembered answer is a refusal: its code; response holds its message.';
 
 -- 2. One throttle for every secret a person types: logins per account and address, per address, and
 -- signing per person. An attempt is counted before the secret is checked (claimed in its own committed

@@ -1,9 +1,18 @@
 import Crypto
 import Foundation
 
-/// What a signature means, recorded with it.
+/// What a signature means, recorded with it. A signer chooses one of `chosen`; `rejection` is what
+/// every rejection records.
 public enum SignatureMeaning: String, Codable, Sendable, CaseIterable {
-    case approval, review, responsibility, authorship
+    case approval, review, responsibility, authorship, rejection
+
+    /// The meanings a signer may give an approval.
+    public static let chosen: [SignatureMeaning] = [.approval, .review, .responsibility, .authorship]
+}
+
+/// A decision a signer takes.
+public enum SigningDecision: String, Codable, Sendable, CaseIterable {
+    case approve, reject
 }
 
 /// One approval counted towards a policy.
@@ -374,4 +383,14 @@ public func hexBytes(_ text: String) -> [UInt8]? {
         index = next
     }
     return bytes
+}
+
+extension SigningDecision: CustomStringConvertible {
+    /// The decision as stored and shown: `approve`.
+    public var description: String { rawValue }
+}
+
+extension SignatureMeaning: CustomStringConvertible {
+    /// The meaning as stored and shown: `approval`.
+    public var description: String { rawValue }
 }

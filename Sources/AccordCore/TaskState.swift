@@ -85,3 +85,8 @@ public enum TaskStateMachine {
         return message
     }
 }
+
+extension TaskState: CustomStringConvertible {
+    /// The state as stored and shown: `in_review`.
+    public var description: String { rawValue }
+}

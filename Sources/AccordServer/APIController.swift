@@ -173,14 +173,8 @@ struct APIController {
         canonical.outputFormatting = [.sortedKeys]
         var description = Array("\(request.method.rawValue) \(request.uri.path)\n".utf8)
         description += Array(try canonical.encode(SignFingerprint(meaning: body.meaning, comment: body.comment)))
-        let answer = try await store.idempotent(person: person, key: key, requestHMAC: store.requestFingerprint(description)) { try await perform($0) }
-        if answer.status == -1 {
-            // A remembered refusal: "CODE\nmessage".
-            let parts = answer.body.split(separator: "\n", maxSplits: 1).map(String.init)
-            let code: AccordError.Code = [AccordError.Code.notFound, .forbidden, .conflict, .invalid, .unauthenticated].first { $0.description == parts.first } ?? .conflict
-            throw AccordError(code, parts.count > 1 ? parts[1] : "refused")
-        }
-        return json(answer)
+        // A remembered refusal comes back thrown, as the AccordError it was.
+        return json(try await store.idempotent(person: person, key: key, requestHMAC: store.requestFingerprint(description)) { try await perform($0) })
     }
 
     private func json(_ answer: RememberedResponse) -> Response {

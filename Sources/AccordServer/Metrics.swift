@@ -1,3 +1,4 @@
+import AccordCore
 import AccordStore
 import Foundation
 import Hummingbird
@@ -66,7 +67,7 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
 enum MetricsSQL {
     static let gauges = """
-        SELECT (SELECT count(*) FROM accord.task WHERE state IN ('blocked', 'open', 'in_progress', 'in_review') AND due_on < current_date) AS overdue,
+        SELECT (SELECT count(*) FROM accord.task WHERE \(TaskState.outstandingSQL("state")) AND due_on < current_date) AS overdue,
                (SELECT count(*) FROM accord.task WHERE state = 'in_review') AS in_review,
                (SELECT count(*) FROM accord.task WHERE state NOT IN ('retired')) AS tasks
         """

@@ -164,7 +164,7 @@ extension Problem {
     init(_ error: AccordError) {
         let (status, title): (HTTPResponse.Status, String) = switch error.code {
         case .notFound: (.notFound, "Not found")
-        case .forbidden: (.forbidden, "Forbidden")
+        case .forbidden, .locked: (.forbidden, "Forbidden")
         case .conflict: (.conflict, "Not allowed in the current state")
         case .unauthenticated: (.unauthorized, "Authentication required")
         case .unavailable: (.serviceUnavailable, "Busy")

@@ -182,7 +182,7 @@ struct PagesController {
                 let detail = try await store.task(id, actor: person.handle)
                 var page = PageModel(title: detail.task.title, context: context)
                 page.error = error.message
-                return render("task", TaskPage(page: page, detail: detail, canSign: detail.task.state == "in_review"), status: Problem(error).httpStatus)
+                return render("task", TaskPage(page: page, detail: detail, canSign: detail.task.state == .inReview), status: Problem(error).httpStatus)
             }
         }
         pages.post("tasks/:task/evidence") { request, context in
@@ -326,7 +326,7 @@ func randomLoginToken() -> String {
 struct TaskLine {
     var id: Int64, ref: String, title: String, state: String, lineDue: String, lineLateDays: Int, lineIsLate: Bool, ownerRole: String, assignee: String
     init(_ t: TaskSummary) {
-        id = t.id; ref = t.ref; title = t.title; state = t.state; lineDue = t.dueOn ?? "no due date"
+        id = t.id; ref = t.ref; title = t.title; state = t.state.rawValue; lineDue = t.dueOn ?? "no due date"
         lineLateDays = t.overdueDays ?? 0; lineIsLate = t.overdueDays != nil; ownerRole = t.ownerRole; assignee = t.assignee ?? "unassigned"
     }
 }
@@ -383,7 +383,7 @@ struct TaskPage {
     init(page: PageModel, detail: TaskDetail, canSign: Bool) {
         self.page = page; csrf = page.person?.csrf ?? ""
         let t = detail.task
-        taskID = t.id; program = t.program; stepTitle = detail.stepTitle; taskTitle = t.title; state = t.state; ownerRole = t.ownerRole
+        taskID = t.id; program = t.program; stepTitle = detail.stepTitle; taskTitle = t.title; state = t.state.rawValue; ownerRole = t.ownerRole
         assignee = t.assignee ?? "unassigned"; dueOn = t.dueOn; overdue = t.overdueDays; description = detail.description
         refs = detail.refs; hasRefs = !detail.refs.isEmpty; dependsOn = detail.dependsOn; hasDependencies = !detail.dependsOn.isEmpty
         evidence = detail.evidence.map { Ev(id: $0.id, title: $0.title, version: $0.version, size: $0.size, sha256: $0.sha256, uploadedBy: $0.uploadedBy) }
@@ -396,14 +396,14 @@ struct TaskPage {
         openFindings = detail.openFindings; hasOpenFindings = !detail.openFindings.isEmpty
         let format = ISO8601DateFormatter()
         signatures = detail.signatures.map {
-            Sig(printedName: $0.printedName, sigOnBehalfOf: $0.onBehalfOf, signedAt: format.string(from: $0.signedAt), decision: $0.decision == "approve" ? "approved" : "rejected",
-                role: $0.role ?? "-", meaning: $0.meaning, versionNote: $0.versionNote, sigComment: $0.comment ?? "", current: $0.current)
+            Sig(printedName: $0.printedName, sigOnBehalfOf: $0.onBehalfOf, signedAt: format.string(from: $0.signedAt), decision: $0.decision == .approve ? "approved" : "rejected",
+                role: $0.role ?? "-", meaning: $0.meaning.rawValue, versionNote: $0.versionNote, sigComment: $0.comment ?? "", current: $0.current)
         }
         hasSignatures = !detail.signatures.isEmpty
         policy = detail.approval?.signersSummary
         needed = detail.signaturesNeeded.isEmpty ? nil : ApprovalPolicy.neededSummary(detail.signaturesNeeded)
         self.canSign = canSign
-        canUpload = !["retired", "not_applicable"].contains(t.state)
+        canUpload = ![.retired, .notApplicable].contains(t.state)
     }
 }
 

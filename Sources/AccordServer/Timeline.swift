@@ -18,7 +18,7 @@ func timelineSVG(detail: ProgramDetail, tasks: [TaskSummary], today: CalendarDat
         svg += "<text x=\"6\" y=\"\(y + 4)\" fill=\"#1d2430\">\(escape(String(step.title.prefix(32))))</text>"
         svg += "<line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(width - 10)\" y2=\"\(y)\" stroke=\"#d9dee7\"/>"
         for (task, due) in dated where task.step == step.key {
-            let finished = task.state == "done" || task.state == "not_applicable"
+            let finished = task.state == .done || task.state == .notApplicable
             let color = finished ? "#1e7a3e" : (task.overdueDays != nil ? "#b3261e" : "#1f5fbf")
             svg += "<circle cx=\"\(String(format: "%.1f", x(due)))\" cy=\"\(y)\" r=\"5\" fill=\"\(color)\"><title>\(escape(task.ref)) due \(due) (\(task.state))</title></circle>"
         }

@@ -122,7 +122,7 @@ extension Store {
                 let content = SignatureContent(
                     taskID: try row.decode(Int64.self, "task_id"), taskRef: record.task, reviewRound: record.reviewRound, evidenceVersion: record.evidenceVersion,
                     signer: record.signer, printedName: record.printedName, signedAtMicros: try row.decode(Int64.self, "signed_at_us"),
-                    decision: record.decision, meaning: record.meaning, comment: record.comment, role: record.role, onBehalfOf: record.onBehalfOf,
+                    decision: record.decision.rawValue, meaning: record.meaning.rawValue, comment: record.comment, role: record.role, onBehalfOf: record.onBehalfOf,
                     authMethod: record.authMethod, subjectSHA256: try row.decode([UInt8].self, "subject_sha256")
                 )
                 let keyID = try row.decode(String.self, "key_id")
@@ -316,7 +316,7 @@ public struct DoneTaskCheck: Codable, Sendable, Equatable {
         var offline = self
         offline.assigneeID = id(assignee)
         offline.submitterID = id(submitter)
-        let approvals = packSignatures.filter { $0.task == task && $0.current && $0.decision == "approve" }.sorted { $0.id < $1.id }
+        let approvals = packSignatures.filter { $0.task == task && $0.current && $0.decision == .approve }.sorted { $0.id < $1.id }
             .map { CountedApproval(role: $0.role ?? "", signerID: id($0.signer)!, onBehalfOf: id($0.onBehalfOf)) }
         return offline.problem(approvals: approvals)
     }

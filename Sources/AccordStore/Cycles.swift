@@ -92,7 +92,7 @@ enum CycleSQL {
             (SELECT count(*) FROM due WHERE due_on <= $4::date) AS due_so_far,
             (SELECT count(*) FROM due WHERE state = 'done' AND (completed_at AT TIME ZONE 'UTC')::date <= due_on) AS done_on_time,
             (SELECT count(*) FROM due WHERE state = 'done' AND (completed_at AT TIME ZONE 'UTC')::date > due_on) AS done_late,
-            (SELECT count(*) FROM due WHERE state IN ('blocked', 'open', 'in_progress', 'in_review') AND due_on < $4::date) AS overdue,
+            (SELECT count(*) FROM due WHERE \(TaskState.outstandingSQL("state")) AND due_on < $4::date) AS overdue,
             (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.completed_at - t.submitted_at)) / 3600.0
                FROM accord.task t WHERE t.program_id = $1 AND t.state = 'done' AND t.review_round > 0 AND t.submitted_at IS NOT NULL
                 AND (t.completed_at AT TIME ZONE 'UTC')::date BETWEEN $2::date AND $3::date) AS latency_hours,

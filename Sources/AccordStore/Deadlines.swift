@@ -47,7 +47,7 @@ enum DeadlineSQL {
                to_json(coalesce(array_agg(e.kind || ':' || e.level) FILTER (WHERE e.id IS NOT NULL), '{}')) AS fired
         FROM accord.task t
         LEFT JOIN accord.deadline_event e ON e.task_id = t.id AND e.due_on = t.due_on
-        WHERE t.state IN ('blocked', 'open', 'in_progress', 'in_review') AND t.due_on <= $1::date
+        WHERE \(TaskState.outstandingSQL("t.state")) AND t.due_on <= $1::date
         GROUP BY t.id
         ORDER BY t.due_on, t.id
         """

@@ -68,8 +68,8 @@ public struct PackSignature: Codable, Sendable, Equatable {
     public var printedName: String
     public var onBehalfOf: String?
     public var role: String?
-    public var decision: String
-    public var meaning: String
+    public var decision: SigningDecision
+    public var meaning: SignatureMeaning
     public var comment: String?
     public var signedAt: Date
     public var signedAtMicros: Int64
@@ -464,8 +464,8 @@ public func verifyPack(path: String, key: AuditKey?) -> PackVerification {
         }
         if let key {
             let content = SignatureContent(taskID: signature.subject.taskID, taskRef: signature.task, reviewRound: signature.reviewRound, evidenceVersion: signature.evidenceVersion,
-                                           signer: signature.signer, printedName: signature.printedName, signedAtMicros: signature.signedAtMicros, decision: signature.decision,
-                                           meaning: signature.meaning, comment: signature.comment, role: signature.role, onBehalfOf: signature.onBehalfOf,
+                                           signer: signature.signer, printedName: signature.printedName, signedAtMicros: signature.signedAtMicros, decision: signature.decision.rawValue,
+                                           meaning: signature.meaning.rawValue, comment: signature.comment, role: signature.role, onBehalfOf: signature.onBehalfOf,
                                            authMethod: signature.authMethod, subjectSHA256: hexBytes(signature.subjectSHA256) ?? [])
             if signature.keyID != key.id || !(hexBytes(signature.mac).map { key.verify($0, for: content.canonicalBytes) } ?? false) {
                 result.problems.append("signature \(signature.id) on \(signature.task) by \(signature.signer) does not match its MAC: it was altered or forged")

@@ -19,13 +19,13 @@ enum IdempotencySQL {
         INSERT INTO accord.idempotency_key (person_id, key, request_hmac) VALUES ($1, $2, $3)
         ON CONFLICT (person_id, key) DO NOTHING RETURNING person_id
         """
-    static let read = "SELECT request_hmac, status, response FROM accord.idempotency_key WHERE person_id = $1 AND key = $2"
+    static let read = "SELECT request_hmac, status, response, refusal_code FROM accord.idempotency_key WHERE person_id = $1 AND key = $2"
     static let finish = "UPDATE accord.idempotency_key SET status = $3, response = $4 WHERE person_id = $1 AND key = $2"
-    /// A refusal, remembered after its transaction rolled back (the claim went with it).
     /// Answers remembered longer than a client retries.
     static let prune = "DELETE FROM accord.idempotency_key WHERE created_at < now() - $1::interval"
+    /// A refusal, remembered after its transaction rolled back (the claim went with it): its code and message.
     static let refusal = """
-        INSERT INTO accord.idempotency_key (person_id, key, request_hmac, status, response) VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO accord.idempotency_key (person_id, key, request_hmac, refusal_code, response) VALUES ($1, $2, $3, $4, $5)
         ON CONFLICT (person_id, key) DO NOTHING
         """
 }
@@ -62,7 +62,8 @@ extension Store {
     }
 
     /// Runs `body` once per (person, key): a retry with the same request gets the first answer; the same key
-    /// with a different request is refused; concurrent retries wait for the first to finish.
+    /// with a different request is refused; concurrent retries wait for the first to finish. A remembered
+    /// refusal is thrown again as the `AccordError` it was.
     ///
     /// `body` must claim the key (`IdempotencyClaim.statement`) and record its answer (`finish`) inside the
     /// transaction that does the work, as `Store.sign` does: the key, the work and the answer commit
@@ -73,34 +74,37 @@ extension Store {
         guard (1...200).contains(key.count) else { throw AccordError(.invalid, "an Idempotency-Key has 1 to 200 characters") }
         let claim = IdempotencyClaim(personID: person.id, key: key, requestHMAC: requestHMAC)
         for _ in 0..<3 {
-            if let remembered = try await rememberedAnswer(claim) { return remembered }
+            if let remembered = try await rememberedAnswer(claim) { return try remembered.get() }
             do {
                 return try await body(claim)
             } catch is IdempotencyReplay {
                 continue
-            } catch let error as AccordError where [.unauthenticated, .unavailable].contains(error.code) || error.message.hasPrefix("signing is locked") {
+            } catch let error as AccordError where [.unauthenticated, .unavailable, .locked].contains(error.code) {
                 // A wrong password, a throttle or a busy server is not an answer to the request: the client
                 // retries with the same key once it has the right password or the block has passed.
                 throw error
             } catch let error as AccordError {
-                let remembered = RememberedResponse(status: -1, body: error.code.description + "\n" + error.message)
-                try await pool.withConnection { _ = try await $0.execute(IdempotencySQL.refusal, [person.id, key, requestHMAC, remembered.status, remembered.body]) }
+                try await pool.withConnection { _ = try await $0.execute(IdempotencySQL.refusal, [person.id, key, requestHMAC, error.code.description, error.message]) }
                 // Another request with this key may have committed meanwhile: its answer stands.
-                if let remembered = try await rememberedAnswer(claim), remembered.status != -1 { return remembered }
+                if let remembered = try await rememberedAnswer(claim), case .success(let answer) = remembered { return answer }
                 throw error
             }
         }
         throw AccordError(.conflict, "a request with this Idempotency-Key is still running; retry later")
     }
 
-    /// The answer remembered for a key, if any; a different request under the same key is refused.
-    private func rememberedAnswer(_ claim: IdempotencyClaim) async throws -> RememberedResponse? {
+    /// The answer or refusal remembered for a key, if any; a different request under the same key is refused.
+    private func rememberedAnswer(_ claim: IdempotencyClaim) async throws -> Result<RememberedResponse, AccordError>? {
         guard let row = try await pool.withConnection({ try await $0.query(IdempotencySQL.read, [claim.personID, claim.key]).firstRow }) else { return nil }
         guard try row.decode([UInt8].self, "request_hmac") == claim.requestHMAC else {
             throw AccordError(.invalid, "this Idempotency-Key was used for a different request; use a new key for a new request")
         }
+        let response = try row.decode(String?.self, "response") ?? ""
+        if let name = try row.decode(String?.self, "refusal_code") {
+            return .failure(AccordError(AccordError.Code(name: name) ?? .conflict, response))
+        }
         let status = try row.decode(Int.self, "status")
         // A row still at 0 was written by an earlier version that claimed keys outside the work's transaction.
-        return status == 0 ? nil : RememberedResponse(status: status, body: try row.decode(String?.self, "response") ?? "")
+        return status == 0 ? nil : .success(RememberedResponse(status: status, body: response))
     }
 }

@@ -172,9 +172,9 @@ extension Store {
         guard try finding.decode(String?.self, "root_cause") != nil, try finding.decode(Date?.self, "closed_at") == nil else { return }
         let workflow = try await workflow(program.workflowID, version: program.workflowVersion, on: connection)
         for row in try await connection.query(ImprovementSQL.findingTasks, [id]) {
-            let state = try row.decode(String.self, "state"), key = try row.decode(String.self, "template_key")
+            let state = try row.decode(TaskState.self, "state"), key = try row.decode(String.self, "template_key")
             let needsSignOff = workflow.task(key)?.approval != nil
-            guard state == "done" || (state == "not_applicable" && !needsSignOff) else { return }
+            guard state == .done || (state == .notApplicable && !needsSignOff) else { return }
         }
         guard let closed = try await connection.query(ImprovementSQL.closeFinding, [id]).firstRow else { return }
         let number = try closed.decode(Int.self, "number")
@@ -283,7 +283,7 @@ extension Store {
             kind: kind, summary: try row.decode(String.self, "summary"), awareAt: try row.decode(Date.self, "aware_at"),
             reportDueAt: try row.decode(Date.self, "report_due_at"), clock: "\(kind.paragraph), \(kind.clockDays) days",
             reportedBy: try row.decode(String.self, "reported_by"), finding: try row.decode(Int?.self, "finding"), tasks: tasks,
-            notified: tasks.first.map { $0.state == "done" } ?? false
+            notified: tasks.first.map { $0.state == .done } ?? false
         )
     }
 

@@ -71,7 +71,7 @@ enum InboxSQL {
         FROM accord.notification n
         LEFT JOIN accord.task t ON t.id = n.task_id LEFT JOIN accord.program p ON p.id = t.program_id LEFT JOIN accord.ai_system s ON s.id = t.system_id
         WHERE n.person_id = $1 AND n.dismissed_at IS NULL
-          AND (t.id IS NULL OR t.state IN ('blocked', 'open', 'in_progress', 'in_review'))
+          AND (t.id IS NULL OR \(TaskState.outstandingSQL("t.state")))
         ORDER BY n.created_at DESC, n.id DESC LIMIT 100
         """
 }
@@ -198,7 +198,7 @@ extension Store {
             for row in try await connection.query(InboxSQL.roundSignatures, ["{" + ids.map(String.init).joined(separator: ",") + "}"]) {
                 let task = try row.decode(Int64.self, "task_id"), signer = try row.decode(Int64.self, "signer_id")
                 if signer == acting.id { signed.insert(task) }
-                if try row.decode(String.self, "decision") == "approve" {
+                if try row.decode(SigningDecision.self, "decision") == .approve {
                     approvals[task, default: []].append(CountedApproval(role: try row.decode(String.self, "role"), signerID: signer))
                 }
             }

@@ -55,7 +55,7 @@ enum LeadershipSQL {
     static func openEscalations(admin: Bool) -> String {
         DeadlineSQL.forTask + """
 
-        WHERE e.kind = 'escalation' AND t.state IN ('blocked', 'open', 'in_progress', 'in_review') AND \(scope(admin: admin, column: "t.program_id"))
+        WHERE e.kind = 'escalation' AND \(TaskState.outstandingSQL("t.state")) AND \(scope(admin: admin, column: "t.program_id"))
         ORDER BY e.recorded_at DESC, e.id DESC LIMIT 50
         """
     }
@@ -95,7 +95,7 @@ enum LeadershipSQL {
         """
         SELECT coalesce(a.handle, 'unassigned (' || t.owner_role || ')') AS owner, count(*) AS overdue
         FROM accord.task t LEFT JOIN accord.person a ON a.id = t.assignee_id
-        WHERE t.state IN ('blocked', 'open', 'in_progress', 'in_review') AND t.due_on < current_date
+        WHERE \(TaskState.outstandingSQL("t.state")) AND t.due_on < current_date
           AND \(scope(admin: admin, column: "t.program_id"))
         GROUP BY 1 ORDER BY 2 DESC, 1
         """

@@ -49,7 +49,7 @@ func packIndexHTML(program: ProgramRow, workflowTitle: String, exportedAt: Strin
     html += "<h2>Signatures</h2>\n" + table(
         ["task", "signed by", "role", "decision", "meaning", "time (UTC)", "evidence version", "current", "comment", "subject SHA-256"],
         signatures.map { [$0.task, $0.printedName + ($0.onBehalfOf.map { " on behalf of \($0)" } ?? "") + " (\($0.signer))", $0.role ?? "",
-                          $0.decision == "approve" ? "approved" : "rejected", $0.meaning, format.string(from: $0.signedAt), String($0.evidenceVersion),
+                          $0.decision == .approve ? "approved" : "rejected", $0.meaning.rawValue, format.string(from: $0.signedAt), String($0.evidenceVersion),
                           $0.current ? "yes" : "superseded", $0.comment ?? "", $0.subjectSHA256] })
     html += "<h2>Evidence</h2>\n" + table(
         ["task", "title", "version", "file", "size", "uploaded", "by", "SHA-256"],

@@ -34,7 +34,7 @@ public struct ProgramDetail: Codable, Sendable, Equatable {
         public var task: String
         public var title: String
         public var dueOn: String
-        public var state: String
+        public var state: TaskState
         public var assignee: String?
     }
     public var summary: ProgramSummary
@@ -81,7 +81,7 @@ enum ProgramSQL {
         SELECT p.slug, p.title, p.workflow_id, p.workflow_version, to_char(p.starts_on, 'YYYY-MM-DD') AS starts_on,
                count(t.id) FILTER (WHERE t.state <> 'retired') AS tasks,
                count(t.id) FILTER (WHERE t.state IN ('done', 'not_applicable')) AS finished,
-               count(t.id) FILTER (WHERE t.state IN ('blocked', 'open', 'in_progress', 'in_review') AND t.due_on < current_date) AS overdue
+               count(t.id) FILTER (WHERE \(TaskState.outstandingSQL("t.state")) AND t.due_on < current_date) AS overdue
         FROM accord.program p
         LEFT JOIN accord.task t ON t.program_id = p.id
         WHERE $1 OR EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $2)
@@ -95,7 +95,7 @@ enum ProgramSQL {
                count(*) FILTER (WHERE state = 'in_progress') AS in_progress,
                count(*) FILTER (WHERE state = 'open') AS open,
                count(*) FILTER (WHERE state = 'blocked') AS blocked,
-               count(*) FILTER (WHERE state IN ('blocked', 'open', 'in_progress', 'in_review') AND due_on < current_date) AS overdue
+               count(*) FILTER (WHERE \(TaskState.outstandingSQL("state")) AND due_on < current_date) AS overdue
         FROM accord.task WHERE program_id = $1 GROUP BY step_key
         """
     static let nextDeadlines = """
@@ -103,7 +103,7 @@ enum ProgramSQL {
         FROM accord.task t
         LEFT JOIN accord.ai_system s ON s.id = t.system_id
         LEFT JOIN accord.person a ON a.id = t.assignee_id
-        WHERE t.program_id = $1 AND t.state IN ('blocked', 'open', 'in_progress', 'in_review') AND t.due_on IS NOT NULL
+        WHERE t.program_id = $1 AND \(TaskState.outstandingSQL("t.state")) AND t.due_on IS NOT NULL
         ORDER BY t.due_on, t.position LIMIT 5
         """
     static let systemCount = "SELECT count(*) AS n FROM accord.ai_system WHERE program_id = $1"
@@ -225,7 +225,7 @@ extension Store {
                 ProgramDetail.Deadline(
                     task: try row.taskRef(program: program.slug),
                     title: try row.decode(String.self, "title"), dueOn: try row.decode(String.self, "due_on"),
-                    state: try row.decode(String.self, "state"), assignee: try row.decode(String?.self, "assignee"))
+                    state: try row.decode(TaskState.self, "state"), assignee: try row.decode(String?.self, "assignee"))
             }
             let tasks = steps.reduce(0) { $0 + $1.tasks }, finished = steps.reduce(0) { $0 + $1.finished }
             let summary = ProgramSummary(slug: program.slug, title: program.title, workflow: program.workflowID, workflowVersion: program.workflowVersion,

@@ -47,7 +47,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var step: String
         public var ref: String
         public var title: String
-        public var state: String
+        public var state: TaskState
         public var ownerRole: String
         public var assignee: String?
         public var dueOn: String?
@@ -134,7 +134,7 @@ public struct OverdueReport: Codable, Sendable, Equatable {
     public struct Row: Codable, Sendable, Equatable {
         public var ref: String
         public var title: String
-        public var state: String
+        public var state: TaskState
         public var owner: String
         public var dueOn: String
         public var daysLate: Int
@@ -163,8 +163,8 @@ enum ReportSQL {
         """
     static let ownerLoad = """
         SELECT a.handle,
-               count(*) FILTER (WHERE t.state IN ('blocked', 'open', 'in_progress', 'in_review')) AS pending,
-               count(*) FILTER (WHERE t.state IN ('blocked', 'open', 'in_progress', 'in_review') AND t.due_on < $2::date) AS overdue,
+               count(*) FILTER (WHERE \(TaskState.outstandingSQL("t.state"))) AS pending,
+               count(*) FILTER (WHERE \(TaskState.outstandingSQL("t.state")) AND t.due_on < $2::date) AS overdue,
                count(*) FILTER (WHERE t.state = 'done') AS done
         FROM accord.task t JOIN accord.person a ON a.id = t.assignee_id WHERE t.program_id = $1 GROUP BY a.handle
         """
@@ -176,7 +176,7 @@ enum ReportSQL {
                 FROM accord.deadline_event e WHERE e.task_id = t.id AND e.kind = 'escalation' AND e.due_on = t.due_on ORDER BY e.level DESC LIMIT 1) AS escalated_to
         FROM accord.task t JOIN accord.program p ON p.id = t.program_id LEFT JOIN accord.ai_system s ON s.id = t.system_id
         LEFT JOIN accord.person a ON a.id = t.assignee_id
-        WHERE t.program_id = $1 AND t.state IN ('blocked', 'open', 'in_progress', 'in_review') AND t.due_on < $2::date
+        WHERE t.program_id = $1 AND \(TaskState.outstandingSQL("t.state")) AND t.due_on < $2::date
         ORDER BY t.due_on, t.position, s.slug NULLS FIRST
         """
 }
@@ -189,9 +189,9 @@ extension Store {
         case .status:
             let data = try await statusReport(program: slug, actor: actor)
             return try await wrap(kind, slug, actor, now, summary: [
-                "\(data.rows.count) tasks: \(data.rows.filter { $0.state == "done" }.count) done, \(data.rows.filter { $0.state == "not_applicable" }.count) not applicable, \(data.rows.filter { $0.overdueDays != nil }.count) overdue.",
+                "\(data.rows.count) tasks: \(data.rows.filter { $0.state == .done }.count) done, \(data.rows.filter { $0.state == .notApplicable }.count) not applicable, \(data.rows.filter { $0.overdueDays != nil }.count) overdue.",
             ], tables: [ReportTable(title: "Tasks by step", header: ["step", "task", "title", "state", "owner role", "assignee", "due", "days late", "signatures"],
-                                    rows: data.rows.map { [$0.step, $0.ref, $0.title, $0.state, $0.ownerRole, $0.assignee ?? "", $0.dueOn ?? "", $0.overdueDays.map(String.init) ?? "", $0.signatures.joined(separator: "; ")] })])
+                                    rows: data.rows.map { [$0.step, $0.ref, $0.title, $0.state.rawValue, $0.ownerRole, $0.assignee ?? "", $0.dueOn ?? "", $0.overdueDays.map(String.init) ?? "", $0.signatures.joined(separator: "; ")] })])
         case .accountability:
             let data = try await accountabilityReport(program: slug, actor: actor, today: today)
             func hours(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "" }
@@ -226,7 +226,7 @@ extension Store {
             let data = try await overdueReport(program: slug, actor: actor, today: today)
             return try await wrap(kind, slug, actor, now, summary: ["\(data.rows.count) outstanding tasks past their due date on \(today)."],
                                   tables: [ReportTable(title: "Overdue", header: ["task", "title", "state", "owner", "due", "days late", "escalated to"],
-                                                       rows: data.rows.map { [$0.ref, $0.title, $0.state, $0.owner, $0.dueOn, String($0.daysLate), $0.escalatedTo ?? ""] })])
+                                                       rows: data.rows.map { [$0.ref, $0.title, $0.state.rawValue, $0.owner, $0.dueOn, String($0.daysLate), $0.escalatedTo ?? ""] })])
         case .cycles:
             let cycles = try await self.cycles(program: slug, actor: actor, now: now)
             func num(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "" }
@@ -249,7 +249,7 @@ extension Store {
         try await reading(program: slug, actor: actor) { connection, _, program in
             var signatures: [Int64: [String]] = [:]
             for row in try await connection.query(ReportSQL.currentSignatures, [program.id]) {
-                let decision = try row.decode(String.self, "decision") == "approve" ? "approved" : "rejected"
+                let decision = try row.decode(SigningDecision.self, "decision") == .approve ? "approved" : "rejected"
                 signatures[try row.decode(Int64.self, "task_id"), default: []].append("\(try row.decode(String.self, "handle")) \(decision)")
             }
             return StatusReport(rows: try await connection.query(ReportSQL.tasks, [program.id]).map { row in
@@ -324,18 +324,18 @@ extension Store {
         try await reading(program: slug, actor: actor) { connection, _, program in
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             let facts = try await connection.query(ReportSQL.taskFacts, [program.id]).map { row in
-                (key: try row.decode(String.self, "template_key"), ref: try row.decode(String.self, "ref"), state: try row.decode(String.self, "state"),
+                (key: try row.decode(String.self, "template_key"), ref: try row.decode(String.self, "ref"), state: try row.decode(TaskState.self, "state"),
                  reason: try row.decode(String?.self, "na_reason"), evidence: try row.decode(Int.self, "evidence_version"))
             }
             let catalogue = ReferenceCatalogue.builtIn
             return SoAReport(controls: catalogue.annexAControls.map { control in
                 let keys = Set(workflow.tasks.filter { $0.task.refs.contains(control.id) }.map(\.task.key))
                 let tasks = facts.filter { keys.contains($0.key) }
-                let applicable = tasks.filter { $0.state != "not_applicable" }
-                let done = applicable.filter { $0.state == "done" }.count
+                let applicable = tasks.filter { $0.state != .notApplicable }
+                let done = applicable.filter { $0.state == .done }.count
                 let applicability = tasks.isEmpty ? "not addressed" : applicable.isEmpty ? "not applicable" : "applicable"
                 let reasons = unique(tasks.compactMap(\.reason))
-                let status = applicable.isEmpty ? "-" : done == applicable.count ? "implemented" : applicable.contains { $0.state != "blocked" && $0.state != "open" } || done > 0 ? "in progress" : "not started"
+                let status = applicable.isEmpty ? "-" : done == applicable.count ? "implemented" : applicable.contains { $0.state != .blocked && $0.state != .open } || done > 0 ? "in progress" : "not started"
                 return .init(id: control.id, title: control.title, applicability: applicability, justification: reasons.isEmpty ? nil : reasons.joined(separator: "; "),
                              status: status, tasks: tasks.map(\.ref), tasksDone: done, tasksApplicable: applicable.count, evidence: tasks.reduce(0) { $0 + $1.evidence })
             })
@@ -346,15 +346,15 @@ extension Store {
         try await reading(program: slug, actor: actor) { connection, _, program in
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             let facts = try await connection.query(ReportSQL.taskFacts, [program.id]).map {
-                (key: try $0.decode(String.self, "template_key"), state: try $0.decode(String.self, "state"))
+                (key: try $0.decode(String.self, "template_key"), state: try $0.decode(TaskState.self, "state"))
             }
             let catalogue = ReferenceCatalogue.builtIn
             let used = Set(workflow.tasks.flatMap(\.task.refs))
             var covered: [CrosswalkReport.Line] = [], legal: [CrosswalkReport.Line] = []
             for reference in catalogue.references where used.contains(reference.id) {
                 let keys = Set(workflow.tasks.filter { $0.task.refs.contains(reference.id) }.map(\.task.key))
-                let tasks = facts.filter { keys.contains($0.key) && $0.state != "not_applicable" }
-                let done = tasks.filter { $0.state == "done" }.count
+                let tasks = facts.filter { keys.contains($0.key) && $0.state != .notApplicable }
+                let done = tasks.filter { $0.state == .done }.count
                 let line = CrosswalkReport.Line(id: reference.id, kind: reference.kind, title: reference.title, tasks: tasks.count, done: done,
                                                 percentDone: percent(done, of: tasks.count), gap: reference.gap)
                 if reference.legalOnly { legal.append(line) } else { covered.append(line) }
@@ -366,7 +366,7 @@ extension Store {
     public func overdueReport(program slug: String, actor: String?, today: CalendarDate = .today()) async throws -> OverdueReport {
         try await reading(program: slug, actor: actor) { connection, _, program in
             OverdueReport(rows: try await connection.query(ReportSQL.overdue, [program.id, today.description]).map { row in
-                .init(ref: try row.decode(String.self, "ref"), title: try row.decode(String.self, "title"), state: try row.decode(String.self, "state"),
+                .init(ref: try row.decode(String.self, "ref"), title: try row.decode(String.self, "title"), state: try row.decode(TaskState.self, "state"),
                       owner: try row.decode(String.self, "owner"), dueOn: try row.decode(String.self, "due_on"), daysLate: try row.decode(Int.self, "days_late"),
                       escalatedTo: try row.decode(String?.self, "escalated_to"))
             })

@@ -12,8 +12,8 @@ public struct SignatureRecord: Codable, Sendable, Equatable {
     public var printedName: String
     public var onBehalfOf: String?
     public var role: String?
-    public var decision: String
-    public var meaning: String
+    public var decision: SigningDecision
+    public var meaning: SignatureMeaning
     public var comment: String?
     public var signedAt: Date
     public var authMethod: String
@@ -36,7 +36,7 @@ public struct SignatureRecord: Codable, Sendable, Equatable {
 public struct SigningOutcome: Codable, Sendable, Equatable {
     public var signature: SignatureRecord
     /// The task's state afterwards.
-    public var taskState: String
+    public var taskState: TaskState
     /// Signatures still needed per role, when the task is still in review.
     public var remaining: [String: Int]
     /// False when the same signature was already recorded and nothing new was written.
@@ -53,10 +53,6 @@ extension SigningOutcome {
     }
 }
 
-/// A decision a signer takes.
-public enum SigningDecision: String, Sendable {
-    case approve, reject
-}
 
 enum SignatureSQL {
     static let signer = """
@@ -149,8 +145,8 @@ extension SignatureRecord {
         printedName = try row.decode(String.self, "printed_name")
         onBehalfOf = try row.decode(String?.self, "on_behalf_of")
         role = try row.decode(String?.self, "role")
-        decision = try row.decode(String.self, "decision")
-        meaning = try row.decode(String.self, "meaning")
+        decision = try row.decode(SigningDecision.self, "decision")
+        meaning = try row.decode(SignatureMeaning.self, "meaning")
         comment = try row.decode(String?.self, "comment")
         signedAt = try row.decode(Date.self, "signed_at")
         authMethod = try row.decode(String.self, "auth_method")
@@ -177,6 +173,9 @@ extension Store {
                      idempotency: IdempotencyClaim? = nil) async throws -> SigningOutcome {
         let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
         if decision == .reject && comment == nil { throw AccordError(.invalid, "a rejection needs a comment saying why (--comment)") }
+        if decision == .approve, meaning == .rejection {
+            throw AccordError(.invalid, "an approval means one of \(SignatureMeaning.chosen.map(\.rawValue).joined(separator: ", ")); 'rejection' is what a rejection records")
+        }
         let signer = try await checkSigningPassword(actor: actor, password: password)
         return try await pool.withTransaction { connection in
             // One round trip (with the BEGIN) for the task, locked, with its program, workflow checksum,
@@ -222,14 +221,14 @@ extension Store {
             // harmless, the first one stands) and the approvals counted against the policy.
             let signedRound = try reads[1].map {
                 (id: try $0.decode(Int64.self, "id"), role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"),
-                 onBehalfOf: try $0.decode(Int64?.self, "on_behalf_of"), decision: try $0.decode(String.self, "decision"))
+                 onBehalfOf: try $0.decode(Int64?.self, "on_behalf_of"), decision: try $0.decode(SigningDecision.self, "decision"))
             }
             if let mine = signedRound.first(where: { $0.signerID == acting.id }) {
-                guard mine.decision == decision.rawValue else {
+                guard mine.decision == decision else {
                     throw AccordError(.conflict, "\(acting.handle) has already signed this version of '\(task.ref)' with another decision")
                 }
                 let existing = try SignatureRecord(row: try await connection.query(SignatureSQL.byID, [mine.id])[0])
-                let outcome = SigningOutcome(signature: existing, taskState: task.state.rawValue, remaining: [:], recorded: false)
+                let outcome = SigningOutcome(signature: existing, taskState: task.state, remaining: [:], recorded: false)
                 try await idempotency?.finish(RememberedResponse(status: 200, body: try outcome.json()), on: connection)
                 return outcome
             }
@@ -252,7 +251,7 @@ extension Store {
                     }
                 }
             }
-            let approvals = signedRound.filter { $0.decision == "approve" }.map { CountedApproval(role: $0.role, signerID: $0.signerID, onBehalfOf: $0.onBehalfOf) }
+            let approvals = signedRound.filter { $0.decision == .approve }.map { CountedApproval(role: $0.role, signerID: $0.signerID, onBehalfOf: $0.onBehalfOf) }
             let uploaders = Set(try reads[3].map { try $0.decode(Int64.self, "uploaded_by") })
             let evaluation = ApprovalEvaluation(policy: policy, approvals: approvals)
             let slot: String
@@ -278,20 +277,20 @@ extension Store {
             let signatureID = try reads[4][0].decode(Int64.self, "next_id")
             let subject = SignedSubject(taskID: id, taskRef: task.ref, evidenceVersion: version, evidence: digests)
             let signedAtMicros = try row.decode(Int64.self, "now_us")
-            let meaningText = decision == .reject ? "rejection" : (meaning ?? .approval).rawValue
+            let recordedMeaning: SignatureMeaning = decision == .reject ? .rejection : meaning ?? .approval
             let content = SignatureContent(
                 taskID: id, taskRef: task.ref, reviewRound: round, evidenceVersion: version, signer: acting.handle, printedName: acting.name,
-                signedAtMicros: signedAtMicros, decision: decision.rawValue, meaning: meaningText, comment: comment, role: slot,
+                signedAtMicros: signedAtMicros, decision: decision.rawValue, meaning: recordedMeaning.rawValue, comment: comment, role: slot,
                 onBehalfOf: delegation?.fromHandle, authMethod: "password", subjectSHA256: subject.sha256
             )
             try await connection.executeDeferred(SignatureSQL.insert, [
-                id, round, version, acting.id, acting.name, try row.decode(Date.self, "now"), decision.rawValue, meaningText, comment,
+                id, round, version, acting.id, acting.name, try row.decode(Date.self, "now"), decision.rawValue, recordedMeaning.rawValue, comment,
                 slot, delegation?.from, delegation?.id, "password", subject.sha256, auditKey.id, auditKey.mac(content.canonicalBytes), signatureID,
             ])
             try await connection.appendAudit(AuditRecord(
                 chain: programChain(program.slug), actor: acting.handle, action: decision == .approve ? "task.sign" : "task.reject-signature",
                 objectType: "task", objectID: task.ref,
-                after: auditJSON(SignatureAuditRecord(signature: signatureID, decision: decision.rawValue, meaning: meaningText, role: slot,
+                after: auditJSON(SignatureAuditRecord(signature: signatureID, decision: decision.rawValue, meaning: recordedMeaning.rawValue, role: slot,
                                                       onBehalfOf: delegation?.fromHandle, evidenceVersion: version, subject: hexString(subject.sha256))),
                 reason: comment
             ))
@@ -307,10 +306,10 @@ extension Store {
             }
             let record = SignatureRecord(
                 id: signatureID, task: task.ref, signer: acting.handle, printedName: acting.name, onBehalfOf: delegation?.fromHandle, role: slot,
-                decision: decision.rawValue, meaning: meaningText, comment: comment, signedAt: try row.decode(Date.self, "now"), authMethod: "password",
+                decision: decision, meaning: recordedMeaning, comment: comment, signedAt: try row.decode(Date.self, "now"), authMethod: "password",
                 reviewRound: round, evidenceVersion: version, currentEvidenceVersion: version, subjectSHA256: hexString(subject.sha256), current: true)
             let left = state == .inReview ? Dictionary(remaining.remaining.filter { $0.needed > 0 }.map { ($0.role, $0.needed) }, uniquingKeysWith: +) : [:]
-            let outcome = SigningOutcome(signature: record, taskState: state.rawValue, remaining: left, recorded: true)
+            let outcome = SigningOutcome(signature: record, taskState: state, remaining: left, recorded: true)
             try await idempotency?.finish(RememberedResponse(status: 200, body: try outcome.json()), on: connection)
             return outcome
         }
@@ -341,7 +340,7 @@ extension Store {
         do {
             try await claimAttempt([(key, policy)])
         } catch let blocked as ThrottleBlocked {
-            throw AccordError(.forbidden, "signing is locked for \(handle) until \(ISO8601DateFormatter().string(from: blocked.until)) after \(signingLockThreshold) wrong passwords")
+            throw AccordError(.locked, "signing is locked for \(handle) until \(ISO8601DateFormatter().string(from: blocked.until)) after \(signingLockThreshold) wrong passwords")
         }
         let matches: Bool
         do {

@@ -13,7 +13,7 @@ public struct TaskSummary: Codable, Sendable, Equatable {
     public var system: String?
     public var title: String
     public var ownerRole: String
-    public var state: String
+    public var state: TaskState
     public var assignee: String?
     public var dueOn: String?
     /// Days past the due date, for outstanding tasks that are late.
@@ -29,7 +29,7 @@ public struct TaskDetail: Codable, Sendable, Equatable {
     }
     public struct Link: Codable, Sendable, Equatable {
         public var ref: String
-        public var state: String
+        public var state: TaskState
     }
     public struct HistoryEntry: Codable, Sendable, Equatable {
         public var seq: Int64
@@ -129,7 +129,7 @@ extension TaskRow {
             id: id, programID: try row.decode(Int64.self, "program_id"), programSlug: try row.decode(String.self, "program"),
             templateKey: try row.decode(String.self, "template_key"), systemID: try row.decode(Int64?.self, "system_id"),
             systemSlug: try row.decode(String?.self, "system"), ownerRole: try row.decode(String.self, "owner_role"),
-            state: TaskState(rawValue: try row.decode(String.self, "state"))!, assigneeID: try row.decode(Int64?.self, "assignee_id"),
+            state: try row.decode(TaskState.self, "state"), assigneeID: try row.decode(Int64?.self, "assignee_id"),
             assigneeHandle: try row.decode(String?.self, "assignee"), instance: try row.decode(String.self, "instance"),
             findingID: try row.decode(Int64?.self, "finding_id"), incidentID: try row.decode(Int64?.self, "incident_id")
         )
@@ -207,7 +207,7 @@ enum TaskSQL {
     static let columns = """
         SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.instance, t.title, t.owner_role, t.state,
                a.handle AS assignee, to_char(t.due_on, 'YYYY-MM-DD') AS due_on,
-               CASE WHEN t.state IN ('blocked', 'open', 'in_progress', 'in_review') AND t.due_on < current_date
+               CASE WHEN \(TaskState.outstandingSQL("t.state")) AND t.due_on < current_date
                     THEN current_date - t.due_on END AS overdue_days
         FROM accord.task t
         JOIN accord.program p ON p.id = t.program_id
@@ -219,7 +219,7 @@ enum TaskSQL {
         WHERE ($1::text IS NULL OR p.slug = $1)
           AND ($2::bigint IS NULL OR t.assignee_id = $2)
           AND (CASE WHEN $3::text IS NULL THEN t.state <> 'retired' ELSE t.state = $3 END)
-          AND (NOT $4 OR (t.state IN ('blocked', 'open', 'in_progress', 'in_review') AND t.due_on < current_date))
+          AND (NOT $4 OR (\(TaskState.outstandingSQL("t.state")) AND t.due_on < current_date))
           AND ($5 OR EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $6))
           AND (NOT $7 OR t.assignee_id = $6 OR (t.assignee_id IS NULL AND t.owner_role IN
                (SELECT b.role FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $6)))
@@ -264,7 +264,7 @@ enum TaskSQL {
             started_at = CASE WHEN $2 = 'in_progress' AND started_at IS NULL THEN now() ELSE started_at END,
             submitted_at = CASE WHEN $3 THEN now() ELSE submitted_at END,
             submitted_by = CASE WHEN $3 THEN $4 ELSE submitted_by END,
-            completed_at = CASE WHEN $2 IN ('done', 'not_applicable') THEN now() WHEN $2 IN ('blocked', 'open', 'in_progress', 'in_review') THEN NULL ELSE completed_at END,
+            completed_at = CASE WHEN $2 IN ('done', 'not_applicable') THEN now() WHEN \(TaskState.outstandingSQL("$2")) THEN NULL ELSE completed_at END,
             na_reason = CASE WHEN $2 = 'not_applicable' THEN $5 ELSE na_reason END,
             review_round = CASE WHEN $2 = 'in_review' AND $3 THEN review_round + 1 ELSE review_round END
         WHERE id = $1
@@ -280,7 +280,7 @@ enum TaskSQL {
         """
     static let dependentsForDue = """
         SELECT t.id, t.template_key FROM accord.task_dependency d JOIN accord.task t ON t.id = d.task_id
-        WHERE d.depends_on = $1 AND t.state IN ('blocked', 'open', 'in_progress', 'in_review')
+        WHERE d.depends_on = $1 AND \(TaskState.outstandingSQL("t.state"))
         """
     static let setDue = "UPDATE accord.task SET due_on = $2::date, updated_at = now() WHERE id = $1"
 }
@@ -296,7 +296,7 @@ extension TaskSummary {
         self.system = system
         title = try row.decode(String.self, "title")
         ownerRole = try row.decode(String.self, "owner_role")
-        state = try row.decode(String.self, "state")
+        state = try row.decode(TaskState.self, "state")
         assignee = try row.decode(String?.self, "assignee")
         dueOn = try row.decode(String?.self, "due_on")
         overdueDays = try row.decode(Int?.self, "overdue_days")
@@ -373,14 +373,14 @@ extension Store {
             let extra = try await connection.query(TaskSQL.extra, [id])[0]
             func links(_ sql: String) async throws -> [TaskDetail.Link] {
                 try await connection.query(sql, [id]).map { row in
-                    TaskDetail.Link(ref: try row.taskRef(), state: try row.decode(String.self, "state"))
+                    TaskDetail.Link(ref: try row.taskRef(), state: try row.decode(TaskState.self, "state"))
                 }
             }
             let catalogue = ReferenceCatalogue.builtIn
             let evidenceVersion = try extra.decode(Int.self, "evidence_version"), round = try extra.decode(Int.self, "review_round")
             let signatures = try await connection.query(SignatureSQL.forTask, [id]).map(SignatureRecord.init(row:))
             var needed: [String: Int] = [:]
-            if summary.state == TaskState.inReview.rawValue, let policy = template?.approval {
+            if summary.state == .inReview, let policy = template?.approval {
                 let approvals = try await connection.query(SignatureSQL.approvals, [id, round, evidenceVersion]).map {
                     CountedApproval(role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"))
                 }

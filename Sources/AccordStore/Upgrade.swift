@@ -69,7 +69,7 @@ extension Store {
             let systems = try await connection.query(SystemSQL.rows, [program.id]).map(SystemRow.init(row:))
             let instances = try await connection.query(UpgradeSQL.instances, [program.id]).map { row in
                 (id: try row.decode(Int64.self, "id"), key: try row.decode(String.self, "template_key"),
-                 state: TaskState(rawValue: try row.decode(String.self, "state"))!, systemID: try row.decode(Int64?.self, "system_id"),
+                 state: try row.decode(TaskState.self, "state"), systemID: try row.decode(Int64?.self, "system_id"),
                  system: try row.decode(String?.self, "system"))
             }
             var plan = UpgradePlan(program: slug, diff: diff, add: [], retire: [], update: [], keep: [], applied: !dryRun)

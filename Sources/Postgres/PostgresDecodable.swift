@@ -171,3 +171,17 @@ extension Data: PostgresDecodable {
         Data(try [UInt8].decode(cell))
     }
 }
+
+/// A Swift enum stored as its raw text (`TaskState` as `'in_review'`): decoded from the text column,
+/// refusing a value the enum does not know (a `Mismatch` naming the column), never by a force unwrap.
+public protocol PostgresTextEnum: PostgresDecodable, PostgresEncodable, RawRepresentable where RawValue == String {}
+
+extension PostgresTextEnum {
+    public static func decode(_ cell: PostgresCell) throws -> Self {
+        let text = try String.decode(cell)
+        guard let value = Self(rawValue: text) else { throw PostgresCell.Mismatch(expected: "one of \(Self.self)'s values, not '\(text)'") }
+        return value
+    }
+
+    public var postgresBind: PostgresBind { rawValue.postgresBind }
+}

@@ -19,6 +19,6 @@ struct InboxCommand: AsyncParsableCommand {
         print("\nsign-offs waiting for you (\(inbox.signOffs.count)\(inbox.signOffsMore ? ", the most late first; more wait: 'accord task list --state in_review'" : "")):")
         printTable(["  task", "due", "late", "title"], inbox.signOffs.map { ["  " + $0.ref, $0.dueOn.orDash, $0.overdueDays.map { "\($0)d" } ?? "-", $0.title] })
         print("\nyour tasks (\(inbox.tasks.count)):")
-        printTable(["  task", "state", "due", "late", "title"], inbox.tasks.map { ["  " + $0.ref, $0.state, $0.dueOn.orDash, $0.overdueDays.map { "\($0)d" } ?? "-", $0.title] })
+        printTable(["  task", "state", "due", "late", "title"], inbox.tasks.map { ["  " + $0.ref, $0.state.rawValue, $0.dueOn.orDash, $0.overdueDays.map { "\($0)d" } ?? "-", $0.title] })
     }
 }

@@ -84,7 +84,7 @@ struct SecurityTests {
                 // Nothing changed: no audit entry was written, the task is still in review, no signature.
                 let after = try await db.pool.withConnection { try await $0.query("SELECT count(*)::int AS n FROM accord.audit_entry")[0].decode(Int.self, "n") }
                 #expect(after == before)
-                #expect(try await store.task(String(plan.id), actor: "ada").task.state == "in_review")
+                #expect(try await store.task(String(plan.id), actor: "ada").task.state == .inReview)
                 #expect(try await store.signatures(of: String(plan.id), actor: "ada").isEmpty)
                 return (cells, failures)
             }
@@ -110,7 +110,7 @@ struct SecurityTests {
                 let signature = try #require(try await db.store.signatures(of: String(plan.id), actor: "ada").first)
                 #expect(signature.signer == "bea")
                 #expect(signature.role == "board")
-                #expect(signature.decision == "approve")
+                #expect(signature.decision == .approve)
                 #expect(signature.onBehalfOf == nil)
                 #expect(abs(signature.signedAt.timeIntervalSinceNow) < 120)
             }

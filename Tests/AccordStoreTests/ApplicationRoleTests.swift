@@ -67,7 +67,7 @@ struct OwnLoginRoleTests {
             try await seededForSigning(store)
             _ = try await store.submitTask("sig/pair", actor: "otto")
             _ = try await store.approve("sig/pair", as: "b1")
-            #expect(try await store.approve("sig/pair", as: "b2").taskState == "done")
+            #expect(try await store.approve("sig/pair", as: "b2").taskState == .done)
             _ = try await store.submitTask("sig/single", actor: "otto")
             #expect(try await store.verifyAudit(program: "sig", actor: "ada").ok)
             try await db.pool.withConnection { connection in

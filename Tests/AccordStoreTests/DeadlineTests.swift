@@ -228,7 +228,7 @@ struct DeadlineTests {
             #expect(opened.tasks.map { "\($0.ref) \($0.dueOn ?? "-")" } == [
                 "pd/monitor+c1.1 2027-01-31", "pd/monitor+c1.2 2027-02-28", "pd/monitor+c1.3 2027-03-31", "pd/audit+c1 2027-03-31", "pd/review+c1 2027-03-31",
             ])
-            #expect(opened.tasks.first { $0.key == "review" }?.state == "blocked")  // waits for the cycle's audit
+            #expect(opened.tasks.first { $0.key == "review" }?.state == .blocked)  // waits for the cycle's audit
             await expectRefusal(.conflict, containing: "cycle 1 of 'pd' is open") {
                 _ = try await store.openCycle(program: "pd", period: nil, startsOn: nil, actor: "mia")
             }
@@ -296,7 +296,7 @@ struct DeadlineTests {
             var finding = try await store.addFinding(program: "pd", source: .monitoring, severity: .major, title: "Drift unnoticed", system: nil, actor: "aud")
             #expect(finding.number == 1)
             #expect(finding.tasks.map(\.ref) == ["pd/fix+f1", "pd/check+f1"])
-            #expect(finding.tasks.map(\.state) == ["open", "blocked"])
+            #expect(finding.tasks.map(\.state) == [.open, .blocked])
             #expect(finding.tasks[0].dueOn == ISODuration("P14D")!.after(.today()).description)
             _ = try await store.submitTask("pd/fix+f1", actor: "otto")
             _ = try await store.submitTask("pd/check+f1", actor: "aud")

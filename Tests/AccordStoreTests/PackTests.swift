@@ -129,7 +129,7 @@ struct PackTests {
             problems = try await tampered("signature-decision.zip", key: testAuditKey) { entries in
                 let i = entries.firstIndex { $0.0 == "signatures.json" }!
                 var signatures = try packDecoder().decode([PackSignature].self, from: Data(entries[i].1))
-                signatures[0].decision = "reject"
+                signatures[0].decision = .reject
                 entries[i].1 = Array(try packEncoder().encode(signatures))
             }
             #expect(problems.contains { $0.contains("does not match its MAC") }, "\(problems)")

@@ -22,7 +22,7 @@ struct RaceTests {
             #expect(outcomes.compactMap { try? $0.get() }.count == 1)
             for case .failure(let error) in outcomes { #expect((error as? AccordError)?.code == .conflict, "\(error)") }
             let detail = try await store.task("sig/pair", actor: "ada")
-            #expect(detail.task.state == "in_review")
+            #expect(detail.task.state == .inReview)
             let log = try await store.auditLog(chain: "program:sig")
             #expect(log.filter { $0.action == "task.submit" && $0.objectID == "sig/pair" }.count == 1)
             #expect(try await store.verifyChain("program:sig").problem == nil)
@@ -50,7 +50,7 @@ struct RaceTests {
             #expect(Set(keys).count == keys.count)
             let current = signatures.filter(\.current)
             #expect(current.allSatisfy { $0.evidenceVersion == detail.evidenceVersion })
-            if detail.task.state == "done" {
+            if detail.task.state == .done {
                 // Completed before the upload landed (then the upload was taken as evidence of a done task)
                 // or after it with three current approvals: never with fewer.
                 let atCompletion = signatures.filter { $0.evidenceVersion == signatures.last!.evidenceVersion }

@@ -38,9 +38,9 @@ struct ReportTests {
             let all = try await store.tasks(TaskFilter(program: "acme"), actor: "ada")
             #expect(report.rows.count == all.count)
             let commitment = try #require(report.rows.first { $0.ref == "acme/aims-scope" })
-            #expect(commitment.state == "done")
+            #expect(commitment.state == .done)
             #expect(commitment.signatures == ["grace approved"])
-            #expect(report.rows.first { $0.ref == "acme/authorised-representative@cv-screener" }?.state == "not_applicable")
+            #expect(report.rows.first { $0.ref == "acme/authorised-representative@cv-screener" }?.state == .notApplicable)
             #expect(report.rows.filter { $0.overdueDays != nil }.count == all.filter { $0.overdueDays != nil }.count)
             await expectRefusal(.notFound, containing: "no program 'acme'") { _ = try await store.statusReport(program: "acme", actor: "nemo") }
         }

@@ -83,7 +83,7 @@ struct RoadmapEngineTests {
             try await seeded(store)
             var tasks = try await store.tasks(TaskFilter(program: "eng"), actor: "ada")
             #expect(tasks.map(\.ref) == ["eng/inventory", "eng/policy"])
-            #expect(tasks.map(\.state) == ["open", "blocked"])
+            #expect(tasks.map(\.state) == [.open, .blocked])
             #expect(tasks[0].dueOn == "2026-01-11")
             #expect(tasks[1].dueOn == nil)  // due after inventory, which is not done
 
@@ -95,7 +95,7 @@ struct RoadmapEngineTests {
             #expect(tasks.map(\.ref) == ["eng/inventory", "eng/policy", "eng/per-high@cv-screener", "eng/declare@cv-screener"])
             let declare = try #require(tasks.last)
             #expect(declare.dueOn == "2027-11-02")
-            #expect(declare.state == "blocked")
+            #expect(declare.state == .blocked)
             let systems = try await store.systems(program: "eng", actor: "otto")
             #expect(systems.map(\.tasks) == [0, 2])
         }
@@ -109,18 +109,18 @@ struct RoadmapEngineTests {
             _ = try await store.addSystems(program: "eng", [NewAISystem(name: "CV Screener", operatorRole: .provider, riskClass: .high)], actor: "mia")
             await expectRefusal(.conflict, containing: "is blocked and cannot start") { _ = try await store.startTask("eng/policy", actor: "otto") }
             let started = try await store.startTask("eng/inventory", actor: "otto")
-            #expect(started.state == "in_progress")
+            #expect(started.state == .inProgress)
             #expect(started.assignee == "otto")  // an unassigned owner who starts becomes the assignee
             let done = try await store.submitTask("eng/inventory", actor: "otto")
-            #expect(done.state == "done")  // no sign-off policy: submitting finishes it
+            #expect(done.state == .done)  // no sign-off policy: submitting finishes it
             let after = try await store.tasks(TaskFilter(program: "eng"), actor: "ada")
             let policy = try #require(after.first { $0.key == "policy" })
-            #expect(policy.state == "open")
+            #expect(policy.state == .open)
             #expect(policy.dueOn == ISODuration("P7D")!.after(CalendarDate.today()).description)
-            #expect(after.first { $0.key == "per-high" }?.state == "open")
-            #expect(after.first { $0.key == "declare" }?.state == "blocked")
+            #expect(after.first { $0.key == "per-high" }?.state == .open)
+            #expect(after.first { $0.key == "declare" }?.state == .blocked)
             let review = try await store.submitTask("eng/policy", actor: "otto")
-            #expect(review.state == "in_review")  // needs the boss's sign-off
+            #expect(review.state == .inReview)  // needs the boss's sign-off
             await expectRefusal(.conflict, containing: "only its signers can act on it now") { _ = try await store.startTask("eng/policy", actor: "otto") }
             let detail = try await store.task("eng/policy", actor: "bea")
             #expect(detail.history.map(\.action) == ["task.unblock", "task.submit"])
@@ -153,7 +153,7 @@ struct RoadmapEngineTests {
             await expectRefusal(.unauthenticated, containing: "'ghost' does not exist") { _ = try await store.programs(actor: "ghost") }
             await expectRefusal(.invalid, containing: "say why") { _ = try await store.markNotApplicable("eng/inventory", reason: "  ", actor: "mia") }
             let na = try await store.markNotApplicable("eng/inventory", reason: "No AI in use", actor: "mia")
-            #expect(na.state == "not_applicable")
+            #expect(na.state == .notApplicable)
             #expect(try await store.tasks(TaskFilter(program: "eng", state: .open), actor: "mia").map(\.key) == ["policy"])
         }
     }
@@ -264,7 +264,7 @@ struct RoadmapEngineTests {
             #expect(applied.applied)
             let tasks = try await store.tasks(TaskFilter(program: "eng"), actor: "mia")
             #expect(tasks.map(\.key) == ["inventory", "policy", "per-high", "register"])
-            #expect(tasks.first { $0.key == "inventory" }?.state == "done")
+            #expect(tasks.first { $0.key == "inventory" }?.state == .done)
             #expect(tasks.first { $0.key == "policy" }?.title == "AI policy")
             let retired = try await store.tasks(TaskFilter(program: "eng", state: .retired), actor: "mia")
             #expect(retired.map(\.ref) == ["eng/declare@cv"])

@@ -52,7 +52,7 @@ struct SecurityReviewTests {
                 for i in 0..<60 { group.addTask { _ = try? await store.approve("sig/single", as: "b2", password: "guess \(i)") } }
             }
             #expect(store.passwordChecks - before <= signingLockThreshold)
-            await expectRefusal(.forbidden, containing: "signing is locked for b2") { _ = try await store.approve("sig/single", as: "b2") }
+            await expectRefusal(.locked, containing: "signing is locked for b2") { _ = try await store.approve("sig/single", as: "b2") }
         }
     }
 
@@ -94,7 +94,7 @@ struct SecurityReviewTests {
             await expectRefusal(.forbidden, containing: "separation of duties: b1 (for whom nora signs as deputy) is the task's assignee") {
                 _ = try await store.approve("sig/single", as: "nora")
             }
-            #expect(try await store.approve("sig/single", as: "b2").taskState == "done")
+            #expect(try await store.approve("sig/single", as: "b2").taskState == .done)
         }
     }
 
@@ -116,7 +116,7 @@ struct SecurityReviewTests {
             await expectRefusal(.forbidden, containing: "one person fills one slot: b3 has already signed this version") {
                 _ = try await store.approve("sig/pair", as: "b3")
             }
-            #expect(try await store.task("sig/pair", actor: "ada").task.state == "in_review")
+            #expect(try await store.task("sig/pair", actor: "ada").task.state == .inReview)
         }
     }
 
@@ -132,7 +132,7 @@ struct SecurityReviewTests {
             await expectRefusal(.forbidden, containing: "separation of duties: mia uploaded evidence this signature would approve") {
                 _ = try await store.approve("sig/single", as: "mia")
             }
-            #expect(try await store.approve("sig/single", as: "b5").taskState == "done")
+            #expect(try await store.approve("sig/single", as: "b5").taskState == .done)
         }
     }
 

@@ -94,7 +94,7 @@ struct SignOffTests {
             await expectRefusal(.forbidden, containing: "holds none of the signing roles") { _ = try await store.approve("sig/pair", as: "lee") }
             // Without separation of duties, the owner may sign their own work.
             _ = try await store.submitTask("sig/relaxed", actor: "b2")
-            #expect(try await store.approve("sig/relaxed", as: "b2").taskState == "done")
+            #expect(try await store.approve("sig/relaxed", as: "b2").taskState == .done)
         }
     }
 
@@ -117,11 +117,11 @@ struct SignOffTests {
             try await seededForSigning(store)
             _ = try await store.submitTask("sig/pair", actor: "otto")
             let first = try await store.approve("sig/pair", as: "b1")
-            #expect(first.taskState == "in_review")
+            #expect(first.taskState == .inReview)
             #expect(first.remaining == ["board": 1])
             #expect(try await store.tasks(TaskFilter(program: "sig", state: .blocked), actor: "ada").map(\.key) == ["after-pair"])
             let second = try await store.approve("sig/pair", as: "b2")
-            #expect(second.taskState == "done")
+            #expect(second.taskState == .done)
             #expect(try await store.tasks(TaskFilter(program: "sig", state: .blocked), actor: "ada").isEmpty)
             await expectRefusal(.conflict, containing: "is done and cannot approve") { _ = try await store.approve("sig/pair", as: "b3") }
             let record = second.signature
@@ -139,8 +139,8 @@ struct SignOffTests {
             try await seededForSigning(store)
             _ = try await store.submitTask("sig/ordered", actor: "otto")
             await expectRefusal(.forbidden, containing: "sequential sign-off: legal must sign before board") { _ = try await store.approve("sig/ordered", as: "b1") }
-            #expect(try await store.approve("sig/ordered", as: "lee").taskState == "in_review")
-            #expect(try await store.approve("sig/ordered", as: "b1").taskState == "done")
+            #expect(try await store.approve("sig/ordered", as: "lee").taskState == .inReview)
+            #expect(try await store.approve("sig/ordered", as: "b1").taskState == .done)
         }
     }
 
@@ -155,14 +155,14 @@ struct SignOffTests {
                 _ = try await store.sign("sig/pair", decision: .reject, meaning: nil, comment: " ", password: testPassword, actor: "b2")
             }
             let rejected = try await store.reject("sig/pair", as: "b2", why: "The inventory misses the HR chatbot")
-            #expect(rejected.taskState == "in_progress")
+            #expect(rejected.taskState == .inProgress)
             let detail = try await store.task("sig/pair", actor: "otto")
             #expect(detail.history.last?.action == "task.reject")
             #expect(detail.history.last?.reason == "The inventory misses the HR chatbot")
             _ = try await store.submitTask("sig/pair", actor: "otto")
             // b1's approval belonged to the first round: two new approvals are needed, and b1 may sign again.
             #expect(try await store.approve("sig/pair", as: "b1").remaining == ["board": 1])
-            #expect(try await store.approve("sig/pair", as: "b3").taskState == "done")
+            #expect(try await store.approve("sig/pair", as: "b3").taskState == .done)
         }
     }
 
@@ -177,12 +177,12 @@ struct SignOffTests {
             #expect(v1.mediaType == "text/csv")
             _ = try await store.submitTask("sig/single", actor: "otto")
             let signed = try await store.approve("sig/single", as: "b1")
-            #expect(signed.taskState == "done")
+            #expect(signed.taskState == .done)
             let v2 = try await store.addEvidence(to: "sig/single", fileName: "inventory.csv", bytes: Array("a,b\nc,d\n".utf8), title: nil, actor: "otto")
             #expect(v2.version == 2)
             #expect(v2.taskVersion == 2)
             let detail = try await store.task("sig/single", actor: "ada")
-            #expect(detail.task.state == "in_review")
+            #expect(detail.task.state == .inReview)
             #expect(detail.signatures.first?.versionNote == "signed version 1, current 2")
             #expect(detail.signatures.first?.current == false)
             #expect(detail.signaturesNeeded == ["board": 1])
@@ -199,10 +199,10 @@ struct SignOffTests {
             let store = db.store
             try await seededForSigning(store)
             _ = try await store.markNotApplicable("sig/pair", reason: "covered elsewhere", actor: "mia")
-            #expect(try await store.submitTask("sig/after-pair", actor: "otto").state == "done")
+            #expect(try await store.submitTask("sig/after-pair", actor: "otto").state == .done)
             let added = try await store.addEvidence(to: "sig/after-pair", fileName: "late.txt", bytes: Array("late".utf8), title: nil, actor: "otto")
             #expect(added.version == 1)
-            #expect(try await store.task("sig/after-pair", actor: "ada").task.state == "done")
+            #expect(try await store.task("sig/after-pair", actor: "ada").task.state == .done)
         }
     }
 
@@ -231,10 +231,10 @@ struct SignOffTests {
             #expect(try await store.signatures(of: "sig/single", actor: "ada").isEmpty)
             for _ in 2...4 { _ = try? await store.approve("sig/single", as: "b1", password: "guess") }
             await expectRefusal(.unauthenticated, containing: "signing is now locked for b1") { _ = try await store.approve("sig/single", as: "b1", password: "guess") }
-            await expectRefusal(.forbidden, containing: "signing is locked for b1 until") { _ = try await store.approve("sig/single", as: "b1") }
+            await expectRefusal(.locked, containing: "signing is locked for b1 until") { _ = try await store.approve("sig/single", as: "b1") }
             // Another member is not affected, and a success clears their count.
             _ = try? await store.approve("sig/single", as: "b2", password: "guess")
-            #expect(try await store.approve("sig/single", as: "b2").taskState == "done")
+            #expect(try await store.approve("sig/single", as: "b2").taskState == .done)
         }
     }
 
@@ -258,7 +258,7 @@ struct SignOffTests {
             #expect(try await store.task("sig/ordered", actor: "ada").signaturesNeeded == ["board": 1])
             let revoked = try await store.revokeDelegation(d.id, actor: "lee")
             #expect(revoked.revoked && !revoked.active)
-            #expect(try await store.approve("sig/ordered", as: "b1").taskState == "done")
+            #expect(try await store.approve("sig/ordered", as: "b1").taskState == .done)
             let detail = try await store.task("sig/ordered", actor: "ada")
             #expect(detail.signatures.map(\.onBehalfOf) == ["lee", nil])
         }
@@ -306,8 +306,8 @@ struct SignOffRaceTests {
                 let winners = [a, r].filter { if case .success = $0 { true } else { false } }
                 #expect(winners.count == 1, "round \(round)")
                 let state = try await store.task("sig/single", actor: "ada").task.state
-                if case .success = a { #expect(state == "done") } else { #expect(state == "in_progress") }
-                if state == "done" { break }
+                if case .success = a { #expect(state == .done) } else { #expect(state == .inProgress) }
+                if state == .done { break }
             }
         }
     }
@@ -326,7 +326,7 @@ struct SignOffRaceTests {
             }
             let succeeded = outcomes.compactMap { try? $0.get() }
             #expect(succeeded.count == 3)
-            #expect(succeeded.filter { $0.taskState == "done" }.count == 1)
+            #expect(succeeded.filter { $0.taskState == .done }.count == 1)
             for case .failure(let error) in outcomes {
                 #expect((error as? AccordError)?.code == .conflict, "\(error)")
             }

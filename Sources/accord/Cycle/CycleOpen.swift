@@ -19,7 +19,7 @@ struct CycleOpen: AsyncParsableCommand {
         let detail = try await withStore(database) { try await $0.openCycle(program: program, period: period, startsOn: start, actor: acting.actor) }
         let c = detail.cycle
         print("opened cycle \(c.number) of \(c.program): \(c.startsOn) to \(c.endsOn) (\(c.period)), \(detail.tasks.count) recurring task(s)")
-        printTable(["task", "due", "state", "title"], detail.tasks.map { [$0.ref, $0.dueOn.orDash, $0.state, $0.title] })
+        printTable(["task", "due", "state", "title"], detail.tasks.map { [$0.ref, $0.dueOn.orDash, $0.state.rawValue, $0.title] })
         if let review = detail.review.first { print("it closes when \(review.ref) is signed by top management") }
     }
 }

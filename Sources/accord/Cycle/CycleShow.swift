@@ -15,6 +15,6 @@ struct CycleShow: AsyncParsableCommand {
         if json { return try printJSON(detail) }
         printCycle(detail.cycle)
         print("")
-        printTable(["task", "due", "state", "assignee", "title"], detail.tasks.map { [$0.ref, $0.dueOn.orDash, $0.state, $0.assignee.orDash, $0.title] })
+        printTable(["task", "due", "state", "assignee", "title"], detail.tasks.map { [$0.ref, $0.dueOn.orDash, $0.state.rawValue, $0.assignee.orDash, $0.title] })
     }
 }

@@ -21,7 +21,7 @@ func printFinding(_ f: Finding) {
     print("  opened \(f.openedAt.formatted(.iso8601)) by \(f.openedBy); " + (f.closedAt.map { "closed \($0.formatted(.iso8601))" } ?? "open"))
     print("  root cause: \(f.rootCause ?? "not recorded yet (accord finding root-cause \(f.program) \(f.number) --text ...)")")
     if !f.tasks.isEmpty {
-        printTable(["  task", "due", "state", "assignee"], f.tasks.map { ["  " + $0.ref, $0.dueOn.orDash, $0.state, $0.assignee.orDash] })
+        printTable(["  task", "due", "state", "assignee"], f.tasks.map { ["  " + $0.ref, $0.dueOn.orDash, $0.state.rawValue, $0.assignee.orDash] })
     }
 }
 
@@ -58,7 +58,7 @@ struct FindingList: AsyncParsableCommand {
         if json { return try printJSON(findings) }
         printTable(["#", "severity", "source", "system", "state", "tasks done", "title"], findings.map {
             [String($0.number), $0.severity.rawValue, $0.source.rawValue, $0.system.orDash, $0.isOpen ? "open" : "closed",
-             "\($0.tasks.filter { $0.state == "done" }.count)/\($0.tasks.count)", $0.title]
+             "\($0.tasks.filter { $0.state == .done }.count)/\($0.tasks.count)", $0.title]
         })
     }
 }

@@ -29,7 +29,7 @@ func printIncident(_ i: Incident) {
     print("  notify the authority by \(i.reportDueAt.formatted(.iso8601)) (\(i.clock) from awareness): "
           + (i.notified ? "notified" : remaining(until: i.reportDueAt)))
     if let finding = i.finding { print("  root cause: finding \(finding) (accord finding show \(i.program) \(finding))") }
-    printTable(["  task", "due", "state", "assignee"], i.tasks.map { ["  " + $0.ref, $0.dueOn.orDash, $0.state, $0.assignee.orDash] })
+    printTable(["  task", "due", "state", "assignee"], i.tasks.map { ["  " + $0.ref, $0.dueOn.orDash, $0.state.rawValue, $0.assignee.orDash] })
 }
 
 /// `accord incident report PROGRAM --system --kind --aware-at --summary`.

@@ -39,7 +39,7 @@ struct TaskShow: AsyncParsableCommand {
             let format = ISO8601DateFormatter()
             for s in d.signatures {
                 let who = s.onBehalfOf.map { "\(s.printedName) on behalf of \($0)" } ?? s.printedName
-                print("  \(format.string(from: s.signedAt))  \(who)  \(s.decision == "approve" ? "approved" : "rejected") as \(s.role ?? "-") (\(s.meaning))  \(s.versionNote)\(s.current ? "" : "  [superseded]")\(s.comment.map { ": \($0)" } ?? "")")
+                print("  \(format.string(from: s.signedAt))  \(who)  \(s.decision == .approve ? "approved" : "rejected") as \(s.role ?? "-") (\(s.meaning))  \(s.versionNote)\(s.current ? "" : "  [superseded]")\(s.comment.map { ": \($0)" } ?? "")")
             }
         }
         if !d.signaturesNeeded.isEmpty {

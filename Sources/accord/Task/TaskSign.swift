@@ -30,10 +30,10 @@ struct TaskSign: AsyncParsableCommand {
 func printOutcome(_ outcome: SigningOutcome) {
     let s = outcome.signature
     let who = s.onBehalfOf.map { "\(s.printedName) (\(s.signer)) on behalf of \($0)" } ?? "\(s.printedName) (\(s.signer))"
-    print("\(outcome.recorded ? "" : "already recorded: ")\(s.task): \(s.decision == "approve" ? "signed" : "rejected") by \(who) as \(s.role ?? "-"), \(s.meaning), \(s.versionNote), subject sha256 \(s.subjectSHA256)")
+    print("\(outcome.recorded ? "" : "already recorded: ")\(s.task): \(s.decision == .approve ? "signed" : "rejected") by \(who) as \(s.role ?? "-"), \(s.meaning.rawValue), \(s.versionNote), subject sha256 \(s.subjectSHA256)")
     switch outcome.taskState {
-    case "done": print("\(s.task) is done: its approval policy is met")
-    case "in_review": print("still needed: " + ApprovalPolicy.neededSummary(outcome.remaining))
-    default: print("\(s.task) is \(outcome.taskState)")
+    case .done: print("\(s.task) is done: its approval policy is met")
+    case .inReview: print("still needed: " + ApprovalPolicy.neededSummary(outcome.remaining))
+    default: print("\(s.task) is \(outcome.taskState.rawValue)")
     }
 }

@@ -10,6 +10,6 @@ struct TaskSubmit: AsyncParsableCommand {
 
     func run() async throws {
         let t = try await withStore(database) { try await $0.submitTask(task, actor: acting.actor) }
-        print(t.state == "done" ? "\(t.ref) is done" : "\(t.ref) is \(t.state): waiting for its sign-offs")
+        print(t.state == .done ? "\(t.ref) is done" : "\(t.ref) is \(t.state): waiting for its sign-offs")
     }
 }
