@@ -114,3 +114,32 @@ EXCEPTION WHEN insufficient_privilege THEN
     RAISE NOTICE 'accord_app cannot log in yet: % may not change roles; run ALTER ROLE accord_app LOGIN PASSWORD ... (docs/database.md)', current_user;
 END;
 $$;
+
+-- 6. Delegations made before these rules that they would refuse end now, each with its audit entry:
+-- made by someone who was neither the holder nor an administrator, or by the deputy, to someone who
+-- holds no role in the program, or for longer than 90 days.
+DO $$
+DECLARE
+    d record;
+BEGIN
+    FOR d IN
+        SELECT dl.id, p.slug, dl.role, f.handle AS from_handle, t.handle AS to_handle
+        FROM accord.delegation dl
+        JOIN accord.program p ON p.id = dl.program_id
+        JOIN accord.person f ON f.id = dl.from_id
+        JOIN accord.person t ON t.id = dl.to_id
+        JOIN accord.person c ON c.id = dl.created_by
+        WHERE dl.revoked_at IS NULL AND dl.valid_until >= current_date
+          AND (dl.created_by = dl.to_id
+               OR (dl.created_by <> dl.from_id AND NOT c.is_admin)
+               OR dl.valid_until > dl.created_at::date + 90
+               OR NOT EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = dl.program_id AND b.person_id = dl.to_id))
+        ORDER BY dl.id
+    LOOP
+        UPDATE accord.delegation SET revoked_at = now() WHERE id = d.id;
+        PERFORM accord.append_audit('program:' || d.slug, 'system', 'delegation.revoke', 'delegation', d.id::text, NULL,
+            json_build_object('role', d.role, 'from', d.from_handle, 'to', d.to_handle)::json,
+            'migration 0008: delegations come from their holder or an administrator, to a member, for at most 90 days');
+    END LOOP;
+END;
+$$;

@@ -93,9 +93,10 @@ public struct ApprovalEvaluation: Sendable {
     /// Whether every requirement has its quorum.
     public var isMet: Bool { remaining.allSatisfy { $0.needed == 0 } }
 
-    /// Whether these approvals meet the policy with every rule applied to them as they stand: each in a
-    /// role of the policy, no person (signer or holder) counted twice, none by the assignee or submitter
-    /// under separation of duties. `audit verify` re-evaluates done tasks with it.
+    /// Whether these approvals meet the policy's quorums with the rules that can be checked from the
+    /// approvals alone: each in a role of the policy, no person (signer or holder) counted twice, none by
+    /// the assignee or submitter under separation of duties. (Order and the uploader rule are checked when
+    /// a signature is given.) `audit verify` re-evaluates done tasks with it.
     public func isSatisfied(assigneeID: Int64?, submitterID: Int64?) -> Bool {
         var seen: Set<Int64> = []
         var counted: [CountedApproval] = []
@@ -114,6 +115,36 @@ public struct ApprovalEvaluation: Sendable {
     public func slot(signerID: Int64, signerName: String, canSignFor: Set<String>, assigneeID: Int64?, submitterID: Int64?) -> Result<String, SigningRefusal> {
         slot(signerID: signerID, signerName: signerName, authority: SigningAuthority(held: canSignFor), assigneeID: assigneeID, submitterID: submitterID)
             .map(\.role)
+    }
+
+    /// The roles of the policy a signer may sign in now, each with the holder when as a deputy: their own
+    /// (not delegated away) and those delegated to them by a holder no rule excludes; and the first
+    /// exclusion met, for the refusal.
+    private func capacities(signerName: String, authority: SigningAuthority,
+                            excluded: (Int64, String) -> SigningRefusal?) -> ([String: SigningAuthority.Holder?], SigningRefusal?) {
+        let roles = policy.signers.map(\.role)
+        var capacities: [String: SigningAuthority.Holder?] = [:]
+        var deputyRefusal: SigningRefusal?
+        for (role, holder) in authority.deputyFor.sorted(by: { $0.key < $1.key }) where roles.contains(role) {
+            if let refusal = excluded(holder.id, "\(holder.handle) (for whom \(signerName) signs as deputy)") {
+                deputyRefusal = deputyRefusal ?? refusal
+                continue
+            }
+            capacities[role] = .some(holder)
+        }
+        for role in authority.held where roles.contains(role) && authority.delegatedAway[role] == nil { capacities[role] = .some(nil) }
+        return (capacities, deputyRefusal)
+    }
+
+    /// The slot an objection is recorded in when the signer's own slot is filled or not yet their turn:
+    /// the first role of the policy they may sign in, with the same exclusions as an approval.
+    public func rejectionSlot(signerID: Int64, signerName: String, authority: SigningAuthority, assigneeID: Int64?, submitterID: Int64?,
+                              uploaderIDs: Set<Int64> = []) -> SigningSlot? {
+        let (capacities, _) = capacities(signerName: signerName, authority: authority) { id, _ in
+            // A filled slot does not stop an objection; being the assignee, the submitter or an uploader does.
+            policy.separationOfDuties && (id == assigneeID || id == submitterID || uploaderIDs.contains(id)) ? SigningRefusal(rule: .separationOfDuties, "") : nil
+        }
+        return policy.signers.map(\.role).first { capacities[$0] != nil }.map { SigningSlot(role: $0, onBehalfOf: capacities[$0]!) }
     }
 
     /// The slot this signer fills.
@@ -146,16 +177,7 @@ public struct ApprovalEvaluation: Sendable {
         }
         if let refusal = excluded(signerID, signerName) { return .failure(refusal) }
         let roles = policy.signers.map(\.role)
-        var capacities: [String: SigningAuthority.Holder?] = [:]
-        var deputyRefusal: SigningRefusal?
-        for (role, holder) in authority.deputyFor where roles.contains(role) {
-            if let refusal = excluded(holder.id, "\(holder.handle) (for whom \(signerName) signs as deputy)") {
-                deputyRefusal = deputyRefusal ?? refusal
-                continue
-            }
-            capacities[role] = .some(holder)
-        }
-        for role in authority.held where roles.contains(role) && authority.delegatedAway[role] == nil { capacities[role] = .some(nil) }
+        let (capacities, deputyRefusal) = capacities(signerName: signerName, authority: authority, excluded: excluded)
         guard roles.contains(where: { capacities[$0] != nil }) else {
             if let deputyRefusal { return .failure(deputyRefusal) }
             if let role = roles.first(where: { authority.held.contains($0) && authority.delegatedAway[$0] != nil }) {

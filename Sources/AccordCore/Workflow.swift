@@ -325,3 +325,11 @@ public struct SystemProfile: Sendable, Equatable {
         self.gpai = gpai
     }
 }
+
+extension Workflow {
+    /// Whether holding the role gives authority: it leads (top management) or signs some task off.
+    /// Managers do not bind themselves into such roles, nor upgrade into a version that makes theirs one.
+    public func grantsAuthority(role: String) -> Bool {
+        self.role(role)?.leadership == true || tasks.contains { $0.task.approval?.signers.contains { $0.role == role } == true }
+    }
+}

@@ -60,12 +60,13 @@ func refuseCrossSite(_ request: Request) throws {
     }
     guard let origin = request.headers[.origin] else { return }
     let host = request.head.authority
-    guard let url = URL(string: origin), let originHost = url.host, let host else {
+    // Host and port on both sides, a missing port being the scheme's default.
+    guard let url = URL(string: origin), let originHost = url.host?.lowercased(), let host, let own = URL(string: "\(url.scheme ?? "http")://\(host)"),
+          let ownHost = own.host?.lowercased() else {
         throw AccordError(.forbidden, "this request came from another site; log in on Accord's own page")
     }
-    let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
-    // The Host header may omit the default port, the Origin never names it.
-    guard originAuthority.lowercased() == host.lowercased() || originHost.lowercased() == host.lowercased() else {
+    let defaultPort = url.scheme?.lowercased() == "https" ? 443 : 80
+    guard originHost == ownHost, (url.port ?? defaultPort) == (own.port ?? defaultPort) else {
         throw AccordError(.forbidden, "this request came from another site (\(origin)); log in on Accord's own page")
     }
 }

@@ -38,7 +38,12 @@ enum VerifySQL {
                coalesce((SELECT json_agg(json_build_object('role', s.role, 'signer', s.signer_id, 'for', s.on_behalf_of) ORDER BY s.id)
                          FROM accord.signature s
                          WHERE s.task_id = t.id AND s.review_round = t.review_round AND s.evidence_version = t.evidence_version
-                           AND s.decision = 'approve'), '[]')::text AS approvals
+                           AND s.decision = 'approve'), '[]')::text AS approvals,
+               t.evidence_version, (SELECT max(e.task_version) FROM accord.evidence e WHERE e.task_id = t.id) AS latest_evidence,
+               (SELECT a.action FROM accord.audit_entry a
+                WHERE a.object_type = 'task' AND a.object_id = accord.task_ref(p.slug, t.template_key, sy.slug, t.instance)
+                  AND a.chain = 'program:' || p.slug AND (a.after::jsonb ? 'state')
+                ORDER BY a.seq DESC LIMIT 1) AS last_transition
         FROM accord.task t JOIN accord.program p ON p.id = t.program_id LEFT JOIN accord.ai_system sy ON sy.id = t.system_id
         LEFT JOIN accord.person a ON a.id = t.assignee_id LEFT JOIN accord.person sb ON sb.id = t.submitted_by
         WHERE t.state = 'done' AND ($1::bigint IS NULL OR t.program_id = $1)
@@ -53,7 +58,8 @@ enum VerifySQL {
                        WHERE $2::bigint IS NULL OR t.program_id = $2)
             || '|' || (SELECT count(*) || ':' || coalesce(max(e.id), 0) FROM accord.evidence e JOIN accord.task t ON t.id = e.task_id
                        WHERE $2::bigint IS NULL OR t.program_id = $2)
-            || '|' || (SELECT count(*) FROM accord.task t WHERE t.state = 'done' AND ($2::bigint IS NULL OR t.program_id = $2)) AS fingerprint
+            || '|' || (SELECT count(*) || ':' || coalesce(md5(string_agg(t.id || '/' || t.review_round || '/' || t.evidence_version, ',' ORDER BY t.id)), '')
+                       FROM accord.task t WHERE t.state = 'done' AND ($2::bigint IS NULL OR t.program_id = $2)) AS fingerprint
         """
     static let head = """
         SELECT c.length, c.head_hash, now() AS at FROM accord.audit_chain c WHERE c.chain = $1
@@ -173,13 +179,27 @@ extension Store {
                 guard let workflow = try? await Self.workflow(workflowID, version: version, on: connection), let template = workflow.task(key) else { continue }
                 policies.append(template.approval)
             }
+            let ref = try row.decode(String.self, "ref")
+            guard !policies.isEmpty else {
+                checks.append(DoneTaskCheck(task: ref, policies: [], standing: "its template '\(key)' is in no version of workflow \(workflowID) up to \(current)"))
+                continue
+            }
             // A template that never needed a sign-off is done when submitted.
-            guard !policies.isEmpty, !policies.contains(where: { $0 == nil }) else { continue }
+            if policies.contains(where: { $0 == nil }) { continue }
+            // The state, round and evidence version are columns the application may write: the task must also
+            // have got to done by an approval recorded in its chain, and sign its newest evidence.
+            var standing: String?
+            if try row.decode(String?.self, "last_transition") != "task.approve" {
+                standing = "its audit chain does not record it reaching done by an approval"
+            } else if let latest = try row.decode(Int?.self, "latest_evidence"), latest != (try row.decode(Int.self, "evidence_version")) {
+                standing = "it points at evidence version \(try row.decode(Int.self, "evidence_version")), but its newest evidence is version \(latest)"
+            }
             let approvals = try JSONDecoder().decode([Approval].self, from: Data(try row.decode(String.self, "approvals").utf8))
                 .map { CountedApproval(role: $0.role ?? "", signerID: $0.signer, onBehalfOf: $0.for) }
-            checks.append(DoneTaskCheck(task: try row.decode(String.self, "ref"), assigneeID: try row.decode(Int64?.self, "assignee_id"),
+            checks.append(DoneTaskCheck(task: ref, assigneeID: try row.decode(Int64?.self, "assignee_id"),
                                         submitterID: try row.decode(Int64?.self, "submitted_by"), assignee: try row.decode(String?.self, "assignee"),
-                                        submitter: try row.decode(String?.self, "submitter"), policies: policies.compactMap { $0 }, approvals: approvals))
+                                        submitter: try row.decode(String?.self, "submitter"), policies: policies.compactMap { $0 }, approvals: approvals,
+                                        standing: standing))
         }
         return checks
     }
@@ -289,11 +309,26 @@ public struct DoneTaskCheck: Codable, Sendable, Equatable {
     public var submitter: String?
     public var policies: [ApprovalPolicy]
     var approvals: [CountedApproval] = []
+    /// What the database shows against the task regardless of its signatures (checked with the database only).
+    var standing: String?
+
+    init(task: String, assigneeID: Int64? = nil, submitterID: Int64? = nil, assignee: String? = nil, submitter: String? = nil,
+         policies: [ApprovalPolicy], approvals: [CountedApproval] = [], standing: String? = nil) {
+        self.task = task
+        self.assigneeID = assigneeID
+        self.submitterID = submitterID
+        self.assignee = assignee
+        self.submitter = submitter
+        self.policies = policies
+        self.approvals = approvals
+        self.standing = standing
+    }
 
     enum CodingKeys: String, CodingKey { case task, assignee, submitter, policies }
 
     /// What is wrong with the task's approvals, or `nil` when a policy is met.
     func problem(approvals: [CountedApproval]) -> String? {
+        if let standing { return "task \(task) is done, but \(standing): its state was set outside Accord" }
         if policies.contains(where: { ApprovalEvaluation(policy: $0, approvals: approvals).isSatisfied(assigneeID: assigneeID, submitterID: submitterID) }) {
             return nil
         }

@@ -327,7 +327,7 @@ extension Store {
                 throw AccordError(.notFound, "workflow \(workflow.id) has no role '\(role)'\(hint) (roles: \(workflow.roles.map(\.key).joined(separator: ", ")))")
             }
             try await Self.requireManager(acting, of: program, workflow: workflow, to: "change role bindings", on: connection)
-            let grantsAuthority = roleDefinition.leadership || workflow.tasks.contains { $0.task.approval?.signers.contains { $0.role == role } == true }
+            let grantsAuthority = roleDefinition.leadership || workflow.grantsAuthority(role: role)
             for handle in handles {
                 let person = try await Self.person(handle, on: connection)
                 // A manager does not give themselves the authority to sign or to lead: an administrator does.

@@ -48,8 +48,12 @@ public struct SessionPolicy: Sendable {
     /// Attempts at one account from one address: five, then a minute's block that doubles with each
     /// attempt after it. Keyed by account *and* address, so a stranger elsewhere cannot lock a real user out.
     public var login = ThrottlePolicy(limit: 5, block: .seconds(60), maxBlock: .seconds(30 * 60), quiet: .seconds(3600))
-    /// Failed attempts from one address at any accounts (password spraying).
+    /// Failed attempts from one address (an IPv6 /64) at any accounts: password spraying.
     public var address = ThrottlePolicy(limit: 30, block: .seconds(60), maxBlock: .seconds(30 * 60), quiet: .seconds(3600))
+    /// Failed attempts at one account from anywhere: guesses spread over many addresses. A high limit and
+    /// short blocks (a second, doubling to half a minute) slow such guessing to a crawl without letting a
+    /// stranger lock the real user out for longer than that.
+    public var account = ThrottlePolicy(limit: 50, block: .seconds(1), maxBlock: .seconds(30), quiet: .seconds(3600))
     /// The longest handle a login reads (handles have at most 63 characters).
     public static let maxHandleLength = 63
     /// The longest password a login or signature reads (bcrypt reads 72 bytes).
@@ -102,6 +106,16 @@ enum SessionSQL {
     static let revokeToken = "UPDATE accord.api_token SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL AND ($2 OR person_id = $3)"
 }
 
+/// The part of an address a throttle keys on: an IPv4 address, or an IPv6 address's /64 (one host
+/// commonly holds a whole /64, so keying on single IPv6 addresses would give it billions of tries).
+func throttleNetwork(_ address: String) -> String {
+    guard address.contains(":") else { return address }
+    var bytes = [UInt8](repeating: 0, count: 16)
+    guard inet_pton(AF_INET6, address, &bytes) == 1 else { return address }
+    let groups = stride(from: 0, to: 8, by: 2).map { String(format: "%x", Int(bytes[$0]) << 8 | Int(bytes[$0 + 1])) }
+    return groups.joined(separator: ":") + "::/64"
+}
+
 /// A real bcrypt hash at the production cost, compared against when the handle does not exist.
 let dummyPasswordHash = Bcrypt.hash("no such person", cost: defaultPasswordCost)
 
@@ -123,12 +137,13 @@ extension Store {
     /// `ThrottlePolicy`), so concurrent guesses cannot pass the limit; the error never says which of
     /// handle or password was wrong.
     public func login(handle: String, password: String, address: String?, policy: SessionPolicy = SessionPolicy()) async throws -> NewWebSession {
-        guard handle.count <= SessionPolicy.maxHandleLength, password.utf8.count <= SessionPolicy.maxPasswordLength else {
+        guard handle.utf8.count <= SessionPolicy.maxHandleLength, password.utf8.count <= SessionPolicy.maxPasswordLength else {
             throw AccordError(.unauthenticated, "wrong handle or password")
         }
-        let account = "login:\(handle.lowercased())@\(address ?? "-")"
-        var keys = [(key: account, policy: policy.login)]
-        if let address { keys.append((key: "address:\(address)", policy: policy.address)) }
+        let place = address.map(throttleNetwork) ?? "-"
+        let account = "login:\(handle.lowercased())@\(place)"
+        var keys = [(key: account, policy: policy.login), (key: "account:\(handle.lowercased())", policy: policy.account)]
+        if address != nil { keys.append((key: "address:\(place)", policy: policy.address)) }
         do {
             try await claimAttempt(keys)
         } catch let blocked as ThrottleBlocked {
@@ -141,18 +156,17 @@ extension Store {
             // Compare against a dummy hash when there is no such person, so timing does not reveal handles.
             checked = (row, hash, try await verifyPassword(password, hash: hash ?? dummyPasswordHash, purpose: .login))
         } catch {
-            for (key, policy) in keys { _ = try? await settleAttempt(key, policy: policy, .release) }
+            try? await settleAttempts(keys.map { ($0.key, $0.policy, .release) })
             throw error
         }
         let disabled = try checked.row?.decode(Bool.self, "disabled") ?? true
         guard checked.matches, checked.hash != nil, !disabled, let row = checked.row else {
-            for (key, policy) in keys { try await settleAttempt(key, policy: policy, .failure) }
+            try await settleAttempts(keys.map { ($0.key, $0.policy, .failure) })
             throw AccordError(.unauthenticated, "wrong handle or password")
         }
         // The account's failures go; the address only gets its claim back, or one good account would
         // launder guesses at others.
-        try await settleAttempt(account, policy: policy.login, .success)
-        if let address { try await settleAttempt("address:\(address)", policy: policy.address, .release) }
+        try await settleAttempts(keys.map { ($0.key, $0.policy, $0.key.hasPrefix("address:") ? .release : .success) })
         let token = randomToken()
         let csrf = randomToken()
         let personID = try row.decode(Int64.self, "id")

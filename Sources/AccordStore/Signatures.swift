@@ -262,10 +262,13 @@ extension Store {
                 slot = filled.role
                 delegation = filled.onBehalfOf == nil ? nil : delegations[filled.role]
             case .failure(let refusal) where decision == .reject && [.quorumFilled, .sequentialOrder].contains(refusal.rule):
-                // A signer may object even when their slot is filled or not yet their turn.
-                let own = policy.signers.map(\.role).first { authority.held.contains($0) && authority.delegatedAway[$0] == nil }
-                slot = own ?? policy.signers.map(\.role).first { delegations[$0] != nil } ?? policy.signers[0].role
-                delegation = own == nil ? delegations[slot] : nil
+                // A signer may object even when their slot is filled or not yet their turn, in a slot no rule keeps them from.
+                guard let objection = evaluation.rejectionSlot(signerID: acting.id, signerName: acting.handle, authority: authority,
+                                                               assigneeID: task.assigneeID, submitterID: submitter, uploaderIDs: uploaders) else {
+                    throw AccordError(.forbidden, "\(refusal.message) (task '\(task.ref)')")
+                }
+                slot = objection.role
+                delegation = objection.onBehalfOf == nil ? nil : delegations[slot]
             case .failure(let refusal):
                 throw AccordError(.forbidden, "\(refusal.message) (task '\(task.ref)')")
             }

@@ -55,14 +55,18 @@ public final class Store: Sendable {
     /// `location` is what the application connects with; `owner`, when given (`accord db migrate
     /// --owner-database`), is what migrations connect with. With one URL only, it is used for both, and
     /// when it is the owner's the pool falls back to `SET ROLE` (see `roleMode`).
-    /// - Parameter origin: recorded in every audit entry this store writes (`accord.origin`): the CLI says
-    ///   `cli user=… host=…`; the server leaves it out.
+    /// - Parameters:
+    ///   - origin: recorded in every audit entry this store writes (`accord.origin`): the CLI says
+    ///     `cli user=… host=…`; the server leaves it out.
+    ///   - keepOwnerAccess: keep the owner's conninfo for later `migrate()` calls (`accord db migrate`);
+    ///     otherwise the store forgets it once open, and a server never holds it.
     public static func open(
         _ location: DatabaseLocation,
         owner: DatabaseLocation? = nil,
         migrate: Bool = false,
         maxConnections: Int = 10,
         origin: String? = nil,
+        keepOwnerAccess: Bool = false,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "accord.store")
     ) async throws -> Store {
@@ -107,8 +111,8 @@ public final class Store: Sendable {
         }
         let pool = PostgresPool(configuration: .init(conninfo: conninfo, maxConnections: maxConnections, sessionRole: mode == .setRole ? applicationRole : nil,
                                                      sessionSettings: settings), logger: logger)
-        return Store(pool: pool, location: location, auditKey: key, maxEvidenceBytes: limit, maxDelegationDays: delegationDays, ownerConninfo: ownerConninfo,
-                     roleMode: mode, logger: logger)
+        return Store(pool: pool, location: location, auditKey: key, maxEvidenceBytes: limit, maxDelegationDays: delegationDays,
+                     ownerConninfo: keepOwnerAccess ? ownerConninfo : nil, roleMode: mode, logger: logger)
     }
 
     /// Runs `body` with a pool and closes the pool afterwards, whatever happens.

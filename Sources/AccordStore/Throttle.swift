@@ -91,20 +91,30 @@ enum ThrottleSQL {
     static let forgetAtRest = "DELETE FROM accord.auth_throttle WHERE key = $1 AND failures = 0 AND in_flight = 0 AND blocked_until IS NULL"
     /// The failure count the next settle would leave, to choose its block.
     static let failures = "SELECT failures FROM accord.auth_throttle WHERE key = $1 FOR UPDATE"
-    /// Keys with nothing in flight whose last attempt and block are older than the longest quiet period in use.
-    static let prune = "DELETE FROM accord.auth_throttle WHERE in_flight = 0 AND greatest(blocked_until, last_attempt) < now() - $1::interval"
+    /// Keys whose last attempt and block are older than the longest quiet period in use (a claim that old is
+    /// a dead process's, whatever `in_flight` says).
+    static let prune = "DELETE FROM accord.auth_throttle WHERE greatest(blocked_until, last_attempt) < now() - $1::interval"
 }
 
 extension Store {
     /// Claims one attempt on each key, in one transaction that commits before the secret is checked;
-    /// while a key is busy (its room taken by attempts in flight) it waits up to ten seconds.
+    /// while a key is busy (its room taken by attempts in flight) it waits up to thirty seconds.
     /// - Throws: `ThrottleBlocked` for the first key that is blocked now (then nothing is claimed), or
     ///   `.unavailable` when a key stayed busy.
     func claimAttempt(_ keys: [(key: String, policy: ThrottlePolicy)]) async throws {
         // In this process, attempts on a key wait their turn without touching the database; only as many
         // go to it as the key has room for, so concurrent requests of one person queue here rather than
         // poll the key's row (other instances' attempts are what the database arbitrates).
-        for (key, policy) in keys.sorted(by: { $0.key < $1.key }) { await attemptGate.enter(key, permits: policy.limit) }
+        var entered: [String] = []
+        do {
+            for (key, policy) in keys.sorted(by: { $0.key < $1.key }) {
+                try await attemptGate.enter(key, permits: policy.limit, within: .seconds(30))
+                entered.append(key)
+            }
+        } catch {
+            for key in entered { attemptGate.leave(key) }
+            throw AccordError(.unavailable, "too many attempts at once for this account; try again in a few seconds")
+        }
         do {
             try await claimInDatabase(keys)
         } catch {
@@ -137,6 +147,16 @@ extension Store {
             try await Task.sleep(for: .milliseconds(Int.random(in: pause...(2 * pause))))
             pause = min(pause * 2, 500)
         }
+    }
+
+    /// Settles every claimed key, even when one fails (each releases its place in the gate), then throws
+    /// the first error.
+    func settleAttempts(_ keys: [(key: String, policy: ThrottlePolicy, outcome: AttemptOutcome)]) async throws {
+        var first: (any Error)?
+        for (key, policy, outcome) in keys {
+            do { try await settleAttempt(key, policy: policy, outcome) } catch { first = first ?? error }
+        }
+        if let first { throw first }
     }
 
     /// Settles a claimed attempt, in its own statement (whatever the request does next).
@@ -185,32 +205,47 @@ private struct BusyKey: Error {}
 final class AttemptGate: Sendable {
     private struct Key {
         var inside = 0
-        var waiting: [CheckedContinuation<Void, Never>] = []
+        var waiting: [(ticket: UUID, continuation: CheckedContinuation<Bool, Never>)] = []
     }
     private let keys = NIOLockedValueBox<[String: Key]>([:])
 
-    func enter(_ key: String, permits: Int) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let admitted = keys.withLockedValue { keys -> Bool in
+    /// Waits for a place, at most `within`; throws `GateTimeout` then (and holds no place).
+    func enter(_ key: String, permits: Int, within limit: Duration) async throws {
+        let ticket = UUID()
+        let timeout = Task {
+            try? await Task.sleep(for: limit)
+            // Still waiting: leave the line and fail.
+            let waiter = keys.withLockedValue { keys -> CheckedContinuation<Bool, Never>? in
+                guard var entry = keys[key], let index = entry.waiting.firstIndex(where: { $0.ticket == ticket }) else { return nil }
+                let waiter = entry.waiting.remove(at: index).continuation
+                keys[key] = entry
+                return waiter
+            }
+            waiter?.resume(returning: false)
+        }
+        defer { timeout.cancel() }
+        let admitted = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let now = keys.withLockedValue { keys -> Bool in
                 var entry = keys[key] ?? Key()
                 defer { keys[key] = entry }
                 if entry.inside < permits {
                     entry.inside += 1
                     return true
                 }
-                entry.waiting.append(continuation)
+                entry.waiting.append((ticket, continuation))
                 return false
             }
-            if admitted { continuation.resume() }
+            if now { continuation.resume(returning: true) }
         }
+        if !admitted { throw GateTimeout() }
     }
 
     func leave(_ key: String) {
-        let next = keys.withLockedValue { keys -> CheckedContinuation<Void, Never>? in
+        let next = keys.withLockedValue { keys -> CheckedContinuation<Bool, Never>? in
             guard var entry = keys[key] else { return nil }
             if !entry.waiting.isEmpty {
                 // The place passes to the next in line: `inside` stays the same.
-                let next = entry.waiting.removeFirst()
+                let next = entry.waiting.removeFirst().continuation
                 keys[key] = entry
                 return next
             }
@@ -218,9 +253,12 @@ final class AttemptGate: Sendable {
             keys[key] = entry.inside > 0 ? entry : nil
             return nil
         }
-        next?.resume()
+        next?.resume(returning: true)
     }
 }
+
+/// A wait for a place in the gate that ran out.
+struct GateTimeout: Error {}
 
 /// Where bcrypt runs, and how much of it may wait. Logins run on two threads of their own with a
 /// bounded queue, so a flood of logins cannot starve signing of threads; past the queue a login is

@@ -65,6 +65,13 @@ extension Store {
                 throw AccordError(.conflict, "program '\(slug)' runs version \(program.workflowVersion); upgrades only move forward")
             }
             let new = try await Self.workflow(program.workflowID, version: version, on: connection)
+            // A manager does not give themselves authority by upgrade either: a role they hold that would
+            // newly sign or lead is an administrator's to grant.
+            if !acting.isAdmin {
+                for role in try await Self.roles(of: acting, in: program, on: connection).sorted() where new.grantsAuthority(role: role) && !old.grantsAuthority(role: role) {
+                    throw AccordError(.forbidden, "in \(new.id) version \(version) '\(role)' signs or leads, and \(acting.handle) holds it; an administrator upgrades '\(slug)'")
+                }
+            }
             let diff = WorkflowDiff.compare(old, new)
             let systems = try await connection.query(SystemSQL.rows, [program.id]).map(SystemRow.init(row:))
             let instances = try await connection.query(UpgradeSQL.instances, [program.id]).map { row in

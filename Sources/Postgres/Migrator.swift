@@ -79,7 +79,7 @@ public struct Migrator: Sendable {
     /// Reports what is applied and what is pending, after the same checks `migrate` makes.
     public func plan(pool: PostgresPool) async throws -> MigrationPlan {
         try await pool.withConnection { connection in
-            try await withLock(connection) { try await checkedPlan(connection) }
+            try await withLock(connection) { try await checkedPlan(connection, create: false) }
         }
     }
 
@@ -88,7 +88,7 @@ public struct Migrator: Sendable {
     public func migrate(pool: PostgresPool, progress: @Sendable (Migration) -> Void = { _ in }) async throws -> [Migration] {
         try await pool.withConnection { connection in
             try await withLock(connection) {
-                let plan = try await checkedPlan(connection)
+                let plan = try await checkedPlan(connection, create: true)
                 for migration in plan.pending {
                     progress(migration)
                     try await apply(migration, on: connection)
@@ -111,7 +111,18 @@ public struct Migrator: Sendable {
         }
     }
 
-    private func checkedPlan(_ connection: PostgresConnection) async throws -> MigrationPlan {
+    /// - Parameter create: create the history table when it is missing (migrating); a plan only reads, so
+    ///   that a role without rights on the schema (the application's own) can ask for it.
+    private func checkedPlan(_ connection: PostgresConnection, create: Bool) async throws -> MigrationPlan {
+        let exists = try await connection.query("SELECT to_regclass($1) IS NOT NULL AS present", [table])[0].decode(Bool.self, "present")
+        if !exists && !create { return MigrationPlan(applied: [], pending: migrations) }
+        if !exists {
+            try await createHistory(connection)
+        }
+        return try await readPlan(connection)
+    }
+
+    private func createHistory(_ connection: PostgresConnection) async throws {
         try await connection.executeScript("""
             CREATE SCHEMA IF NOT EXISTS \(PostgresConnection.quoteIdentifier(historySchema));
             CREATE TABLE IF NOT EXISTS \(table) (
@@ -124,6 +135,9 @@ public struct Migrator: Sendable {
             );
             COMMENT ON TABLE \(table) IS 'Schema migrations applied from sql/, with the SHA-256 of each file as applied.';
             """)
+    }
+
+    private func readPlan(_ connection: PostgresConnection) async throws -> MigrationPlan {
         let rows = try await connection.query("SELECT version, name, checksum, applied_at FROM \(table) ORDER BY version")
         let applied = try rows.map { row in
             AppliedMigration(

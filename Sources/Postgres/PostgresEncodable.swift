@@ -153,3 +153,54 @@ public struct PostgresJSON: PostgresEncodable, PostgresDecodable, Hashable {
         }
     }
 }
+
+/// A value that can be an element of a `PostgresArray`: its element type and array type OIDs and its
+/// binary form.
+public protocol PostgresArrayElement: Sendable {
+    /// The element type's OID (`text`, `int8`).
+    static var elementOID: UInt32 { get }
+    /// The array type's OID (`text[]`, `int8[]`).
+    static var arrayOID: UInt32 { get }
+    /// The element in PostgreSQL's binary format.
+    var postgresBinary: [UInt8] { get }
+}
+
+extension String: PostgresArrayElement {
+    public static var elementOID: UInt32 { PostgresOID.text }
+    public static var arrayOID: UInt32 { 1009 }
+    public var postgresBinary: [UInt8] { Array(utf8) }
+}
+
+extension Int64: PostgresArrayElement {
+    public static var elementOID: UInt32 { PostgresOID.int8 }
+    public static var arrayOID: UInt32 { 1016 }
+    public var postgresBinary: [UInt8] { bigEndianBytes(self) }
+}
+
+extension Int: PostgresArrayElement {
+    public static var elementOID: UInt32 { PostgresOID.int8 }
+    public static var arrayOID: UInt32 { 1016 }
+    public var postgresBinary: [UInt8] { bigEndianBytes(Int64(self)) }
+}
+
+/// A one-dimensional array parameter (`text[]`, `int8[]`), sent in PostgreSQL's binary array format, so
+/// no element is ever quoted or escaped by hand (as postgres-nio's `Array+PostgresCodable` does).
+public struct PostgresArray<Element: PostgresArrayElement>: PostgresEncodable {
+    /// The elements, in order.
+    public var elements: [Element]
+
+    /// Wraps the elements.
+    public init<S: Sequence>(_ elements: S) where S.Element == Element { self.elements = Array(elements) }
+
+    public var postgresBind: PostgresBind {
+        // Dimensions, has-nulls flag, element OID; then the one dimension's length and lower bound;
+        // then each element's length and bytes.
+        var bytes = bigEndianBytes(Int32(1)) + bigEndianBytes(Int32(0)) + bigEndianBytes(Element.elementOID)
+        bytes += bigEndianBytes(Int32(elements.count)) + bigEndianBytes(Int32(1))
+        for element in elements {
+            let binary = element.postgresBinary
+            bytes += bigEndianBytes(Int32(binary.count)) + binary
+        }
+        return PostgresBind(oid: Element.arrayOID, format: 1, bytes: bytes)
+    }
+}

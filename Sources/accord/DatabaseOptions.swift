@@ -16,9 +16,11 @@ struct DatabaseOptions: ParsableArguments {
     ///   - owner: where migrations connect, when not `location` (`accord db migrate --owner-database`).
     ///   - origin: what every audit entry records of this process; the CLI's operating-system user by
     ///     default, `nil` for the server and the worker.
+    ///   - keepOwnerAccess: keep the owner's conninfo for `store.migrate()` (`accord db migrate` only).
     func openStore(migrate: Bool = true, maxConnections: Int = 4, owner: DatabaseLocation? = nil, origin: String? = cliOrigin(),
-                   logger: Logger = Logger(label: "accord")) async throws -> Store {
-        try await Store.open(location, owner: owner, migrate: migrate, maxConnections: maxConnections, origin: origin, logger: logger)
+                   keepOwnerAccess: Bool = false, logger: Logger = Logger(label: "accord")) async throws -> Store {
+        try await Store.open(location, owner: owner, migrate: migrate, maxConnections: maxConnections, origin: origin, keepOwnerAccess: keepOwnerAccess,
+                             logger: logger)
     }
 }
 

@@ -80,6 +80,30 @@ struct SecurityReviewTests {
         }
     }
 
+    @Test("item 9: guesses spread over many addresses still meet a per-account limit, and an IPv6 /64 counts as one address")
+    func distributedGuesses() async throws {
+        try await TestDatabase.with { db in
+            let store = db.store
+            try await seededForSigning(store)
+            var policy = SessionPolicy()
+            policy.account = ThrottlePolicy(limit: 10, block: .seconds(30), maxBlock: .seconds(30), quiet: .seconds(3600))
+            let before = store.passwordChecks
+            for i in 1...25 { _ = try? await store.login(handle: "b6", password: "guess \(i)", address: "198.18.0.\(i)", policy: policy) }
+            #expect(store.passwordChecks - before == 10, "a new address each time, yet only the account's limit reached bcrypt")
+            await expectRefusal(.unauthenticated, containing: "too many failed logins") {
+                _ = try await store.login(handle: "b6", password: testPassword, address: "198.18.1.1", policy: policy)
+            }
+            // One host with a /64: its addresses share one account-and-address key.
+            policy = SessionPolicy()
+            policy.maxFailures = 3
+            for i in 1...3 { _ = try? await store.login(handle: "b7", password: "guess", address: "2001:db8:1:2::\(i)", policy: policy) }
+            await expectRefusal(.unauthenticated, containing: "too many failed logins") {
+                _ = try await store.login(handle: "b7", password: testPassword, address: "2001:db8:1:2::99", policy: policy)
+            }
+            #expect(try await store.login(handle: "b7", password: testPassword, address: "2001:db8:1:3::1", policy: policy).session.person.handle == "b7")
+        }
+    }
+
     // MARK: 3. A deputy's signature counts as the holder's too
 
     @Test("item 3: an assignee who delegates the approver role cannot have the deputy approve their own work")
@@ -174,6 +198,22 @@ struct SecurityReviewTests {
             _ = try await store.bindRole(program: "sig", role: "board", handles: ["mia"], actor: "ada")
             let entries = try await store.auditLog(program: "sig", actor: "ada")
             #expect(entries.contains { $0.action == "role.bind" && $0.actor == "ada" && $0.after?.contains("\"mia\"") == true && $0.objectID == "board" })
+        }
+    }
+
+    @Test("item 4: a manager does not upgrade a program into a version where a role they hold signs or leads")
+    func noAuthorityByUpgrade() async throws {
+        try await TestDatabase.with { db in
+            let store = db.store
+            try await seededForSigning(store)
+            _ = try await store.bindRole(program: "sig", role: "owner", handles: ["mia"], actor: "mia")
+            let v2 = signingWorkflow.replacingOccurrences(of: "version: 1", with: "version: 2")
+                .replacingOccurrences(of: "approval: {signers: [board]}\n      - key: pair", with: "approval: {signers: [board, owner]}\n      - key: pair")
+            _ = try await store.loadWorkflow(yaml: v2, file: "sign.yaml", actor: "ada")
+            await expectRefusal(.forbidden, containing: "'owner' signs or leads, and mia holds it") {
+                _ = try await store.upgradeProgram("sig", to: 2, dryRun: false, actor: "mia")
+            }
+            #expect(try await store.upgradeProgram("sig", to: 2, dryRun: false, actor: "ada").applied)
         }
     }
 

@@ -21,7 +21,7 @@ struct DBMigrate: AsyncParsableCommand {
 
     func run() async throws {
         let owner = (ownerDatabase ?? ProcessInfo.processInfo.environment["ACCORD_OWNER_DATABASE_URL"]).flatMap { $0.isEmpty ? nil : DatabaseLocation.url($0) }
-        let store = try await options.openStore(migrate: false, maxConnections: 1, owner: owner)
+        let store = try await options.openStore(migrate: false, maxConnections: 1, owner: owner, keepOwnerAccess: true)
         try await closing(store) { store in
             let plan = try await store.migrationPlan()
             if plan.pending.isEmpty {
