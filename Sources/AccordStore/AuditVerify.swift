@@ -22,17 +22,17 @@ public struct AuditVerification: Codable, Sendable, Equatable {
 enum VerifySQL {
     static let chainLength = "SELECT length FROM accord.audit_chain WHERE chain = $1"
     static let entryHash = "SELECT hash FROM accord.audit_entry WHERE chain = $1 AND seq = $2"
-    static let evidenceIntegrity = """
+    static let evidenceIntegrity: PostgresStatement = .perCall("verify_evidence", """
         SELECT e.id, e.title, e.version, sha256(e.content) = e.sha256 AS intact FROM accord.evidence e
         JOIN accord.task t ON t.id = e.task_id WHERE ($1::bigint IS NULL OR t.program_id = $1) ORDER BY e.id
-        """
+        """)
     static let signedAudit = """
         SELECT (after::jsonb ->> 'signature')::bigint AS signature FROM accord.audit_entry
         WHERE chain = $1 AND action IN ('task.sign', 'task.reject-signature')
         """
     /// Every done task with the approvals of its current round and evidence version, for re-evaluating
     /// its policy: the state column can be written by anyone with the app's rights, the signatures cannot.
-    static let doneTasks = """
+    static let doneTasks: PostgresStatement = .perCall("verify_done_tasks", """
         SELECT t.id, accord.task_ref(p.slug, t.template_key, sy.slug, t.instance) AS ref, t.template_key, t.assignee_id, t.submitted_by,
                a.handle AS assignee, sb.handle AS submitter, p.workflow_id, p.workflow_version,
                coalesce((SELECT json_agg(json_build_object('role', s.role, 'signer', s.signer_id, 'for', s.on_behalf_of) ORDER BY s.id)
@@ -48,10 +48,10 @@ enum VerifySQL {
         LEFT JOIN accord.person a ON a.id = t.assignee_id LEFT JOIN accord.person sb ON sb.id = t.submitted_by
         WHERE t.state = 'done' AND ($1::bigint IS NULL OR t.program_id = $1)
         ORDER BY t.id
-        """
+        """)
     /// What a verification covers, cheaply: each chain's length and head, and the signatures, evidence and
     /// done tasks in scope. $1 the chains, $2 the program (NULL for all).
-    static let fingerprint = """
+    static let fingerprint: PostgresStatement = .perCall("verify_fingerprint", """
         SELECT coalesce((SELECT string_agg(c.chain || ':' || c.length || ':' || coalesce(encode(c.head_hash, 'hex'), ''), ',' ORDER BY c.chain)
                          FROM accord.audit_chain c WHERE c.chain = ANY($1::text[])), '')
             || '|' || (SELECT count(*) || ':' || coalesce(max(s.id), 0) FROM accord.signature s JOIN accord.task t ON t.id = s.task_id
@@ -60,7 +60,7 @@ enum VerifySQL {
                        WHERE $2::bigint IS NULL OR t.program_id = $2)
             || '|' || (SELECT count(*) || ':' || coalesce(md5(string_agg(t.id || '/' || t.review_round || '/' || t.evidence_version, ',' ORDER BY t.id)), '')
                        FROM accord.task t WHERE t.state = 'done' AND ($2::bigint IS NULL OR t.program_id = $2)) AS fingerprint
-        """
+        """)
     static let head = """
         SELECT c.length, c.head_hash, now() AS at FROM accord.audit_chain c WHERE c.chain = $1
         """
@@ -86,7 +86,7 @@ extension Store {
         }
         var fingerprint: String?
         if let reuseWithin, checkpoints.isEmpty {
-            let key = try await pool.withConnection { try await $0.query(VerifySQL.fingerprint, [postgresTextArray(chains), programID])[0].decode(String.self, "fingerprint") }
+            let key = try await pool.withConnection { try await $0.query(VerifySQL.fingerprint, [PostgresArray(chains), programID])[0].decode(String.self, "fingerprint") }
             fingerprint = key
             if let cached = verificationCache.withLockedValue({ $0[slug ?? "*"] }), cached.fingerprint == key, cached.at.duration(to: .now) < reuseWithin {
                 return cached.result

@@ -217,7 +217,7 @@ extension Store {
                 throw AccordError(.conflict, "workflow \(workflow.id) version \(workflow.version) names no cycle review")
             }
             let leadership = workflow.roles.filter(\.leadership).map(\.key)
-            let reviews = try await connection.query(CycleSQL.review, [cycleID, reviewKey, postgresTextArray(leadership)])
+            let reviews = try await connection.query(CycleSQL.review, [cycleID, reviewKey, PostgresArray(leadership)])
             let ref = taskRef(program: slug, key: reviewKey, system: nil, instance: "c\(number)")
             guard !reviews.isEmpty else { throw AccordError(.conflict, "cycle \(number) has no '\(reviewKey)' task to close it on") }
             for review in reviews {

@@ -164,14 +164,14 @@ extension Store {
                 if recipients.isEmpty, mark.kind == .escalation {
                     // Nobody holds the role: the program's managers are told, so the hand-up does not vanish.
                     let managers = workflow.roles.filter(\.manager).map(\.key)
-                    recipients = try await connection.query(DeadlineSQL.holders, [program.id, postgresTextArray(managers)]).map {
+                    recipients = try await connection.query(DeadlineSQL.holders, [program.id, PostgresArray(managers)]).map {
                         (try $0.decode(Int64.self, "id"), try $0.decode(String.self, "handle"))
                     }
                     note = " (nobody holds '\(role ?? "?")'; sent to the program's managers)"
                 }
                 let handles = recipients.map(\.1)
                 guard let eventRow = try await connection.query(DeadlineSQL.insertEvent, [
-                    taskID, mark.kind.rawValue, mark.level, expectedDue.description, role, postgresTextArray(handles), today.description,
+                    taskID, mark.kind.rawValue, mark.level, expectedDue.description, role, PostgresArray(handles), today.description,
                 ]).firstRow else { continue }  // fired already, by another pass
                 let eventID = try eventRow.decode(Int64.self, "id")
                 let late = expectedDue.days(until: today)
@@ -199,7 +199,7 @@ extension Store {
     private func recipients(of mark: DeadlineMark, role: String?, task: TaskRow, state: TaskState, template: TaskTemplate, workflow: Workflow,
                             lockedRow row: PostgresRow, program: ProgramRow, on connection: PostgresConnection) async throws -> [(Int64, String)] {
         func holders(_ roles: [String]) async throws -> [(Int64, String)] {
-            try await connection.query(DeadlineSQL.holders, [program.id, postgresTextArray(roles)]).map {
+            try await connection.query(DeadlineSQL.holders, [program.id, PostgresArray(roles)]).map {
                 (try $0.decode(Int64.self, "id"), try $0.decode(String.self, "handle"))
             }
         }
@@ -250,7 +250,3 @@ extension DeadlineEvent {
     }
 }
 
-/// A text[] literal, each element quoted, for a `$n::text[]` parameter.
-func postgresTextArray(_ values: [String]) -> String {
-    "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
-}

@@ -26,7 +26,7 @@ public struct Notice: Codable, Sendable, Equatable {
 
 enum InboxSQL {
     /// The roles a person holds, and those delegated to them now, per program, with the program's workflow.
-    static let authority = """
+    static let authority: PostgresStatement = .perCall("inbox_authority", """
         SELECT r.program_id, r.role, p.workflow_id, p.workflow_version, w.checksum
         FROM (SELECT program_id, role FROM accord.role_binding WHERE person_id = $1
               UNION
@@ -35,12 +35,12 @@ enum InboxSQL {
         JOIN accord.program p ON p.id = r.program_id
         JOIN accord.workflow_version w ON w.workflow_id = p.workflow_id AND w.version = p.workflow_version
         WHERE $2::bigint IS NULL OR r.program_id = $2
-        """
+        """)
     /// Tasks in review of the given programs and templates (those whose policy names a role the person
     /// holds there), most late first, a batch at a time: the inbox costs what it shows, not what exists.
     /// Read program by program (each through its (program, state) index, at most one batch each), so the
     /// cost follows the signer's own programs, never the tasks in review of everyone else's.
-    static let candidates = """
+    static let candidates: PostgresStatement = .perCall("inbox_candidates", """
         SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.instance, t.title, t.owner_role, t.state,
                a.handle AS assignee, to_char(t.due_on, 'YYYY-MM-DD') AS due_on,
                CASE WHEN t.due_on < current_date THEN current_date - t.due_on END AS overdue_days,
@@ -58,7 +58,7 @@ enum InboxSQL {
         LEFT JOIN accord.person a ON a.id = t.assignee_id
         ORDER BY t.due_on NULLS LAST, t.id
         LIMIT $4 OFFSET $5
-        """
+        """)
     /// The current round's signatures of the given tasks.
     static let roundSignatures = """
         SELECT s.task_id, s.role, s.signer_id, s.decision FROM accord.signature s
@@ -100,8 +100,8 @@ extension Store {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             let reads = try await connection.pipeline([
-                (TaskSQL.mine, [acting.id, postgresTextArray(["open", "in_progress", "blocked"]), acting.isAdmin]),
-                (InboxSQL.notices, [acting.id]),
+                (PostgresStatement(nil, TaskSQL.mine), [acting.id, PostgresArray([TaskState.open, .inProgress, .blocked].map(\.rawValue)), acting.isAdmin]),
+                (PostgresStatement(nil, InboxSQL.notices), [acting.id]),
                 (InboxSQL.authority, [acting.id, Int64?.none]),
             ])
             let waiting = try await Self.signOffsWaiting(for: acting, limit: Inbox.signOffLimit, authority: reads[2], on: connection)
@@ -187,7 +187,7 @@ extension Store {
             }
         }
         guard !programs.isEmpty else { return ([], false) }
-        let programList = "{" + programs.map(String.init).joined(separator: ",") + "}", templateList = postgresTextArray(templates.sorted())
+        let programList = PostgresArray(programs), templateList = PostgresArray(templates.sorted())
         let batch = limit.map { max($0 + 1, 100) } ?? 5_000
         var waiting: [TaskSummary] = [], offset = 0
         while true {
@@ -195,7 +195,7 @@ extension Store {
             if rows.isEmpty { break }
             var approvals: [Int64: [CountedApproval]] = [:], signed: Set<Int64> = []
             let ids = try rows.map { try $0.decode(Int64.self, "id") }
-            for row in try await connection.query(InboxSQL.roundSignatures, ["{" + ids.map(String.init).joined(separator: ",") + "}"]) {
+            for row in try await connection.query(InboxSQL.roundSignatures, [PostgresArray(ids)]) {
                 let task = try row.decode(Int64.self, "task_id"), signer = try row.decode(Int64.self, "signer_id")
                 if signer == acting.id { signed.insert(task) }
                 if try row.decode(SigningDecision.self, "decision") == .approve {

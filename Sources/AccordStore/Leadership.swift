@@ -127,7 +127,7 @@ extension Store {
                 leaders[handle] = entry
             }
             var times: [Int64: (Int, Double?)] = [:]
-            let ids = "{" + leaders.values.map { String($0.id) }.joined(separator: ",") + "}"
+            let ids = PostgresArray(leaders.values.map(\.id))
             for row in try await connection.query(LeadershipSQL.signingTimesSeen, [ids, acting.id, acting.isAdmin]) {
                 times[try row.decode(Int64.self, "signer_id")] = (try row.decode(Int.self, "signed"), try row.decode(Double?.self, "median_hours"))
             }
@@ -135,7 +135,7 @@ extension Store {
                 LeadershipReport.OwnerLoad(owner: try $0.decode(String.self, "owner"), overdue: try $0.decode(Int.self, "overdue"))
             }
             var received: [String: Int] = [:]
-            for row in try await connection.query(LeadershipSQL.escalationsReceivedSeen, [postgresTextArray(Array(leaders.keys)), acting.id, acting.isAdmin]) {
+            for row in try await connection.query(LeadershipSQL.escalationsReceivedSeen, [PostgresArray(Array(leaders.keys)), acting.id, acting.isAdmin]) {
                 received[try row.decode(String.self, "handle")] = try row.decode(Int.self, "n")
             }
             escalations = try await connection.query(LeadershipSQL.openEscalations(admin: acting.isAdmin), [acting.id]).map(DeadlineEvent.init(row:))

@@ -187,13 +187,13 @@ enum TaskSQL {
             WHERE d.task_id = t.id AND u.state NOT IN ('done', 'not_applicable')) THEN 'blocked' ELSE 'open' END
         WHERE t.id = ANY($1::bigint[])
         """
-    static let resolve = """
+    static let resolve: PostgresStatement = .perCall("task_resolve", """
         SELECT t.id, s.slug AS system, t.instance FROM accord.task t
         JOIN accord.program p ON p.id = t.program_id
         LEFT JOIN accord.ai_system s ON s.id = t.system_id
         WHERE p.slug = $1 AND t.template_key = $2 AND ($3::text IS NULL OR s.slug = $3) AND ($4::text IS NULL OR t.instance = $4)
         ORDER BY s.slug NULLS FIRST, t.id
-        """
+        """)
     static let row = """
         SELECT t.id, t.program_id, p.slug AS program, t.template_key, t.system_id, s.slug AS system, t.owner_role, t.state,
                t.assignee_id, a.handle AS assignee, t.instance, t.finding_id, t.incident_id
@@ -214,7 +214,7 @@ enum TaskSQL {
         LEFT JOIN accord.ai_system s ON s.id = t.system_id
         LEFT JOIN accord.person a ON a.id = t.assignee_id
         """
-    static let list = columns + """
+    static let list: PostgresStatement = .perCall("task_list", columns + """
 
         WHERE ($1::text IS NULL OR p.slug = $1)
           AND ($2::bigint IS NULL OR t.assignee_id = $2)
@@ -224,7 +224,7 @@ enum TaskSQL {
           AND (NOT $7 OR t.assignee_id = $6 OR (t.assignee_id IS NULL AND t.owner_role IN
                (SELECT b.role FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $6)))
         ORDER BY p.slug, t.position, s.slug NULLS FIRST
-        """
+        """)
     /// The person's ($1) open work: tasks assigned to them, and unassigned tasks of a role they hold, in
     /// the given states; found from their assignments and role bindings, never by reading every task.
     static let mine = columns + """
@@ -341,7 +341,7 @@ extension Store {
             }
         }
         if !created.isEmpty {
-            try await connection.execute(TaskSQL.settleStates, ["{" + created.values.map(String.init).joined(separator: ",") + "}"])
+            try await connection.execute(TaskSQL.settleStates, [PostgresArray(created.values)])
         }
         return created
     }

@@ -94,7 +94,7 @@ extension Store {
             let acting = try await Self.requireActor(actor, on: connection)
             guard acting.isAdmin else { throw AccordError(.forbidden, "only an administrator adds webhooks; '\(acting.handle)' is not one") }
             let programRow = try await program.asyncMap { try await Self.visibleProgram($0, for: acting, on: connection) }
-            let id = try await connection.query(WebhookSQL.insert, [url, secret, programRow?.id, topics.isEmpty ? nil : postgresTextArray(topics), acting.id])[0]
+            let id = try await connection.query(WebhookSQL.insert, [url, secret, programRow?.id, topics.isEmpty ? nil : PostgresArray(topics), acting.id])[0]
                 .decode(Int64.self, "id")
             try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: acting.handle, action: "webhook.add", objectType: "webhook",
                                                          objectID: String(id), after: auditJSON(["url": url, "program": program ?? "", "topics": topics.joined(separator: ",")])))

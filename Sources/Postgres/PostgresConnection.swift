@@ -15,7 +15,7 @@ public final class PostgresConnection: @unchecked Sendable {
     private let busy = NIOLockedValueBox(false)
     /// Statements whose results nobody reads, held back to travel with the next statement in one round
     /// trip (libpq pipeline mode): the transaction's BEGIN, audit appends, state updates. See `executeDeferred`.
-    private let queued = NIOLockedValueBox<[(sql: String, binds: [PostgresBind])]>([])
+    private let queued = NIOLockedValueBox<[(statement: PostgresStatement, binds: [PostgresBind])]>([])
     /// Set when a pipeline left the connection in a state it cannot be lent again from.
     private let broken = NIOLockedValueBox(false)
     /// Statements prepared on this connection: "parameter types|SQL" → statement name.
@@ -85,8 +85,13 @@ public final class PostgresConnection: @unchecked Sendable {
     ///   - sql: one statement, with `$1`, `$2`… placeholders.
     ///   - parameters: the values, `nil` for NULL.
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> PostgresResult {
+        try await query(PostgresStatement(nil, sql), parameters)
+    }
+
+    /// Runs one parameterised statement, prepared under its name and planned as it says, and returns its rows.
+    public func query(_ statement: PostgresStatement, _ parameters: [(any PostgresEncodable)?] = []) async throws -> PostgresResult {
         // Deferred statements, if any, travel first in the same round trip.
-        let statements = takeQueued() + [(sql, Self.binds(parameters))]
+        let statements = takeQueued() + [(statement, Self.binds(parameters))]
         return try await run { handle in try Self.execPipeline(handle, statements, connection: self) }.last!
     }
 
@@ -98,8 +103,13 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Each statement still runs on its own (its own snapshot under READ COMMITTED), one after the other;
     /// the first error is thrown, and the statements after it are not run. Deferred statements go first.
     public func pipeline(_ statements: [(sql: String, parameters: [(any PostgresEncodable)?])]) async throws -> [PostgresResult] {
+        try await pipeline(statements.map { (statement: PostgresStatement(nil, $0.sql), parameters: $0.parameters) })
+    }
+
+    /// `pipeline` for named statements.
+    public func pipeline(_ statements: [(statement: PostgresStatement, parameters: [(any PostgresEncodable)?])]) async throws -> [PostgresResult] {
         let pending = takeQueued()
-        let all = pending + statements.map { ($0.sql, Self.binds($0.parameters)) }
+        let all = pending + statements.map { ($0.statement, Self.binds($0.parameters)) }
         let results = try await run { handle in try Self.execPipeline(handle, all, connection: self) }
         return Array(results.dropFirst(pending.count))
     }
@@ -109,11 +119,16 @@ public final class PostgresConnection: @unchecked Sendable {
     /// one it runs at once, since nothing might come after to carry it. An error it raises is thrown by
     /// the statement it travels with, and the transaction fails as it would have.
     public func executeDeferred(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws {
+        try await executeDeferred(PostgresStatement(nil, sql), parameters)
+    }
+
+    /// `executeDeferred` for a named statement.
+    public func executeDeferred(_ statement: PostgresStatement, _ parameters: [(any PostgresEncodable)?] = []) async throws {
         guard inTransactionBlock.withLockedValue({ $0 }) else {
-            _ = try await query(sql, parameters)
+            _ = try await query(statement, parameters)
             return
         }
-        queued.withLockedValue { $0.append((sql, Self.binds(parameters))) }
+        queued.withLockedValue { $0.append((statement, Self.binds(parameters))) }
     }
 
     /// Set by `PostgresPool.withTransaction` for the length of its body.
@@ -121,7 +136,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Queues BEGIN (or any statement) without the in-transaction check; used by the pool.
     func enqueue(_ sql: String) {
-        queued.withLockedValue { $0.append((sql, [])) }
+        queued.withLockedValue { $0.append((PostgresStatement(nil, sql), [])) }
     }
 
     /// Forgets statements not yet sent (the transaction they belonged to is being abandoned).
@@ -129,7 +144,7 @@ public final class PostgresConnection: @unchecked Sendable {
         queued.withLockedValue { $0.removeAll() }
     }
 
-    private func takeQueued() -> [(sql: String, binds: [PostgresBind])] {
+    private func takeQueued() -> [(statement: PostgresStatement, binds: [PostgresBind])] {
         queued.withLockedValue { q in
             defer { q.removeAll() }
             return q
@@ -140,6 +155,12 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> Int {
         try await query(sql, parameters).affectedRows
+    }
+
+    /// Runs one named statement and returns how many rows it changed.
+    @discardableResult
+    public func execute(_ statement: PostgresStatement, _ parameters: [(any PostgresEncodable)?] = []) async throws -> Int {
+        try await query(statement, parameters).affectedRows
     }
 
     /// Runs trusted SQL text that may hold several statements (a migration), without parameters.
@@ -227,12 +248,12 @@ public final class PostgresConnection: @unchecked Sendable {
     /// pipeline) the first time its text and parameter types are seen: the server parses and plans it
     /// once per connection instead of on every call. At most `preparedLimit` are kept; beyond that a
     /// statement is sent unnamed, as before.
-    private static func execPipeline(_ handle: OpaquePointer, _ statements: [(sql: String, binds: [PostgresBind])],
+    private static func execPipeline(_ handle: OpaquePointer, _ statements: [(statement: PostgresStatement, binds: [PostgresBind])],
                                      connection: PostgresConnection) throws -> [PostgresResult] {
         // libpq sends text values as C strings: a NUL byte would silently cut the value short.
         for statement in statements where statement.binds.contains(where: { $0.format == 0 && $0.bytes?.contains(0) == true }) {
             var error = PostgresError(.server, "a text value contains a NUL byte, which PostgreSQL text cannot hold", sqlState: "22021")
-            error.query = statement.sql
+            error.query = statement.statement.sql
             throw error
         }
         guard PQenterPipelineMode(handle) == 1 else {
@@ -248,12 +269,16 @@ public final class PostgresConnection: @unchecked Sendable {
             error.query = sql
             return error
         }
-        for statement in statements {
-            let key = statement.binds.map { String($0.oid) }.joined(separator: ",") + "|" + statement.sql
+        for (statement, binds) in statements {
+            let key = binds.map { String($0.oid) }.joined(separator: ",") + "|" + statement.sql
             var name = names[key]
-            if name == nil, names.count < preparedLimit, !Self.plannedPerCall(statement.sql) {
-                let fresh = "accord_\(names.count + 1)"
-                let types = statement.binds.map { $0.oid }
+            if name == nil, names.count < preparedLimit, statement.planning == .prepared {
+                // The statement's own name where it has one (unique: the same name with other parameter
+                // types gets a suffix), else a generated one.
+                let taken = Set(names.values)
+                var fresh = statement.name.map { "accord_" + $0 } ?? "accord_\(names.count + 1)"
+                if taken.contains(fresh) { fresh += "_\(names.count + 1)" }
+                let types = binds.map { $0.oid }
                 guard PQsendPrepare(handle, fresh, statement.sql, Int32(types.count), types) == 1 else {
                     sendError = failed(statement.sql)
                     break
@@ -262,7 +287,7 @@ public final class PostgresConnection: @unchecked Sendable {
                 names[key] = fresh
                 name = fresh
             }
-            let ok = withParameters(statement.binds) { count, types, values, lengths, formats in
+            let ok = withParameters(binds) { count, types, values, lengths, formats in
                 if let name {
                     return PQsendQueryPrepared(handle, name, count, values, lengths, formats, 1)
                 }
@@ -325,7 +350,7 @@ public final class PostgresConnection: @unchecked Sendable {
             connection.broken.withLockedValue { $0 = true }
             if firstError == nil {
                 var error = PostgresError(.connectionLost, lastError(handle))
-                error.query = statements.last?.sql
+                error.query = statements.last?.statement.sql
                 firstError = error
             }
         }
@@ -346,13 +371,6 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Prepared statements kept per connection.
     static let preparedLimit = 400
 
-    /// Statements with optional filters (`$1 IS NULL OR …`) are sent unnamed, so that each call is planned
-    /// for its actual parameters: PostgreSQL switches a prepared statement to a generic plan after five
-    /// calls when that plan looks no dearer, and for such a query the generic plan can scan whole tables
-    /// (make bench measured a program's task list at 125 ms that way, 1.3 ms planned per call).
-    static func plannedPerCall(_ sql: String) -> Bool {
-        sql.contains("IS NULL OR")
-    }
 
     /// Lays out parameters as libpq wants them (text or binary values, NUL-terminated) for `body`.
     private static func withParameters<R>(
