@@ -3,6 +3,9 @@ import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    // Every file says which modules it uses, and a module re-exports none by accident (as Hummingbird does).
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(
@@ -13,6 +16,7 @@ let package = Package(
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "AccordCore", targets: ["AccordCore"]),
         .library(name: "AccordStore", targets: ["AccordStore"]),
+        .library(name: "AccordScheduler", targets: ["AccordScheduler"]),
         .library(name: "AccordServer", targets: ["AccordServer"]),
     ],
     dependencies: [
@@ -87,10 +91,24 @@ let package = Package(
         ),
         // HTTP: JSON API, pages, health.
         .target(
-            name: "AccordServer",
+            name: "AccordScheduler",
             dependencies: [
                 "AccordStore",
                 "AccordCore",
+                "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AccordServer",
+            dependencies: [
+                "AccordScheduler",
+                "AccordStore",
+                "AccordCore",
+                "Postgres",
                 "AccordResources",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -108,7 +126,10 @@ let package = Package(
             name: "accord",
             dependencies: [
                 "AccordServer",
+                "AccordScheduler",
                 "AccordStore",
+                "AccordCore",
+                "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -171,6 +192,9 @@ let package = Package(
             name: "AccordServerTests",
             dependencies: [
                 "AccordServer",
+                "AccordScheduler",
+                "AccordStore",
+                "Postgres",
                 "AccordCore",
                 "AccordTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,3 +1,4 @@
+import Foundation
 /// A minimal RFC 4180 CSV reader and writer: commas, double-quoted fields with `""` escapes,
 /// newlines inside quotes, CRLF or LF line ends.
 public enum CSV {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A day in the proleptic Gregorian calendar, in UTC: what due dates and application dates are.
 public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {

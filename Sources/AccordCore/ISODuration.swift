@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An ISO 8601 duration such as `P30D`, `P3M`, `P1Y2M`, `P2W` or `PT36H`, applied in calendar terms
 /// (adding `P1M` to 31 January gives the last day of February).

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// What a signature means, recorded with it. A signer chooses one of `chosen`; `rejection` is what
 /// every rejection records.

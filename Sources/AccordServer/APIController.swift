@@ -1,8 +1,9 @@
 import AccordCore
-import AccordStore
+public import AccordStore
 import Crypto
 import Foundation
-import Hummingbird
+public import Hummingbird
+import NIOFoundationEssentialsCompat
 
 /// A page of a list.
 struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {

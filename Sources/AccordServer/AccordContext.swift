@@ -1,6 +1,6 @@
-import AccordStore
-import Hummingbird
-import NIOCore
+public import AccordStore
+public import Hummingbird
+public import NIOCore
 
 /// The request context of Accord's routes: who is acting, and how they proved it.
 public struct AccordContext: RequestContext, RemoteAddressRequestContext {

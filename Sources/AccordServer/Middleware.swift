@@ -1,3 +1,4 @@
+public import AccordCore
 import AccordStore
 import Foundation
 import Hummingbird

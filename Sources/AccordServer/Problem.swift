@@ -1,5 +1,5 @@
 import Foundation
-import Hummingbird
+public import Hummingbird
 
 /// An RFC 9457 problem document, sent as `application/problem+json`.
 public struct Problem: Codable, Sendable, Equatable {

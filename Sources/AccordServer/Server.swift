@@ -1,7 +1,9 @@
+public import AccordCore
 import AccordResources
-import AccordStore
-import Hummingbird
-import Logging
+public import AccordScheduler
+public import AccordStore
+public import Hummingbird
+public import Logging
 import ServiceLifecycle
 
 /// Where `accord serve` listens.

@@ -2,6 +2,7 @@ import AccordStore
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOFoundationEssentialsCompat
 
 struct LoginBody: Decodable {
     var handle: String

@@ -1,5 +1,5 @@
-import AccordCore
-import Foundation
+public import AccordCore
+public import Foundation
 
 /// Where the audit key comes from: `ACCORD_AUDIT_KEY` (64 hex digits, or base64 of 32 bytes or more),
 /// else `ACCORD_HOME/audit.key`, created with 32 random bytes on first use and readable by its owner only.

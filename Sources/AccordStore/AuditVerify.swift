@@ -1,6 +1,7 @@
-import AccordCore
-import Foundation
+public import AccordCore
+public import Foundation
 import Postgres
+import NIOConcurrencyHelpers
 
 /// The outcome of `accord audit verify`.
 public struct AuditVerification: Codable, Sendable, Equatable {

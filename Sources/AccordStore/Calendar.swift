@@ -1,5 +1,5 @@
 import AccordCore
-import Foundation
+public import Foundation
 import Postgres
 
 enum CalendarSQL {

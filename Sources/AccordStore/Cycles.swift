@@ -1,5 +1,5 @@
-import AccordCore
-import Foundation
+public import AccordCore
+public import Foundation
 import Postgres
 
 /// The figures a cycle is judged by; snapshotted when it closes, live while it is open.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Postgres
 
 /// Where Accord's database is: a server given by the operator, or the embedded cluster.

@@ -1,5 +1,5 @@
-import AccordCore
-import Foundation
+public import AccordCore
+public import Foundation
 import Postgres
 
 /// A reminder, overdue notice or escalation that a scheduler pass fired.

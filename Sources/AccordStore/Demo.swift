@@ -1,4 +1,4 @@
-import AccordCore
+public import AccordCore
 import Foundation
 
 /// A demo organisation, so that a newcomer's first screen is alive.

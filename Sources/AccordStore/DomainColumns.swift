@@ -1,5 +1,5 @@
-import AccordCore
-import Postgres
+public import AccordCore
+public import Postgres
 
 // The domain's enums as the columns store them (their raw text), so rows decode into them directly
 // and a value the code does not know is a decoding error naming the column, never a crash.

@@ -1,6 +1,6 @@
 import AccordCore
 import Crypto
-import Foundation
+public import Foundation
 import Postgres
 
 /// One stored version of a document attached to a task.

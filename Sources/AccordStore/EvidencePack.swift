@@ -1,6 +1,6 @@
-import AccordCore
+public import AccordCore
 import Crypto
-import Foundation
+public import Foundation
 import Postgres
 
 /// `manifest.json`: every other file of the pack with its size and SHA-256.

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import AccordCore
 
 /// The remembered answer to a request.
 public struct RememberedResponse: Sendable, Hashable {

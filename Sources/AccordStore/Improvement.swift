@@ -1,5 +1,5 @@
-import AccordCore
-import Foundation
+public import AccordCore
+public import Foundation
 import Postgres
 
 /// Where a finding comes from.

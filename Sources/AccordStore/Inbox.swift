@@ -1,5 +1,5 @@
 import AccordCore
-import Foundation
+public import Foundation
 import Postgres
 
 /// What waits for a person: their tasks by due date, and the sign-offs they can give now, overdue first.

@@ -1,5 +1,5 @@
-import AccordCore
-import Foundation
+public import AccordCore
+public import Foundation
 import Postgres
 
 /// A table of a report: what the CLI prints, CSV exports and the report page renders.

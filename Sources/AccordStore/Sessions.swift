@@ -1,6 +1,6 @@
-import AccordCore
+public import AccordCore
 import Crypto
-import Foundation
+public import Foundation
 import HummingbirdBcrypt
 import NIOPosix
 import Postgres

@@ -1,10 +1,10 @@
-import AccordCore
+public import AccordCore
 import AccordResources
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
-import Postgres
+public import Postgres
 
 /// Accord's engine over its database. Every command it offers is one transaction that changes state
 /// and appends its audit entry; the CLI and the HTTP front only call it.

@@ -1,4 +1,4 @@
-import AccordCore
+public import AccordCore
 import Foundation
 import Postgres
 

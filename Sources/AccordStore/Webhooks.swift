@@ -1,6 +1,6 @@
 import AccordCore
 import Crypto
-import Foundation
+public import Foundation
 import Postgres
 
 /// A receiver of Accord's events.

@@ -1,7 +1,7 @@
-import AccordCore
+public import AccordCore
 import AccordResources
 import Crypto
-import Foundation
+public import Foundation
 import NIOConcurrencyHelpers
 import Postgres
 

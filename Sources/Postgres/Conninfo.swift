@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 
 /// Helpers for libpq connection strings, in either form (`key=value …` or `postgres://…`).
 public enum Conninfo {

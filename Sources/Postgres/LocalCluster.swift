@@ -1,5 +1,5 @@
 import CLibPQ
-import Foundation
+public import Foundation
 
 /// A private PostgreSQL cluster in a folder, reachable only through a Unix socket inside it,
 /// as embedded-postgres libraries run one: `initdb` on first use, `pg_ctl start`, then a database.

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// One forward-only schema migration: a numbered SQL file.
 public struct Migration: Sendable, Hashable {

@@ -1,7 +1,7 @@
 import CLibPQ
 import Foundation
 import NIOConcurrencyHelpers
-import NIOPosix
+public import NIOPosix
 
 /// One libpq connection. It owns its `PGconn*` and closes it in `deinit`.
 ///

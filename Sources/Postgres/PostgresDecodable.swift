@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One field of a result row, in PostgreSQL's binary format, with its column's type OID.
 public struct PostgresCell {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A parameter value as libpq sends it: a type OID (0 lets the server infer it), a format
 /// (0 text, 1 binary) and the bytes, `nil` for SQL NULL.

@@ -1,5 +1,6 @@
 import AccordStore
 import ArgumentParser
+import AccordCore
 
 /// `accord inbox`: what waits for the acting person.
 struct InboxCommand: AsyncParsableCommand {

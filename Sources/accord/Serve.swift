@@ -1,3 +1,5 @@
+import AccordCore
+import AccordScheduler
 import AccordServer
 import AccordStore
 import ArgumentParser

@@ -1,9 +1,10 @@
-import AccordServer
+import AccordScheduler
 import AccordStore
 import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `accord worker`: the scheduler alone, without the HTTP server.
 struct Worker: AsyncParsableCommand {

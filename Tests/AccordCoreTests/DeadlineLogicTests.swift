@@ -1,5 +1,6 @@
 import AccordCore
 import Testing
+import Foundation
 
 private func day(_ text: String) -> CalendarDate { CalendarDate(text)! }
 

@@ -1,5 +1,6 @@
 import AccordCore
 import Testing
+import Foundation
 
 @Suite("Due dates, the task state machine, CSV, diffs, audit hashing")
 struct EngineLogicTests {

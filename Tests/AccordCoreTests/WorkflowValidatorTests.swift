@@ -1,5 +1,6 @@
 import AccordCore
 import Testing
+import Foundation
 
 /// A valid workflow that each test breaks in one place.
 let validWorkflow = """

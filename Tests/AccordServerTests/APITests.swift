@@ -8,6 +8,7 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import Testing
+import NIOFoundationEssentialsCompat
 
 let apiWorkflow = """
 id: api-test

@@ -6,6 +6,9 @@ import Foundation
 import HummingbirdTesting
 import Postgres
 import Testing
+import HTTPTypes
+import NIOCore
+import NIOFoundationEssentialsCompat
 
 @Suite("Health and readiness")
 struct HealthTests {

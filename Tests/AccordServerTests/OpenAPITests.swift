@@ -7,6 +7,9 @@ import HummingbirdTesting
 import Postgres
 import Testing
 import Yams
+import HTTPTypes
+import Hummingbird
+import NIOCore
 
 @Suite("The OpenAPI document")
 struct OpenAPITests {

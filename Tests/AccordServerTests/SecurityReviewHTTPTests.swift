@@ -1,4 +1,5 @@
 import AccordCore
+import AccordScheduler
 import AccordServer
 import AccordStore
 import AccordTestSupport

@@ -1,3 +1,4 @@
+import AccordScheduler
 import AccordServer
 import AccordStore
 import AccordTestSupport

@@ -1,11 +1,11 @@
-import AccordCore
+public import AccordCore
 import AccordResources
-import AccordStore
+public import AccordStore
 import Crypto
 import Foundation
 import NIOConcurrencyHelpers
 import NIOPosix
-import Postgres
+public import Postgres
 
 /// The audit key the tests sign with.
 public let testAuditKey = AuditKey(bytes: Array("accord test audit key, 32+ bytes long".utf8))

@@ -1,6 +1,7 @@
-import AccordCore
+public import AccordCore
 import AccordStore
-import ArgumentParser
+public import ArgumentParser
+import Foundation
 
 /// `accord cycle`: continual-improvement cycles.
 struct CycleCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import AccordStore
 import ArgumentParser
+import AccordCore
 
 /// `accord cycle show PROGRAM [N]`.
 struct CycleShow: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import AccordStore
 import ArgumentParser
 import Postgres
+import Foundation
 
 /// `accord db start`: create (first time) and start the embedded cluster, then migrate.
 struct DBStart: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import AccordStore
 import ArgumentParser
 import Postgres
+import Foundation
 
 /// `accord db status`: is the database up, which server, which schema version.
 struct DBStatus: AsyncParsableCommand {

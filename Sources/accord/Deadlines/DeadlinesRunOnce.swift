@@ -1,7 +1,8 @@
-import AccordServer
+import AccordScheduler
 import AccordStore
 import ArgumentParser
 import Foundation
+import AccordCore
 
 /// `accord deadlines run-once [--at TIME]`.
 struct DeadlinesRunOnce: AsyncParsableCommand {

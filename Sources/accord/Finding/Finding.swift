@@ -1,6 +1,7 @@
 import AccordStore
-import ArgumentParser
+public import ArgumentParser
 import Foundation
+import AccordCore
 
 /// `accord finding`: nonconformities and their corrective action.
 struct FindingCommand: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import AccordCore
 import AccordStore
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 
 /// `accord incident`: serious incidents and their AI Act Art. 73 clocks.

@@ -1,5 +1,5 @@
 import AccordCore
-import ArgumentParser
+public import ArgumentParser
 
 /// `accord system`: the AI-system inventory of a program.
 struct SystemCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import AccordStore
 import ArgumentParser
+import AccordCore
 
 /// `accord system list PROGRAM`.
 struct SystemList: AsyncParsableCommand {

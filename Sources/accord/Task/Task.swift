@@ -1,5 +1,5 @@
 import AccordCore
-import ArgumentParser
+public import ArgumentParser
 
 /// `accord task`: the work.
 struct TaskCommand: AsyncParsableCommand {

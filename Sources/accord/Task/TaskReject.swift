@@ -1,5 +1,6 @@
 import AccordStore
 import ArgumentParser
+import AccordCore
 
 /// `accord task reject TASK --comment C`.
 struct TaskReject: AsyncParsableCommand {

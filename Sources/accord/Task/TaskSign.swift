@@ -1,6 +1,6 @@
 import AccordCore
 import AccordStore
-import ArgumentParser
+public import ArgumentParser
 
 extension SignatureMeaning: ExpressibleByArgument {}
 

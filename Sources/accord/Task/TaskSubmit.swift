@@ -1,5 +1,6 @@
 import AccordStore
 import ArgumentParser
+import AccordCore
 
 /// `accord task submit TASK`.
 struct TaskSubmit: AsyncParsableCommand {

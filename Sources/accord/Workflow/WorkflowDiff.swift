@@ -1,5 +1,6 @@
 import AccordStore
 import ArgumentParser
+import AccordCore
 
 /// `accord workflow diff ID V1 V2`.
 struct WorkflowDiffCommand: AsyncParsableCommand {

@@ -1,12 +1,13 @@
-import AccordStore
-import Foundation
+import AccordCore
+public import AccordStore
+public import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Logging
+public import Logging
 import NIOPosix
 import Postgres
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// What one scheduler pass did: deadlines fired, cycles opened, webhook deliveries tried.
 public struct SchedulerPass: Sendable {

@@ -93,8 +93,8 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Every address a host name resolves to (`getaddrinfo`), or the address itself for a literal.
-func resolveAddresses(of host: String) -> [IPAddress] {
+/// Every address a host name resolves to (`getaddrinfo`, blocking: call it off the cooperative pool), or the address itself for a literal.
+public func resolveAddresses(of host: String) -> [IPAddress] {
     let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
     if let literal = IPAddress(bare) { return [literal] }
     var hints = addrinfo()
