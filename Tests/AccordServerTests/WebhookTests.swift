@@ -136,13 +136,14 @@ struct WebhookTests {
                 _ = try await store.addWebhook(url: "http://127.0.0.1:\(client.port!)/ok", program: nil, topics: [], actor: "ada")
                 let scheduler = Scheduler(store: store, deadlineInterval: .seconds(3600), deliveryInterval: .seconds(3600), allowPrivateWebhooks: true)
                 let running = Task { try await scheduler.run() }
-                try await Task.sleep(for: .seconds(1))  // past the first round, which found nothing
+                // Once the scheduler listens (its first round found nothing), an event must wake it.
+                #expect(try await eventually {
+                    try await db.pool.withConnection {
+                        try await $0.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%accord_outbox%'")[0].decode(Int.self, "n") > 0
+                    }
+                }, "the scheduler listens on accord_outbox")
                 try await db.pool.withConnection { _ = try await $0.query("SELECT accord.emit('cycle.opened', NULL, '{\"n\": 1}'::jsonb)") }
-                var waited = 0
-                while log.withLockedValue({ $0.isEmpty }) && waited < 100 {
-                    try await Task.sleep(for: .milliseconds(100))
-                    waited += 1
-                }
+                await eventually { !log.withLockedValue { $0.isEmpty } }
                 running.cancel()
                 _ = try? await running.value
                 #expect(log.withLockedValue { $0.count } == 1, "delivered through NOTIFY, not the hourly round")

@@ -9,14 +9,15 @@ struct PoolTests {
     @Test("when every connection is lent, a caller waits, then fails with the acquire timeout")
     func exhaustedPoolTimesOut() async throws {
         try await TestDatabase.with(migrated: false, maxConnections: 1, acquireTimeout: .milliseconds(300)) { db in
-            let release = NIOLockedValueBox(false)
+            let release = NIOLockedValueBox(false), holding = NIOLockedValueBox(false)
             let holder = Task {
                 try await db.pool.withConnection { c in
                     _ = try await c.query("SELECT 1")
+                    holding.withLockedValue { $0 = true }
                     while !release.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
                 }
             }
-            try await Task.sleep(for: .milliseconds(100))
+            #expect(await eventually { holding.withLockedValue { $0 } }, "the holder has the only connection")
             let started = ContinuousClock.now
             let error = await #expect(throws: PostgresError.self) {
                 try await db.pool.withConnection { _ = try await $0.query("SELECT 1") }
