@@ -10,11 +10,11 @@ struct InboxCommand: AsyncParsableCommand {
     )
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var acting: ActorOptions
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: JSONOption
 
     func run() async throws {
         let inbox = try await withStore(database) { try await $0.inbox(actor: acting.actor) }
-        if json { return try printJSON(inbox) }
+        if output.json { return try printJSON(inbox) }
         print("reminders and escalations (\(inbox.notices.count)):")
         for notice in inbox.notices { print("  \(notice.message)") }
         print("\nsign-offs waiting for you (\(inbox.signOffs.count)\(inbox.signOffsMore ? ", the most late first; more wait: 'accord task list --state in_review'" : "")):")

@@ -13,13 +13,14 @@ struct Worker: AsyncParsableCommand {
         abstract: "Run the scheduler alone: deadlines, escalations, cycle openings and webhooks (graceful shutdown on SIGTERM)."
     )
     @OptionGroup var options: DatabaseOptions
-    @Option(help: "Seconds between deadline passes.") var interval = 60
+    @Option(name: [.customLong("deadline-interval"), .customLong("interval")],
+            help: "Seconds between deadline passes (as for 'accord serve'; --interval is the older spelling).") var interval = 60
     @Option(help: "Seconds between webhook delivery rounds.") var deliveryInterval = 5
     @Option(help: "The most database connections this worker opens.") var maxConnections = 4
     @Flag(help: "Deliver webhooks to loopback and private addresses too (refused by default: blind SSRF).") var allowPrivateWebhooks = false
 
     func validate() throws {
-        guard interval >= 1, deliveryInterval >= 1 else { throw ValidationError("intervals are at least 1 second") }
+        guard interval >= 1, deliveryInterval >= 1 else { throw ValidationError("--deadline-interval and --delivery-interval are at least 1 second") }
     }
 
     func run() async throws {

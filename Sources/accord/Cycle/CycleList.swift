@@ -7,11 +7,11 @@ struct CycleList: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var acting: ActorOptions
     @Argument(help: "The program.") var program: String
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: JSONOption
 
     func run() async throws {
         let cycles = try await withStore(database) { try await $0.cycles(program: program, actor: acting.actor) }
-        if json { return try printJSON(cycles) }
+        if output.json { return try printJSON(cycles) }
         if cycles.isEmpty { return print("\(program) has no cycles yet; open one with: accord cycle open \(program)") }
         printTable(["cycle", "from", "to", "period", "state", "tasks due", "on time", "overdue", "findings open/closed"], cycles.map {
             [String($0.number), $0.startsOn, $0.endsOn, $0.period, $0.isOpen ? "open" : "closed", String($0.kpis.tasksDue), "\($0.kpis.onTimePercent)%",

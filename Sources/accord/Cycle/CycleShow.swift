@@ -9,11 +9,11 @@ struct CycleShow: AsyncParsableCommand {
     @OptionGroup var acting: ActorOptions
     @Argument(help: "The program.") var program: String
     @Argument(help: "The cycle number.") var number: Int?
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: JSONOption
 
     func run() async throws {
         let detail = try await withStore(database) { try await $0.cycle(program: program, number: number, actor: acting.actor) }
-        if json { return try printJSON(detail) }
+        if output.json { return try printJSON(detail) }
         printCycle(detail.cycle)
         print("")
         printTable(["task", "due", "state", "assignee", "title"], detail.tasks.map { [$0.ref, $0.dueOn.orDash, $0.state.rawValue, $0.assignee.orDash, $0.title] })

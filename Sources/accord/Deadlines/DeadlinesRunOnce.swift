@@ -14,7 +14,7 @@ struct DeadlinesRunOnce: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Count deadlines as of this time (ISO 8601, or YYYY-MM-DD) instead of now.", valueName: "time")) var at: String?
     @Flag(help: "Do not deliver webhooks in this pass.") var noWebhooks = false
     @Flag(help: "Deliver webhooks to loopback and private addresses too (refused by default: blind SSRF).") var allowPrivateWebhooks = false
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: JSONOption
 
     func run() async throws {
         let now = try at.map(parseInstant) ?? Date()
@@ -23,7 +23,7 @@ struct DeadlinesRunOnce: AsyncParsableCommand {
             let (delivered, failed) = noWebhooks ? (0, 0) : try await Scheduler.deliverWebhooks(store: store, now: Date(), allowPrivate: allowPrivateWebhooks)
             return (deadlines, delivered, failed)
         }
-        if json { return try printJSON(pass.0) }
+        if output.json { return try printJSON(pass.0) }
         let d = pass.0
         print("deadlines as of \(d.today): \(d.examined) dated task(s) looked at; \(d.reminders) reminder(s), \(d.overdue) overdue notice(s), \(d.escalations) escalation(s) fired")
         for f in d.fired {

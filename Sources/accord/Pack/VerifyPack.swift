@@ -12,7 +12,7 @@ struct VerifyPack: AsyncParsableCommand {
     @Argument(help: "The pack.") var pack: String
     @Option(help: ArgumentHelp("A file holding the audit key (hex or base64), to check the seal, checkpoint and signature MACs too; ACCORD_AUDIT_KEY works as well.", valueName: "file"))
     var key: String?
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: JSONOption
 
     func run() async throws {
         var auditKey: AuditKey?
@@ -25,7 +25,7 @@ struct VerifyPack: AsyncParsableCommand {
         }
         guard FileManager.default.fileExists(atPath: pack) else { throw CommandFailure("no file '\(pack)'") }
         let result = verifyPack(path: pack, key: auditKey)
-        if json {
+        if output.json {
             try printJSON(result)
         } else if result.ok {
             print("\(pack): ok: program \(result.program ?? "?"), \(result.files) files match the manifest and its seal; \(result.evidence) evidence file(s) match their SHA-256; "

@@ -15,16 +15,16 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var acting: ActorOptions
     @Argument(help: "status, accountability, soa (statement of applicability), crosswalk, overdue or cycles.") var kind: ReportKind
     @Argument(help: "The program.") var program: String
-    @Flag(help: "Print the report's data as JSON.") var json = false
+    @OptionGroup var output: JSONOption
     @Flag(help: "Print the report's main table as CSV (header row; quoted where needed).") var csv = false
 
     func validate() throws {
-        if json && csv { throw ValidationError("choose one of --json and --csv") }
+        if output.json && csv { throw ValidationError("choose one of --json and --csv") }
     }
 
     func run() async throws {
         try await withStore(database) { store in
-            if json { return try await printData(store) }
+            if output.json { return try await printData(store) }
             if kind == .cycles { return try await printCycles(store) }
             let report = try await store.report(kind, program: program, actor: acting.actor)
             if csv {

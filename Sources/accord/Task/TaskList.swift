@@ -12,17 +12,17 @@ struct TaskList: AsyncParsableCommand {
     @Option(help: "Only tasks assigned to this person.") var assignee: String?
     @Option(help: "Only tasks in this state: blocked, open, in_progress, in_review, done, not_applicable, retired.") var state: TaskState?
     @Flag(help: "Only outstanding tasks past their due date.") var overdue = false
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: JSONOption
     @Flag(help: "Print CSV (header row; quoted where needed).") var csv = false
 
     func validate() throws {
-        if json && csv { throw ValidationError("choose one of --json and --csv") }
+        if output.json && csv { throw ValidationError("choose one of --json and --csv") }
     }
 
     func run() async throws {
         let filter = TaskFilter(program: program, assignee: assignee, state: state, overdueOnly: overdue, mineOnly: mine)
         let tasks = try await withStore(database) { try await $0.tasks(filter, actor: acting.actor) }
-        if json { return try printJSON(tasks) }
+        if output.json { return try printJSON(tasks) }
         let header = ["ID", "TASK", "STATE", "OWNER", "ASSIGNEE", "DUE", "LATE", "TITLE"]
         let rows = tasks.map {
             [String($0.id), $0.ref, $0.state.rawValue, $0.ownerRole, $0.assignee.orDash, $0.dueOn.orDash, $0.overdueDays.map { "\($0)d" } ?? "-", $0.title]
