@@ -17,11 +17,12 @@ TEST_PACKAGES = $(RUN_PACKAGES) docker-compose chromium chromium-driver python3-
 # The connection variables that would point accord at another server; the embedded cluster ignores them here.
 UNSET_PG = env -u DATABASE_URL -u PGHOST -u PGHOSTADDR -u PGPORT -u PGDATABASE -u PGUSER -u PGSERVICE
 
-.PHONY: help run test unit soak bench build build-tests deps-run deps-test deps-bench clean
+.PHONY: help run test unit format format-check soak bench build build-tests deps-run deps-test deps-bench clean
 
 help:
 	@echo "make run    build and serve Accord on http://$(HOST):$(PORT) with the embedded PostgreSQL"
 	@echo "make test   run the whole test suite against a throwaway PostgreSQL"
+	@echo "make format apply the house style (.swift-format); make test checks it"
 	@echo "make unit   only the tests that need no database (workflow model, policies, hashing): seconds, for a fast loop"
 	@echo "make soak   the long fault, race and fuzz runs (minutes)"
 	@echo "make bench  build in release mode and measure Accord against raw PostgreSQL and SHA-256 (bench/results.json)"
@@ -30,7 +31,7 @@ run: deps-run build
 	$(UNSET_PG) $(ACCORD) db start
 	$(UNSET_PG) $(ACCORD) serve --demo --host $(HOST) --port $(PORT)
 
-test: deps-test build-tests
+test: deps-test format-check build-tests
 	tmp=$$(mktemp -d /tmp/accord-make-test.XXXXXX); \
 	cleanup() { $(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db stop >/dev/null 2>&1 || true; rm -rf "$$tmp"; }; \
 	trap cleanup EXIT; \
@@ -39,6 +40,14 @@ test: deps-test build-tests
 	ACCORD_TEST_DATABASE_URL="$$url" ACCORD_TEST_STRICT=1 $(SWIFT) test --skip-build; \
 	$(UNSET_PG) /usr/bin/python3 Tests/browser/signoff_test.py $(ACCORD)
 	Tests/fuzz/api_fuzz.sh $(ACCORD) 10 219453184448351853365556136910139954127
+
+# The house style (.swift-format, Hummingbird's): `make format` applies it, `make test` checks it.
+FORMATTED = Sources Tests Plugins Package.swift
+format:
+	$(SWIFT) format format -i -r --parallel $(FORMATTED)
+
+format-check:
+	$(SWIFT) format lint --strict -r --parallel $(FORMATTED)
 
 # The tests that need no database: the pure model in AccordCore.
 unit:

@@ -57,7 +57,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The files under sql/ and workflows/, compiled into the binary by the EmbedResources plugin.
+        // The files under sql/, workflows/, reference/ and Sources/AccordServer/Templates, compiled into the binary
+        // by the EmbedResources plugin.
         .target(
             name: "AccordResources",
             swiftSettings: swiftSettings,
@@ -86,10 +87,11 @@ let package = Package(
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
-        // HTTP: JSON API, pages, health.
+        // Background work: deadlines, escalations, cycle openings, webhook delivery.
         .target(
             name: "AccordScheduler",
             dependencies: [
@@ -102,6 +104,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // HTTP: JSON API, pages, health.
         .target(
             name: "AccordServer",
             dependencies: [
@@ -113,7 +116,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -131,8 +135,11 @@ let package = Package(
                 "AccordCore",
                 "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -164,6 +171,7 @@ let package = Package(
             name: "AccordTestSupport",
             dependencies: [
                 "AccordStore",
+                "AccordCore",
                 "AccordResources",
                 "Postgres",
                 .product(name: "Crypto", package: "swift-crypto"),

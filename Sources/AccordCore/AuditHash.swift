@@ -18,8 +18,19 @@ public struct AuditEntryContent: Sendable, Equatable {
     /// The channel that wrote the entry when it was not the server (`cli user=… host=…`), or `nil`.
     public var origin: String?
 
-    public init(chain: String, seq: Int64, recordedAtMicros: Int64, actor: String, action: String, objectType: String?, objectID: String?,
-                before: String?, after: String?, reason: String?, origin: String? = nil) {
+    public init(
+        chain: String,
+        seq: Int64,
+        recordedAtMicros: Int64,
+        actor: String,
+        action: String,
+        objectType: String?,
+        objectID: String?,
+        before: String?,
+        after: String?,
+        reason: String?,
+        origin: String? = nil
+    ) {
         self.origin = origin
         self.chain = chain
         self.seq = seq
@@ -39,13 +50,19 @@ public struct AuditEntryContent: Sendable, Equatable {
     /// `accord.audit_canonical` produces the same bytes; length prefixes make it unambiguous.
     public var canonicalBytes: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(64 + chain.utf8.count + actor.utf8.count + action.utf8.count + (objectType?.utf8.count ?? 0)
-                            + (objectID?.utf8.count ?? 0) + (before?.utf8.count ?? 0) + (after?.utf8.count ?? 0) + (reason?.utf8.count ?? 0))
+        out.reserveCapacity(
+            64 + chain.utf8.count + actor.utf8.count + action.utf8.count + (objectType?.utf8.count ?? 0)
+                + (objectID?.utf8.count ?? 0) + (before?.utf8.count ?? 0) + (after?.utf8.count ?? 0) + (reason?.utf8.count ?? 0)
+        )
         out.append(contentsOf: "accord-audit-v1;".utf8)
         func decimal(_ value: Int) {
             // The digits of a non-negative length or a number, without a String in between.
-            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            var digits:
+                (
+                    UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                    UInt8, UInt8
+                ) =
+                    (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
             var count = 0
             var rest = value.magnitude
             withUnsafeMutableBytes(of: &digits) { buffer in
@@ -70,8 +87,12 @@ public struct AuditEntryContent: Sendable, Equatable {
             out.append(UInt8(ascii: ";"))
         }
         func number(_ value: Int64) {
-            var digits = 0, rest = value.magnitude
-            repeat { digits += 1; rest /= 10 } while rest > 0
+            var digits = 0
+            var rest = value.magnitude
+            repeat {
+                digits += 1
+                rest /= 10
+            } while rest > 0
             decimal(digits + (value < 0 ? 1 : 0))
             out.append(UInt8(ascii: ":"))
             decimal(Int(value))
@@ -134,8 +155,12 @@ public struct AuditCanonicalWriter {
 
     /// A number field.
     public mutating func number(_ value: Int64) {
-        var digits = 0, rest = value.magnitude
-        repeat { digits += 1; rest /= 10 } while rest > 0
+        var digits = 0
+        var rest = value.magnitude
+        repeat {
+            digits += 1
+            rest /= 10
+        } while rest > 0
         decimal(digits + (value < 0 ? 1 : 0))
         bytes.append(UInt8(ascii: ":"))
         if value < 0 { bytes.append(UInt8(ascii: "-")) }

@@ -1,4 +1,5 @@
 import Foundation
+
 /// A minimal RFC 4180 CSV reader and writer: commas, double-quoted fields with `""` escapes,
 /// newlines inside quotes, CRLF or LF line ends.
 public enum CSV {
@@ -45,7 +46,9 @@ public enum CSV {
             } else {
                 switch c {
                 case "\"":
-                    guard field.isEmpty else { throw Malformed(line: line, message: "a quote inside an unquoted field; quote the whole field and double the quote") }
+                    guard field.isEmpty else {
+                        throw Malformed(line: line, message: "a quote inside an unquoted field; quote the whole field and double the quote")
+                    }
                     inQuotes = true
                     quotedField = true
                 case ",":

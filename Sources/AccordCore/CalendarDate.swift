@@ -20,7 +20,7 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         guard (1...9999).contains(year), (1...12).contains(month), (1...31).contains(day) else { return nil }
         let components = DateComponents(year: year, month: month, day: day)
         guard let date = Self.calendar.date(from: components),
-              Self.calendar.component(.day, from: date) == day, Self.calendar.component(.month, from: date) == month
+            Self.calendar.component(.day, from: date) == day, Self.calendar.component(.month, from: date) == month
         else { return nil }
         self.year = year
         self.month = month
@@ -31,7 +31,8 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
     public init?(_ text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2])
+        else { return nil }
         self.init(year: y, month: m, day: d)
     }
 

@@ -53,14 +53,15 @@ public enum DeadlineSchedule {
     public static func horizon(_ escalation: Escalation?) -> Int {
         guard let escalation else { return 0 }
         let probe = CalendarDate(year: 2000, month: 1, day: 1)!
-        let days = escalation.remindBefore.map { $0.before(probe).days(until: probe) }
+        let days =
+            escalation.remindBefore.map { $0.before(probe).days(until: probe) }
             + escalation.chain.filter(\.beforeDue).map { $0.after.before(probe).days(until: probe) }
         return days.max() ?? 0
     }
 }
 
-private extension DeadlineKind {
-    var order: Int {
+extension DeadlineKind {
+    fileprivate var order: Int {
         switch self {
         case .reminder: 0
         case .overdue: 1

@@ -112,16 +112,31 @@ public struct ApprovalEvaluation: Sendable {
     /// The role whose slot this signer fills (see `slot(signerID:signerName:authority:assigneeID:submitterID:uploaderIDs:)`).
     /// - Parameters:
     ///   - canSignFor: the roles they hold (none delegated in or away).
-    public func slot(signerID: Int64, signerName: String, canSignFor: Set<String>, assigneeID: Int64?, submitterID: Int64?) -> Result<String, SigningRefusal> {
-        slot(signerID: signerID, signerName: signerName, authority: SigningAuthority(held: canSignFor), assigneeID: assigneeID, submitterID: submitterID)
-            .map(\.role)
+    public func slot(
+        signerID: Int64,
+        signerName: String,
+        canSignFor: Set<String>,
+        assigneeID: Int64?,
+        submitterID: Int64?
+    ) -> Result<String, SigningRefusal> {
+        slot(
+            signerID: signerID,
+            signerName: signerName,
+            authority: SigningAuthority(held: canSignFor),
+            assigneeID: assigneeID,
+            submitterID: submitterID
+        )
+        .map(\.role)
     }
 
     /// The roles of the policy a signer may sign in now, each with the holder when as a deputy: their own
     /// (not delegated away) and those delegated to them by a holder no rule excludes; and the first
     /// exclusion met, for the refusal.
-    private func capacities(signerName: String, authority: SigningAuthority,
-                            excluded: (Int64, String) -> SigningRefusal?) -> ([String: SigningAuthority.Holder?], SigningRefusal?) {
+    private func capacities(
+        signerName: String,
+        authority: SigningAuthority,
+        excluded: (Int64, String) -> SigningRefusal?
+    ) -> ([String: SigningAuthority.Holder?], SigningRefusal?) {
         let roles = policy.signers.map(\.role)
         var capacities: [String: SigningAuthority.Holder?] = [:]
         var deputyRefusal: SigningRefusal?
@@ -138,11 +153,18 @@ public struct ApprovalEvaluation: Sendable {
 
     /// The slot an objection is recorded in when the signer's own slot is filled or not yet their turn:
     /// the first role of the policy they may sign in, with the same exclusions as an approval.
-    public func rejectionSlot(signerID: Int64, signerName: String, authority: SigningAuthority, assigneeID: Int64?, submitterID: Int64?,
-                              uploaderIDs: Set<Int64> = []) -> SigningSlot? {
+    public func rejectionSlot(
+        signerID: Int64,
+        signerName: String,
+        authority: SigningAuthority,
+        assigneeID: Int64?,
+        submitterID: Int64?,
+        uploaderIDs: Set<Int64> = []
+    ) -> SigningSlot? {
         let (capacities, _) = capacities(signerName: signerName, authority: authority) { id, _ in
             // A filled slot does not stop an objection; being the assignee, the submitter or an uploader does.
-            policy.separationOfDuties && (id == assigneeID || id == submitterID || uploaderIDs.contains(id)) ? SigningRefusal(rule: .separationOfDuties, "") : nil
+            policy.separationOfDuties && (id == assigneeID || id == submitterID || uploaderIDs.contains(id))
+                ? SigningRefusal(rule: .separationOfDuties, "") : nil
         }
         return policy.signers.map(\.role).first { capacities[$0] != nil }.map { SigningSlot(role: $0, onBehalfOf: capacities[$0]!) }
     }
@@ -155,13 +177,22 @@ public struct ApprovalEvaluation: Sendable {
     ///   - assigneeID: the task's assignee; `submitterID`: who submitted it; `uploaderIDs`: who uploaded the
     ///     evidence being signed. All are refused under separation of duties, as signer or as holder.
     /// - Returns: the slot, or the refusal naming the rule.
-    public func slot(signerID: Int64, signerName: String, authority: SigningAuthority, assigneeID: Int64?, submitterID: Int64?,
-                     uploaderIDs: Set<Int64> = []) -> Result<SigningSlot, SigningRefusal> {
+    public func slot(
+        signerID: Int64,
+        signerName: String,
+        authority: SigningAuthority,
+        assigneeID: Int64?,
+        submitterID: Int64?,
+        uploaderIDs: Set<Int64> = []
+    ) -> Result<SigningSlot, SigningRefusal> {
         /// The rule that keeps this person out of any slot of this task, if one does.
         func excluded(_ id: Int64, _ name: String) -> SigningRefusal? {
             if policy.separationOfDuties {
                 if id == assigneeID {
-                    return SigningRefusal(rule: .separationOfDuties, "separation of duties: \(name) is the task's assignee and may not approve their own work")
+                    return SigningRefusal(
+                        rule: .separationOfDuties,
+                        "separation of duties: \(name) is the task's assignee and may not approve their own work"
+                    )
                 }
                 if id == submitterID {
                     return SigningRefusal(rule: .separationOfDuties, "separation of duties: \(name) submitted the task and may not approve it")
@@ -171,7 +202,10 @@ public struct ApprovalEvaluation: Sendable {
                 }
             }
             if approvals.contains(where: { $0.people.contains(id) }) {
-                return SigningRefusal(rule: .oneSlotPerPerson, (policy.separationOfDuties ? "one person fills one slot: " : "") + "\(name) has already signed this version")
+                return SigningRefusal(
+                    rule: .oneSlotPerPerson,
+                    (policy.separationOfDuties ? "one person fills one slot: " : "") + "\(name) has already signed this version"
+                )
             }
             return nil
         }
@@ -181,9 +215,19 @@ public struct ApprovalEvaluation: Sendable {
         guard roles.contains(where: { capacities[$0] != nil }) else {
             if let deputyRefusal { return .failure(deputyRefusal) }
             if let role = roles.first(where: { authority.held.contains($0) && authority.delegatedAway[$0] != nil }) {
-                return .failure(SigningRefusal(rule: .delegated, "\(signerName) has delegated '\(role)' to \(authority.delegatedAway[role]!); while the delegation is in force only the deputy signs for it"))
+                return .failure(
+                    SigningRefusal(
+                        rule: .delegated,
+                        "\(signerName) has delegated '\(role)' to \(authority.delegatedAway[role]!); while the delegation is in force only the deputy signs for it"
+                    )
+                )
             }
-            return .failure(SigningRefusal(rule: .notASigner, "\(signerName) holds none of the signing roles (\(roles.joined(separator: ", "))) and signs for none by delegation"))
+            return .failure(
+                SigningRefusal(
+                    rule: .notASigner,
+                    "\(signerName) holds none of the signing roles (\(roles.joined(separator: ", "))) and signs for none by delegation"
+                )
+            )
         }
         let needs = remaining
         for (index, need) in needs.enumerated() where need.needed > 0 {
@@ -313,8 +357,22 @@ public struct SignatureContent: Sendable, Equatable {
     public var authMethod: String
     public var subjectSHA256: [UInt8]
 
-    public init(taskID: Int64, taskRef: String, reviewRound: Int, evidenceVersion: Int, signer: String, printedName: String, signedAtMicros: Int64,
-                decision: String, meaning: String, comment: String?, role: String?, onBehalfOf: String?, authMethod: String, subjectSHA256: [UInt8]) {
+    public init(
+        taskID: Int64,
+        taskRef: String,
+        reviewRound: Int,
+        evidenceVersion: Int,
+        signer: String,
+        printedName: String,
+        signedAtMicros: Int64,
+        decision: String,
+        meaning: String,
+        comment: String?,
+        role: String?,
+        onBehalfOf: String?,
+        authMethod: String,
+        subjectSHA256: [UInt8]
+    ) {
         self.taskID = taskID
         self.taskRef = taskRef
         self.reviewRound = reviewRound

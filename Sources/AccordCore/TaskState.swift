@@ -59,7 +59,8 @@ public enum TaskStateMachine {
         case (.inReview, .approve): .done
         case (.inReview, .reject): .inProgress
         case (.done, .reopen), (.inReview, .reopen): needsSignOff ? .inReview : nil
-        case (.blocked, .markNotApplicable), (.open, .markNotApplicable), (.inProgress, .markNotApplicable), (.inReview, .markNotApplicable): .notApplicable
+        case (.blocked, .markNotApplicable), (.open, .markNotApplicable), (.inProgress, .markNotApplicable), (.inReview, .markNotApplicable):
+            .notApplicable
         case (.notApplicable, .reinstate): .blocked
         case (let s, .retire) where s != .retired: .retired
         default: nil
@@ -68,7 +69,9 @@ public enum TaskStateMachine {
 
     /// The events a state accepts that people trigger, for error messages.
     public static func allowedEvents(from state: TaskState, needsSignOff: Bool) -> [TaskEvent] {
-        TaskEvent.allCases.filter { ![.unblock, .block, .approve, .retire].contains($0) && next(from: state, on: $0, needsSignOff: needsSignOff) != nil }
+        TaskEvent.allCases.filter {
+            ![.unblock, .block, .approve, .retire].contains($0) && next(from: state, on: $0, needsSignOff: needsSignOff) != nil
+        }
     }
 
     /// Why a state refuses an event, in words for the CLI and the API.

@@ -44,8 +44,16 @@ public struct Workflow: Codable, Sendable, Equatable {
     /// The task template with this key.
     public func task(_ key: String) -> TaskTemplate? { steps.lazy.flatMap(\.tasks).first { $0.key == key } }
 
-    public init(id: String, version: Int, title: String, description: String? = nil, dates: [String: NamedDate] = [:], roles: [Role], steps: [Step],
-                cycle: CyclePolicy? = nil) {
+    public init(
+        id: String,
+        version: Int,
+        title: String,
+        description: String? = nil,
+        dates: [String: NamedDate] = [:],
+        roles: [Role],
+        steps: [Step],
+        cycle: CyclePolicy? = nil
+    ) {
         self.id = id
         self.version = version
         self.title = title
@@ -160,9 +168,22 @@ public struct TaskTemplate: Codable, Sendable, Equatable {
     /// When set, the task is not part of the roadmap: it is instantiated once per finding or incident.
     public var trigger: TaskTrigger?
 
-    public init(key: String, title: String, description: String? = nil, owner: String, dependsOn: [String] = [], due: DueRule? = nil,
-                evidence: [String] = [], approval: ApprovalPolicy? = nil, escalation: Escalation? = nil, recurrence: ISODuration? = nil,
-                appliesTo: Applicability? = nil, refs: [String] = [], legalOnly: Bool = false, trigger: TaskTrigger? = nil) {
+    public init(
+        key: String,
+        title: String,
+        description: String? = nil,
+        owner: String,
+        dependsOn: [String] = [],
+        due: DueRule? = nil,
+        evidence: [String] = [],
+        approval: ApprovalPolicy? = nil,
+        escalation: Escalation? = nil,
+        recurrence: ISODuration? = nil,
+        appliesTo: Applicability? = nil,
+        refs: [String] = [],
+        legalOnly: Bool = false,
+        trigger: TaskTrigger? = nil
+    ) {
         self.key = key
         self.title = title
         self.description = description

@@ -50,12 +50,14 @@ public struct WorkflowDiff: Codable, Sendable, Equatable {
             note("legal_only", previous.legalOnly, task.legalOnly) { "\($0)" }
             if !changes.isEmpty { changed.append(Change(task: task.key, changes: changes)) }
         }
-        let oldRoles = Set(old.roles.map(\.key)), newRoles = Set(new.roles.map(\.key))
+        let oldRoles = Set(old.roles.map(\.key))
+        let newRoles = Set(new.roles.map(\.key))
         let dates = Set(old.dates.keys).union(new.dates.keys).filter { old.dates[$0] != new.dates[$0] }.sorted().map { name in
             "\(name): \(old.dates[name]?.date.description ?? "none") -> \(new.dates[name]?.date.description ?? "none")"
         }
         return WorkflowDiff(
-            from: old.version, to: new.version,
+            from: old.version,
+            to: new.version,
             addedTasks: new.tasks.map(\.task.key).filter { oldTasks[$0] == nil },
             removedTasks: old.tasks.map(\.task.key).filter { newTasks[$0] == nil },
             changedTasks: changed,
@@ -91,7 +93,8 @@ func describe(_ rule: DueRule?) -> String {
 
 func describe(_ policy: ApprovalPolicy?) -> String {
     guard let policy else { return "none" }
-    return policy.signers.map { "\($0.quorum) \($0.role)" }.joined(separator: " + ") + " (\(policy.order.rawValue)\(policy.separationOfDuties ? "" : ", no separation of duties"))"
+    return policy.signers.map { "\($0.quorum) \($0.role)" }.joined(separator: " + ")
+        + " (\(policy.order.rawValue)\(policy.separationOfDuties ? "" : ", no separation of duties"))"
 }
 
 func describe(_ applicability: Applicability?) -> String {

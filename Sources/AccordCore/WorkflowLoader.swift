@@ -58,7 +58,8 @@ public enum WorkflowLoader {
         let tasks = workflow.steps.flatMap(\.tasks)
         let perSystem = tasks.filter(\.isPerSystem).count
         let refs = Set(tasks.flatMap(\.refs)).count
-        return "\(file): ok: \(workflow.id) version \(workflow.version), \(workflow.steps.count) steps, \(tasks.count) tasks (\(perSystem) per AI system), \(workflow.roles.count) roles, \(refs) distinct refs"
+        return
+            "\(file): ok: \(workflow.id) version \(workflow.version), \(workflow.steps.count) steps, \(tasks.count) tasks (\(perSystem) per AI system), \(workflow.roles.count) roles, \(refs) distinct refs"
     }
 }
 
@@ -76,14 +77,23 @@ final class NodeReader {
 
     func yamlError(_ error: YamlError) {
         switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
             let prefix = context.map { "\($0.text) " } ?? ""
             diagnostics.append(WorkflowDiagnostic(file: file, line: mark.line, column: mark.column, message: "YAML syntax: \(prefix)\(problem)"))
         case .duplicatedKeysInMapping(let duplicates, let context):
-            diagnostics.append(WorkflowDiagnostic(file: file, line: context.mark.line, column: context.mark.column,
-                                                  message: "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in the same mapping"))
+            diagnostics.append(
+                WorkflowDiagnostic(
+                    file: file,
+                    line: context.mark.line,
+                    column: context.mark.column,
+                    message: "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in the same mapping"
+                )
+            )
         case .reader(let problem, let offset, _, _):
-            diagnostics.append(WorkflowDiagnostic(file: file, line: 1, column: 1, message: "YAML: \(problem)\(offset.map { " at byte \($0)" } ?? "")"))
+            diagnostics.append(
+                WorkflowDiagnostic(file: file, line: 1, column: 1, message: "YAML: \(problem)\(offset.map { " at byte \($0)" } ?? "")")
+            )
         default:
             diagnostics.append(WorkflowDiagnostic(file: file, line: 1, column: 1, message: "YAML: \(error)"))
         }
@@ -98,7 +108,10 @@ final class NodeReader {
             if count > WorkflowLoader.maximumNodes { return count }
             switch next {
             case .mapping(let mapping):
-                for (key, value) in mapping { stack.append(key); stack.append(value) }
+                for (key, value) in mapping {
+                    stack.append(key)
+                    stack.append(value)
+                }
             case .sequence(let sequence):
                 stack.append(contentsOf: sequence)
             default:
@@ -123,7 +136,8 @@ final class NodeReader {
             if allowed.contains(name) {
                 fields[name] = value
             } else {
-                let hint = closest(to: name, among: allowed).first.map { "; did you mean '\($0)'?" } ?? "; allowed: \(allowed.joined(separator: ", "))"
+                let hint =
+                    closest(to: name, among: allowed).first.map { "; did you mean '\($0)'?" } ?? "; allowed: \(allowed.joined(separator: ", "))"
                 report(at: key, "unknown key '\(name)' in \(what)\(hint)")
             }
         }
@@ -198,8 +212,14 @@ struct WorkflowBuilder {
     let catalogue: ReferenceCatalogue
 
     func build(_ root: Node) -> Workflow? {
-        guard let top = reader.mapping(root, "the workflow", allowed: ["id", "version", "title", "description", "dates", "roles", "defaults", "cycle", "steps"],
-                                       required: ["id", "version", "title", "roles", "steps"]) else { return nil }
+        guard
+            let top = reader.mapping(
+                root,
+                "the workflow",
+                allowed: ["id", "version", "title", "description", "dates", "roles", "defaults", "cycle", "steps"],
+                required: ["id", "version", "title", "roles", "steps"]
+            )
+        else { return nil }
         let id = reader.identifier(top["id"], "id")
         let version = reader.int(top["version"], "version")
         if let version, version < 1, let node = top["version"] { reader.report(at: node, "version must be 1 or more") }
@@ -221,11 +241,21 @@ struct WorkflowBuilder {
         if top["steps"] != nil, steps.isEmpty, let node = top["steps"] { reader.report(at: node, "a workflow needs at least one step") }
         let cycle = top["cycle"].flatMap { node -> CyclePolicy? in
             guard let fields = reader.mapping(node, "cycle", allowed: ["period", "review"], required: ["period", "review"]),
-                  let period = reader.duration(fields["period"], "cycle.period"), let review = reader.identifier(fields["review"], "cycle.review") else { return nil }
+                let period = reader.duration(fields["period"], "cycle.period"), let review = reader.identifier(fields["review"], "cycle.review")
+            else { return nil }
             return CyclePolicy(period: period, review: review)
         }
         guard let id, let version, let title else { return nil }
-        let workflow = Workflow(id: id, version: version, title: title, description: description, dates: dates.values, roles: roles.values, steps: steps, cycle: cycle)
+        let workflow = Workflow(
+            id: id,
+            version: version,
+            title: title,
+            description: description,
+            dates: dates.values,
+            roles: roles.values,
+            steps: steps,
+            cycle: cycle
+        )
         check(workflow, roleNodes: roles.nodes, dateNodes: dates.nodes, taskNodes: taskNodes)
         checkCycle(workflow, node: top["cycle"])
         return workflow
@@ -269,17 +299,26 @@ struct WorkflowBuilder {
             guard let roleKey = reader.identifier(key, "a role key") else { continue }
             if roleKey == "step-owner" { reader.report(at: key, "'step-owner' is reserved for escalation chains; choose another role key") }
             nodes[roleKey] = key
-            guard let fields = reader.mapping(value, "role '\(roleKey)'", allowed: ["title", "leadership", "manager", "description", "max_members"], required: ["title"]) else { continue }
+            guard
+                let fields = reader.mapping(
+                    value,
+                    "role '\(roleKey)'",
+                    allowed: ["title", "leadership", "manager", "description", "max_members"],
+                    required: ["title"]
+                )
+            else { continue }
             let maxMembers = reader.int(fields["max_members"], "max_members")
             if let maxMembers, maxMembers < 1, let n = fields["max_members"] { reader.report(at: n, "max_members must be 1 or more") }
-            roles.append(Role(
-                key: roleKey,
-                title: reader.string(fields["title"], "title") ?? roleKey,
-                leadership: reader.bool(fields["leadership"], "leadership") ?? false,
-                manager: reader.bool(fields["manager"], "manager") ?? false,
-                description: fields["description"].flatMap { reader.string($0, "description") },
-                maxMembers: maxMembers
-            ))
+            roles.append(
+                Role(
+                    key: roleKey,
+                    title: reader.string(fields["title"], "title") ?? roleKey,
+                    leadership: reader.bool(fields["leadership"], "leadership") ?? false,
+                    manager: reader.bool(fields["manager"], "manager") ?? false,
+                    description: fields["description"].flatMap { reader.string($0, "description") },
+                    maxMembers: maxMembers
+                )
+            )
         }
         if roles.isEmpty { reader.report(at: node, "a workflow needs at least one role") }
         if !roles.isEmpty && !roles.contains(where: \.manager) {
@@ -289,7 +328,14 @@ struct WorkflowBuilder {
     }
 
     private func buildStep(_ node: Node, defaultEscalation: Escalation?, taskNodes: inout [String: Node], stepKeys: inout Set<String>) -> Step? {
-        guard let fields = reader.mapping(node, "a step", allowed: ["key", "title", "description", "owner", "tasks"], required: ["key", "title", "tasks"]) else { return nil }
+        guard
+            let fields = reader.mapping(
+                node,
+                "a step",
+                allowed: ["key", "title", "description", "owner", "tasks"],
+                required: ["key", "title", "tasks"]
+            )
+        else { return nil }
         guard let key = reader.identifier(fields["key"], "a step key") else { return nil }
         if !stepKeys.insert(key).inserted, let n = fields["key"] { reader.report(at: n, "step key '\(key)' is used twice") }
         var tasks: [TaskTemplate] = []
@@ -297,7 +343,10 @@ struct WorkflowBuilder {
             guard let task = buildTask(taskNode, defaultEscalation: defaultEscalation) else { continue }
             if let previous = taskNodes[task.key] {
                 let line = previous.mark?.line ?? 0
-                reader.report(at: taskNode.mapping?["key"] ?? taskNode, "task key '\(task.key)' is already used on line \(line); task keys are unique in a workflow")
+                reader.report(
+                    at: taskNode.mapping?["key"] ?? taskNode,
+                    "task key '\(task.key)' is already used on line \(line); task keys are unique in a workflow"
+                )
                 continue
             }
             taskNodes[task.key] = taskNode
@@ -314,7 +363,10 @@ struct WorkflowBuilder {
     }
 
     private func buildTask(_ node: Node, defaultEscalation: Escalation?) -> TaskTemplate? {
-        let allowed = ["key", "title", "description", "owner", "depends_on", "due", "evidence", "approval", "escalation", "recurrence", "applies_to", "refs", "legal_only", "trigger"]
+        let allowed = [
+            "key", "title", "description", "owner", "depends_on", "due", "evidence", "approval", "escalation", "recurrence", "applies_to", "refs",
+            "legal_only", "trigger",
+        ]
         guard let fields = reader.mapping(node, "a task", allowed: allowed, required: ["key", "title", "owner"]) else { return nil }
         guard let key = reader.identifier(fields["key"], "a task key") else { return nil }
         let refs = reader.list(fields["refs"], "refs").compactMap { refNode -> String? in
@@ -359,7 +411,9 @@ struct WorkflowBuilder {
         }
         guard let fields = reader.mapping(node, "due", allowed: ["after", "in", "date", "before"]) else { return nil }
         if let after = fields["after"] {
-            if fields["date"] != nil || fields["before"] != nil { reader.report(at: node, "due takes either 'after' and 'in', or 'date' and 'before'") }
+            if fields["date"] != nil || fields["before"] != nil {
+                reader.report(at: node, "due takes either 'after' and 'in', or 'date' and 'before'")
+            }
             guard let task = reader.identifier(after, "due.after") else { return nil }
             return .afterTask(task, fields["in"].flatMap { reader.duration($0, "due.in") } ?? ISODuration(days: 0))
         }
@@ -373,7 +427,9 @@ struct WorkflowBuilder {
     }
 
     private func buildApproval(_ node: Node) -> ApprovalPolicy? {
-        guard let fields = reader.mapping(node, "approval", allowed: ["signers", "order", "separation_of_duties"], required: ["signers"]) else { return nil }
+        guard let fields = reader.mapping(node, "approval", allowed: ["signers", "order", "separation_of_duties"], required: ["signers"]) else {
+            return nil
+        }
         var requirements: [ApprovalPolicy.Requirement] = []
         for signer in reader.list(fields["signers"], "signers") {
             if case .scalar = signer, let role = reader.identifier(signer, "a signer role") {
@@ -381,7 +437,8 @@ struct WorkflowBuilder {
                 continue
             }
             guard let s = reader.mapping(signer, "a signer", allowed: ["role", "quorum"], required: ["role"]),
-                  let role = reader.identifier(s["role"], "a signer role") else { continue }
+                let role = reader.identifier(s["role"], "a signer role")
+            else { continue }
             let quorum = s["quorum"].flatMap { reader.int($0, "quorum") } ?? 1
             if quorum < 1 {
                 reader.report(at: s["quorum"], "quorum \(quorum) for '\(role)' is impossible: at least one member must sign")
@@ -393,25 +450,34 @@ struct WorkflowBuilder {
         if requirements.isEmpty, let n = fields["signers"] { reader.report(at: n, "approval needs at least one signer") }
         var order = ApprovalPolicy.Order.parallel
         if let orderNode = fields["order"], let text = reader.string(orderNode, "order") {
-            if let parsed = ApprovalPolicy.Order(rawValue: text) { order = parsed } else {
+            if let parsed = ApprovalPolicy.Order(rawValue: text) {
+                order = parsed
+            } else {
                 reader.report(at: orderNode, "order must be 'parallel' or 'sequential', not '\(text)'")
             }
         }
-        return ApprovalPolicy(signers: requirements, order: order, separationOfDuties: reader.bool(fields["separation_of_duties"], "separation_of_duties") ?? true)
+        return ApprovalPolicy(
+            signers: requirements,
+            order: order,
+            separationOfDuties: reader.bool(fields["separation_of_duties"], "separation_of_duties") ?? true
+        )
     }
 
     private func buildEscalation(_ node: Node) -> Escalation? {
         guard let fields = reader.mapping(node, "escalation", allowed: ["remind_before", "chain"]) else { return nil }
         let reminders = reader.list(fields["remind_before"], "remind_before").compactMap { reader.duration($0, "remind_before") }
         let chain = reader.list(fields["chain"], "chain").compactMap { levelNode -> Escalation.Level? in
-            guard let level = reader.mapping(levelNode, "an escalation level", allowed: ["after", "before", "to"], required: ["to"]) else { return nil }
+            guard let level = reader.mapping(levelNode, "an escalation level", allowed: ["after", "before", "to"], required: ["to"]) else {
+                return nil
+            }
             if (level["after"] == nil) == (level["before"] == nil) {
                 reader.report(at: levelNode, "an escalation level takes either 'after' (late by) or 'before' (before the due date)")
                 return nil
             }
             let beforeDue = level["before"] != nil
             guard let offset = reader.duration(level[beforeDue ? "before" : "after"], beforeDue ? "before" : "after"),
-                  let to = reader.identifier(level["to"], "to") else { return nil }
+                let to = reader.identifier(level["to"], "to")
+            else { return nil }
             return Escalation.Level(after: offset, to: to, beforeDue: beforeDue)
         }
         return Escalation(remindBefore: reminders, chain: chain)
@@ -461,7 +527,10 @@ struct WorkflowBuilder {
                         reader.report(at: depNode, "task '\(task.key)' depends on itself")
                     } else if let target = workflow.task(dependency) {
                         if target.isPerSystem && !task.isPerSystem {
-                            reader.report(at: depNode, "task '\(task.key)' applies once, but depends on '\(dependency)', which applies per AI system; make '\(task.key)' per system too, or depend on a task that applies once")
+                            reader.report(
+                                at: depNode,
+                                "task '\(task.key)' applies once, but depends on '\(dependency)', which applies per AI system; make '\(task.key)' per system too, or depend on a task that applies once"
+                            )
                         }
                     } else {
                         let hint = closest(to: dependency, among: taskKeys).first.map { "; did you mean '\($0)'?" } ?? ""
@@ -469,14 +538,25 @@ struct WorkflowBuilder {
                     }
                 }
                 if let trigger = task.trigger {
-                    if task.isPerSystem { reader.report(at: fields?["applies_to"], "task '\(task.key)' has a trigger; it takes the AI system of its \(trigger.rawValue), so applies_to is not allowed") }
+                    if task.isPerSystem {
+                        reader.report(
+                            at: fields?["applies_to"],
+                            "task '\(task.key)' has a trigger; it takes the AI system of its \(trigger.rawValue), so applies_to is not allowed"
+                        )
+                    }
                     if task.recurrence != nil { reader.report(at: fields?["recurrence"], "task '\(task.key)' has a trigger; it cannot recur too") }
                     for dependency in task.dependsOn where workflow.task(dependency).map({ $0.trigger != trigger }) == true {
-                        reader.report(at: fields?["depends_on"], "task '\(task.key)' is instantiated per \(trigger.rawValue); it can depend only on tasks with the same trigger, not on '\(dependency)'")
+                        reader.report(
+                            at: fields?["depends_on"],
+                            "task '\(task.key)' is instantiated per \(trigger.rawValue); it can depend only on tasks with the same trigger, not on '\(dependency)'"
+                        )
                     }
                 } else {
                     for dependency in task.dependsOn where workflow.task(dependency)?.trigger != nil {
-                        reader.report(at: fields?["depends_on"], "task '\(task.key)' is on the roadmap; it cannot depend on '\(dependency)', which is instantiated per finding or incident")
+                        reader.report(
+                            at: fields?["depends_on"],
+                            "task '\(task.key)' is on the roadmap; it cannot depend on '\(dependency)', which is instantiated per finding or incident"
+                        )
                     }
                 }
                 switch task.due {
@@ -486,7 +566,10 @@ struct WorkflowBuilder {
                     if workflow.task(other) == nil {
                         reader.report(at: fields?["due"], "due after unknown task '\(other)'")
                     } else if !task.dependsOn.contains(other) {
-                        reader.report(at: fields?["due"], "task '\(task.key)' is due after '\(other)' but does not depend on it; add it to depends_on")
+                        reader.report(
+                            at: fields?["due"],
+                            "task '\(task.key)' is due after '\(other)' but does not depend on it; add it to depends_on"
+                        )
                     }
                 case .namedDate(let name, _):
                     if workflow.dates[name] == nil {
@@ -503,13 +586,18 @@ struct WorkflowBuilder {
                             reader.report(at: fields?["approval"], "signer role '\(requirement.role)' is listed twice; give it one quorum")
                         }
                         if let max = workflow.role(requirement.role)?.maxMembers, requirement.quorum > max {
-                            reader.report(at: fields?["approval"], "quorum \(requirement.quorum) for '\(requirement.role)' is impossible: the role allows at most \(max) members")
+                            reader.report(
+                                at: fields?["approval"],
+                                "quorum \(requirement.quorum) for '\(requirement.role)' is impossible: the role allows at most \(max) members"
+                            )
                         }
                     }
                 }
                 for level in task.escalation?.chain ?? [] {
                     if level.to == "step-owner" {
-                        if step.owner == nil { reader.report(at: fields?["escalation"] ?? node, "escalation to step-owner, but step '\(step.key)' has no owner") }
+                        if step.owner == nil {
+                            reader.report(at: fields?["escalation"] ?? node, "escalation to step-owner, but step '\(step.key)' has no owner")
+                        }
                     } else {
                         checkRole(level.to, at: fields?["escalation"] ?? node, "escalation role")
                     }
@@ -538,7 +626,10 @@ struct WorkflowBuilder {
         }
         let leadership = Set(workflow.roles.filter(\.leadership).map(\.key))
         if !(review.approval?.signers.contains { leadership.contains($0.role) } ?? false) {
-            reader.report(at: reviewNode, "cycle review '\(cycle.review)' needs an approval signed by a leadership role; a cycle closes on that sign-off")
+            reader.report(
+                at: reviewNode,
+                "cycle review '\(cycle.review)' needs an approval signed by a leadership role; a cycle closes on that sign-off"
+            )
         }
     }
 }

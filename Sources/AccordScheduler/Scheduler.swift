@@ -1,13 +1,14 @@
 import AccordCore
 public import AccordStore
 public import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 public import Logging
 import NIOPosix
 import Postgres
 public import ServiceLifecycle
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// What one scheduler pass did: deadlines fired, cycles opened, webhook deliveries tried.
 public struct SchedulerPass: Sendable {
@@ -27,8 +28,13 @@ public struct Scheduler: Service {
     public var allowPrivateWebhooks: Bool
     let logger: Logger
 
-    public init(store: Store, deadlineInterval: Duration = .seconds(60), deliveryInterval: Duration = .seconds(5), allowPrivateWebhooks: Bool = false,
-                logger: Logger = Logger(label: "accord.scheduler")) {
+    public init(
+        store: Store,
+        deadlineInterval: Duration = .seconds(60),
+        deliveryInterval: Duration = .seconds(5),
+        allowPrivateWebhooks: Bool = false,
+        logger: Logger = Logger(label: "accord.scheduler")
+    ) {
         self.store = store
         self.allowPrivateWebhooks = allowPrivateWebhooks
         self.deadlineInterval = deadlineInterval
@@ -42,7 +48,9 @@ public struct Scheduler: Service {
             group.addTask { [store, logger, allowPrivateWebhooks] in
                 // As the pool logs in (the application's own role), not as the schema owner.
                 for try await _ in PostgresNotifications.listen(conninfo: store.pool.configuration.conninfo, channels: ["accord_outbox"]) {
-                    do { _ = try await Self.deliverWebhooks(store: store, allowPrivate: allowPrivateWebhooks) } catch { logger.warning("webhook delivery failed: \(error)") }
+                    do { _ = try await Self.deliverWebhooks(store: store, allowPrivate: allowPrivateWebhooks) } catch {
+                        logger.warning("webhook delivery failed: \(error)")
+                    }
                 }
             }
             group.addTask { try await loop() }
@@ -60,7 +68,9 @@ public struct Scheduler: Service {
             do {
                 let pass = try await Self.pass(store: store, deadlines: runDeadlines, allowPrivateWebhooks: allowPrivateWebhooks)
                 if let d = pass.deadlines, !d.fired.isEmpty || !d.cyclesOpened.isEmpty {
-                    logger.info("deadlines: \(d.reminders) reminder(s), \(d.overdue) overdue, \(d.escalations) escalation(s), cycles opened: \(d.cyclesOpened.count)")
+                    logger.info(
+                        "deadlines: \(d.reminders) reminder(s), \(d.overdue) overdue, \(d.escalations) escalation(s), cycles opened: \(d.cyclesOpened.count)"
+                    )
                 }
                 if pass.delivered + pass.failedAttempts > 0 {
                     logger.info("webhooks: \(pass.delivered) delivered, \(pass.failedAttempts) attempt(s) failed")
@@ -78,7 +88,12 @@ public struct Scheduler: Service {
     }
 
     /// One pass: the deadlines (when asked), then the webhook deliveries due at `now`.
-    public static func pass(store: Store, now: Date = Date(), deadlines: Bool = true, allowPrivateWebhooks: Bool = false) async throws -> SchedulerPass {
+    public static func pass(
+        store: Store,
+        now: Date = Date(),
+        deadlines: Bool = true,
+        allowPrivateWebhooks: Bool = false
+    ) async throws -> SchedulerPass {
         let fired = deadlines ? try await store.runDeadlines(now: now) : nil
         if deadlines { try await store.pruneSecurityRows() }
         let (delivered, failed) = try await deliverWebhooks(store: store, now: now, allowPrivate: allowPrivateWebhooks)
@@ -87,15 +102,23 @@ public struct Scheduler: Service {
 
     /// Sends every delivery due, concurrently, each with its own timeout, so one receiver that is down delays nothing else.
     /// - Parameter allowPrivate: deliver to loopback and private addresses too (`--allow-private-webhooks`).
-    public static func deliverWebhooks(store: Store, now: Date = Date(), timeout: TimeInterval = 10,
-                                       allowPrivate: Bool = false) async throws -> (delivered: Int, failed: Int) {
-        var delivered = 0, failed = 0
+    public static func deliverWebhooks(
+        store: Store,
+        now: Date = Date(),
+        timeout: TimeInterval = 10,
+        allowPrivate: Bool = false
+    ) async throws -> (delivered: Int, failed: Int) {
+        var delivered = 0
+        var failed = 0
         while true {
             let batch = try await store.claimWebhookDeliveries(now: now)
             if batch.isEmpty { break }
             let outcomes = await withTaskGroup(of: (WebhookDelivery, Int?, String?).self) { group in
                 for delivery in batch {
-                    group.addTask { let (status, error) = await send(delivery, timeout: timeout, allowPrivate: allowPrivate); return (delivery, status, error) }
+                    group.addTask {
+                        let (status, error) = await send(delivery, timeout: timeout, allowPrivate: allowPrivate)
+                        return (delivery, status, error)
+                    }
                 }
                 var outcomes: [(WebhookDelivery, Int?, String?)] = []
                 for await outcome in group { outcomes.append(outcome) }
@@ -120,7 +143,8 @@ public struct Scheduler: Service {
         let addresses = (try? await NIOThreadPool.singleton.runIfActive { resolveAddresses(of: host) }) ?? []
         guard !addresses.isEmpty else { return "refused: \(host) does not resolve" }
         if let inside = addresses.first(where: \.isInternal) {
-            return "refused: \(host) resolves to \(inside), which is not a public address (start the server with --allow-private-webhooks to allow it)"
+            return
+                "refused: \(host) resolves to \(inside), which is not a public address (start the server with --allow-private-webhooks to allow it)"
         }
         return nil
     }
@@ -138,8 +162,10 @@ public struct Scheduler: Service {
         request.setValue(delivery.eventID.uuidString.lowercased(), forHTTPHeaderField: "Accord-Delivery")
         request.setValue(delivery.topic, forHTTPHeaderField: "Accord-Event")
         request.setValue(String(delivery.attempt), forHTTPHeaderField: "Accord-Attempt")
-        request.setValue(webhookSignature(secret: delivery.secret, timestamp: Int(Date().timeIntervalSince1970), body: delivery.body),
-                         forHTTPHeaderField: "Accord-Signature")
+        request.setValue(
+            webhookSignature(secret: delivery.secret, timestamp: Int(Date().timeIntervalSince1970), body: delivery.body),
+            forHTTPHeaderField: "Accord-Signature"
+        )
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout
@@ -156,8 +182,13 @@ public struct Scheduler: Service {
 
 /// Refuses every redirect: the 3xx answer itself is the outcome.
 private final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse, newRequest request: URLRequest,
-                    completionHandler: @escaping (URLRequest?) -> Void) {
+    func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest,
+        completionHandler: @escaping (URLRequest?) -> Void
+    ) {
         completionHandler(nil)
     }
 }

@@ -13,7 +13,6 @@ struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
     var total: Int
 }
 
-
 extension TaskSummary: ResponseEncodable {}
 extension TaskDetail: ResponseEncodable {}
 extension ProgramDetail: ResponseEncodable {}
@@ -136,8 +135,13 @@ struct APIController {
             }
             guard fileName.count <= 255 else { throw AccordError(.invalid, "a file name has at most 255 characters") }
             let body = try await request.body.collect(upTo: store.maxEvidenceBytes + 1)
-            let version = try await store.addEvidence(to: try taskID(context), fileName: fileName, bytes: Array(buffer: body),
-                                                      title: query["title"].map(String.init), actor: try context.requirePerson().handle)
+            let version = try await store.addEvidence(
+                to: try taskID(context),
+                fileName: fileName,
+                bytes: Array(buffer: body),
+                title: query["title"].map(String.init),
+                actor: try context.requirePerson().handle
+            )
             return EditedResponse(status: .created, response: version)
         }
         group.get("evidence/:evidence/content") { _, context in
@@ -150,8 +154,11 @@ struct APIController {
         }
         group.get("audit/verify") { request, context in
             // Asked again and again, it answers from the last run while nothing it covers has moved (at most five minutes old).
-            try await store.verifyAudit(program: request.uri.queryParameters["program"].map(String.init), actor: try context.requirePerson().handle,
-                                        reuseWithin: .seconds(300))
+            try await store.verifyAudit(
+                program: request.uri.queryParameters["program"].map(String.init),
+                actor: try context.requirePerson().handle,
+                reuseWithin: .seconds(300)
+            )
         }
     }
 
@@ -162,8 +169,15 @@ struct APIController {
         let raw = try await request.body.collect(upTo: 64 << 10)
         let body = try JSONDecoder().decode(SignBody.self, from: Data(buffer: raw))
         let perform: (IdempotencyClaim?) async throws -> RememberedResponse = { claim in
-            let outcome = try await store.sign(task, decision: decision, meaning: body.meaning, comment: body.comment, password: body.password,
-                                               actor: person.handle, idempotency: claim)
+            let outcome = try await store.sign(
+                task,
+                decision: decision,
+                meaning: body.meaning,
+                comment: body.comment,
+                password: body.password,
+                actor: person.handle,
+                idempotency: claim
+            )
             return RememberedResponse(status: 200, body: try outcome.json())
         }
         guard let key = request.headers[.init("Idempotency-Key")!] else { return json(try await perform(nil)) }
@@ -175,11 +189,17 @@ struct APIController {
         var description = Array("\(request.method.rawValue) \(request.uri.path)\n".utf8)
         description += Array(try canonical.encode(SignFingerprint(meaning: body.meaning, comment: body.comment)))
         // A remembered refusal comes back thrown, as the AccordError it was.
-        return json(try await store.idempotent(person: person, key: key, requestHMAC: store.requestFingerprint(description)) { try await perform($0) })
+        return json(
+            try await store.idempotent(person: person, key: key, requestHMAC: store.requestFingerprint(description)) { try await perform($0) }
+        )
     }
 
     private func json(_ answer: RememberedResponse) -> Response {
-        Response(status: HTTPResponse.Status(code: answer.status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer.body)))
+        Response(
+            status: HTTPResponse.Status(code: answer.status),
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: answer.body))
+        )
     }
 
     /// The task in the path: a numeric id.

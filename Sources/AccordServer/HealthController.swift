@@ -4,12 +4,20 @@ import Hummingbird
 /// `/healthz`: the process answers (no database). `/readyz`: the database answers too.
 func addHealthRoutes(to router: Router<AccordContext>, store: Store, configuration: ServerConfiguration) {
     router.get("healthz") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: "ok\n"))
+        )
     }
     router.get("readyz") { _, _ in
         do {
             try await withDeadline(configuration.readinessTimeout) { try await store.ping() }
-            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: "ready\n"))
+            )
         } catch {
             return Problem(
                 type: "/problems/database-unavailable",

@@ -39,9 +39,12 @@ final class RequestMetrics: Sendable {
         for (key, s) in snapshot { out += "accord_http_server_errors_total{\(labels(key))} \(s.errors)\n" }
         out += "# HELP accord_http_request_duration_seconds Request latency.\n# TYPE accord_http_request_duration_seconds histogram\n"
         for (key, s) in snapshot {
-            for (i, bound) in Self.bounds.enumerated() { out += "accord_http_request_duration_seconds_bucket{\(labels(key)),le=\"\(bound)\"} \(s.buckets[i])\n" }
+            for (i, bound) in Self.bounds.enumerated() {
+                out += "accord_http_request_duration_seconds_bucket{\(labels(key)),le=\"\(bound)\"} \(s.buckets[i])\n"
+            }
             out += "accord_http_request_duration_seconds_bucket{\(labels(key)),le=\"+Inf\"} \(s.count)\n"
-            out += "accord_http_request_duration_seconds_sum{\(labels(key))} \(s.seconds)\naccord_http_request_duration_seconds_count{\(labels(key))} \(s.count)\n"
+            out +=
+                "accord_http_request_duration_seconds_sum{\(labels(key))} \(s.seconds)\naccord_http_request_duration_seconds_count{\(labels(key))} \(s.count)\n"
         }
         return out
     }
@@ -83,7 +86,10 @@ func addMetricsRoute(to router: Router<AccordContext>, store: Store, metrics: Re
             text += "accord_signoffs_pending \((try? row.decode(Int.self, "in_review")) ?? 0)\n"
             text += "# HELP accord_tasks Tasks in scope.\n# TYPE accord_tasks gauge\naccord_tasks \((try? row.decode(Int.self, "tasks")) ?? 0)\n"
         }
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
     }
 }

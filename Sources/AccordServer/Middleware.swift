@@ -13,7 +13,8 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[.contentSecurityPolicy] = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.init("Referrer-Policy")!] = "same-origin"
         response.headers[.init("X-Frame-Options")!] = "DENY"
@@ -32,8 +33,11 @@ struct ClientAddressMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
         var context = context
-        context.clientAddress = clientAddress(peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers[values: .init("X-Forwarded-For")!],
-                                              trustedProxies: trustedProxies)
+        context.clientAddress = clientAddress(
+            peer: context.remoteAddress?.ipAddress,
+            forwardedFor: request.headers[values: .init("X-Forwarded-For")!],
+            trustedProxies: trustedProxies
+        )
         return try await next(request, context)
     }
 }
@@ -55,7 +59,8 @@ public func clientAddress(peer: String?, forwardedFor: [String], trustedProxies 
 
 /// Compares two secrets in time that depends on their length only, not on where they differ.
 func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-    let x = Array(a.utf8), y = Array(b.utf8)
+    let x = Array(a.utf8)
+    let y = Array(b.utf8)
     guard x.count == y.count else { return false }
     var difference: UInt8 = 0
     for i in 0..<x.count { difference |= x[i] ^ y[i] }
@@ -106,7 +111,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
         // Logging in is exempt: it needs no session and starts a new one.
         let isLogin = request.method == .post && request.uri.path == "/api/v1/session"
         if let header = request.headers[.authorization] {
-            guard header.lowercased().hasPrefix("bearer ") else { throw AccordError(.unauthenticated, "the Authorization header must be 'Bearer TOKEN'") }
+            guard header.lowercased().hasPrefix("bearer ") else {
+                throw AccordError(.unauthenticated, "the Authorization header must be 'Bearer TOKEN'")
+            }
             let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
             guard let person = try await store.person(bearerToken: token) else {
                 throw AccordError(.unauthenticated, "the bearer token is unknown, revoked or expired")
@@ -138,24 +145,45 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return response
         } catch let error as PostgresError where error.isServerUnavailable || error.code == .poolTimeout || error.code == .poolClosed {
             context.logger.warning("database unavailable: \(error)")
-            return Problem(type: "/problems/database-unavailable", title: "Database unavailable", status: .serviceUnavailable,
-                           detail: "The database is unavailable or cannot take changes now (stopped, read-only or full); nothing was changed. Try again shortly.").response()
+            return Problem(
+                type: "/problems/database-unavailable",
+                title: "Database unavailable",
+                status: .serviceUnavailable,
+                detail: "The database is unavailable or cannot take changes now (stopped, read-only or full); nothing was changed. Try again shortly."
+            ).response()
         } catch let error as PostgresError where error.sqlState?.hasPrefix("22") == true {
             // A data exception (a NUL byte, a value out of range): the input, not the server.
-            return Problem(type: "/problems/invalid", title: "Invalid input", status: .unprocessableContent,
-                           detail: "A value in the request cannot be stored: \(error.message).").response()
+            return Problem(
+                type: "/problems/invalid",
+                title: "Invalid input",
+                status: .unprocessableContent,
+                detail: "A value in the request cannot be stored: \(error.message)."
+            ).response()
         } catch let error as HTTPError {
-            return Problem(type: "/problems/\(error.status.code)", title: error.status.reasonPhrase, status: error.status, detail: error.body).response()
+            return Problem(type: "/problems/\(error.status.code)", title: error.status.reasonPhrase, status: error.status, detail: error.body)
+                .response()
         } catch let error as NIOTooManyBytesError {
-            return Problem(type: "/problems/too-large", title: "Content too large", status: .contentTooLarge,
-                           detail: "The request body is larger than this endpoint accepts (\(error.maxBytes.map { "\($0) bytes" } ?? "its limit")).").response()
+            return Problem(
+                type: "/problems/too-large",
+                title: "Content too large",
+                status: .contentTooLarge,
+                detail: "The request body is larger than this endpoint accepts (\(error.maxBytes.map { "\($0) bytes" } ?? "its limit"))."
+            ).response()
         } catch is DecodingError {
-            return Problem(type: "/problems/malformed-request", title: "Malformed request", status: .badRequest,
-                           detail: "The request body is not the JSON this endpoint expects.").response()
+            return Problem(
+                type: "/problems/malformed-request",
+                title: "Malformed request",
+                status: .badRequest,
+                detail: "The request body is not the JSON this endpoint expects."
+            ).response()
         } catch {
             context.logger.error("unexpected error: \(String(reflecting: error))")
-            return Problem(type: "/problems/internal", title: "Internal error", status: .internalServerError,
-                           detail: "Something failed on our side (request \(context.id)); nothing was changed by it.").response()
+            return Problem(
+                type: "/problems/internal",
+                title: "Internal error",
+                status: .internalServerError,
+                detail: "Something failed on our side (request \(context.id)); nothing was changed by it."
+            ).response()
         }
     }
 }
@@ -163,14 +191,15 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 extension Problem {
     /// The problem for an engine refusal.
     init(_ error: AccordError) {
-        let (status, title): (HTTPResponse.Status, String) = switch error.code {
-        case .notFound: (.notFound, "Not found")
-        case .forbidden, .locked: (.forbidden, "Forbidden")
-        case .conflict: (.conflict, "Not allowed in the current state")
-        case .unauthenticated: (.unauthorized, "Authentication required")
-        case .unavailable: (.serviceUnavailable, "Busy")
-        default: (.unprocessableContent, "Invalid input")
-        }
+        let (status, title): (HTTPResponse.Status, String) =
+            switch error.code {
+            case .notFound: (.notFound, "Not found")
+            case .forbidden, .locked: (.forbidden, "Forbidden")
+            case .conflict: (.conflict, "Not allowed in the current state")
+            case .unauthenticated: (.unauthorized, "Authentication required")
+            case .unavailable: (.serviceUnavailable, "Busy")
+            default: (.unprocessableContent, "Invalid input")
+            }
         self.init(type: "/problems/\(error.code)", title: title, status: status, detail: error.message)
     }
 }

@@ -14,7 +14,11 @@ struct PageErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as AccordError {
             let problem = Problem(error)
-            return pages.render("error", ErrorPage(page: PageModel(title: problem.title, context: context), detail: error.message), status: problem.httpStatus)
+            return pages.render(
+                "error",
+                ErrorPage(page: PageModel(title: problem.title, context: context), detail: error.message),
+                status: problem.httpStatus
+            )
         }
     }
 }
@@ -22,7 +26,8 @@ struct PageErrorMiddleware: RouterMiddleware {
 struct ErrorPage {
     var page: PageModel, detail: String
     init(page: PageModel, detail: String) {
-        self.page = page; self.detail = detail
+        self.page = page
+        self.detail = detail
     }
 }
 

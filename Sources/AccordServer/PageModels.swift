@@ -8,7 +8,11 @@ import Mustache
 // The plain values the Mustache templates render: one per page, built from the engine's records.
 
 struct PageModel {
-    struct Who { var name: String; var handle: String; var csrf: String }
+    struct Who {
+        var name: String
+        var handle: String
+        var csrf: String
+    }
     var title: String
     var person: Who?
     var notice: String?
@@ -16,7 +20,9 @@ struct PageModel {
 
     init(title: String, context: AccordContext, error: String? = nil) {
         self.title = title
-        if let person = context.person, let session = context.session { self.person = Who(name: person.name, handle: person.handle, csrf: session.csrfToken) }
+        if let person = context.person, let session = context.session {
+            self.person = Who(name: person.name, handle: person.handle, csrf: session.csrfToken)
+        }
         self.error = error
     }
 }
@@ -32,16 +38,27 @@ struct LoginPage {
 func randomLoginToken() -> String {
     var generator = SystemRandomNumberGenerator()
     let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-    return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+        of: "=",
+        with: ""
+    )
 }
 
 /// One task in a list. Mustache looks a missing (nil) value up in the enclosing context, so optional
 /// fields get names no page model uses, and "no value" is spelled out.
 struct TaskLine {
-    var id: Int64, ref: String, title: String, state: String, lineDue: String, lineLateDays: Int, lineIsLate: Bool, ownerRole: String, assignee: String
+    var id: Int64, ref: String, title: String, state: String, lineDue: String, lineLateDays: Int, lineIsLate: Bool, ownerRole: String,
+        assignee: String
     init(_ t: TaskSummary) {
-        id = t.id; ref = t.ref; title = t.title; state = t.state.rawValue; lineDue = t.dueOn ?? "no due date"
-        lineLateDays = t.overdueDays ?? 0; lineIsLate = t.overdueDays != nil; ownerRole = t.ownerRole; assignee = t.assignee ?? "unassigned"
+        id = t.id
+        ref = t.ref
+        title = t.title
+        state = t.state.rawValue
+        lineDue = t.dueOn ?? "no due date"
+        lineLateDays = t.overdueDays ?? 0
+        lineIsLate = t.overdueDays != nil
+        ownerRole = t.ownerRole
+        assignee = t.assignee ?? "unassigned"
     }
 }
 
@@ -52,11 +69,21 @@ struct InboxPage {
     var notices: [NoticeLine], noticeCount: Int
     init(page: PageModel, signOffs: [TaskLine], tasks: [TaskLine], notices: [Notice] = [], signOffsMore: Bool = false) {
         self.page = page
-        self.signOffs = signOffs; self.tasks = tasks; taskCount = tasks.count
+        self.signOffs = signOffs
+        self.tasks = tasks
+        taskCount = tasks.count
         signOffCount = signOffsMore ? "\(signOffs.count)+" : "\(signOffs.count)"
         self.signOffsMore = signOffsMore
         let format = ISO8601DateFormatter()
-        self.notices = notices.map { NoticeLine(noticeKind: $0.kind, message: $0.message, taskID: $0.taskID, at: format.string(from: $0.at), isEscalation: $0.kind == "escalation") }
+        self.notices = notices.map {
+            NoticeLine(
+                noticeKind: $0.kind,
+                message: $0.message,
+                taskID: $0.taskID,
+                at: format.string(from: $0.at),
+                isEscalation: $0.kind == "escalation"
+            )
+        }
         noticeCount = notices.count
     }
 }
@@ -65,7 +92,8 @@ struct ProgramsPage {
     var page: PageModel
     var programs: [ProgramSummary]
     init(page: PageModel, programs: [ProgramSummary]) {
-        self.page = page; self.programs = programs
+        self.page = page
+        self.programs = programs
     }
 }
 
@@ -76,13 +104,24 @@ struct ProgramPage {
     init(page: PageModel, detail: ProgramDetail, tasks: [TaskSummary]) {
         self.page = page
         let s = detail.summary
-        slug = s.slug; programTitle = s.title; workflow = s.workflow; workflowVersion = s.workflowVersion; startsOn = s.startsOn
-        self.tasks = s.tasks; progress = s.progress; overdueCount = s.overdue; steps = detail.steps; taskRows = tasks.map(TaskLine.init)
+        slug = s.slug
+        programTitle = s.title
+        workflow = s.workflow
+        workflowVersion = s.workflowVersion
+        startsOn = s.startsOn
+        self.tasks = s.tasks
+        progress = s.progress
+        overdueCount = s.overdue
+        steps = detail.steps
+        taskRows = tasks.map(TaskLine.init)
     }
 }
 
 struct TaskPage {
-    struct Sig { var printedName: String, sigOnBehalfOf: String?, signedAt: String, decision: String, role: String, meaning: String, versionNote: String, sigComment: String, current: Bool }
+    struct Sig {
+        var printedName: String, sigOnBehalfOf: String?, signedAt: String, decision: String, role: String, meaning: String, versionNote: String,
+            sigComment: String, current: Bool
+    }
     struct Ev { var id: Int64, title: String, version: Int, size: Int, sha256: String, uploadedBy: String }
     var page: PageModel
     var csrf: String, taskID: Int64, program: String, stepTitle: String, taskTitle: String, state: String, ownerRole: String, assignee: String
@@ -95,23 +134,52 @@ struct TaskPage {
     var openFindings: [OpenFinding], hasOpenFindings: Bool
 
     init(page: PageModel, detail: TaskDetail, canSign: Bool) {
-        self.page = page; csrf = page.person?.csrf ?? ""
+        self.page = page
+        csrf = page.person?.csrf ?? ""
         let t = detail.task
-        taskID = t.id; program = t.program; stepTitle = detail.stepTitle; taskTitle = t.title; state = t.state.rawValue; ownerRole = t.ownerRole
-        assignee = t.assignee ?? "unassigned"; dueOn = t.dueOn; overdue = t.overdueDays; description = detail.description
-        refs = detail.refs; hasRefs = !detail.refs.isEmpty; dependsOn = detail.dependsOn; hasDependencies = !detail.dependsOn.isEmpty
-        evidence = detail.evidence.map { Ev(id: $0.id, title: $0.title, version: $0.version, size: $0.size, sha256: $0.sha256, uploadedBy: $0.uploadedBy) }
-        evidenceRequired = detail.evidenceRequired; evidenceVersion = detail.evidenceVersion
+        taskID = t.id
+        program = t.program
+        stepTitle = detail.stepTitle
+        taskTitle = t.title
+        state = t.state.rawValue
+        ownerRole = t.ownerRole
+        assignee = t.assignee ?? "unassigned"
+        dueOn = t.dueOn
+        overdue = t.overdueDays
+        description = detail.description
+        refs = detail.refs
+        hasRefs = !detail.refs.isEmpty
+        dependsOn = detail.dependsOn
+        hasDependencies = !detail.dependsOn.isEmpty
+        evidence = detail.evidence.map {
+            Ev(id: $0.id, title: $0.title, version: $0.version, size: $0.size, sha256: $0.sha256, uploadedBy: $0.uploadedBy)
+        }
+        evidenceRequired = detail.evidenceRequired
+        evidenceVersion = detail.evidenceVersion
         deadlines = detail.deadlines.map {
-            DeadlineLine(what: $0.kind == .escalation ? "Escalation \($0.level) to \($0.toRole ?? "?")" : $0.kind == .overdue ? "Overdue notice" : "Reminder",
-                         firedOn: $0.firedOn, recipients: $0.recipients.isEmpty ? "nobody" : $0.recipients.joined(separator: ", "), isEscalation: $0.kind == .escalation)
+            DeadlineLine(
+                what: $0.kind == .escalation ? "Escalation \($0.level) to \($0.toRole ?? "?")" : $0.kind == .overdue ? "Overdue notice" : "Reminder",
+                firedOn: $0.firedOn,
+                recipients: $0.recipients.isEmpty ? "nobody" : $0.recipients.joined(separator: ", "),
+                isEscalation: $0.kind == .escalation
+            )
         }
         hasDeadlines = !deadlines.isEmpty
-        openFindings = detail.openFindings; hasOpenFindings = !detail.openFindings.isEmpty
+        openFindings = detail.openFindings
+        hasOpenFindings = !detail.openFindings.isEmpty
         let format = ISO8601DateFormatter()
         signatures = detail.signatures.map {
-            Sig(printedName: $0.printedName, sigOnBehalfOf: $0.onBehalfOf, signedAt: format.string(from: $0.signedAt), decision: $0.decision == .approve ? "approved" : "rejected",
-                role: $0.role ?? "-", meaning: $0.meaning.rawValue, versionNote: $0.versionNote, sigComment: $0.comment ?? "", current: $0.current)
+            Sig(
+                printedName: $0.printedName,
+                sigOnBehalfOf: $0.onBehalfOf,
+                signedAt: format.string(from: $0.signedAt),
+                decision: $0.decision == .approve ? "approved" : "rejected",
+                role: $0.role ?? "-",
+                meaning: $0.meaning.rawValue,
+                versionNote: $0.versionNote,
+                sigComment: $0.comment ?? "",
+                current: $0.current
+            )
         }
         hasSignatures = !detail.signatures.isEmpty
         policy = detail.approval?.signersSummary
@@ -123,17 +191,27 @@ struct TaskPage {
 
 struct AuditPage {
     struct Row { var seq: Int64, at: String, actor: String, action: String, object: String }
-    struct Chain { var program: String, entries: Int, verified: Int, chainOK: Bool, problemText: String, headShort: String, checkpointText: String, rows: [Row] }
+    struct Chain {
+        var program: String, entries: Int, verified: Int, chainOK: Bool, problemText: String, headShort: String, checkpointText: String, rows: [Row]
+    }
     var page: PageModel
     var chains: [Chain]
     init(page: PageModel, chains: [ChainStatus]) {
         self.page = page
         let format = ISO8601DateFormatter()
         self.chains = chains.map { c in
-            Chain(program: c.program, entries: c.entries, verified: c.verified, chainOK: c.problem == nil, problemText: c.problem ?? "",
-                  headShort: String(c.headSHA256.prefix(16)),
-                  checkpointText: c.lastCheckpointAt.map { "\(format.string(from: $0)) at entry \(c.lastCheckpointPosition ?? 0)" } ?? "none taken yet",
-                  rows: c.latest.map { Row(seq: $0.seq, at: format.string(from: $0.recordedAt), actor: $0.actor, action: $0.action, object: $0.objectID ?? "") })
+            Chain(
+                program: c.program,
+                entries: c.entries,
+                verified: c.verified,
+                chainOK: c.problem == nil,
+                problemText: c.problem ?? "",
+                headShort: String(c.headSHA256.prefix(16)),
+                checkpointText: c.lastCheckpointAt.map { "\(format.string(from: $0)) at entry \(c.lastCheckpointPosition ?? 0)" } ?? "none taken yet",
+                rows: c.latest.map {
+                    Row(seq: $0.seq, at: format.string(from: $0.recordedAt), actor: $0.actor, action: $0.action, object: $0.objectID ?? "")
+                }
+            )
         }
     }
 }
@@ -143,8 +221,12 @@ struct AccountPage {
     var handle: String, name: String, email: String, feedOn: Bool, feedCreated: String?, feedURL: String?, csrf: String
     init(page: PageModel, person: Person, feedCreated: Date?, feedURL: String?) {
         self.page = page
-        handle = person.handle; name = person.name; email = person.email ?? "-"
-        feedOn = feedCreated != nil; self.feedCreated = feedCreated.map { ISO8601DateFormatter().string(from: $0) }; self.feedURL = feedURL
+        handle = person.handle
+        name = person.name
+        email = person.email ?? "-"
+        feedOn = feedCreated != nil
+        self.feedCreated = feedCreated.map { ISO8601DateFormatter().string(from: $0) }
+        self.feedURL = feedURL
         csrf = page.person?.csrf ?? ""
     }
 }
@@ -157,15 +239,22 @@ struct ReportPage {
     var slug: String, programTitle: String, reportTitle: String, kind: String, generatedAt: String, summary: [String], tables: [Table], links: [Link]
     init(page: PageModel, report: Report) {
         self.page = page
-        slug = report.program; programTitle = report.programTitle; reportTitle = report.kind.title; kind = report.kind.rawValue
-        generatedAt = ISO8601DateFormatter().string(from: report.generatedAt); summary = report.summary
+        slug = report.program
+        programTitle = report.programTitle
+        reportTitle = report.kind.title
+        kind = report.kind.rawValue
+        generatedAt = ISO8601DateFormatter().string(from: report.generatedAt)
+        summary = report.summary
         tables = report.tables.map { Table(title: $0.title, header: $0.header, rows: $0.rows.map { Row(cells: $0) }, empty: $0.rows.isEmpty) }
         links = ReportKind.allCases.map { Link(kind: $0.rawValue, title: $0.title, current: $0 == report.kind) }
     }
 }
 
 struct LeadershipPage {
-    struct Row { var handle: String, name: String, roleList: String, waiting: Int, overdue: Int, leaderLate: Bool, signed: Int, medianText: String, escalationsReceived: Int }
+    struct Row {
+        var handle: String, name: String, roleList: String, waiting: Int, overdue: Int, leaderLate: Bool, signed: Int, medianText: String,
+            escalationsReceived: Int
+    }
     var page: PageModel
     struct EscalationLine { var task: String, taskTitle: String, level: Int, toRole: String, recipients: String, firedOn: String, dueOn: String }
     var leaders: [Row], owners: [LeadershipReport.OwnerLoad], hasOwners: Bool, ownerSummary: String
@@ -173,12 +262,28 @@ struct LeadershipPage {
     init(page: PageModel, report: LeadershipReport) {
         self.page = page
         leaders = report.leaders.map {
-            Row(handle: $0.handle, name: $0.name, roleList: $0.roles.joined(separator: ", "), waiting: $0.waiting, overdue: $0.overdue, leaderLate: $0.overdue > 0,
-                signed: $0.signed, medianText: $0.medianHoursToSign.map { "\($0) h" } ?? "no signatures yet", escalationsReceived: $0.escalationsReceived)
+            Row(
+                handle: $0.handle,
+                name: $0.name,
+                roleList: $0.roles.joined(separator: ", "),
+                waiting: $0.waiting,
+                overdue: $0.overdue,
+                leaderLate: $0.overdue > 0,
+                signed: $0.signed,
+                medianText: $0.medianHoursToSign.map { "\($0) h" } ?? "no signatures yet",
+                escalationsReceived: $0.escalationsReceived
+            )
         }
         escalations = report.openEscalations.map {
-            EscalationLine(task: $0.task, taskTitle: $0.title, level: $0.level, toRole: $0.toRole ?? "-", recipients: $0.recipients.joined(separator: ", "),
-                           firedOn: $0.firedOn, dueOn: $0.dueOn)
+            EscalationLine(
+                task: $0.task,
+                taskTitle: $0.title,
+                level: $0.level,
+                toRole: $0.toRole ?? "-",
+                recipients: $0.recipients.joined(separator: ", "),
+                firedOn: $0.firedOn,
+                dueOn: $0.dueOn
+            )
         }
         hasEscalations = !escalations.isEmpty
         owners = report.overdueByOwner

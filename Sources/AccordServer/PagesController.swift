@@ -31,8 +31,11 @@ struct PagesController {
 
     func addRoutes(to router: Router<AccordContext>) {
         router.get("static/accord.css") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
-                     body: .init(byteBuffer: ByteBuffer(string: stylesheet)))
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(string: stylesheet))
+            )
         }
         let pages = router.group()
             .add(middleware: PageSessionMiddleware(store: store, tls: tls))
@@ -44,13 +47,19 @@ struct PagesController {
             guard file.hasSuffix(".ics"), let ics = try await store.calendar(token: String(file.dropLast(4))) else {
                 throw AccordError(.notFound, "no such calendar; create a feed on your account page")
             }
-            return Response(status: .ok, headers: [.contentType: "text/calendar; charset=utf-8", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(string: ics)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/calendar; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: ics))
+            )
         }
         pages.get("account") { request, context in
             guard let person = context.person else { return redirectToLogin() }
             let created = try await store.calendarFeedCreated(actor: person.handle)
-            return render("account", AccountPage(page: PageModel(title: "Your account", context: context), person: person, feedCreated: created, feedURL: nil))
+            return render(
+                "account",
+                AccountPage(page: PageModel(title: "Your account", context: context), person: person, feedCreated: created, feedURL: nil)
+            )
         }
         pages.post("account/calendar") { request, context in
             guard let person = context.person else { return redirectToLogin() }
@@ -77,7 +86,12 @@ struct PagesController {
             // Login CSRF: the form's token must match the pre-session cookie set with the form (SameSite,
             // so another site's form cannot carry it), and a browser's Origin must be this site.
             guard let sent = form["login_token"], let cookie = request.cookies[loginCookie]?.value, constantTimeEquals(sent, cookie) else {
-                return loginPage(context, error: "this login form has expired or did not come from Accord; log in again", status: .forbidden, handle: form["handle"])
+                return loginPage(
+                    context,
+                    error: "this login form has expired or did not come from Accord; log in again",
+                    status: .forbidden,
+                    handle: form["handle"]
+                )
             }
             do {
                 try refuseCrossSite(request)
@@ -91,8 +105,12 @@ struct PagesController {
                 response.setCookie(cookie)
                 return response
             } catch let error as AccordError {
-                return loginPage(context, error: error.message, status: Problem(error).httpStatus == .serviceUnavailable ? .serviceUnavailable : .unauthorized,
-                                 handle: form["handle"])
+                return loginPage(
+                    context,
+                    error: error.message,
+                    status: Problem(error).httpStatus == .serviceUnavailable ? .serviceUnavailable : .unauthorized,
+                    handle: form["handle"]
+                )
             }
         }
         pages.post("logout") { request, context in
@@ -105,12 +123,23 @@ struct PagesController {
         pages.get("inbox") { _, context in
             guard let person = context.person else { return redirectToLogin() }
             let inbox = try await store.inbox(actor: person.handle)
-            return render("inbox", InboxPage(page: PageModel(title: "Inbox", context: context), signOffs: inbox.signOffs.map(TaskLine.init),
-                                             tasks: inbox.tasks.map(TaskLine.init), notices: inbox.notices, signOffsMore: inbox.signOffsMore))
+            return render(
+                "inbox",
+                InboxPage(
+                    page: PageModel(title: "Inbox", context: context),
+                    signOffs: inbox.signOffs.map(TaskLine.init),
+                    tasks: inbox.tasks.map(TaskLine.init),
+                    notices: inbox.notices,
+                    signOffsMore: inbox.signOffsMore
+                )
+            )
         }
         pages.get("programs") { _, context in
             guard let person = context.person else { return redirectToLogin() }
-            return render("programs", ProgramsPage(page: PageModel(title: "Programs", context: context), programs: try await store.programs(actor: person.handle)))
+            return render(
+                "programs",
+                ProgramsPage(page: PageModel(title: "Programs", context: context), programs: try await store.programs(actor: person.handle))
+            )
         }
         pages.get("programs/:program") { _, context in
             guard let person = context.person else { return redirectToLogin() }
@@ -124,12 +153,16 @@ struct PagesController {
             let slug = try context.parameters.require("program")
             let detail = try await store.program(slug, actor: person.handle)
             let tasks = try await store.tasks(TaskFilter(program: slug), actor: person.handle)
-            return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(string: timelineSVG(detail: detail, tasks: tasks, today: CalendarDate.today()))))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: timelineSVG(detail: detail, tasks: tasks, today: CalendarDate.today())))
+            )
         }
         pages.get("programs/:program/reports/:kind") { _, context in
             guard let person = context.person else { return redirectToLogin() }
-            let slug = try context.parameters.require("program"), name = try context.parameters.require("kind")
+            let slug = try context.parameters.require("program")
+            let name = try context.parameters.require("kind")
             let csv = name.hasSuffix(".csv")
             guard let kind = ReportKind(rawValue: csv ? String(name.dropLast(4)) : name) else {
                 throw AccordError(.notFound, "no report '\(name)'; reports are \(ReportKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -137,25 +170,39 @@ struct PagesController {
             let report = try await store.report(kind, program: slug, actor: person.handle)
             if csv {
                 let text = report.tables[0].csv
-                return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
-                                                       .contentDisposition: "attachment; filename=\"\(slug)-\(kind.rawValue).csv\""],
-                                body: .init(byteBuffer: ByteBuffer(string: text)))
+                return Response(
+                    status: .ok,
+                    headers: [
+                        .contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
+                        .contentDisposition: "attachment; filename=\"\(slug)-\(kind.rawValue).csv\"",
+                    ],
+                    body: .init(byteBuffer: ByteBuffer(string: text))
+                )
             }
             return render("report", ReportPage(page: PageModel(title: "\(kind.title) · \(report.programTitle)", context: context), report: report))
         }
         pages.get("leadership") { _, context in
             guard let person = context.person else { return redirectToLogin() }
-            return render("leadership", LeadershipPage(page: PageModel(title: "Leadership", context: context), report: try await store.leadership(actor: person.handle)))
+            return render(
+                "leadership",
+                LeadershipPage(page: PageModel(title: "Leadership", context: context), report: try await store.leadership(actor: person.handle))
+            )
         }
         pages.get("leadership/overdue.svg") { _, context in
             guard let person = context.person else { throw AccordError(.unauthenticated, "log in first") }
             let report = try await store.leadership(actor: person.handle)
-            return Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(string: barChartSVG(report.overdueByOwner.map { ($0.owner, $0.overdue) }))))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: barChartSVG(report.overdueByOwner.map { ($0.owner, $0.overdue) })))
+            )
         }
         pages.get("audit") { _, context in
             guard let person = context.person else { return redirectToLogin() }
-            return render("audit", AuditPage(page: PageModel(title: "Audit", context: context), chains: try await store.chainStatuses(actor: person.handle)))
+            return render(
+                "audit",
+                AuditPage(page: PageModel(title: "Audit", context: context), chains: try await store.chainStatuses(actor: person.handle))
+            )
         }
         pages.get("tasks/:task") { request, context in
             guard let person = context.person else { return redirectToLogin() }
@@ -164,7 +211,8 @@ struct PagesController {
             let detail = try await store.task(id, actor: person.handle)
             let signable = try await store.canSignNow(id, actor: person.handle)
             var page = PageModel(title: detail.task.title, context: context)
-            page.notice = request.uri.queryParameters["signed"].map { _ in "Your decision is recorded." }
+            page.notice =
+                request.uri.queryParameters["signed"].map { _ in "Your decision is recorded." }
                 ?? request.uri.queryParameters["uploaded"].map { _ in "The evidence is stored; earlier signatures on this task are superseded." }
             return render("task", TaskPage(page: page, detail: detail, canSign: signable))
         }
@@ -175,14 +223,24 @@ struct PagesController {
             try requireCSRF(form, context)
             let decision: SigningDecision = form["decision"] == "reject" ? .reject : .approve
             do {
-                _ = try await store.sign(id, decision: decision, meaning: form["meaning"].flatMap(SignatureMeaning.init(rawValue:)),
-                                         comment: form["comment"], password: form["password"] ?? "", actor: person.handle)
+                _ = try await store.sign(
+                    id,
+                    decision: decision,
+                    meaning: form["meaning"].flatMap(SignatureMeaning.init(rawValue:)),
+                    comment: form["comment"],
+                    password: form["password"] ?? "",
+                    actor: person.handle
+                )
                 return Response(status: .seeOther, headers: [.location: "/tasks/\(id)?signed=1"])
             } catch let error as AccordError {
                 let detail = try await store.task(id, actor: person.handle)
                 var page = PageModel(title: detail.task.title, context: context)
                 page.error = error.message
-                return render("task", TaskPage(page: page, detail: detail, canSign: detail.task.state == .inReview), status: Problem(error).httpStatus)
+                return render(
+                    "task",
+                    TaskPage(page: page, detail: detail, canSign: detail.task.state == .inReview),
+                    status: Problem(error).httpStatus
+                )
             }
         }
         pages.post("tasks/:task/evidence") { request, context in
@@ -222,7 +280,11 @@ struct PagesController {
 
     func render(_ template: String, _ model: Any, status: HTTPResponse.Status = .ok) -> Response {
         let html = library.render(model, withTemplate: template) ?? "<!doctype html><title>Accord</title><p>Page missing.</p>"
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: html))
+        )
     }
 
     func redirectToLogin() -> Response { Response(status: .seeOther, headers: [.location: "/login"]) }
@@ -233,7 +295,11 @@ struct PagesController {
     /// The login form with a fresh pre-session token, in the page and in a cookie.
     func loginPage(_ context: AccordContext, error: String?, status: HTTPResponse.Status, handle: String? = nil) -> Response {
         let token = randomLoginToken()
-        var response = render("login", LoginPage(page: PageModel(title: "Log in", context: context, error: error), handle: handle ?? "", loginToken: token), status: status)
+        var response = render(
+            "login",
+            LoginPage(page: PageModel(title: "Log in", context: context, error: error), handle: handle ?? "", loginToken: token),
+            status: status
+        )
         response.setCookie(Cookie(name: loginCookie, value: token, maxAge: 3600, path: "/", secure: tls, httpOnly: true, sameSite: .strict))
         return response
     }
@@ -243,7 +309,9 @@ struct PagesController {
         let body = try await request.body.collect(upTo: limit)
         var fields: [String: String] = [:]
         for pair in String(buffer: body).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
             if let key = parts.first, fields[key] == nil { fields[key] = parts.count > 1 ? parts[1] : "" }
         }
         return fields

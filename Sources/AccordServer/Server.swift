@@ -20,7 +20,13 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: [IPNetwork]
 
     /// Creates a configuration.
-    public init(host: String = "127.0.0.1", port: Int = 8080, readinessTimeout: Duration = .seconds(2), tls: Bool = false, trustedProxies: [IPNetwork] = []) {
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        readinessTimeout: Duration = .seconds(2),
+        tls: Bool = false,
+        trustedProxies: [IPNetwork] = []
+    ) {
         self.trustedProxies = trustedProxies
         self.host = host
         self.port = port
@@ -35,15 +41,21 @@ extension ServerConfiguration {
     public var exposureWarning: String? {
         guard !tls else { return nil }
         let loopback = host == "localhost" || IPAddress(host).map { IPNetwork("127.0.0.0/8")!.contains($0) || $0 == IPAddress("::1")! } == true
-        return loopback ? nil : "serving \(host) without --tls or --behind-tls-proxy: session cookies are not Secure and travel in clear; put a TLS proxy in front and pass --behind-tls-proxy"
+        return loopback
+            ? nil
+            : "serving \(host) without --tls or --behind-tls-proxy: session cookies are not Secure and travel in clear; put a TLS proxy in front and pass --behind-tls-proxy"
     }
 }
 
 /// Builds the HTTP application over a store. The store's pool runs as one of the application's
 /// services, so SIGTERM stops the server first and then closes the pool.
 /// With a scheduler, deadlines and webhooks run inside the server too.
-public func makeApplication(store: Store, configuration: ServerConfiguration, scheduler: Scheduler? = nil,
-                            logger: Logger = Logger(label: "accord.server")) throws -> some ApplicationProtocol {
+public func makeApplication(
+    store: Store,
+    configuration: ServerConfiguration,
+    scheduler: Scheduler? = nil,
+    logger: Logger = Logger(label: "accord.server")
+) throws -> some ApplicationProtocol {
     var services: [any Service] = [store.pool]
     if let scheduler { services.append(scheduler) }
     return Application(
@@ -72,7 +84,11 @@ public func makeRouter(store: Store, configuration: ServerConfiguration) throws 
     SessionController(store: store, tls: configuration.tls).addRoutes(to: api)
     try PagesController(store: store, tls: configuration.tls).addRoutes(to: router)
     router.get("api/openapi.yaml") { _, _ in
-        Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: openAPIDocument)))
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/yaml; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: openAPIDocument))
+        )
     }
     return router
 }

@@ -35,7 +35,12 @@ struct SessionController {
             let body = try JSONDecoder().decode(LoginBody.self, from: Data(buffer: raw))
             // The socket's address, or the forwarded one behind a --trusted-proxy.
             let address = context.clientAddress
-            let (new, cookie) = try await SessionCookies(store: store, tls: tls).begin(request, handle: body.handle, password: body.password, address: address)
+            let (new, cookie) = try await SessionCookies(store: store, tls: tls).begin(
+                request,
+                handle: body.handle,
+                password: body.password,
+                address: address
+            )
             var response = try SessionInfo(person: new.session.person, csrfToken: new.session.csrfToken, expiresAt: new.expiresAt)
                 .response(from: request, context: context)
             response.status = .created
@@ -50,8 +55,6 @@ struct SessionController {
     }
 }
 
-
-
 /// Refuses a request a browser marks as coming from another site: an `Origin` that is not this host, or
 /// `Sec-Fetch-Site: cross-site`. Clients that send neither (curl, other servers) pass: they carry no
 /// victim's cookies.
@@ -62,8 +65,10 @@ func refuseCrossSite(_ request: Request) throws {
     guard let origin = request.headers[.origin] else { return }
     let host = request.head.authority
     // Host and port on both sides, a missing port being the scheme's default.
-    guard let url = URL(string: origin), let originHost = url.host?.lowercased(), let host, let own = URL(string: "\(url.scheme ?? "http")://\(host)"),
-          let ownHost = own.host?.lowercased() else {
+    guard let url = URL(string: origin), let originHost = url.host?.lowercased(), let host,
+        let own = URL(string: "\(url.scheme ?? "http")://\(host)"),
+        let ownHost = own.host?.lowercased()
+    else {
         throw AccordError(.forbidden, "this request came from another site; log in on Accord's own page")
     }
     let defaultPort = url.scheme?.lowercased() == "https" ? 443 : 80

@@ -9,7 +9,9 @@ func timelineSVG(detail: ProgramDetail, tasks: [TaskSummary], today: CalendarDat
     let start = min(CalendarDate(detail.summary.startsOn) ?? today, dated.map(\.1).min() ?? today, today)
     let end = max(dated.map(\.1).max() ?? today.adding(days: 30), today.adding(days: 1))
     let span = Double(max(1, start.days(until: end)))
-    let left = 230.0, width = 900.0, rowHeight = 28.0
+    let left = 230.0
+    let width = 900.0
+    let rowHeight = 28.0
     let height = Double(detail.steps.count) * rowHeight + 40
     func x(_ date: CalendarDate) -> Double { left + Double(start.days(until: date)) / span * (width - left - 10) }
     var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">"
@@ -20,7 +22,8 @@ func timelineSVG(detail: ProgramDetail, tasks: [TaskSummary], today: CalendarDat
         for (task, due) in dated where task.step == step.key {
             let finished = task.state == .done || task.state == .notApplicable
             let color = finished ? "#1e7a3e" : (task.overdueDays != nil ? "#b3261e" : "#1f5fbf")
-            svg += "<circle cx=\"\(String(format: "%.1f", x(due)))\" cy=\"\(y)\" r=\"5\" fill=\"\(color)\"><title>\(escape(task.ref)) due \(due) (\(task.state))</title></circle>"
+            svg +=
+                "<circle cx=\"\(String(format: "%.1f", x(due)))\" cy=\"\(y)\" r=\"5\" fill=\"\(color)\"><title>\(escape(task.ref)) due \(due) (\(task.state))</title></circle>"
         }
     }
     let todayX = String(format: "%.1f", x(today))
@@ -33,7 +36,9 @@ func timelineSVG(detail: ProgramDetail, tasks: [TaskSummary], today: CalendarDat
 
 /// Horizontal bars, one per label, for small counts.
 func barChartSVG(_ bars: [(label: String, value: Int)]) -> String {
-    let width = 900.0, left = 240.0, row = 26.0
+    let width = 900.0
+    let left = 240.0
+    let row = 26.0
     let top = max(1, bars.map(\.value).max() ?? 1)
     let height = Double(bars.count) * row + 12
     var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">"

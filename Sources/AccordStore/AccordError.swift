@@ -22,7 +22,9 @@ public struct AccordError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let locked = Code("locked")
 
         /// Every code, by its stable name.
-        static let known: [String: Code] = Dictionary(uniqueKeysWithValues: [notFound, forbidden, conflict, invalid, unauthenticated, unavailable, locked].map { ($0.name, $0) })
+        static let known: [String: Code] = Dictionary(
+            uniqueKeysWithValues: [notFound, forbidden, conflict, invalid, unauthenticated, unavailable, locked].map { ($0.name, $0) }
+        )
 
         /// The code with this stable name (`not-found`, `forbidden`…), if it is one.
         public init?(name: String) {

@@ -43,10 +43,13 @@ extension PostgresConnection {
     /// Appends an audit entry; call it inside the transaction that makes the change. The append is
     /// deferred: it travels with the transaction's next statement or its COMMIT, in the same round trip.
     func appendAudit(_ record: AuditRecord) async throws {
-        try await executeDeferred(AuditSQL.append, [
-            record.chain, record.actor, record.action, record.objectType, record.objectID,
-            record.before.map(\.text), record.after.map(\.text), record.reason,
-        ])
+        try await executeDeferred(
+            AuditSQL.append,
+            [
+                record.chain, record.actor, record.action, record.objectType, record.objectID,
+                record.before.map(\.text), record.after.map(\.text), record.reason,
+            ]
+        )
     }
 }
 
@@ -99,13 +102,25 @@ extension Store {
             var writer = AuditCanonicalWriter()
             let chainBytes = Array(chain.utf8)
             func outcome(_ problem: String?) async throws -> ChainVerification {
-                let entries = problem == nil ? verified
-                    : try await connection.query("SELECT count(*)::int AS n FROM accord.audit_entry WHERE chain = $1", [chain])[0].decode(Int.self, "n")
-                return ChainVerification(chain: chain, verified: verified, problem: problem, entries: entries, headSHA256: previous.map(hexString) ?? "")
+                let entries =
+                    problem == nil
+                    ? verified
+                    : try await connection.query("SELECT count(*)::int AS n FROM accord.audit_entry WHERE chain = $1", [chain])[0].decode(
+                        Int.self,
+                        "n"
+                    )
+                return ChainVerification(
+                    chain: chain,
+                    verified: verified,
+                    problem: problem,
+                    entries: entries,
+                    headSHA256: previous.map(hexString) ?? ""
+                )
             }
             var batch = try await connection.query(AuditSQL.verifyBatch, [chain, Int64(0), Self.verifyBatch])
             while !batch.isEmpty {
-                let last = try batch[batch.count - 1].decode(Int64.self, at: 0), full = batch.count == Self.verifyBatch
+                let last = try batch[batch.count - 1].decode(Int64.self, at: 0)
+                let full = batch.count == Self.verifyBatch
                 // The next batch is read while this one is hashed.
                 async let following = full ? connection.query(AuditSQL.verifyBatch, [chain, last, Self.verifyBatch]) : nil
                 for row in batch {
@@ -128,7 +143,8 @@ extension Store {
                     let stored = try row.decode([UInt8].self, at: 10)
                     if writer.hash(previous: previous) != stored {
                         _ = try? await following
-                        let action = (try? row.decode(String.self, at: 3)) ?? "?", actor = (try? row.decode(String.self, at: 2)) ?? "?"
+                        let action = (try? row.decode(String.self, at: 3)) ?? "?"
+                        let actor = (try? row.decode(String.self, at: 2)) ?? "?"
                         return try await outcome("entry \(seq) (\(action) by \(actor)) was altered: its content does not match its hash")
                     }
                     previous = stored
@@ -152,7 +168,9 @@ extension Store {
                 _ = try await Self.visibleProgram(slug, for: acting, on: connection)
                 return programChain(slug)
             }
-            guard acting.isAdmin else { throw AccordError(.forbidden, "the organisation-wide log is for administrators; name a program with --program") }
+            guard acting.isAdmin else {
+                throw AccordError(.forbidden, "the organisation-wide log is for administrators; name a program with --program")
+            }
             return organisationChain
         }
         return try await auditLog(chain: chain)
@@ -176,11 +194,18 @@ extension Store {
 extension AuditEntry {
     init(row: PostgresRow, chain: String) throws {
         self.init(
-            chain: chain, seq: try row.decode(Int64.self, "seq"), recordedAt: try row.decode(Date.self, "recorded_at"),
-            actor: try row.decode(String.self, "actor"), action: try row.decode(String.self, "action"),
-            objectType: try row.decode(String?.self, "object_type"), objectID: try row.decode(String?.self, "object_id"),
-            before: try row.decode(String?.self, "before"), after: try row.decode(String?.self, "after"),
-            reason: try row.decode(String?.self, "reason"), origin: try row.decode(String?.self, "origin"), hash: hexString(try row.decode([UInt8].self, "hash"))
+            chain: chain,
+            seq: try row.decode(Int64.self, "seq"),
+            recordedAt: try row.decode(Date.self, "recorded_at"),
+            actor: try row.decode(String.self, "actor"),
+            action: try row.decode(String.self, "action"),
+            objectType: try row.decode(String?.self, "object_type"),
+            objectID: try row.decode(String?.self, "object_id"),
+            before: try row.decode(String?.self, "before"),
+            after: try row.decode(String?.self, "after"),
+            reason: try row.decode(String?.self, "reason"),
+            origin: try row.decode(String?.self, "origin"),
+            hash: hexString(try row.decode([UInt8].self, "hash"))
         )
     }
 }

@@ -34,7 +34,9 @@ public enum AuditKeyFile {
             throw AccordError(.invalid, "the audit key \(path) is readable by others; make it private with: chmod 600 \(path)")
         }
         for _ in 0..<50 {
-            if let text = try? String(contentsOfFile: path, encoding: .utf8), let bytes = decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32 {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8),
+                let bytes = decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32
+            {
                 return AuditKey(bytes: bytes)
             }
             usleep(20_000)  // being written by another process

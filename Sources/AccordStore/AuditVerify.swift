@@ -1,7 +1,7 @@
 public import AccordCore
 public import Foundation
-import Postgres
 import NIOConcurrencyHelpers
+import Postgres
 
 /// The outcome of `accord audit verify`.
 public struct AuditVerification: Codable, Sendable, Equatable {
@@ -23,17 +23,22 @@ public struct AuditVerification: Codable, Sendable, Equatable {
 enum VerifySQL {
     static let chainLength = "SELECT length FROM accord.audit_chain WHERE chain = $1"
     static let entryHash = "SELECT hash FROM accord.audit_entry WHERE chain = $1 AND seq = $2"
-    static let evidenceIntegrity: PostgresStatement = .perCall("verify_evidence", """
+    static let evidenceIntegrity: PostgresStatement = .perCall(
+        "verify_evidence",
+        """
         SELECT e.id, e.title, e.version, sha256(e.content) = e.sha256 AS intact FROM accord.evidence e
         JOIN accord.task t ON t.id = e.task_id WHERE ($1::bigint IS NULL OR t.program_id = $1) ORDER BY e.id
-        """)
+        """
+    )
     static let signedAudit = """
         SELECT (after::jsonb ->> 'signature')::bigint AS signature FROM accord.audit_entry
         WHERE chain = $1 AND action IN ('task.sign', 'task.reject-signature')
         """
     /// Every done task with the approvals of its current round and evidence version, for re-evaluating
     /// its policy: the state column can be written by anyone with the app's rights, the signatures cannot.
-    static let doneTasks: PostgresStatement = .perCall("verify_done_tasks", """
+    static let doneTasks: PostgresStatement = .perCall(
+        "verify_done_tasks",
+        """
         SELECT t.id, accord.task_ref(p.slug, t.template_key, sy.slug, t.instance) AS ref, t.template_key, t.assignee_id, t.submitted_by,
                a.handle AS assignee, sb.handle AS submitter, p.workflow_id, p.workflow_version,
                coalesce((SELECT json_agg(json_build_object('role', s.role, 'signer', s.signer_id, 'for', s.on_behalf_of) ORDER BY s.id)
@@ -49,10 +54,13 @@ enum VerifySQL {
         LEFT JOIN accord.person a ON a.id = t.assignee_id LEFT JOIN accord.person sb ON sb.id = t.submitted_by
         WHERE t.state = 'done' AND ($1::bigint IS NULL OR t.program_id = $1)
         ORDER BY t.id
-        """)
+        """
+    )
     /// What a verification covers, cheaply: each chain's length and head, and the signatures, evidence and
     /// done tasks in scope. $1 the chains, $2 the program (NULL for all).
-    static let fingerprint: PostgresStatement = .perCall("verify_fingerprint", """
+    static let fingerprint: PostgresStatement = .perCall(
+        "verify_fingerprint",
+        """
         SELECT coalesce((SELECT string_agg(c.chain || ':' || c.length || ':' || coalesce(encode(c.head_hash, 'hex'), ''), ',' ORDER BY c.chain)
                          FROM accord.audit_chain c WHERE c.chain = ANY($1::text[])), '')
             || '|' || (SELECT count(*) || ':' || coalesce(max(s.id), 0) FROM accord.signature s JOIN accord.task t ON t.id = s.task_id
@@ -61,7 +69,8 @@ enum VerifySQL {
                        WHERE $2::bigint IS NULL OR t.program_id = $2)
             || '|' || (SELECT count(*) || ':' || coalesce(md5(string_agg(t.id || '/' || t.review_round || '/' || t.evidence_version, ',' ORDER BY t.id)), '')
                        FROM accord.task t WHERE t.state = 'done' AND ($2::bigint IS NULL OR t.program_id = $2)) AS fingerprint
-        """)
+        """
+    )
     static let head = """
         SELECT c.length, c.head_hash, now() AS at FROM accord.audit_chain c WHERE c.chain = $1
         """
@@ -75,7 +84,12 @@ extension Store {
     /// - Parameter reuseWithin: a result computed within this long is answered again while nothing it
     ///   covers has moved (chain heads, signature, evidence and done-task counts): the API and the audit
     ///   page use it, so that asking again and again does not rehash everything each time. The CLI never does.
-    public func verifyAudit(program slug: String?, checkpoints: [Checkpoint] = [], actor: String?, reuseWithin: Duration? = nil) async throws -> AuditVerification {
+    public func verifyAudit(
+        program slug: String?,
+        checkpoints: [Checkpoint] = [],
+        actor: String?,
+        reuseWithin: Duration? = nil
+    ) async throws -> AuditVerification {
         let (chains, programID): ([String], Int64?) = try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             if let slug {
@@ -87,9 +101,13 @@ extension Store {
         }
         var fingerprint: String?
         if let reuseWithin, checkpoints.isEmpty {
-            let key = try await pool.withConnection { try await $0.query(VerifySQL.fingerprint, [PostgresArray(chains), programID])[0].decode(String.self, "fingerprint") }
+            let key = try await pool.withConnection {
+                try await $0.query(VerifySQL.fingerprint, [PostgresArray(chains), programID])[0].decode(String.self, "fingerprint")
+            }
             fingerprint = key
-            if let cached = verificationCache.withLockedValue({ $0[slug ?? "*"] }), cached.fingerprint == key, cached.at.duration(to: .now) < reuseWithin {
+            if let cached = verificationCache.withLockedValue({ $0[slug ?? "*"] }), cached.fingerprint == key,
+                cached.at.duration(to: .now) < reuseWithin
+            {
                 return cached.result
             }
         }
@@ -104,7 +122,9 @@ extension Store {
         var result = AuditVerification(chains: [], signatures: 0, evidence: 0, problems: [])
         for chain in chains {
             let verification = try await verifyChain(chain)
-            let entries = try await pool.withConnection { try await $0.query(VerifySQL.chainLength, [chain]).firstRow?.decode(Int.self, "length") ?? 0 }
+            let entries = try await pool.withConnection {
+                try await $0.query(VerifySQL.chainLength, [chain]).firstRow?.decode(Int.self, "length") ?? 0
+            }
             var checked = false
             if let problem = verification.problem { result.problems.append("\(chain): \(problem)") }
             for checkpoint in checkpoints where checkpoint.chain == chain {
@@ -124,25 +144,45 @@ extension Store {
                 let record = try SignatureRecord(row: row)
                 let chain = programChain(try row.decode(String.self, "program"))
                 if audited[chain] == nil {
-                    audited[chain] = Set(try await connection.query(VerifySQL.signedAudit, [chain]).compactMap { try $0.decode(Int64?.self, "signature") })
+                    audited[chain] = Set(
+                        try await connection.query(VerifySQL.signedAudit, [chain]).compactMap { try $0.decode(Int64?.self, "signature") }
+                    )
                 }
                 let content = SignatureContent(
-                    taskID: try row.decode(Int64.self, "task_id"), taskRef: record.task, reviewRound: record.reviewRound, evidenceVersion: record.evidenceVersion,
-                    signer: record.signer, printedName: record.printedName, signedAtMicros: try row.decode(Int64.self, "signed_at_us"),
-                    decision: record.decision.rawValue, meaning: record.meaning.rawValue, comment: record.comment, role: record.role, onBehalfOf: record.onBehalfOf,
-                    authMethod: record.authMethod, subjectSHA256: try row.decode([UInt8].self, "subject_sha256")
+                    taskID: try row.decode(Int64.self, "task_id"),
+                    taskRef: record.task,
+                    reviewRound: record.reviewRound,
+                    evidenceVersion: record.evidenceVersion,
+                    signer: record.signer,
+                    printedName: record.printedName,
+                    signedAtMicros: try row.decode(Int64.self, "signed_at_us"),
+                    decision: record.decision.rawValue,
+                    meaning: record.meaning.rawValue,
+                    comment: record.comment,
+                    role: record.role,
+                    onBehalfOf: record.onBehalfOf,
+                    authMethod: record.authMethod,
+                    subjectSHA256: try row.decode([UInt8].self, "subject_sha256")
                 )
                 let keyID = try row.decode(String.self, "key_id")
                 if keyID != auditKey.id {
-                    result.problems.append("signature \(record.id) on \(record.task) was made with another audit key (\(keyID)); verify with that key")
+                    result.problems.append(
+                        "signature \(record.id) on \(record.task) was made with another audit key (\(keyID)); verify with that key"
+                    )
                 } else if !auditKey.verify(try row.decode([UInt8].self, "mac"), for: content.canonicalBytes) {
-                    result.problems.append("signature \(record.id) on \(record.task) by \(record.signer) does not match its MAC: it was altered, forged or copied")
+                    result.problems.append(
+                        "signature \(record.id) on \(record.task) by \(record.signer) does not match its MAC: it was altered, forged or copied"
+                    )
                 }
                 if audited[chain]?.contains(record.id) != true {
                     result.problems.append("signature \(record.id) on \(record.task) has no audit entry: it was inserted outside Accord")
                 }
                 let digests = try await connection.query(EvidenceSQL.digestsAt, [content.taskID, record.evidenceVersion]).map {
-                    EvidenceDigest(title: try $0.decode(String.self, "title"), version: try $0.decode(Int.self, "version"), sha256: hexString(try $0.decode([UInt8].self, "sha256")))
+                    EvidenceDigest(
+                        title: try $0.decode(String.self, "title"),
+                        version: try $0.decode(Int.self, "version"),
+                        sha256: hexString(try $0.decode([UInt8].self, "sha256"))
+                    )
                 }
                 let subject = SignedSubject(taskID: content.taskID, taskRef: record.task, evidenceVersion: record.evidenceVersion, evidence: digests)
                 if hexString(subject.sha256) != record.subjectSHA256 {
@@ -153,7 +193,9 @@ extension Store {
             for row in try await connection.query(VerifySQL.evidenceIntegrity, [programID]) {
                 result.evidence += 1
                 if try !row.decode(Bool.self, "intact") {
-                    result.problems.append("evidence \(try row.decode(Int64.self, "id")) ('\(try row.decode(String.self, "title"))' version \(try row.decode(Int.self, "version"))) does not match its SHA-256")
+                    result.problems.append(
+                        "evidence \(try row.decode(Int64.self, "id")) ('\(try row.decode(String.self, "title"))' version \(try row.decode(Int.self, "version"))) does not match its SHA-256"
+                    )
                 }
             }
         }
@@ -170,19 +212,32 @@ extension Store {
     /// The done tasks whose templates need a sign-off, with what `audit verify` and `verify-pack` check them against.
     /// A program upgraded since may have changed a policy, so every version's policy up to the current one is kept.
     static func doneTasksToCheck(program: Int64?, on connection: PostgresConnection) async throws -> [DoneTaskCheck] {
-        struct Approval: Decodable { var role: String?; var signer: Int64; var `for`: Int64? }
+        struct Approval: Decodable {
+            var role: String?
+            var signer: Int64
+            var `for`: Int64?
+        }
         var checks: [DoneTaskCheck] = []
         for row in try await connection.query(VerifySQL.doneTasks, [program]) {
-            let workflowID = try row.decode(String.self, "workflow_id"), current = try row.decode(Int.self, "workflow_version")
+            let workflowID = try row.decode(String.self, "workflow_id")
+            let current = try row.decode(Int.self, "workflow_version")
             let key = try row.decode(String.self, "template_key")
             var policies: [ApprovalPolicy?] = []
             for version in stride(from: current, through: 1, by: -1) {
-                guard let workflow = try? await Self.workflow(workflowID, version: version, on: connection), let template = workflow.task(key) else { continue }
+                guard let workflow = try? await Self.workflow(workflowID, version: version, on: connection), let template = workflow.task(key) else {
+                    continue
+                }
                 policies.append(template.approval)
             }
             let ref = try row.decode(String.self, "ref")
             guard !policies.isEmpty else {
-                checks.append(DoneTaskCheck(task: ref, policies: [], standing: "its template '\(key)' is in no version of workflow \(workflowID) up to \(current)"))
+                checks.append(
+                    DoneTaskCheck(
+                        task: ref,
+                        policies: [],
+                        standing: "its template '\(key)' is in no version of workflow \(workflowID) up to \(current)"
+                    )
+                )
                 continue
             }
             // A template that never needed a sign-off is done when submitted.
@@ -193,27 +248,43 @@ extension Store {
             if try row.decode(String?.self, "last_transition") != "task.approve" {
                 standing = "its audit chain does not record it reaching done by an approval"
             } else if let latest = try row.decode(Int?.self, "latest_evidence"), latest != (try row.decode(Int.self, "evidence_version")) {
-                standing = "it points at evidence version \(try row.decode(Int.self, "evidence_version")), but its newest evidence is version \(latest)"
+                standing =
+                    "it points at evidence version \(try row.decode(Int.self, "evidence_version")), but its newest evidence is version \(latest)"
             }
             let approvals = try JSONDecoder().decode([Approval].self, from: Data(try row.decode(String.self, "approvals").utf8))
                 .map { CountedApproval(role: $0.role ?? "", signerID: $0.signer, onBehalfOf: $0.for) }
-            checks.append(DoneTaskCheck(task: ref, assigneeID: try row.decode(Int64?.self, "assignee_id"),
-                                        submitterID: try row.decode(Int64?.self, "submitted_by"), assignee: try row.decode(String?.self, "assignee"),
-                                        submitter: try row.decode(String?.self, "submitter"), policies: policies.compactMap { $0 }, approvals: approvals,
-                                        standing: standing))
+            checks.append(
+                DoneTaskCheck(
+                    task: ref,
+                    assigneeID: try row.decode(Int64?.self, "assignee_id"),
+                    submitterID: try row.decode(Int64?.self, "submitted_by"),
+                    assignee: try row.decode(String?.self, "assignee"),
+                    submitter: try row.decode(String?.self, "submitter"),
+                    policies: policies.compactMap { $0 },
+                    approvals: approvals,
+                    standing: standing
+                )
+            )
         }
         return checks
     }
 
     private func check(_ checkpoint: Checkpoint, verifiedEntries: Int) async throws -> [String] {
         guard checkpoint.isAuthentic(under: auditKey) else {
-            return ["\(checkpoint.chain): the checkpoint's MAC does not match under this audit key (key \(auditKey.id), checkpoint key \(checkpoint.keyID)); it cannot be trusted"]
+            return [
+                "\(checkpoint.chain): the checkpoint's MAC does not match under this audit key (key \(auditKey.id), checkpoint key \(checkpoint.keyID)); it cannot be trusted"
+            ]
         }
         return try await pool.withConnection { connection in
             let length = try await connection.query(VerifySQL.chainLength, [checkpoint.chain]).firstRow?.decode(Int64.self, "length") ?? 0
-            let count = try await connection.query("SELECT count(*) AS n FROM accord.audit_entry WHERE chain = $1", [checkpoint.chain])[0].decode(Int64.self, "n")
+            let count = try await connection.query("SELECT count(*) AS n FROM accord.audit_entry WHERE chain = $1", [checkpoint.chain])[0].decode(
+                Int64.self,
+                "n"
+            )
             guard max(length, count) >= checkpoint.position else {
-                return ["\(checkpoint.chain): the chain was cut: it has \(count) entries, but the checkpoint of \(checkpoint.at) saw \(checkpoint.position)"]
+                return [
+                    "\(checkpoint.chain): the chain was cut: it has \(count) entries, but the checkpoint of \(checkpoint.at) saw \(checkpoint.position)"
+                ]
             }
             guard let row = try await connection.query(VerifySQL.entryHash, [checkpoint.chain, checkpoint.position]).firstRow else {
                 return ["\(checkpoint.chain): entry \(checkpoint.position), the checkpoint's head, is missing"]
@@ -235,18 +306,32 @@ extension Store {
                 _ = try await Self.visibleProgram(slug, for: acting, on: connection)
                 chains = [programChain(slug)]
             } else {
-                guard acting.isAdmin else { throw AccordError(.forbidden, "checkpoints of every chain are for administrators; name a program with --program") }
+                guard acting.isAdmin else {
+                    throw AccordError(.forbidden, "checkpoints of every chain are for administrators; name a program with --program")
+                }
                 chains = try await connection.query(AuditSQL.chains).map { try $0.decode(String.self, "chain") }
             }
             let checkpoints = try await chains.asyncMap { chain in
                 let row = try await connection.query(VerifySQL.head, [chain])[0]
-                return Checkpoint(chain: chain, position: try row.decode(Int64.self, "length"),
-                                  headSHA256: hexString(try row.decode([UInt8]?.self, "head_hash") ?? []), at: try row.decode(Date.self, "at"), key: auditKey)
+                return Checkpoint(
+                    chain: chain,
+                    position: try row.decode(Int64.self, "length"),
+                    headSHA256: hexString(try row.decode([UInt8]?.self, "head_hash") ?? []),
+                    at: try row.decode(Date.self, "at"),
+                    key: auditKey
+                )
             }
             for checkpoint in checkpoints {
-                try await connection.appendAudit(AuditRecord(
-                    chain: organisationChain, actor: acting.handle, action: "audit.checkpoint", objectType: "chain", objectID: checkpoint.chain,
-                    after: auditJSON(["position": String(checkpoint.position), "head": checkpoint.headSHA256])))
+                try await connection.appendAudit(
+                    AuditRecord(
+                        chain: organisationChain,
+                        actor: acting.handle,
+                        action: "audit.checkpoint",
+                        objectType: "chain",
+                        objectID: checkpoint.chain,
+                        after: auditJSON(["position": String(checkpoint.position), "head": checkpoint.headSHA256])
+                    )
+                )
             }
             return checkpoints
         }
@@ -291,10 +376,19 @@ extension Store {
             let chain = programChain(program.slug)
             let verification = try await verifyChain(chain, reuseWithin: .seconds(300))
             let checkpoint = try await pool.withConnection { try await $0.query(AuditPageSQL.lastCheckpoint, [chain]).firstRow }
-            statuses.append(ChainStatus(
-                program: program.slug, chain: chain, entries: verification.entries, verified: verification.verified, problem: verification.problem,
-                headSHA256: verification.headSHA256, lastCheckpointAt: try checkpoint?.decode(Date.self, "recorded_at"),
-                lastCheckpointPosition: try checkpoint?.decode(Int.self, "position"), latest: try await latestAuditEntries(chain: chain, limit: latest)))
+            statuses.append(
+                ChainStatus(
+                    program: program.slug,
+                    chain: chain,
+                    entries: verification.entries,
+                    verified: verification.verified,
+                    problem: verification.problem,
+                    headSHA256: verification.headSHA256,
+                    lastCheckpointAt: try checkpoint?.decode(Date.self, "recorded_at"),
+                    lastCheckpointPosition: try checkpoint?.decode(Int.self, "position"),
+                    latest: try await latestAuditEntries(chain: chain, limit: latest)
+                )
+            )
         }
         return statuses
     }
@@ -313,8 +407,16 @@ public struct DoneTaskCheck: Codable, Sendable, Equatable {
     /// What the database shows against the task regardless of its signatures (checked with the database only).
     var standing: String?
 
-    init(task: String, assigneeID: Int64? = nil, submitterID: Int64? = nil, assignee: String? = nil, submitter: String? = nil,
-         policies: [ApprovalPolicy], approvals: [CountedApproval] = [], standing: String? = nil) {
+    init(
+        task: String,
+        assigneeID: Int64? = nil,
+        submitterID: Int64? = nil,
+        assignee: String? = nil,
+        submitter: String? = nil,
+        policies: [ApprovalPolicy],
+        approvals: [CountedApproval] = [],
+        standing: String? = nil
+    ) {
         self.task = task
         self.assigneeID = assigneeID
         self.submitterID = submitterID
@@ -330,14 +432,22 @@ public struct DoneTaskCheck: Codable, Sendable, Equatable {
     /// What is wrong with the task's approvals, or `nil` when a policy is met.
     func problem(approvals: [CountedApproval]) -> String? {
         if let standing { return "task \(task) is done, but \(standing): its state was set outside Accord" }
-        if policies.contains(where: { ApprovalEvaluation(policy: $0, approvals: approvals).isSatisfied(assigneeID: assigneeID, submitterID: submitterID) }) {
+        if policies.contains(where: {
+            ApprovalEvaluation(policy: $0, approvals: approvals).isSatisfied(assigneeID: assigneeID, submitterID: submitterID)
+        }) {
             return nil
         }
-        let needed = policies.first.map {
-            ApprovalPolicy.neededSummary(Dictionary(ApprovalEvaluation(policy: $0, approvals: approvals).remaining.filter { $0.needed > 0 }.map { ($0.role, $0.needed) },
-                                                    uniquingKeysWith: +))
-        } ?? ""
-        return "task \(task) is done, but its signatures do not meet its approval policy (\(approvals.count) approval(s)\(needed.isEmpty ? "" : "; still needed: \(needed)")): its state was set outside Accord, or a signature was removed"
+        let needed =
+            policies.first.map {
+                ApprovalPolicy.neededSummary(
+                    Dictionary(
+                        ApprovalEvaluation(policy: $0, approvals: approvals).remaining.filter { $0.needed > 0 }.map { ($0.role, $0.needed) },
+                        uniquingKeysWith: +
+                    )
+                )
+            } ?? ""
+        return
+            "task \(task) is done, but its signatures do not meet its approval policy (\(approvals.count) approval(s)\(needed.isEmpty ? "" : "; still needed: \(needed)")): its state was set outside Accord, or a signature was removed"
     }
 
     /// The same check over a pack's signatures, which name people by handle.
@@ -378,8 +488,11 @@ extension Store {
     /// head are what that run saw (the audit page: it shows every chain on every visit).
     public func verifyChain(_ chain: String, reuseWithin: Duration) async throws -> ChainVerification {
         let row = try await pool.withConnection { try await $0.query(VerifySQL.head, [chain]).firstRow }
-        let length = try row?.decode(Int64.self, "length") ?? 0, head = try row?.decode([UInt8]?.self, "head_hash")
-        if let cached = chainCache.withLockedValue({ $0[chain] }), cached.length == length, cached.head == head, cached.at.duration(to: .now) < reuseWithin {
+        let length = try row?.decode(Int64.self, "length") ?? 0
+        let head = try row?.decode([UInt8]?.self, "head_hash")
+        if let cached = chainCache.withLockedValue({ $0[chain] }), cached.length == length, cached.head == head,
+            cached.at.duration(to: .now) < reuseWithin
+        {
             return cached.result
         }
         let result = try await verifyChain(chain)

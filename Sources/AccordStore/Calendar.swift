@@ -22,7 +22,9 @@ extension Store {
         try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             try await connection.execute(CalendarSQL.replace, [acting.id, sha256Bytes(token)])
-            try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: acting.handle, action: "calendar.token", objectType: "person", objectID: acting.handle))
+            try await connection.appendAudit(
+                AuditRecord(chain: organisationChain, actor: acting.handle, action: "calendar.token", objectType: "person", objectID: acting.handle)
+            )
         }
         return token
     }
@@ -46,13 +48,17 @@ extension Store {
     /// The feed for a token: the person's dated outstanding tasks and the sign-offs they can give, as
     /// iCalendar; `nil` for an unknown token.
     public func calendar(token: String, now: Date = Date()) async throws -> String? {
-        guard let person = try await pool.withConnection({ connection in
-            try await connection.query(CalendarSQL.person, [sha256Bytes(token)]).firstRow.map(Person.init(row:))
-        }) else { return nil }
+        guard
+            let person = try await pool.withConnection({ connection in
+                try await connection.query(CalendarSQL.person, [sha256Bytes(token)]).firstRow.map(Person.init(row:))
+            })
+        else { return nil }
         let inbox = try await inbox(actor: person.handle)
         var events: [CalendarEvent] = []
         for task in inbox.tasks { if let due = task.dueOn.flatMap(CalendarDate.init) { events.append(.init(task: task, due: due, kind: "Due")) } }
-        for task in inbox.signOffs { if let due = task.dueOn.flatMap(CalendarDate.init) { events.append(.init(task: task, due: due, kind: "Sign off")) } }
+        for task in inbox.signOffs {
+            if let due = task.dueOn.flatMap(CalendarDate.init) { events.append(.init(task: task, due: due, kind: "Sign off")) }
+        }
         return iCalendar(name: "Accord: \(person.name)", events: events, now: now)
     }
 }
@@ -70,7 +76,8 @@ func iCalendar(name: String, events: [CalendarEvent], now: Date) -> String {
             .replacingOccurrences(of: "\r\n", with: "\\n").replacingOccurrences(of: "\n", with: "\\n")
     }
     func fold(_ line: String) -> String {
-        var out = "", current = 0
+        var out = ""
+        var current = 0
         for character in line {
             let size = String(character).utf8.count
             if current + size > 75 {
@@ -84,7 +91,9 @@ func iCalendar(name: String, events: [CalendarEvent], now: Date) -> String {
     }
     func day(_ date: CalendarDate) -> String { date.description.replacingOccurrences(of: "-", with: "") }
     let stamp = ISO8601DateFormatter().string(from: now).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-    var lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Accord//Deadlines//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:\(escape(name))"]
+    var lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Accord//Deadlines//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:\(escape(name))",
+    ]
     for event in events {
         let late = event.task.overdueDays.map { " (\($0) days late)" } ?? ""
         lines += [

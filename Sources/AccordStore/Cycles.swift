@@ -111,21 +111,47 @@ let maximumOccurrencesPerCycle = 60
 extension Store {
     /// Opens the program's next cycle and instantiates the recurring tasks due in it. Managers; the
     /// scheduler opens the next cycle itself once the previous one is closed and its period is over.
-    public func openCycle(program slug: String, period: ISODuration?, startsOn: CalendarDate?, actor: String?, now: Date = Date()) async throws -> CycleDetail {
+    public func openCycle(
+        program slug: String,
+        period: ISODuration?,
+        startsOn: CalendarDate?,
+        actor: String?,
+        now: Date = Date()
+    ) async throws -> CycleDetail {
         let number = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
             try await Self.requireManager(acting, of: program, workflow: workflow, to: "open cycles", on: connection)
-            return try await Self.openCycle(program, workflow: workflow, period: period, startsOn: startsOn, by: acting.handle, today: .today(now: now), on: connection)
+            return try await Self.openCycle(
+                program,
+                workflow: workflow,
+                period: period,
+                startsOn: startsOn,
+                by: acting.handle,
+                today: .today(now: now),
+                on: connection
+            )
         }
         return try await cycle(program: slug, number: number, actor: actor, now: now)
     }
 
-    static func openCycle(_ program: ProgramRow, workflow: Workflow, period: ISODuration?, startsOn: CalendarDate?, by actor: String,
-                          today: CalendarDate = .today(), on connection: PostgresConnection) async throws -> Int {
+    static func openCycle(
+        _ program: ProgramRow,
+        workflow: Workflow,
+        period: ISODuration?,
+        startsOn: CalendarDate?,
+        by actor: String,
+        today: CalendarDate = .today(),
+        on connection: PostgresConnection
+    ) async throws -> Int {
         guard let policy = workflow.cycle else {
-            throw AccordError(.conflict, "workflow \(workflow.id) version \(workflow.version) defines no cycles (no 'cycle:' section); upgrade the program to a version that does")
+            throw AccordError(
+                .conflict,
+                "workflow \(workflow.id) version \(workflow.version) defines no cycles (no 'cycle:' section); upgrade the program to a version that does"
+            )
         }
         let period = period ?? policy.period
-        guard !period.isZero, !period.hasTimePart else { throw AccordError(.invalid, "a cycle's period is whole days, weeks, months or years, e.g. P3M") }
+        guard !period.isZero, !period.hasTimePart else {
+            throw AccordError(.invalid, "a cycle's period is whole days, weeks, months or years, e.g. P3M")
+        }
         _ = try await connection.query(CycleSQL.lockProgram, [program.id])
         let latest = try await connection.query(CycleSQL.latest, [program.id]).firstRow
         var start = startsOn ?? today
@@ -133,7 +159,10 @@ extension Store {
         if let latest {
             number = try latest.decode(Int.self, "number") + 1
             if try latest.decode(Date?.self, "closed_at") == nil {
-                throw AccordError(.conflict, "cycle \(number - 1) of '\(program.slug)' is open; close it first (accord cycle close \(program.slug)), which needs its management review signed")
+                throw AccordError(
+                    .conflict,
+                    "cycle \(number - 1) of '\(program.slug)' is open; close it first (accord cycle close \(program.slug)), which needs its management review signed"
+                )
             }
             let previousEnd = CalendarDate(try latest.decode(String.self, "ends_on"))!
             if startsOn == nil, previousEnd >= start { start = previousEnd.adding(days: 1) }
@@ -143,36 +172,72 @@ extension Store {
         }
         let end = period.after(start).adding(days: -1)
         guard end > start else { throw AccordError(.invalid, "a cycle of \(period) is too short") }
-        let cycleID = try await connection.query(CycleSQL.insert, [program.id, number, period.description, start.description, end.description, actor])[0]
-            .decode(Int64.self, "id")
+        let cycleID = try await connection.query(
+            CycleSQL.insert,
+            [program.id, number, period.description, start.description, end.description, actor]
+        )[0]
+        .decode(Int64.self, "id")
         let systems = try await connection.query(SystemSQL.rows, [program.id]).map(SystemRow.init(row:))
         var created = 0
         for (step, template) in dependencyOrder(workflow.recurringTasks) {
             let targets: [SystemRow?] = template.isPerSystem ? systems.filter { template.appliesTo?.matches($0.profile) == true } : [nil]
             for system in targets {
-                let dues = try await occurrences(of: template, review: template.key == policy.review, start: start, end: end,
-                                                 program: program, system: system, on: connection)
+                let dues = try await occurrences(
+                    of: template,
+                    review: template.key == policy.review,
+                    start: start,
+                    end: end,
+                    program: program,
+                    system: system,
+                    on: connection
+                )
                 for (index, due) in dues.enumerated() {
                     let occurrence = dues.count == 1 ? "" : ".\(index + 1)"
                     let suffix = dues.count == 1 ? " — cycle \(number)" : " — cycle \(number), \(index + 1) of \(dues.count)"
-                    created += try await instantiate([(step, template)], of: workflow, in: program, system: system,
-                                                     as: TaskOccasion(instance: "c\(number)\(occurrence)", cycleID: cycleID, dueOverride: due, titleSuffix: suffix),
-                                                     on: connection).count
+                    created += try await instantiate(
+                        [(step, template)],
+                        of: workflow,
+                        in: program,
+                        system: system,
+                        as: TaskOccasion(instance: "c\(number)\(occurrence)", cycleID: cycleID, dueOverride: due, titleSuffix: suffix),
+                        on: connection
+                    ).count
                 }
             }
         }
-        let record = ["number": String(number), "period": period.description, "starts_on": start.description, "ends_on": end.description, "tasks": String(created)]
-        try await connection.appendAudit(AuditRecord(chain: programChain(program.slug), actor: actor, action: "cycle.open", objectType: "cycle",
-                                                     objectID: "\(program.slug)#\(number)", after: auditJSON(record)))
-        _ = try await connection.query(DeadlineSQL.emit, ["cycle.opened", program.id, try PostgresJSON(encoding: record.merging(["program": program.slug]) { a, _ in a })])
+        let record = [
+            "number": String(number), "period": period.description, "starts_on": start.description, "ends_on": end.description,
+            "tasks": String(created),
+        ]
+        try await connection.appendAudit(
+            AuditRecord(
+                chain: programChain(program.slug),
+                actor: actor,
+                action: "cycle.open",
+                objectType: "cycle",
+                objectID: "\(program.slug)#\(number)",
+                after: auditJSON(record)
+            )
+        )
+        _ = try await connection.query(
+            DeadlineSQL.emit,
+            ["cycle.opened", program.id, try PostgresJSON(encoding: record.merging(["program": program.slug]) { a, _ in a })]
+        )
         return number
     }
 
     /// The due dates of a recurring template within [start, end]: every `recurrence` from the start when it
     /// fits in the period; else once, when the next one after the last instance falls in the period. The
     /// cycle's review is due once, at the end.
-    private static func occurrences(of template: TaskTemplate, review: Bool, start: CalendarDate, end: CalendarDate,
-                                    program: ProgramRow, system: SystemRow?, on connection: PostgresConnection) async throws -> [CalendarDate] {
+    private static func occurrences(
+        of template: TaskTemplate,
+        review: Bool,
+        start: CalendarDate,
+        end: CalendarDate,
+        program: ProgramRow,
+        system: SystemRow?,
+        on connection: PostgresConnection
+    ) async throws -> [CalendarDate] {
         if review { return [end] }
         guard let recurrence = template.recurrence, !recurrence.isZero else { return [] }
         var dues: [CalendarDate] = []
@@ -192,7 +257,9 @@ extension Store {
 
     /// Templates ordered so that each comes after the recurring templates it depends on.
     private static func dependencyOrder(_ templates: [(step: Step, task: TaskTemplate)]) -> [(step: Step, task: TaskTemplate)] {
-        var placed: Set<String> = [], ordered: [(step: Step, task: TaskTemplate)] = [], rest = templates
+        var placed: Set<String> = []
+        var ordered: [(step: Step, task: TaskTemplate)] = []
+        var rest = templates
         let keys = Set(templates.map(\.task.key))
         while !rest.isEmpty {
             let ready = rest.filter { $0.task.dependsOn.allSatisfy { !keys.contains($0) || placed.contains($0) } }
@@ -209,10 +276,12 @@ extension Store {
         let number: Int = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
             try await Self.requireManager(acting, of: program, workflow: workflow, to: "close cycles", on: connection)
             _ = try await connection.query(CycleSQL.lockProgram, [program.id])
-            guard let latest = try await connection.query(CycleSQL.latest, [program.id]).firstRow, try latest.decode(Date?.self, "closed_at") == nil else {
+            guard let latest = try await connection.query(CycleSQL.latest, [program.id]).firstRow, try latest.decode(Date?.self, "closed_at") == nil
+            else {
                 throw AccordError(.conflict, "'\(slug)' has no open cycle; open one with: accord cycle open \(slug)")
             }
-            let cycleID = try latest.decode(Int64.self, "id"), number = try latest.decode(Int.self, "number")
+            let cycleID = try latest.decode(Int64.self, "id")
+            let number = try latest.decode(Int.self, "number")
             guard let reviewKey = workflow.cycle?.review else {
                 throw AccordError(.conflict, "workflow \(workflow.id) version \(workflow.version) names no cycle review")
             }
@@ -223,29 +292,54 @@ extension Store {
             for review in reviews {
                 let state = try review.decode(String.self, "state")
                 guard state == TaskState.done.rawValue, try review.decode(Bool.self, "leadership_signed") else {
-                    throw AccordError(.conflict, "cycle \(number) of '\(slug)' cannot close: its management review \(ref) is \(state), not signed by top management")
+                    throw AccordError(
+                        .conflict,
+                        "cycle \(number) of '\(slug)' cannot close: its management review \(ref) is \(state), not signed by top management"
+                    )
                 }
             }
-            let start = CalendarDate(try latest.decode(String.self, "starts_on"))!, end = CalendarDate(try latest.decode(String.self, "ends_on"))!
+            let start = CalendarDate(try latest.decode(String.self, "starts_on"))!
+            let end = CalendarDate(try latest.decode(String.self, "ends_on"))!
             let kpis = try await Self.kpis(programID: program.id, from: start, to: end, asOf: .today(now: now), on: connection)
             try await connection.execute(CycleSQL.close, [cycleID, acting.handle, try PostgresJSON(encoding: kpis)])
-            try await connection.appendAudit(AuditRecord(chain: programChain(slug), actor: acting.handle, action: "cycle.close", objectType: "cycle",
-                                                         objectID: "\(slug)#\(number)", after: auditJSON(kpis)))
-            _ = try await connection.query(DeadlineSQL.emit, ["cycle.closed", program.id, try PostgresJSON(encoding: ["program": slug, "number": String(number)])])
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: programChain(slug),
+                    actor: acting.handle,
+                    action: "cycle.close",
+                    objectType: "cycle",
+                    objectID: "\(slug)#\(number)",
+                    after: auditJSON(kpis)
+                )
+            )
+            _ = try await connection.query(
+                DeadlineSQL.emit,
+                ["cycle.closed", program.id, try PostgresJSON(encoding: ["program": slug, "number": String(number)])]
+            )
             return number
         }
         return try await cycle(program: slug, number: number, actor: actor, now: now).cycle
     }
 
-    static func kpis(programID: Int64, from start: CalendarDate, to end: CalendarDate, asOf today: CalendarDate,
-                     on connection: PostgresConnection) async throws -> CycleKPIs {
+    static func kpis(
+        programID: Int64,
+        from start: CalendarDate,
+        to end: CalendarDate,
+        asOf today: CalendarDate,
+        on connection: PostgresConnection
+    ) async throws -> CycleKPIs {
         let row = try await connection.query(CycleSQL.kpis, [programID, start.description, end.description, today.description])[0]
-        let onTime = try row.decode(Int.self, "done_on_time"), soFar = try row.decode(Int.self, "due_so_far")
+        let onTime = try row.decode(Int.self, "done_on_time")
+        let soFar = try row.decode(Int.self, "due_so_far")
         return CycleKPIs(
-            tasksDue: try row.decode(Int.self, "tasks_due"), doneOnTime: onTime, doneLate: try row.decode(Int.self, "done_late"),
-            overdue: try row.decode(Int.self, "overdue"), onTimePercent: percent(onTime, of: soFar),
+            tasksDue: try row.decode(Int.self, "tasks_due"),
+            doneOnTime: onTime,
+            doneLate: try row.decode(Int.self, "done_late"),
+            overdue: try row.decode(Int.self, "overdue"),
+            onTimePercent: percent(onTime, of: soFar),
             signOffLatencyHours: try row.decode(Double?.self, "latency_hours").map { ($0 * 10).rounded() / 10 },
-            findingsOpened: try row.decode(Int.self, "findings_opened"), findingsClosed: try row.decode(Int.self, "findings_closed"),
+            findingsOpened: try row.decode(Int.self, "findings_opened"),
+            findingsClosed: try row.decode(Int.self, "findings_closed"),
             meanDaysToCloseCorrectiveAction: try row.decode(Double?.self, "mean_close_days").map { ($0 * 10).rounded() / 10 },
             escalations: try row.decode(Int.self, "escalations")
         )
@@ -255,7 +349,9 @@ extension Store {
     public func cycles(program slug: String, actor: String?, now: Date = Date()) async throws -> [CycleSummary] {
         try await reading(program: slug, actor: actor) { connection, acting, program in
             var cycles: [CycleSummary] = []
-            for row in try await connection.query(CycleSQL.forProgram, [program.id]) { cycles.append(try await Self.cycleSummary(row, programID: program.id, asOf: .today(now: now), on: connection)) }
+            for row in try await connection.query(CycleSQL.forProgram, [program.id]) {
+                cycles.append(try await Self.cycleSummary(row, programID: program.id, asOf: .today(now: now), on: connection))
+            }
             return cycles
         }
     }
@@ -263,10 +359,15 @@ extension Store {
     /// One cycle (the latest when `number` is nil) with its tasks.
     public func cycle(program slug: String, number: Int?, actor: String?, now: Date = Date()) async throws -> CycleDetail {
         try await reading(program: slug, actor: actor) { connection, acting, program in
-            let rows = if let number { try await connection.query(CycleSQL.one, [program.id, number]) }
-                       else { try await connection.query(CycleSQL.latestOfProgram, [program.id]) }
+            let rows =
+                if let number { try await connection.query(CycleSQL.one, [program.id, number]) } else {
+                    try await connection.query(CycleSQL.latestOfProgram, [program.id])
+                }
             guard let row = rows.firstRow else {
-                throw AccordError(.notFound, number.map { "'\(slug)' has no cycle \($0)" } ?? "'\(slug)' has no cycles yet; open one with: accord cycle open \(slug)")
+                throw AccordError(
+                    .notFound,
+                    number.map { "'\(slug)' has no cycle \($0)" } ?? "'\(slug)' has no cycles yet; open one with: accord cycle open \(slug)"
+                )
             }
             let summary = try await Self.cycleSummary(row, programID: program.id, asOf: .today(now: now), on: connection)
             let tasks = try await connection.query(CycleSQL.tasks, [try row.decode(Int64.self, "id")]).map(TaskSummary.init(row:))
@@ -275,14 +376,25 @@ extension Store {
         }
     }
 
-    private static func cycleSummary(_ row: PostgresRow, programID: Int64, asOf today: CalendarDate, on connection: PostgresConnection) async throws -> CycleSummary {
-        let start = CalendarDate(try row.decode(String.self, "starts_on"))!, end = CalendarDate(try row.decode(String.self, "ends_on"))!
+    private static func cycleSummary(
+        _ row: PostgresRow,
+        programID: Int64,
+        asOf today: CalendarDate,
+        on connection: PostgresConnection
+    ) async throws -> CycleSummary {
+        let start = CalendarDate(try row.decode(String.self, "starts_on"))!
+        let end = CalendarDate(try row.decode(String.self, "ends_on"))!
         var kpis = try row.decode(PostgresJSON?.self, "kpis")?.decode(CycleKPIs.self)
         if kpis == nil { kpis = try await Self.kpis(programID: programID, from: start, to: end, asOf: today, on: connection) }
         return CycleSummary(
-            program: try row.decode(String.self, "program"), number: try row.decode(Int.self, "number"), period: try row.decode(String.self, "period"),
-            startsOn: start.description, endsOn: end.description, openedAt: try row.decode(Date.self, "opened_at"),
-            openedBy: try row.decode(String.self, "opened_by"), closedAt: try row.decode(Date?.self, "closed_at"),
+            program: try row.decode(String.self, "program"),
+            number: try row.decode(Int.self, "number"),
+            period: try row.decode(String.self, "period"),
+            startsOn: start.description,
+            endsOn: end.description,
+            openedAt: try row.decode(Date.self, "opened_at"),
+            openedBy: try row.decode(String.self, "opened_by"),
+            closedAt: try row.decode(Date?.self, "closed_at"),
             closedBy: try row.decode(String?.self, "closed_by"),
             kpis: kpis!
         )
@@ -292,7 +404,9 @@ extension Store {
     func openDueCycles(today: CalendarDate, workflows: [String: Workflow]) async throws -> [String] {
         let due = try await pool.withConnection { connection in
             try await connection.query(CycleSQL.dueForOpening).compactMap { row -> (Int64, Int, String)? in
-                guard try row.decode(Date?.self, "closed_at") != nil, CalendarDate(try row.decode(String.self, "ends_on"))! < today else { return nil }
+                guard try row.decode(Date?.self, "closed_at") != nil, CalendarDate(try row.decode(String.self, "ends_on"))! < today else {
+                    return nil
+                }
                 return (try row.decode(Int64.self, "program_id"), try row.decode(Int.self, "number"), try row.decode(String.self, "period"))
             }
         }
@@ -304,9 +418,18 @@ extension Store {
                     guard let workflow = workflows["\(program.workflowID)@\(program.workflowVersion)"] else { return nil }
                     _ = try await connection.query(CycleSQL.lockProgram, [program.id])
                     // Another scheduler may have opened it since the read above.
-                    guard try await connection.query(CycleSQL.latest, [program.id]).firstRow?.decode(Int.self, "number") == previous else { return nil }
-                    let number = try await Self.openCycle(program, workflow: workflow, period: ISODuration(period), startsOn: nil, by: "scheduler",
-                                                          today: today, on: connection)
+                    guard try await connection.query(CycleSQL.latest, [program.id]).firstRow?.decode(Int.self, "number") == previous else {
+                        return nil
+                    }
+                    let number = try await Self.openCycle(
+                        program,
+                        workflow: workflow,
+                        period: ISODuration(period),
+                        startsOn: nil,
+                        by: "scheduler",
+                        today: today,
+                        on: connection
+                    )
                     return "\(program.slug)#\(number)"
                 }
                 if let label { opened.append(label) }

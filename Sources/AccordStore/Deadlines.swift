@@ -112,7 +112,8 @@ extension Store {
         var horizon = 0
         try await pool.withConnection { connection in
             for row in try await connection.query(DeadlineSQL.workflowsInUse) {
-                let id = try row.decode(String.self, "workflow_id"), version = try row.decode(Int.self, "workflow_version")
+                let id = try row.decode(String.self, "workflow_id")
+                let version = try row.decode(Int.self, "workflow_version")
                 let workflow = try await Self.workflow(id, version: version, on: connection)
                 workflows["\(id)@\(version)"] = workflow
                 horizon = max(horizon, workflow.tasks.map { DeadlineSchedule.horizon($0.task.escalation) }.max() ?? 0)
@@ -121,9 +122,11 @@ extension Store {
         var pass = DeadlinePass(today: today.description, examined: 0, fired: [], cyclesOpened: [])
         let candidates = try await pool.withConnection { connection in
             try await connection.query(DeadlineSQL.candidates, [today.adding(days: horizon).description]).map { row in
-                (id: try row.decode(Int64.self, "id"), programID: try row.decode(Int64.self, "program_id"),
-                 key: try row.decode(String.self, "template_key"), due: CalendarDate(try row.decode(String.self, "due_on"))!,
-                 fired: Set(try row.decode(PostgresJSON.self, "fired").decode([String].self)))
+                (
+                    id: try row.decode(Int64.self, "id"), programID: try row.decode(Int64.self, "program_id"),
+                    key: try row.decode(String.self, "template_key"), due: CalendarDate(try row.decode(String.self, "due_on"))!,
+                    fired: Set(try row.decode(PostgresJSON.self, "fired").decode([String].self))
+                )
             }
         }
         pass.examined = candidates.count
@@ -133,20 +136,34 @@ extension Store {
                 programs[candidate.programID] = try await pool.withConnection { try await Self.programRow(candidate.programID, on: $0) }
             }
             guard let program = programs[candidate.programID],
-                  let workflow = workflows["\(program.workflowID)@\(program.workflowVersion)"],
-                  let template = workflow.task(candidate.key) else { continue }
+                let workflow = workflows["\(program.workflowID)@\(program.workflowVersion)"],
+                let template = workflow.task(candidate.key)
+            else { continue }
             let pending = DeadlineSchedule.due(template.escalation, due: candidate.due, today: today)
                 .filter { !candidate.fired.contains("\($0.kind.rawValue):\($0.level)") }
             guard !pending.isEmpty else { continue }
-            pass.fired += try await fire(pending, taskID: candidate.id, expectedDue: candidate.due, program: program, workflow: workflow, today: today)
+            pass.fired += try await fire(
+                pending,
+                taskID: candidate.id,
+                expectedDue: candidate.due,
+                program: program,
+                workflow: workflow,
+                today: today
+            )
         }
         pass.cyclesOpened = try await openDueCycles(today: today, workflows: workflows)
         return pass
     }
 
     /// Fires marks of one task in one transaction, unless the task was finished or re-dated since it was read.
-    private func fire(_ marks: [DeadlineMark], taskID: Int64, expectedDue: CalendarDate, program: ProgramRow, workflow: Workflow,
-                      today: CalendarDate) async throws -> [FiredDeadline] {
+    private func fire(
+        _ marks: [DeadlineMark],
+        taskID: Int64,
+        expectedDue: CalendarDate,
+        program: ProgramRow,
+        workflow: Workflow,
+        today: CalendarDate
+    ) async throws -> [FiredDeadline] {
         try await pool.withTransaction { connection in
             guard let row = try await connection.query(DeadlineSQL.lockForDeadline, [taskID]).firstRow else { return [] }
             let task = try TaskRow(lockedRow: row, id: taskID)
@@ -158,8 +175,17 @@ extension Store {
             for mark in marks {
                 var role = mark.role
                 if role == "step-owner" { role = step.owner }
-                var recipients = try await recipients(of: mark, role: role, task: task, state: state, template: template, workflow: workflow,
-                                                      lockedRow: row, program: program, on: connection)
+                var recipients = try await recipients(
+                    of: mark,
+                    role: role,
+                    task: task,
+                    state: state,
+                    template: template,
+                    workflow: workflow,
+                    lockedRow: row,
+                    program: program,
+                    on: connection
+                )
                 var note = ""
                 if recipients.isEmpty, mark.kind == .escalation {
                     // Nobody holds the role: the program's managers are told, so the hand-up does not vanish.
@@ -170,25 +196,63 @@ extension Store {
                     note = " (nobody holds '\(role ?? "?")'; sent to the program's managers)"
                 }
                 let handles = recipients.map(\.1)
-                guard let eventRow = try await connection.query(DeadlineSQL.insertEvent, [
-                    taskID, mark.kind.rawValue, mark.level, expectedDue.description, role, PostgresArray(handles), today.description,
-                ]).firstRow else { continue }  // fired already, by another pass
+                guard
+                    let eventRow = try await connection.query(
+                        DeadlineSQL.insertEvent,
+                        [
+                            taskID, mark.kind.rawValue, mark.level, expectedDue.description, role, PostgresArray(handles), today.description,
+                        ]
+                    ).firstRow
+                else { continue }  // fired already, by another pass
                 let eventID = try eventRow.decode(Int64.self, "id")
                 let late = expectedDue.days(until: today)
-                let message = Self.deadlineMessage(mark, ref: task.ref, title: title, due: expectedDue, late: late, role: role,
-                                                   assignee: try row.decode(String?.self, "assignee")) + note
+                let message =
+                    Self.deadlineMessage(
+                        mark,
+                        ref: task.ref,
+                        title: title,
+                        due: expectedDue,
+                        late: late,
+                        role: role,
+                        assignee: try row.decode(String?.self, "assignee")
+                    ) + note
                 for (personID, _) in recipients {
                     try await connection.execute(DeadlineSQL.notify, [personID, taskID, eventID, mark.kind.rawValue, message])
                 }
-                let payload = DeadlineMessage(program: program.slug, task: task.ref, title: title, kind: mark.kind.rawValue, level: mark.level,
-                                              dueOn: expectedDue.description, daysLate: max(0, late), toRole: role, recipients: handles,
-                                              firedOn: today.description)
+                let payload = DeadlineMessage(
+                    program: program.slug,
+                    task: task.ref,
+                    title: title,
+                    kind: mark.kind.rawValue,
+                    level: mark.level,
+                    dueOn: expectedDue.description,
+                    daysLate: max(0, late),
+                    toRole: role,
+                    recipients: handles,
+                    firedOn: today.description
+                )
                 _ = try await connection.query(DeadlineSQL.emit, ["task.\(mark.kind.rawValue)", program.id, try PostgresJSON(encoding: payload)])
-                try await connection.appendAudit(AuditRecord(
-                    chain: programChain(program.slug), actor: "scheduler", action: "task.\(mark.kind == .escalation ? "escalate" : mark.kind.rawValue)",
-                    objectType: "task", objectID: task.ref, after: auditJSON(payload), reason: message
-                ))
-                fired.append(FiredDeadline(task: task.ref, kind: mark.kind, level: mark.level, dueOn: expectedDue.description, toRole: role, recipients: handles))
+                try await connection.appendAudit(
+                    AuditRecord(
+                        chain: programChain(program.slug),
+                        actor: "scheduler",
+                        action: "task.\(mark.kind == .escalation ? "escalate" : mark.kind.rawValue)",
+                        objectType: "task",
+                        objectID: task.ref,
+                        after: auditJSON(payload),
+                        reason: message
+                    )
+                )
+                fired.append(
+                    FiredDeadline(
+                        task: task.ref,
+                        kind: mark.kind,
+                        level: mark.level,
+                        dueOn: expectedDue.description,
+                        toRole: role,
+                        recipients: handles
+                    )
+                )
             }
             return fired
         }
@@ -196,8 +260,17 @@ extension Store {
 
     /// Who a mark goes to. Reminders and overdue notices: the assignee, else the owner role's holders; for a
     /// task in review, the holders of its signer roles who have not signed and may sign. Escalations: the role's holders.
-    private func recipients(of mark: DeadlineMark, role: String?, task: TaskRow, state: TaskState, template: TaskTemplate, workflow: Workflow,
-                            lockedRow row: PostgresRow, program: ProgramRow, on connection: PostgresConnection) async throws -> [(Int64, String)] {
+    private func recipients(
+        of mark: DeadlineMark,
+        role: String?,
+        task: TaskRow,
+        state: TaskState,
+        template: TaskTemplate,
+        workflow: Workflow,
+        lockedRow row: PostgresRow,
+        program: ProgramRow,
+        on connection: PostgresConnection
+    ) async throws -> [(Int64, String)] {
         func holders(_ roles: [String]) async throws -> [(Int64, String)] {
             try await connection.query(DeadlineSQL.holders, [program.id, PostgresArray(roles)]).map {
                 (try $0.decode(Int64.self, "id"), try $0.decode(String.self, "handle"))
@@ -205,10 +278,16 @@ extension Store {
         }
         if mark.kind == .escalation { return try await holders(role.map { [$0] } ?? []) }
         if state == .inReview, let policy = template.approval {
-            let signed = Set(try await connection.query(DeadlineSQL.signedThisRound, [
-                task.id, try row.decode(Int.self, "review_round"), try row.decode(Int.self, "evidence_version"),
-            ]).map { try $0.decode(Int64.self, "signer_id") })
-            let excluded: Set<Int64> = policy.separationOfDuties ? Set([task.assigneeID, try row.decode(Int64?.self, "submitted_by")].compactMap { $0 }) : []
+            let signed = Set(
+                try await connection.query(
+                    DeadlineSQL.signedThisRound,
+                    [
+                        task.id, try row.decode(Int.self, "review_round"), try row.decode(Int.self, "evidence_version"),
+                    ]
+                ).map { try $0.decode(Int64.self, "signer_id") }
+            )
+            let excluded: Set<Int64> =
+                policy.separationOfDuties ? Set([task.assigneeID, try row.decode(Int64?.self, "submitted_by")].compactMap { $0 }) : []
             let signers = try await holders(policy.signers.map(\.role)).filter { !signed.contains($0.0) && !excluded.contains($0.0) }
             if !signers.isEmpty { return signers }
         }
@@ -216,7 +295,15 @@ extension Store {
         return try await holders([task.ownerRole])
     }
 
-    static func deadlineMessage(_ mark: DeadlineMark, ref: String, title: String, due: CalendarDate, late: Int, role: String?, assignee: String?) -> String {
+    static func deadlineMessage(
+        _ mark: DeadlineMark,
+        ref: String,
+        title: String,
+        due: CalendarDate,
+        late: Int,
+        role: String?,
+        assignee: String?
+    ) -> String {
         let owner = assignee.map { "assigned to \($0)" } ?? "unassigned"
         switch mark.kind {
         case .reminder:
@@ -225,7 +312,9 @@ extension Store {
         case .overdue:
             return "Overdue: \(ref) (\(title)) was due on \(due); \(owner)"
         case .escalation:
-            let when = late > 0 ? "\(late) day\(late == 1 ? "" : "s") late" : late == 0 ? "due today" : "due on \(due), in \(-late) day\(late == -1 ? "" : "s")"
+            let when =
+                late > 0
+                ? "\(late) day\(late == 1 ? "" : "s") late" : late == 0 ? "due today" : "due on \(due), in \(-late) day\(late == -1 ? "" : "s")"
             return "Escalation level \(mark.level) to \(role ?? "?"): \(ref) (\(title)) is \(when); \(owner)"
         }
     }
@@ -249,4 +338,3 @@ extension DeadlineEvent {
         recordedAt = try row.decode(Date.self, "recorded_at")
     }
 }
-

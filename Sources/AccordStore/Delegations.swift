@@ -56,7 +56,15 @@ extension Store {
     /// their own role, or an administrator for them; nobody delegates to themselves; the deputy must be a
     /// member of the program; a delegation lasts at most `maxDelegationDays` (90 by default,
     /// `ACCORD_MAX_DELEGATION_DAYS`). Their signatures show "on behalf of", and count as the holder's too.
-    public func delegate(program slug: String, role: String, from: String, to: String, until: CalendarDate, reason: String, actor: String?) async throws -> Delegation {
+    public func delegate(
+        program slug: String,
+        role: String,
+        from: String,
+        to: String,
+        until: CalendarDate,
+        reason: String,
+        actor: String?
+    ) async throws -> Delegation {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty else { throw AccordError(.invalid, "say why: --reason") }
         guard until >= CalendarDate.today() else { throw AccordError(.invalid, "--until \(until) is in the past") }
@@ -82,12 +90,22 @@ extension Store {
             guard try await Self.isMember(deputy.id, of: program, on: connection) else {
                 throw AccordError(.conflict, "\(to) holds no role in '\(slug)'; a deputy must be a member of the program")
             }
-            let id = try await connection.query(DelegationSQL.insert, [program.id, role, holder.id, deputy.id, until.description, reason, acting.id])[0]
-                .decode(Int64.self, "id")
-            try await connection.appendAudit(AuditRecord(
-                chain: programChain(slug), actor: acting.handle, action: "delegation.create", objectType: "delegation", objectID: String(id),
-                after: auditJSON(["role": role, "from": from, "to": to, "until": until.description]), reason: reason
-            ))
+            let id = try await connection.query(
+                DelegationSQL.insert,
+                [program.id, role, holder.id, deputy.id, until.description, reason, acting.id]
+            )[0]
+            .decode(Int64.self, "id")
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: programChain(slug),
+                    actor: acting.handle,
+                    action: "delegation.create",
+                    objectType: "delegation",
+                    objectID: String(id),
+                    after: auditJSON(["role": role, "from": from, "to": to, "until": until.description]),
+                    reason: reason
+                )
+            )
             return try Delegation(row: try await connection.query(DelegationSQL.byID, [id])[0])
         }
     }
@@ -106,8 +124,15 @@ extension Store {
             guard try await connection.execute(DelegationSQL.revoke, [id, acting.id]) == 1 else {
                 throw AccordError(.conflict, "delegation \(id) is already revoked")
             }
-            try await connection.appendAudit(AuditRecord(chain: programChain(program.slug), actor: acting.handle, action: "delegation.revoke",
-                                                         objectType: "delegation", objectID: String(id)))
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: programChain(program.slug),
+                    actor: acting.handle,
+                    action: "delegation.revoke",
+                    objectType: "delegation",
+                    objectID: String(id)
+                )
+            )
             return try Delegation(row: try await connection.query(DelegationSQL.byID, [id])[0])
         }
     }

@@ -21,7 +21,8 @@ public struct EvidenceVersion: Codable, Sendable, Equatable {
 
 enum EvidenceSQL {
     static let nextVersion = "SELECT coalesce(max(version), 0) + 1 AS v FROM accord.evidence WHERE task_id = $1 AND title = $2"
-    static let bumpTask = "UPDATE accord.task SET evidence_version = evidence_version + 1, updated_at = now() WHERE id = $1 RETURNING evidence_version"
+    static let bumpTask =
+        "UPDATE accord.task SET evidence_version = evidence_version + 1, updated_at = now() WHERE id = $1 RETURNING evidence_version"
     static let insert = """
         INSERT INTO accord.evidence (task_id, title, version, task_version, file_name, media_type, size, sha256, content, uploaded_by)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
@@ -88,7 +89,10 @@ extension Store {
         guard !name.isEmpty, name != ".", name != ".." else { throw AccordError(.invalid, "the evidence needs a file name") }
         guard !bytes.isEmpty else { throw AccordError(.invalid, "'\(name)' is empty; evidence must have content") }
         guard bytes.count <= maxEvidenceBytes else {
-            throw AccordError(.invalid, "'\(name)' is \(bytes.count) bytes; evidence is limited to \(maxEvidenceBytes) bytes (ACCORD_MAX_EVIDENCE_BYTES)")
+            throw AccordError(
+                .invalid,
+                "'\(name)' is \(bytes.count) bytes; evidence is limited to \(maxEvidenceBytes) bytes (ACCORD_MAX_EVIDENCE_BYTES)"
+            )
         }
         let title = (title ?? name).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !title.isEmpty else { throw AccordError(.invalid, "the evidence title must not be empty") }
@@ -105,17 +109,43 @@ extension Store {
             try await Self.requireContributor(acting, task: task, program: program, workflow: workflow, on: connection)
             let version = try await connection.query(EvidenceSQL.nextVersion, [id, title])[0].decode(Int.self, "v")
             let taskVersion = try await connection.query(EvidenceSQL.bumpTask, [id])[0].decode(Int.self, "evidence_version")
-            let evidenceID = try await connection.query(EvidenceSQL.insert, [
-                id, title, version, taskVersion, name, mediaType(forFileName: name), bytes.count, digest, bytes, acting.id,
-            ])[0].decode(Int64.self, "id")
-            try await connection.appendAudit(AuditRecord(
-                chain: programChain(program.slug), actor: acting.handle, action: "evidence.add", objectType: "task", objectID: task.ref,
-                after: auditJSON(EvidenceRecord(evidence: evidenceID, title: title, version: version, taskVersion: taskVersion, file: name, size: bytes.count, sha256: hexString(digest)))
-            ))
+            let evidenceID = try await connection.query(
+                EvidenceSQL.insert,
+                [
+                    id, title, version, taskVersion, name, mediaType(forFileName: name), bytes.count, digest, bytes, acting.id,
+                ]
+            )[0].decode(Int64.self, "id")
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: programChain(program.slug),
+                    actor: acting.handle,
+                    action: "evidence.add",
+                    objectType: "task",
+                    objectID: task.ref,
+                    after: auditJSON(
+                        EvidenceRecord(
+                            evidence: evidenceID,
+                            title: title,
+                            version: version,
+                            taskVersion: taskVersion,
+                            file: name,
+                            size: bytes.count,
+                            sha256: hexString(digest)
+                        )
+                    )
+                )
+            )
             // Signatures exist only on tasks with a sign-off policy; only there does new evidence supersede them.
-            if (task.state == .done || task.state == .inReview), workflow.task(task.templateKey)?.approval != nil {
-                try await Self.transition(task, .reopen, workflow: workflow, program: program, actor: acting,
-                                          reason: "new evidence (task version \(taskVersion)) supersedes earlier signatures", on: connection)
+            if task.state == .done || task.state == .inReview, workflow.task(task.templateKey)?.approval != nil {
+                try await Self.transition(
+                    task,
+                    .reopen,
+                    workflow: workflow,
+                    program: program,
+                    actor: acting,
+                    reason: "new evidence (task version \(taskVersion)) supersedes earlier signatures",
+                    on: connection
+                )
             }
             return try EvidenceVersion(row: try await connection.query(EvidenceSQL.byID, [evidenceID])[0], taskRef: task.ref)
         }
@@ -149,11 +179,20 @@ extension Store {
     }
 
     /// Who may add evidence: the assignee, holders of the owner role, managers and administrators.
-    static func requireContributor(_ person: Person, task: TaskRow, program: ProgramRow, workflow: Workflow, on connection: PostgresConnection) async throws {
+    static func requireContributor(
+        _ person: Person,
+        task: TaskRow,
+        program: ProgramRow,
+        workflow: Workflow,
+        on connection: PostgresConnection
+    ) async throws {
         if person.isAdmin || task.assigneeID == person.id { return }
         let held = try await roles(of: person, in: program, on: connection)
         if held.contains(task.ownerRole) || workflow.isManager(holding: held) { return }
-        throw AccordError(.forbidden, "evidence for '\(task.ref)' is added by its assignee, a holder of '\(task.ownerRole)' or a manager; '\(person.handle)' is none of them")
+        throw AccordError(
+            .forbidden,
+            "evidence for '\(task.ref)' is added by its assignee, a holder of '\(task.ownerRole)' or a manager; '\(person.handle)' is none of them"
+        )
     }
 
     static func programRow(_ id: Int64, on connection: PostgresConnection) async throws -> ProgramRow {

@@ -183,26 +183,46 @@ extension Store {
     /// Any member of the program; the export is recorded in its audit chain first, so the pack shows it.
     public func exportPack(program slug: String, to path: String, actor: String?, now: Date = Date()) async throws -> PackExport {
         let (program, workflowTitle, by) = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
-            try await connection.appendAudit(AuditRecord(chain: programChain(slug), actor: acting.handle, action: "program.export", objectType: "program",
-                                                         objectID: slug, after: auditJSON(["file": URL(fileURLWithPath: path).lastPathComponent])))
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: programChain(slug),
+                    actor: acting.handle,
+                    action: "program.export",
+                    objectType: "program",
+                    objectID: slug,
+                    after: auditJSON(["file": URL(fileURLWithPath: path).lastPathComponent])
+                )
+            )
             return (program, workflow.title, acting.handle)
         }
         let exportedAt = iso8601Fractional(now)
         let writer = try PackZipWriter(path: path, time: now)
         var files: [PackManifest.File] = []
-        func record(_ path: String, _ result: (size: UInt64, sha256: String)) { files.append(.init(path: path, size: result.size, sha256: result.sha256)) }
+        func record(_ path: String, _ result: (size: UInt64, sha256: String)) {
+            files.append(.init(path: path, size: result.size, sha256: result.sha256))
+        }
         let encoder = packEncoder()
 
         // Evidence, every version, one slice at a time.
         let evidence = try await pool.withConnection { connection in
             try await connection.query(PackSQL.evidence, [program.id]).map { row in
-                let id = try row.decode(Int64.self, "id"), fileName = try row.decode(String.self, "file_name")
-                return PackEvidence(id: id, task: try row.decode(String.self, "ref"), taskID: try row.decode(Int64.self, "task_id"),
-                                    title: try row.decode(String.self, "title"), version: try row.decode(Int.self, "version"),
-                                    taskVersion: try row.decode(Int.self, "task_version"), fileName: fileName, mediaType: try row.decode(String.self, "media_type"),
-                                    size: try row.decode(Int.self, "size"), sha256: hexString(try row.decode([UInt8].self, "sha256")),
-                                    uploadedBy: try row.decode(String.self, "uploaded_by"), uploadedAt: try row.decode(Date.self, "uploaded_at"),
-                                    path: packEvidencePath(id: id, fileName: fileName))
+                let id = try row.decode(Int64.self, "id")
+                let fileName = try row.decode(String.self, "file_name")
+                return PackEvidence(
+                    id: id,
+                    task: try row.decode(String.self, "ref"),
+                    taskID: try row.decode(Int64.self, "task_id"),
+                    title: try row.decode(String.self, "title"),
+                    version: try row.decode(Int.self, "version"),
+                    taskVersion: try row.decode(Int.self, "task_version"),
+                    fileName: fileName,
+                    mediaType: try row.decode(String.self, "media_type"),
+                    size: try row.decode(Int.self, "size"),
+                    sha256: hexString(try row.decode([UInt8].self, "sha256")),
+                    uploadedBy: try row.decode(String.self, "uploaded_by"),
+                    uploadedAt: try row.decode(Date.self, "uploaded_at"),
+                    path: packEvidencePath(id: id, fileName: fileName)
+                )
             }
         }
         var evidenceBytes: UInt64 = 0
@@ -220,7 +240,10 @@ extension Store {
                 }
             }
             guard written.sha256 == item.sha256 else {
-                throw AccordError(.conflict, "evidence \(item.id) ('\(item.title)' version \(item.version)) does not match its SHA-256 in the database; run accord audit verify --program \(slug)")
+                throw AccordError(
+                    .conflict,
+                    "evidence \(item.id) ('\(item.title)' version \(item.version)) does not match its SHA-256 in the database; run accord audit verify --program \(slug)"
+                )
             }
             evidenceBytes += written.size
             record(item.path, written)
@@ -234,14 +257,35 @@ extension Store {
                 let r = try SignatureRecord(row: row)
                 let taskID = try row.decode(Int64.self, "task_id")
                 let digests = try await connection.query(EvidenceSQL.digestsAt, [taskID, r.evidenceVersion]).map {
-                    EvidenceDigest(title: try $0.decode(String.self, "title"), version: try $0.decode(Int.self, "version"), sha256: hexString(try $0.decode([UInt8].self, "sha256")))
+                    EvidenceDigest(
+                        title: try $0.decode(String.self, "title"),
+                        version: try $0.decode(Int.self, "version"),
+                        sha256: hexString(try $0.decode([UInt8].self, "sha256"))
+                    )
                 }
-                out.append(PackSignature(id: r.id, task: r.task, signer: r.signer, printedName: r.printedName, onBehalfOf: r.onBehalfOf, role: r.role,
-                                         decision: r.decision, meaning: r.meaning, comment: r.comment, signedAt: r.signedAt,
-                                         signedAtMicros: try row.decode(Int64.self, "signed_at_us"), authMethod: r.authMethod, reviewRound: r.reviewRound,
-                                         evidenceVersion: r.evidenceVersion, current: r.current, subjectSHA256: r.subjectSHA256,
-                                         keyID: try row.decode(String.self, "key_id"), mac: hexString(try row.decode([UInt8].self, "mac")),
-                                         subject: .init(taskID: taskID, taskRef: r.task, evidenceVersion: r.evidenceVersion, evidence: digests)))
+                out.append(
+                    PackSignature(
+                        id: r.id,
+                        task: r.task,
+                        signer: r.signer,
+                        printedName: r.printedName,
+                        onBehalfOf: r.onBehalfOf,
+                        role: r.role,
+                        decision: r.decision,
+                        meaning: r.meaning,
+                        comment: r.comment,
+                        signedAt: r.signedAt,
+                        signedAtMicros: try row.decode(Int64.self, "signed_at_us"),
+                        authMethod: r.authMethod,
+                        reviewRound: r.reviewRound,
+                        evidenceVersion: r.evidenceVersion,
+                        current: r.current,
+                        subjectSHA256: r.subjectSHA256,
+                        keyID: try row.decode(String.self, "key_id"),
+                        mac: hexString(try row.decode([UInt8].self, "mac")),
+                        subject: .init(taskID: taskID, taskRef: r.task, evidenceVersion: r.evidenceVersion, evidence: digests)
+                    )
+                )
             }
             return out
         }
@@ -254,32 +298,48 @@ extension Store {
         let chain = programChain(slug)
         let (head, headAt) = try await pool.withConnection { connection in
             let row = try await connection.query(PackSQL.head, [chain])[0]
-            return ((position: try row.decode(Int64.self, "length"), hash: hexString(try row.decode([UInt8]?.self, "head_hash") ?? [])), try row.decode(Date.self, "at"))
+            return (
+                (position: try row.decode(Int64.self, "length"), hash: hexString(try row.decode([UInt8]?.self, "head_hash") ?? [])),
+                try row.decode(Date.self, "at")
+            )
         }
         var auditEntries = 0
         let lineEncoder = JSONEncoder()
         lineEncoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        record("audit/program.jsonl", try await writer.add("audit/program.jsonl") { emit in
-            var last: Int64 = 0
-            while last < head.position {
-                let rows = try await pool.withConnection { try await $0.query(PackSQL.auditPage, [chain, last]) }
-                if rows.isEmpty { break }
-                var buffer: [UInt8] = []
-                for row in rows {
-                    let seq = try row.decode(Int64.self, "seq")
-                    guard seq <= head.position else { break }
-                    let entry = PackAuditEntry(chain: chain, seq: seq, recordedAtMicros: try row.decode(Int64.self, "at_us"), actor: try row.decode(String.self, "actor"),
-                                               action: try row.decode(String.self, "action"), objectType: try row.decode(String?.self, "object_type"),
-                                               objectID: try row.decode(String?.self, "object_id"), before: try row.decode(String?.self, "before"),
-                                               after: try row.decode(String?.self, "after"), reason: try row.decode(String?.self, "reason"),
-                                               origin: try row.decode(String?.self, "origin"), prevHash: try row.decode([UInt8]?.self, "prev_hash").map(hexString), hash: hexString(try row.decode([UInt8].self, "hash")))
-                    buffer += Array(try lineEncoder.encode(entry)) + [UInt8(ascii: "\n")]
-                    last = seq
-                    auditEntries += 1
+        record(
+            "audit/program.jsonl",
+            try await writer.add("audit/program.jsonl") { emit in
+                var last: Int64 = 0
+                while last < head.position {
+                    let rows = try await pool.withConnection { try await $0.query(PackSQL.auditPage, [chain, last]) }
+                    if rows.isEmpty { break }
+                    var buffer: [UInt8] = []
+                    for row in rows {
+                        let seq = try row.decode(Int64.self, "seq")
+                        guard seq <= head.position else { break }
+                        let entry = PackAuditEntry(
+                            chain: chain,
+                            seq: seq,
+                            recordedAtMicros: try row.decode(Int64.self, "at_us"),
+                            actor: try row.decode(String.self, "actor"),
+                            action: try row.decode(String.self, "action"),
+                            objectType: try row.decode(String?.self, "object_type"),
+                            objectID: try row.decode(String?.self, "object_id"),
+                            before: try row.decode(String?.self, "before"),
+                            after: try row.decode(String?.self, "after"),
+                            reason: try row.decode(String?.self, "reason"),
+                            origin: try row.decode(String?.self, "origin"),
+                            prevHash: try row.decode([UInt8]?.self, "prev_hash").map(hexString),
+                            hash: hexString(try row.decode([UInt8].self, "hash"))
+                        )
+                        buffer += Array(try lineEncoder.encode(entry)) + [UInt8(ascii: "\n")]
+                        last = seq
+                        auditEntries += 1
+                    }
+                    try emit(buffer)
                 }
-                try emit(buffer)
             }
-        })
+        )
         let checkpoint = Checkpoint(chain: chain, position: head.position, headSHA256: head.hash, at: headAt, key: auditKey)
         record("audit/checkpoint.json", try await writer.add("audit/checkpoint.json", bytes: Array(try encoder.encode(checkpoint))))
 
@@ -291,23 +351,54 @@ extension Store {
             record("reports/\(kind.rawValue).json", try await writer.add("reports/\(kind.rawValue).json", bytes: Array(try encoder.encode(report))))
             record("reports/\(kind.rawValue).csv", try await writer.add("reports/\(kind.rawValue).csv", bytes: Array(report.tables[0].csv.utf8)))
         }
-        let index = packIndexHTML(program: program, workflowTitle: workflowTitle, exportedAt: exportedAt, exportedBy: by, reports: reports,
-                                  evidence: evidence, signatures: signatures, checkpoint: checkpoint, auditEntries: auditEntries)
+        let index = packIndexHTML(
+            program: program,
+            workflowTitle: workflowTitle,
+            exportedAt: exportedAt,
+            exportedBy: by,
+            reports: reports,
+            evidence: evidence,
+            signatures: signatures,
+            checkpoint: checkpoint,
+            auditEntries: auditEntries
+        )
         record("index.html", try await writer.add("index.html", bytes: Array(index.utf8)))
 
         // The manifest, then its seal.
-        let manifest = PackManifest(format: packFormat, program: .init(slug: slug, title: program.title, workflow: program.workflowID,
-                                                                       workflowVersion: program.workflowVersion, startsOn: program.startsOn.description),
-                                    exportedAt: exportedAt, exportedBy: by, auditKeyID: auditKey.id, files: files)
+        let manifest = PackManifest(
+            format: packFormat,
+            program: .init(
+                slug: slug,
+                title: program.title,
+                workflow: program.workflowID,
+                workflowVersion: program.workflowVersion,
+                startsOn: program.startsOn.description
+            ),
+            exportedAt: exportedAt,
+            exportedBy: by,
+            auditKeyID: auditKey.id,
+            files: files
+        )
         let manifestBytes = Array(try encoder.encode(manifest))
         let manifestSHA = hexString(Array(SHA256.hash(data: manifestBytes)))
         try await writer.add("manifest.json", bytes: manifestBytes)
-        let seal = PackSeal(format: packFormat, manifestSHA256: manifestSHA, keyID: auditKey.id,
-                            mac: hexString(auditKey.mac(PackSeal.canonical(manifestSHA, keyID: auditKey.id))))
+        let seal = PackSeal(
+            format: packFormat,
+            manifestSHA256: manifestSHA,
+            keyID: auditKey.id,
+            mac: hexString(auditKey.mac(PackSeal.canonical(manifestSHA, keyID: auditKey.id)))
+        )
         try await writer.add("seal.json", bytes: Array(try encoder.encode(seal)))
         try writer.finish()
-        return PackExport(path: path, files: files.count + 2, evidenceFiles: evidence.count, evidenceBytes: evidenceBytes, auditEntries: auditEntries,
-                          signatures: signatures.count, manifestSHA256: manifestSHA)
+        return PackExport(
+            path: path,
+            files: files.count + 2,
+            evidenceFiles: evidence.count,
+            evidenceBytes: evidenceBytes,
+            auditEntries: auditEntries,
+            signatures: signatures.count,
+            manifestSHA256: manifestSHA
+        )
     }
 }
 
@@ -316,7 +407,16 @@ extension Store {
 /// the chain's head, and every signature's binding to the evidence it names. With the audit key, also
 /// the MACs of the seal, the checkpoint and the signatures. Names each problem.
 public func verifyPack(path: String, key: AuditKey?) -> PackVerification {
-    var result = PackVerification(program: nil, files: 0, evidence: 0, signatures: 0, auditEntries: 0, checkpointChecked: false, macsChecked: key != nil, problems: [])
+    var result = PackVerification(
+        program: nil,
+        files: 0,
+        evidence: 0,
+        signatures: 0,
+        auditEntries: 0,
+        checkpointChecked: false,
+        macsChecked: key != nil,
+        problems: []
+    )
     let reader: PackZipReader
     do { reader = try PackZipReader(path: path) } catch {
         result.problems.append("\(error)")
@@ -341,7 +441,9 @@ public func verifyPack(path: String, key: AuditKey?) -> PackVerification {
             return nil
         }
     }
-    guard let (manifest, manifestBytes) = load("manifest.json", as: PackManifest.self), let (seal, _) = load("seal.json", as: PackSeal.self) else { return result }
+    guard let (manifest, manifestBytes) = load("manifest.json", as: PackManifest.self), let (seal, _) = load("seal.json", as: PackSeal.self) else {
+        return result
+    }
     result.program = manifest.program.slug
     if manifest.format != packFormat { result.problems.append("manifest.json: unknown format '\(manifest.format)'") }
     let manifestSHA = hexString(Array(SHA256.hash(data: manifestBytes)))
@@ -364,12 +466,16 @@ public func verifyPack(path: String, key: AuditKey?) -> PackVerification {
         result.files += 1
         do {
             let sha = try reader.stream(entry)
-            if entry.size != file.size || sha != file.sha256 { result.problems.append("'\(entry.name)' does not match the manifest (size or SHA-256): it was changed") }
+            if entry.size != file.size || sha != file.sha256 {
+                result.problems.append("'\(entry.name)' does not match the manifest (size or SHA-256): it was changed")
+            }
         } catch {
             result.problems.append("\(error)")
         }
     }
-    for file in manifest.files where byName[file.path] == nil { result.problems.append("'\(file.path)' is in the manifest but not in the pack: it was removed") }
+    for file in manifest.files where byName[file.path] == nil {
+        result.problems.append("'\(file.path)' is in the manifest but not in the pack: it was removed")
+    }
 
     // Evidence records against their files.
     let evidence = load("evidence.json", as: [PackEvidence].self)?.0 ?? []
@@ -380,7 +486,9 @@ public func verifyPack(path: String, key: AuditKey?) -> PackVerification {
             continue
         }
         if file.sha256 != item.sha256 || file.size != UInt64(item.size) {
-            result.problems.append("evidence \(item.id) ('\(item.title)' version \(item.version)): the file does not match the SHA-256 recorded at upload")
+            result.problems.append(
+                "evidence \(item.id) ('\(item.title)' version \(item.version)): the file does not match the SHA-256 recorded at upload"
+            )
         }
     }
 
@@ -399,9 +507,19 @@ public func verifyPack(path: String, key: AuditKey?) -> PackVerification {
                 return
             }
             chainName = item.chain
-            let content = AuditEntryContent(chain: item.chain, seq: item.seq, recordedAtMicros: item.recordedAtMicros, actor: item.actor, action: item.action,
-                                            objectType: item.objectType, objectID: item.objectID, before: item.before, after: item.after, reason: item.reason,
-                                            origin: item.origin)
+            let content = AuditEntryContent(
+                chain: item.chain,
+                seq: item.seq,
+                recordedAtMicros: item.recordedAtMicros,
+                actor: item.actor,
+                action: item.action,
+                objectType: item.objectType,
+                objectID: item.objectID,
+                before: item.before,
+                after: item.after,
+                reason: item.reason,
+                origin: item.origin
+            )
             if item.seq != expected {
                 result.problems.append("audit: entry \(item.seq) stands at position \(expected): an entry is missing or was inserted")
                 broken = true
@@ -436,9 +554,13 @@ public func verifyPack(path: String, key: AuditKey?) -> PackVerification {
     }
     if let (checkpoint, _) = load("audit/checkpoint.json", as: Checkpoint.self) {
         result.checkpointChecked = true
-        if let chainName, checkpoint.chain != chainName { result.problems.append("audit/checkpoint.json is for chain \(checkpoint.chain), not \(chainName)") }
+        if let chainName, checkpoint.chain != chainName {
+            result.problems.append("audit/checkpoint.json is for chain \(checkpoint.chain), not \(chainName)")
+        }
         if Int64(result.auditEntries) != checkpoint.position || hexString(previous ?? []) != checkpoint.headSHA256 {
-            result.problems.append("the audit chain ends at entry \(result.auditEntries), but the checkpoint of \(checkpoint.at) saw entry \(checkpoint.position) with another head: the chain was cut or rewritten")
+            result.problems.append(
+                "the audit chain ends at entry \(result.auditEntries), but the checkpoint of \(checkpoint.at) saw entry \(checkpoint.position) with another head: the chain was cut or rewritten"
+            )
         }
         if let key, !checkpoint.isAuthentic(under: key) { result.problems.append("audit/checkpoint.json's MAC does not match under the audit key") }
     }
@@ -454,21 +576,46 @@ public func verifyPack(path: String, key: AuditKey?) -> PackVerification {
     }
     for signature in signatures {
         result.signatures += 1
-        let subject = SignedSubject(taskID: signature.subject.taskID, taskRef: signature.subject.taskRef, evidenceVersion: signature.subject.evidenceVersion,
-                                    evidence: signature.subject.evidence)
-        if hexString(subject.sha256) != signature.subjectSHA256 || signature.subject.taskRef != signature.task || signature.subject.evidenceVersion != signature.evidenceVersion {
-            result.problems.append("signature \(signature.id) on \(signature.task) by \(signature.signer): what it signed does not match its subject hash")
+        let subject = SignedSubject(
+            taskID: signature.subject.taskID,
+            taskRef: signature.subject.taskRef,
+            evidenceVersion: signature.subject.evidenceVersion,
+            evidence: signature.subject.evidence
+        )
+        if hexString(subject.sha256) != signature.subjectSHA256 || signature.subject.taskRef != signature.task
+            || signature.subject.evidenceVersion != signature.evidenceVersion
+        {
+            result.problems.append(
+                "signature \(signature.id) on \(signature.task) by \(signature.signer): what it signed does not match its subject hash"
+            )
         }
-        for digest in signature.subject.evidence where !digests.contains("\(signature.subject.taskID)|\(digest.title)|\(digest.version)|\(digest.sha256)") {
-            result.problems.append("signature \(signature.id) on \(signature.task) names '\(digest.title)' version \(digest.version), which the pack does not hold with that SHA-256")
+        for digest in signature.subject.evidence
+        where !digests.contains("\(signature.subject.taskID)|\(digest.title)|\(digest.version)|\(digest.sha256)") {
+            result.problems.append(
+                "signature \(signature.id) on \(signature.task) names '\(digest.title)' version \(digest.version), which the pack does not hold with that SHA-256"
+            )
         }
         if let key {
-            let content = SignatureContent(taskID: signature.subject.taskID, taskRef: signature.task, reviewRound: signature.reviewRound, evidenceVersion: signature.evidenceVersion,
-                                           signer: signature.signer, printedName: signature.printedName, signedAtMicros: signature.signedAtMicros, decision: signature.decision.rawValue,
-                                           meaning: signature.meaning.rawValue, comment: signature.comment, role: signature.role, onBehalfOf: signature.onBehalfOf,
-                                           authMethod: signature.authMethod, subjectSHA256: hexBytes(signature.subjectSHA256) ?? [])
+            let content = SignatureContent(
+                taskID: signature.subject.taskID,
+                taskRef: signature.task,
+                reviewRound: signature.reviewRound,
+                evidenceVersion: signature.evidenceVersion,
+                signer: signature.signer,
+                printedName: signature.printedName,
+                signedAtMicros: signature.signedAtMicros,
+                decision: signature.decision.rawValue,
+                meaning: signature.meaning.rawValue,
+                comment: signature.comment,
+                role: signature.role,
+                onBehalfOf: signature.onBehalfOf,
+                authMethod: signature.authMethod,
+                subjectSHA256: hexBytes(signature.subjectSHA256) ?? []
+            )
             if signature.keyID != key.id || !(hexBytes(signature.mac).map { key.verify($0, for: content.canonicalBytes) } ?? false) {
-                result.problems.append("signature \(signature.id) on \(signature.task) by \(signature.signer) does not match its MAC: it was altered or forged")
+                result.problems.append(
+                    "signature \(signature.id) on \(signature.task) by \(signature.signer) does not match its MAC: it was altered or forged"
+                )
             }
         }
     }

@@ -1,6 +1,6 @@
+import AccordCore
 import Foundation
 import Postgres
-import AccordCore
 
 /// The remembered answer to a request.
 public struct RememberedResponse: Sendable, Hashable {
@@ -70,8 +70,12 @@ extension Store {
     /// transaction that does the work, as `Store.sign` does: the key, the work and the answer commit
     /// together, so a server killed mid-request or a connection lost at COMMIT leaves either all three or
     /// none, and a retry resolves it without a duplicate. A refusal (`AccordError`) is remembered too.
-    public func idempotent(person: Person, key: String, requestHMAC: [UInt8],
-                           _ body: (IdempotencyClaim) async throws -> RememberedResponse) async throws -> RememberedResponse {
+    public func idempotent(
+        person: Person,
+        key: String,
+        requestHMAC: [UInt8],
+        _ body: (IdempotencyClaim) async throws -> RememberedResponse
+    ) async throws -> RememberedResponse {
         guard (1...200).contains(key.count) else { throw AccordError(.invalid, "an Idempotency-Key has 1 to 200 characters") }
         let claim = IdempotencyClaim(personID: person.id, key: key, requestHMAC: requestHMAC)
         for _ in 0..<3 {
@@ -85,7 +89,9 @@ extension Store {
                 // retries with the same key once it has the right password or the block has passed.
                 throw error
             } catch let error as AccordError {
-                try await pool.withConnection { _ = try await $0.execute(IdempotencySQL.refusal, [person.id, key, requestHMAC, error.code.description, error.message]) }
+                try await pool.withConnection {
+                    _ = try await $0.execute(IdempotencySQL.refusal, [person.id, key, requestHMAC, error.code.description, error.message])
+                }
                 // Another request with this key may have committed meanwhile: its answer stands.
                 if let remembered = try await rememberedAnswer(claim), case .success(let answer) = remembered { return answer }
                 throw error
@@ -96,7 +102,9 @@ extension Store {
 
     /// The answer or refusal remembered for a key, if any; a different request under the same key is refused.
     private func rememberedAnswer(_ claim: IdempotencyClaim) async throws -> Result<RememberedResponse, AccordError>? {
-        guard let row = try await pool.withConnection({ try await $0.query(IdempotencySQL.read, [claim.personID, claim.key]).firstRow }) else { return nil }
+        guard let row = try await pool.withConnection({ try await $0.query(IdempotencySQL.read, [claim.personID, claim.key]).firstRow }) else {
+            return nil
+        }
         guard try row.decode([UInt8].self, "request_hmac") == claim.requestHMAC else {
             throw AccordError(.invalid, "this Idempotency-Key was used for a different request; use a new key for a new request")
         }

@@ -53,7 +53,8 @@ public struct Incident: Codable, Sendable, Equatable {
 enum ImprovementSQL {
     static let nextFinding = "SELECT coalesce(max(number), 0) + 1 AS n FROM accord.finding WHERE program_id = $1"
     static let nextIncident = "SELECT coalesce(max(number), 0) + 1 AS n FROM accord.incident WHERE program_id = $1"
-    static let system = "SELECT id, slug, operator_role, risk_class, gpai, to_char(added_on, 'YYYY-MM-DD') AS added_on FROM accord.ai_system WHERE program_id = $1 AND slug = $2"
+    static let system =
+        "SELECT id, slug, operator_role, risk_class, gpai, to_char(added_on, 'YYYY-MM-DD') AS added_on FROM accord.ai_system WHERE program_id = $1 AND slug = $2"
     static let openCycle = "SELECT id FROM accord.cycle WHERE program_id = $1 AND closed_at IS NULL"
     static let insertFinding = """
         INSERT INTO accord.finding (program_id, number, source, severity, title, system_id, incident_id, cycle_id, opened_by)
@@ -109,35 +110,83 @@ extension Store {
 
     /// Raises a finding and creates its corrective-action tasks from the workflow. Any member of the program
     /// (`changing` finds the program only for its members and administrators).
-    public func addFinding(program slug: String, source: FindingSource, severity: FindingSeverity, title: String, system: String?,
-                           actor: String?) async throws -> Finding {
+    public func addFinding(
+        program slug: String,
+        source: FindingSource,
+        severity: FindingSeverity,
+        title: String,
+        system: String?,
+        actor: String?
+    ) async throws -> Finding {
         let title = title.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !title.isEmpty else { throw AccordError(.invalid, "a finding needs a title: --title") }
         let id = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
             let systemRow = try await system.asyncMap { try await Self.systemRow($0, of: program, on: connection) }
-            return try await Self.openFinding(program, workflow: workflow, source: source, severity: severity, title: title, system: systemRow,
-                                              incidentID: nil, by: acting, on: connection).id
+            return try await Self.openFinding(
+                program,
+                workflow: workflow,
+                source: source,
+                severity: severity,
+                title: title,
+                system: systemRow,
+                incidentID: nil,
+                by: acting,
+                on: connection
+            ).id
         }
         return try await pool.withConnection { try await Self.finding(id: id, on: $0) }
     }
 
-    static func openFinding(_ program: ProgramRow, workflow: Workflow, source: FindingSource, severity: FindingSeverity, title: String,
-                            system: SystemRow?, incidentID: Int64?, by acting: Person, on connection: PostgresConnection) async throws -> (id: Int64, number: Int) {
+    static func openFinding(
+        _ program: ProgramRow,
+        workflow: Workflow,
+        source: FindingSource,
+        severity: FindingSeverity,
+        title: String,
+        system: SystemRow?,
+        incidentID: Int64?,
+        by acting: Person,
+        on connection: PostgresConnection
+    ) async throws -> (id: Int64, number: Int) {
         _ = try await connection.query(CycleSQL.lockProgram, [program.id])
         let number = try await connection.query(ImprovementSQL.nextFinding, [program.id])[0].decode(Int.self, "n")
         let cycleID = try await connection.query(ImprovementSQL.openCycle, [program.id]).firstRow?.decode(Int64.self, "id")
-        let id = try await connection.query(ImprovementSQL.insertFinding, [
-            program.id, number, source.rawValue, severity.rawValue, title, system?.id, incidentID, cycleID, acting.id,
-        ])[0].decode(Int64.self, "id")
+        let id = try await connection.query(
+            ImprovementSQL.insertFinding,
+            [
+                program.id, number, source.rawValue, severity.rawValue, title, system?.id, incidentID, cycleID, acting.id,
+            ]
+        )[0].decode(Int64.self, "id")
         let templates = workflow.triggered(by: .finding)
-        let created = try await instantiate(templates, of: workflow, in: program, system: system,
-                                            as: TaskOccasion(instance: "f\(number)", findingID: id, start: .today(), titleSuffix: " — finding \(number)"),
-                                            on: connection)
-        let refs = templates.map { taskRef(program: program.slug, key: $0.task.key, system: system?.slug, instance: "f\(number)") }.filter { _ in !created.isEmpty }
-        let record = ImprovementRecord(program: program.slug, number: number, kind: "\(severity.rawValue) from \(source.rawValue)", title: title,
-                                       system: system?.slug, tasks: refs)
-        try await connection.appendAudit(AuditRecord(chain: programChain(program.slug), actor: acting.handle, action: "finding.open",
-                                                     objectType: "finding", objectID: "\(program.slug)#F\(number)", after: auditJSON(record)))
+        let created = try await instantiate(
+            templates,
+            of: workflow,
+            in: program,
+            system: system,
+            as: TaskOccasion(instance: "f\(number)", findingID: id, start: .today(), titleSuffix: " — finding \(number)"),
+            on: connection
+        )
+        let refs = templates.map { taskRef(program: program.slug, key: $0.task.key, system: system?.slug, instance: "f\(number)") }.filter { _ in
+            !created.isEmpty
+        }
+        let record = ImprovementRecord(
+            program: program.slug,
+            number: number,
+            kind: "\(severity.rawValue) from \(source.rawValue)",
+            title: title,
+            system: system?.slug,
+            tasks: refs
+        )
+        try await connection.appendAudit(
+            AuditRecord(
+                chain: programChain(program.slug),
+                actor: acting.handle,
+                action: "finding.open",
+                objectType: "finding",
+                objectID: "\(program.slug)#F\(number)",
+                after: auditJSON(record)
+            )
+        )
         _ = try await connection.query(DeadlineSQL.emit, ["finding.opened", program.id, try PostgresJSON(encoding: record)])
         return (id, number)
     }
@@ -154,12 +203,26 @@ extension Store {
             if try row.decode(Date?.self, "closed_at") != nil { throw AccordError(.conflict, "finding \(number) of '\(slug)' is closed") }
             let works = try await connection.query(ImprovementSQL.worksOnFinding, [id, acting.id]).firstRow != nil
             if !works {
-                try await Self.requireManager(acting, of: program, workflow: workflow, to: "record a finding's root cause (or be assigned one of its tasks)", on: connection)
+                try await Self.requireManager(
+                    acting,
+                    of: program,
+                    workflow: workflow,
+                    to: "record a finding's root cause (or be assigned one of its tasks)",
+                    on: connection
+                )
             }
             try await connection.execute(ImprovementSQL.setRootCause, [id, text])
-            try await connection.appendAudit(AuditRecord(chain: programChain(slug), actor: acting.handle, action: "finding.root-cause", objectType: "finding",
-                                                         objectID: "\(slug)#F\(number)", before: auditJSON(["root_cause": try row.decode(String?.self, "root_cause") ?? ""]),
-                                                         after: auditJSON(["root_cause": text])))
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: programChain(slug),
+                    actor: acting.handle,
+                    action: "finding.root-cause",
+                    objectType: "finding",
+                    objectID: "\(slug)#F\(number)",
+                    before: auditJSON(["root_cause": try row.decode(String?.self, "root_cause") ?? ""]),
+                    after: auditJSON(["root_cause": text])
+                )
+            )
             try await Self.settleFinding(id, program: program, actor: acting.handle, on: connection)
             return id
         }
@@ -172,16 +235,28 @@ extension Store {
         guard try finding.decode(String?.self, "root_cause") != nil, try finding.decode(Date?.self, "closed_at") == nil else { return }
         let workflow = try await workflow(program.workflowID, version: program.workflowVersion, on: connection)
         for row in try await connection.query(ImprovementSQL.findingTasks, [id]) {
-            let state = try row.decode(TaskState.self, "state"), key = try row.decode(String.self, "template_key")
+            let state = try row.decode(TaskState.self, "state")
+            let key = try row.decode(String.self, "template_key")
             let needsSignOff = workflow.task(key)?.approval != nil
             guard state == .done || (state == .notApplicable && !needsSignOff) else { return }
         }
         guard let closed = try await connection.query(ImprovementSQL.closeFinding, [id]).firstRow else { return }
         let number = try closed.decode(Int.self, "number")
-        try await connection.appendAudit(AuditRecord(chain: programChain(program.slug), actor: actor, action: "finding.close", objectType: "finding",
-                                                     objectID: "\(program.slug)#F\(number)", after: auditJSON(["state": "closed"]),
-                                                     reason: "root cause recorded and corrective action checked effective"))
-        _ = try await connection.query(DeadlineSQL.emit, ["finding.closed", program.id, try PostgresJSON(encoding: ["program": program.slug, "number": String(number)])])
+        try await connection.appendAudit(
+            AuditRecord(
+                chain: programChain(program.slug),
+                actor: actor,
+                action: "finding.close",
+                objectType: "finding",
+                objectID: "\(program.slug)#F\(number)",
+                after: auditJSON(["state": "closed"]),
+                reason: "root cause recorded and corrective action checked effective"
+            )
+        )
+        _ = try await connection.query(
+            DeadlineSQL.emit,
+            ["finding.closed", program.id, try PostgresJSON(encoding: ["program": program.slug, "number": String(number)])]
+        )
     }
 
     public func findings(program slug: String, openOnly: Bool = false, actor: String?) async throws -> [Finding] {
@@ -210,11 +285,18 @@ extension Store {
     static func finding(row: PostgresRow, on connection: PostgresConnection) async throws -> Finding {
         let id = try row.decode(Int64.self, "id")
         return Finding(
-            program: try row.decode(String.self, "program"), number: try row.decode(Int.self, "number"),
-            source: FindingSource(rawValue: try row.decode(String.self, "source"))!, severity: FindingSeverity(rawValue: try row.decode(String.self, "severity"))!,
-            title: try row.decode(String.self, "title"), system: try row.decode(String?.self, "system"), incident: try row.decode(Int?.self, "incident"),
-            cycle: try row.decode(Int?.self, "cycle"), rootCause: try row.decode(String?.self, "root_cause"), openedAt: try row.decode(Date.self, "opened_at"),
-            openedBy: try row.decode(String.self, "opened_by"), closedAt: try row.decode(Date?.self, "closed_at"),
+            program: try row.decode(String.self, "program"),
+            number: try row.decode(Int.self, "number"),
+            source: FindingSource(rawValue: try row.decode(String.self, "source"))!,
+            severity: FindingSeverity(rawValue: try row.decode(String.self, "severity"))!,
+            title: try row.decode(String.self, "title"),
+            system: try row.decode(String?.self, "system"),
+            incident: try row.decode(Int?.self, "incident"),
+            cycle: try row.decode(Int?.self, "cycle"),
+            rootCause: try row.decode(String?.self, "root_cause"),
+            openedAt: try row.decode(Date.self, "opened_at"),
+            openedBy: try row.decode(String.self, "opened_by"),
+            closedAt: try row.decode(Date?.self, "closed_at"),
             tasks: try await connection.query(String(format: ImprovementSQL.tasksOf, "finding_id"), [id]).map(TaskSummary.init(row:))
         )
     }
@@ -224,35 +306,80 @@ extension Store {
     /// Reports a serious incident: starts its Art. 73 clock from awareness, creates the report tasks due
     /// when the clock runs out (escalating to top management before), and a finding for its root cause.
     /// Any member of the program.
-    public func reportIncident(program slug: String, system: String, kind: IncidentKind, awareAt: Date, summary: String,
-                               actor: String?, now: Date = Date()) async throws -> Incident {
+    public func reportIncident(
+        program slug: String,
+        system: String,
+        kind: IncidentKind,
+        awareAt: Date,
+        summary: String,
+        actor: String?,
+        now: Date = Date()
+    ) async throws -> Incident {
         let summary = summary.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !summary.isEmpty else { throw AccordError(.invalid, "say what happened: --summary") }
         guard awareAt <= now.addingTimeInterval(300) else {
-            throw AccordError(.invalid, "--aware-at \(awareAt.formatted(.iso8601)) is in the future; the clock runs from when the organisation became aware")
+            throw AccordError(
+                .invalid,
+                "--aware-at \(awareAt.formatted(.iso8601)) is in the future; the clock runs from when the organisation became aware"
+            )
         }
         let number = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
             let systemRow = try await Self.systemRow(system, of: program, on: connection)
             _ = try await connection.query(CycleSQL.lockProgram, [program.id])
             let number = try await connection.query(ImprovementSQL.nextIncident, [program.id])[0].decode(Int.self, "n")
             let dueAt = awareAt.addingTimeInterval(Double(kind.clockDays) * 86_400)
-            let id = try await connection.query(ImprovementSQL.insertIncident, [program.id, number, systemRow.id, kind.rawValue, awareAt, dueAt, summary, acting.id])[0]
-                .decode(Int64.self, "id")
+            let id = try await connection.query(
+                ImprovementSQL.insertIncident,
+                [program.id, number, systemRow.id, kind.rawValue, awareAt, dueAt, summary, acting.id]
+            )[0]
+            .decode(Int64.self, "id")
             let templates = workflow.triggered(by: .incident)
-            _ = try await Self.instantiate(templates, of: workflow, in: program, system: systemRow,
-                                           as: TaskOccasion(instance: "i\(number)", incidentID: id, start: CalendarDate(awareAt),
-                                                            incidentClock: CalendarDate(dueAt), titleSuffix: " — incident \(number)"),
-                                           on: connection)
-            let record = ImprovementRecord(program: slug, number: number, kind: kind.rawValue, title: summary, system: systemRow.slug,
-                                           dueAt: dueAt.formatted(.iso8601),
-                                           tasks: templates.map { taskRef(program: slug, key: $0.task.key, system: systemRow.slug, instance: "i\(number)") })
-            try await connection.appendAudit(AuditRecord(chain: programChain(slug), actor: acting.handle, action: "incident.report", objectType: "incident",
-                                                         objectID: "\(slug)#I\(number)", after: auditJSON(record),
-                                                         reason: "\(kind.paragraph): notify within \(kind.clockDays) days of awareness"))
+            _ = try await Self.instantiate(
+                templates,
+                of: workflow,
+                in: program,
+                system: systemRow,
+                as: TaskOccasion(
+                    instance: "i\(number)",
+                    incidentID: id,
+                    start: CalendarDate(awareAt),
+                    incidentClock: CalendarDate(dueAt),
+                    titleSuffix: " — incident \(number)"
+                ),
+                on: connection
+            )
+            let record = ImprovementRecord(
+                program: slug,
+                number: number,
+                kind: kind.rawValue,
+                title: summary,
+                system: systemRow.slug,
+                dueAt: dueAt.formatted(.iso8601),
+                tasks: templates.map { taskRef(program: slug, key: $0.task.key, system: systemRow.slug, instance: "i\(number)") }
+            )
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: programChain(slug),
+                    actor: acting.handle,
+                    action: "incident.report",
+                    objectType: "incident",
+                    objectID: "\(slug)#I\(number)",
+                    after: auditJSON(record),
+                    reason: "\(kind.paragraph): notify within \(kind.clockDays) days of awareness"
+                )
+            )
             _ = try await connection.query(DeadlineSQL.emit, ["incident.reported", program.id, try PostgresJSON(encoding: record)])
-            _ = try await Self.openFinding(program, workflow: workflow, source: .incident, severity: .major,
-                                           title: "Root cause of serious incident \(number): \(summary.prefix(120))", system: systemRow,
-                                           incidentID: id, by: acting, on: connection)
+            _ = try await Self.openFinding(
+                program,
+                workflow: workflow,
+                source: .incident,
+                severity: .major,
+                title: "Root cause of serious incident \(number): \(summary.prefix(120))",
+                system: systemRow,
+                incidentID: id,
+                by: acting,
+                on: connection
+            )
             return number
         }
         return try await incident(program: slug, number: number, actor: actor)
@@ -261,7 +388,9 @@ extension Store {
     public func incidents(program slug: String, actor: String?) async throws -> [Incident] {
         try await reading(program: slug, actor: actor) { connection, acting, program in
             var incidents: [Incident] = []
-            for row in try await connection.query(ImprovementSQL.incidents, [program.id]) { incidents.append(try await Self.incident(row: row, on: connection)) }
+            for row in try await connection.query(ImprovementSQL.incidents, [program.id]) {
+                incidents.append(try await Self.incident(row: row, on: connection))
+            }
             return incidents
         }
     }
@@ -277,12 +406,21 @@ extension Store {
 
     static func incident(row: PostgresRow, on connection: PostgresConnection) async throws -> Incident {
         let kind = IncidentKind(rawValue: try row.decode(String.self, "kind"))!
-        let tasks = try await connection.query(String(format: ImprovementSQL.tasksOf, "incident_id"), [try row.decode(Int64.self, "id")]).map(TaskSummary.init(row:))
+        let tasks = try await connection.query(String(format: ImprovementSQL.tasksOf, "incident_id"), [try row.decode(Int64.self, "id")]).map(
+            TaskSummary.init(row:)
+        )
         return Incident(
-            program: try row.decode(String.self, "program"), number: try row.decode(Int.self, "number"), system: try row.decode(String.self, "system"),
-            kind: kind, summary: try row.decode(String.self, "summary"), awareAt: try row.decode(Date.self, "aware_at"),
-            reportDueAt: try row.decode(Date.self, "report_due_at"), clock: "\(kind.paragraph), \(kind.clockDays) days",
-            reportedBy: try row.decode(String.self, "reported_by"), finding: try row.decode(Int?.self, "finding"), tasks: tasks,
+            program: try row.decode(String.self, "program"),
+            number: try row.decode(Int.self, "number"),
+            system: try row.decode(String.self, "system"),
+            kind: kind,
+            summary: try row.decode(String.self, "summary"),
+            awareAt: try row.decode(Date.self, "aware_at"),
+            reportDueAt: try row.decode(Date.self, "report_due_at"),
+            clock: "\(kind.paragraph), \(kind.clockDays) days",
+            reportedBy: try row.decode(String.self, "reported_by"),
+            finding: try row.decode(Int?.self, "finding"),
+            tasks: tasks,
             notified: tasks.first.map { $0.state == .done } ?? false
         )
     }

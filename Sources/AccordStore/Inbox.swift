@@ -26,7 +26,9 @@ public struct Notice: Codable, Sendable, Equatable {
 
 enum InboxSQL {
     /// The roles a person holds, and those delegated to them now, per program, with the program's workflow.
-    static let authority: PostgresStatement = .perCall("inbox_authority", """
+    static let authority: PostgresStatement = .perCall(
+        "inbox_authority",
+        """
         SELECT r.program_id, r.role, p.workflow_id, p.workflow_version, w.checksum
         FROM (SELECT program_id, role FROM accord.role_binding WHERE person_id = $1
               UNION
@@ -35,12 +37,15 @@ enum InboxSQL {
         JOIN accord.program p ON p.id = r.program_id
         JOIN accord.workflow_version w ON w.workflow_id = p.workflow_id AND w.version = p.workflow_version
         WHERE $2::bigint IS NULL OR r.program_id = $2
-        """)
+        """
+    )
     /// Tasks in review of the given programs and templates (those whose policy names a role the person
     /// holds there), most late first, a batch at a time: the inbox costs what it shows, not what exists.
     /// Read program by program (each through its (program, state) index, at most one batch each), so the
     /// cost follows the signer's own programs, never the tasks in review of everyone else's.
-    static let candidates: PostgresStatement = .perCall("inbox_candidates", """
+    static let candidates: PostgresStatement = .perCall(
+        "inbox_candidates",
+        """
         SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.instance, t.title, t.owner_role, t.state,
                a.handle AS assignee, to_char(t.due_on, 'YYYY-MM-DD') AS due_on,
                CASE WHEN t.due_on < current_date THEN current_date - t.due_on END AS overdue_days,
@@ -58,7 +63,8 @@ enum InboxSQL {
         LEFT JOIN accord.person a ON a.id = t.assignee_id
         ORDER BY t.due_on NULLS LAST, t.id
         LIMIT $4 OFFSET $5
-        """)
+        """
+    )
     /// The current round's signatures of the given tasks.
     static let roundSignatures = """
         SELECT s.task_id, s.role, s.signer_id, s.decision FROM accord.signature s
@@ -78,8 +84,14 @@ enum InboxSQL {
 
 extension Notice {
     init(row: PostgresRow) throws {
-        self.init(id: try row.decode(Int64.self, "id"), kind: try row.decode(String.self, "kind"), message: try row.decode(String.self, "message"),
-                  task: try row.decode(String?.self, "ref"), taskID: try row.decode(Int64?.self, "task_id"), at: try row.decode(Date.self, "created_at"))
+        self.init(
+            id: try row.decode(Int64.self, "id"),
+            kind: try row.decode(String.self, "kind"),
+            message: try row.decode(String.self, "message"),
+            task: try row.decode(String?.self, "ref"),
+            taskID: try row.decode(Int64?.self, "task_id"),
+            at: try row.decode(Date.self, "created_at")
+        )
     }
 }
 
@@ -100,13 +112,20 @@ extension Store {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             let reads = try await connection.pipeline([
-                (PostgresStatement(nil, TaskSQL.mine), [acting.id, PostgresArray([TaskState.open, .inProgress, .blocked].map(\.rawValue)), acting.isAdmin]),
+                (
+                    PostgresStatement(nil, TaskSQL.mine),
+                    [acting.id, PostgresArray([TaskState.open, .inProgress, .blocked].map(\.rawValue)), acting.isAdmin]
+                ),
                 (PostgresStatement(nil, InboxSQL.notices), [acting.id]),
                 (InboxSQL.authority, [acting.id, Int64?.none]),
             ])
             let waiting = try await Self.signOffsWaiting(for: acting, limit: Inbox.signOffLimit, authority: reads[2], on: connection)
-            return Inbox(tasks: try reads[0].map(TaskSummary.init(row:)).sorted(by: inboxOrder), signOffs: waiting.tasks, signOffsMore: waiting.more,
-                         notices: try reads[1].map(Notice.init(row:)))
+            return Inbox(
+                tasks: try reads[0].map(TaskSummary.init(row:)).sorted(by: inboxOrder),
+                signOffs: waiting.tasks,
+                signOffsMore: waiting.more,
+                notices: try reads[1].map(Notice.init(row:))
+            )
         }
     }
 
@@ -129,7 +148,8 @@ extension Store {
     func signOffsWaiting(actor handle: String, program slug: String) async throws -> [TaskSummary] {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(handle, on: connection)
-            guard let id = try await connection.query("SELECT id FROM accord.program WHERE slug = $1", [slug]).firstRow?.decode(Int64.self, "id") else { return [] }
+            guard let id = try await connection.query("SELECT id FROM accord.program WHERE slug = $1", [slug]).firstRow?.decode(Int64.self, "id")
+            else { return [] }
             return try await Self.signOffsWaiting(for: acting, program: id, on: connection).tasks
         }
     }
@@ -151,17 +171,24 @@ extension Store {
     /// one of them; only those tasks are read, in batches, most late first, with their current round's
     /// signatures; each policy is evaluated in memory (quorum, order, separation of duties, signed already)
     /// until `limit` pass. So an inbox costs about what it shows, however many tasks the programs hold.
-    static func signOffsWaiting(for acting: Person, task only: Int64? = nil, program: Int64? = nil, limit: Int? = nil,
-                                authority rows: PostgresResult? = nil,
-                                on connection: PostgresConnection) async throws -> (tasks: [TaskSummary], more: Bool) {
-        var authority: [Int64: Set<String>] = [:], workflowOf: [Int64: String] = [:]
+    static func signOffsWaiting(
+        for acting: Person,
+        task only: Int64? = nil,
+        program: Int64? = nil,
+        limit: Int? = nil,
+        authority rows: PostgresResult? = nil,
+        on connection: PostgresConnection
+    ) async throws -> (tasks: [TaskSummary], more: Bool) {
+        var authority: [Int64: Set<String>] = [:]
+        var workflowOf: [Int64: String] = [:]
         var workflows: [String: Workflow] = [:]
         let authorityRows: PostgresResult
         if let rows { authorityRows = rows } else { authorityRows = try await connection.query(InboxSQL.authority, [acting.id, program]) }
         for row in authorityRows {
             let programID = try row.decode(Int64.self, "program_id")
             authority[programID, default: []].insert(try row.decode(String.self, "role"))
-            let id = try row.decode(String.self, "workflow_id"), version = try row.decode(Int.self, "workflow_version")
+            let id = try row.decode(String.self, "workflow_id")
+            let version = try row.decode(Int.self, "workflow_version")
             let key = "\(id)@\(version)"
             workflowOf[programID] = key
             if workflows[key] == nil {
@@ -169,7 +196,8 @@ extension Store {
             }
         }
         // The templates whose approval names a role held in some program; the programs where one does.
-        var programs: [Int64] = [], templates: Set<String> = []
+        var programs: [Int64] = []
+        var templates: Set<String> = []
         var signable: [String: [String: Set<String>]] = [:]  // workflow → role → templates it signs
         for (key, workflow) in workflows {
             var byRole: [String: Set<String>] = [:]
@@ -187,16 +215,20 @@ extension Store {
             }
         }
         guard !programs.isEmpty else { return ([], false) }
-        let programList = PostgresArray(programs), templateList = PostgresArray(templates.sorted())
+        let programList = PostgresArray(programs)
+        let templateList = PostgresArray(templates.sorted())
         let batch = limit.map { max($0 + 1, 100) } ?? 5_000
-        var waiting: [TaskSummary] = [], offset = 0
+        var waiting: [TaskSummary] = []
+        var offset = 0
         while true {
             let rows = try await connection.query(InboxSQL.candidates, [programList, templateList, only, batch, offset])
             if rows.isEmpty { break }
-            var approvals: [Int64: [CountedApproval]] = [:], signed: Set<Int64> = []
+            var approvals: [Int64: [CountedApproval]] = [:]
+            var signed: Set<Int64> = []
             let ids = try rows.map { try $0.decode(Int64.self, "id") }
             for row in try await connection.query(InboxSQL.roundSignatures, [PostgresArray(ids)]) {
-                let task = try row.decode(Int64.self, "task_id"), signer = try row.decode(Int64.self, "signer_id")
+                let task = try row.decode(Int64.self, "task_id")
+                let signer = try row.decode(Int64.self, "signer_id")
                 if signer == acting.id { signed.insert(task) }
                 if try row.decode(SigningDecision.self, "decision") == .approve {
                     approvals[task, default: []].append(CountedApproval(role: try row.decode(String.self, "role"), signerID: signer))
@@ -206,10 +238,15 @@ extension Store {
                 let task = try TaskSummary(row: row)
                 let programID = try row.decode(Int64.self, "program_id")
                 guard !signed.contains(task.id), let roles = authority[programID], let key = workflowOf[programID],
-                      let policy = workflows[key]?.task(task.key)?.approval, policy.signers.contains(where: { roles.contains($0.role) }) else { continue }
+                    let policy = workflows[key]?.task(task.key)?.approval, policy.signers.contains(where: { roles.contains($0.role) })
+                else { continue }
                 let slot = ApprovalEvaluation(policy: policy, approvals: approvals[task.id] ?? []).slot(
-                    signerID: acting.id, signerName: acting.handle, canSignFor: roles,
-                    assigneeID: try row.decode(Int64?.self, "assignee_id"), submitterID: try row.decode(Int64?.self, "submitted_by"))
+                    signerID: acting.id,
+                    signerName: acting.handle,
+                    canSignFor: roles,
+                    assigneeID: try row.decode(Int64?.self, "assignee_id"),
+                    submitterID: try row.decode(Int64?.self, "submitted_by")
+                )
                 guard case .success = slot else { continue }
                 if let limit, waiting.count == limit { return (waiting, true) }
                 waiting.append(task)

@@ -55,9 +55,9 @@ enum LeadershipSQL {
     static func openEscalations(admin: Bool) -> String {
         DeadlineSQL.forTask + """
 
-        WHERE e.kind = 'escalation' AND \(TaskState.outstandingSQL("t.state")) AND \(scope(admin: admin, column: "t.program_id"))
-        ORDER BY e.recorded_at DESC, e.id DESC LIMIT 50
-        """
+            WHERE e.kind = 'escalation' AND \(TaskState.outstandingSQL("t.state")) AND \(scope(admin: admin, column: "t.program_id"))
+            ORDER BY e.recorded_at DESC, e.id DESC LIMIT 50
+            """
     }
     static func bindings(admin: Bool) -> String {
         """
@@ -113,15 +113,23 @@ extension Store {
             var workflows: [String: Workflow] = [:]
             var leaders: [String: (id: Int64, name: String, roles: [String])] = [:]
             for row in try await connection.query(LeadershipSQL.bindings(admin: acting.isAdmin), [acting.id]) {
-                let workflowID = try row.decode(String.self, "workflow_id"), version = try row.decode(Int.self, "workflow_version")
+                let workflowID = try row.decode(String.self, "workflow_id")
+                let version = try row.decode(Int.self, "workflow_version")
                 let key = "\(workflowID)@\(version)"
                 if workflows[key] == nil {
-                    workflows[key] = try await Self.workflow(workflowID, version: version, checksum: try row.decode(String.self, "checksum"), on: connection)
+                    workflows[key] = try await Self.workflow(
+                        workflowID,
+                        version: version,
+                        checksum: try row.decode(String.self, "checksum"),
+                        on: connection
+                    )
                 }
                 let role = try row.decode(String.self, "role")
                 guard workflows[key]?.role(role)?.leadership == true else { continue }
                 let handle = try row.decode(String.self, "handle")
-                let personID = try row.decode(Int64.self, "person_id"), name = try row.decode(String.self, "name"), slug = try row.decode(String.self, "slug")
+                let personID = try row.decode(Int64.self, "person_id")
+                let name = try row.decode(String.self, "name")
+                let slug = try row.decode(String.self, "slug")
                 var entry = leaders[handle] ?? (personID, name, [])
                 entry.roles.append("\(slug)/\(role)")
                 leaders[handle] = entry
@@ -135,16 +143,29 @@ extension Store {
                 LeadershipReport.OwnerLoad(owner: try $0.decode(String.self, "owner"), overdue: try $0.decode(Int.self, "overdue"))
             }
             var received: [String: Int] = [:]
-            for row in try await connection.query(LeadershipSQL.escalationsReceivedSeen, [PostgresArray(Array(leaders.keys)), acting.id, acting.isAdmin]) {
+            for row in try await connection.query(
+                LeadershipSQL.escalationsReceivedSeen,
+                [PostgresArray(Array(leaders.keys)), acting.id, acting.isAdmin]
+            ) {
                 received[try row.decode(String.self, "handle")] = try row.decode(Int.self, "n")
             }
             escalations = try await connection.query(LeadershipSQL.openEscalations(admin: acting.isAdmin), [acting.id]).map(DeadlineEvent.init(row:))
-            seen = acting.isAdmin ? nil : Set(try await connection.query(LeadershipSQL.memberOf, [acting.id]).map { try $0.decode(String.self, "slug") })
-            return (leaders.sorted { $0.key < $1.key }.map { handle, entry in
-                LeadershipReport.Leader(handle: handle, name: entry.name, roles: entry.roles, waiting: 0, overdue: 0,
-                                        signed: times[entry.id]?.0 ?? 0, medianHoursToSign: times[entry.id]?.1.map { ($0 * 10).rounded() / 10 },
-                                        escalationsReceived: received[handle] ?? 0)
-            }, owners)
+            seen =
+                acting.isAdmin ? nil : Set(try await connection.query(LeadershipSQL.memberOf, [acting.id]).map { try $0.decode(String.self, "slug") })
+            return (
+                leaders.sorted { $0.key < $1.key }.map { handle, entry in
+                    LeadershipReport.Leader(
+                        handle: handle,
+                        name: entry.name,
+                        roles: entry.roles,
+                        waiting: 0,
+                        overdue: 0,
+                        signed: times[entry.id]?.0 ?? 0,
+                        medianHoursToSign: times[entry.id]?.1.map { ($0 * 10).rounded() / 10 },
+                        escalationsReceived: received[handle] ?? 0
+                    )
+                }, owners
+            )
         }
         var result: [LeadershipReport.Leader] = []
         for var leader in leaders {

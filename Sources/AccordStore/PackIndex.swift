@@ -3,8 +3,17 @@ import Foundation
 
 /// `index.html` of an evidence pack: one self-contained, printable page (inline style, no scripts,
 /// nothing fetched), so an auditor can read the pack in any browser, offline.
-func packIndexHTML(program: ProgramRow, workflowTitle: String, exportedAt: String, exportedBy: String, reports: [Report],
-                   evidence: [PackEvidence], signatures: [PackSignature], checkpoint: Checkpoint, auditEntries: Int) -> String {
+func packIndexHTML(
+    program: ProgramRow,
+    workflowTitle: String,
+    exportedAt: String,
+    exportedBy: String,
+    reports: [Report],
+    evidence: [PackEvidence],
+    signatures: [PackSignature],
+    checkpoint: Checkpoint,
+    auditEntries: Int
+) -> String {
     func e(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
@@ -46,14 +55,27 @@ func packIndexHTML(program: ProgramRow, workflowTitle: String, exportedAt: Strin
             html += "<h3>\(e(t.title))</h3>\n" + table(t.header, t.rows)
         }
     }
-    html += "<h2>Signatures</h2>\n" + table(
-        ["task", "signed by", "role", "decision", "meaning", "time (UTC)", "evidence version", "current", "comment", "subject SHA-256"],
-        signatures.map { [$0.task, $0.printedName + ($0.onBehalfOf.map { " on behalf of \($0)" } ?? "") + " (\($0.signer))", $0.role ?? "",
-                          $0.decision == .approve ? "approved" : "rejected", $0.meaning.rawValue, format.string(from: $0.signedAt), String($0.evidenceVersion),
-                          $0.current ? "yes" : "superseded", $0.comment ?? "", $0.subjectSHA256] })
-    html += "<h2>Evidence</h2>\n" + table(
-        ["task", "title", "version", "file", "size", "uploaded", "by", "SHA-256"],
-        evidence.map { [$0.task, $0.title, String($0.version), $0.path, String($0.size), format.string(from: $0.uploadedAt), $0.uploadedBy, $0.sha256] })
+    html +=
+        "<h2>Signatures</h2>\n"
+        + table(
+            ["task", "signed by", "role", "decision", "meaning", "time (UTC)", "evidence version", "current", "comment", "subject SHA-256"],
+            signatures.map {
+                [
+                    $0.task, $0.printedName + ($0.onBehalfOf.map { " on behalf of \($0)" } ?? "") + " (\($0.signer))", $0.role ?? "",
+                    $0.decision == .approve ? "approved" : "rejected", $0.meaning.rawValue, format.string(from: $0.signedAt),
+                    String($0.evidenceVersion),
+                    $0.current ? "yes" : "superseded", $0.comment ?? "", $0.subjectSHA256,
+                ]
+            }
+        )
+    html +=
+        "<h2>Evidence</h2>\n"
+        + table(
+            ["task", "title", "version", "file", "size", "uploaded", "by", "SHA-256"],
+            evidence.map {
+                [$0.task, $0.title, String($0.version), $0.path, String($0.size), format.string(from: $0.uploadedAt), $0.uploadedBy, $0.sha256]
+            }
+        )
     html += "</body></html>\n"
     return html
 }

@@ -51,7 +51,9 @@ final class PackZipWriter {
             size += UInt64(chunk.count)
             try self.write(chunk)
         }
-        guard offset < UInt64(UInt32.max) - (1 << 24) else { throw PackZipError("the pack passes 4 GiB, which needs ZIP64; export fewer programs or less evidence at once") }
+        guard offset < UInt64(UInt32.max) - (1 << 24) else {
+            throw PackZipError("the pack passes 4 GiB, which needs ZIP64; export fewer programs or less evidence at once")
+        }
         let end = offset
         try handle.seek(toOffset: start)
         try handle.write(contentsOf: localHeader(name: nameBytes, crc: UInt32(crc), size: UInt32(size)))
@@ -72,9 +74,14 @@ final class PackZipWriter {
         for entry in entries { try write(centralHeader(entry)) }
         let directorySize = offset - directoryStart
         var end = LittleEndian()
-        end.u32(0x0605_4b50); end.u16(0); end.u16(0)
-        end.u16(UInt16(entries.count)); end.u16(UInt16(entries.count))
-        end.u32(UInt32(directorySize)); end.u32(UInt32(directoryStart)); end.u16(0)
+        end.u32(0x0605_4b50)
+        end.u16(0)
+        end.u16(0)
+        end.u16(UInt16(entries.count))
+        end.u16(UInt16(entries.count))
+        end.u32(UInt32(directorySize))
+        end.u32(UInt32(directoryStart))
+        end.u16(0)
         try write(end.bytes)
         try handle.close()
     }
@@ -86,16 +93,39 @@ final class PackZipWriter {
 
     private func localHeader(name: [UInt8], crc: UInt32, size: UInt32) -> [UInt8] {
         var h = LittleEndian()
-        h.u32(0x0403_4b50); h.u16(20); h.u16(packZipFlags); h.u16(0); h.u16(dosTime); h.u16(dosDate)
-        h.u32(crc); h.u32(size); h.u32(size); h.u16(UInt16(name.count)); h.u16(0)
+        h.u32(0x0403_4b50)
+        h.u16(20)
+        h.u16(packZipFlags)
+        h.u16(0)
+        h.u16(dosTime)
+        h.u16(dosDate)
+        h.u32(crc)
+        h.u32(size)
+        h.u32(size)
+        h.u16(UInt16(name.count))
+        h.u16(0)
         return h.bytes + name
     }
 
     private func centralHeader(_ entry: Entry) -> [UInt8] {
         var h = LittleEndian()
-        h.u32(0x0201_4b50); h.u16(0x031E); h.u16(20); h.u16(packZipFlags); h.u16(0); h.u16(dosTime); h.u16(dosDate)
-        h.u32(entry.crc); h.u32(UInt32(entry.size)); h.u32(UInt32(entry.size)); h.u16(UInt16(entry.name.count)); h.u16(0); h.u16(0)
-        h.u16(0); h.u16(0); h.u32(0o100644 << 16); h.u32(UInt32(entry.offset))
+        h.u32(0x0201_4b50)
+        h.u16(0x031E)
+        h.u16(20)
+        h.u16(packZipFlags)
+        h.u16(0)
+        h.u16(dosTime)
+        h.u16(dosDate)
+        h.u32(entry.crc)
+        h.u32(UInt32(entry.size))
+        h.u32(UInt32(entry.size))
+        h.u16(UInt16(entry.name.count))
+        h.u16(0)
+        h.u16(0)
+        h.u16(0)
+        h.u16(0)
+        h.u32(0o100644 << 16)
+        h.u32(UInt32(entry.offset))
         return h.bytes + entry.name
     }
 }
@@ -124,33 +154,53 @@ final class PackZipReader {
         fileSize = try handle.seekToEnd()
         guard fileSize >= 22 else { throw PackZipError("not a ZIP file: too short") }
         let end = try Self.read(handle, at: fileSize - 22, count: 22)
-        guard end.u32(0) == 0x0605_4b50 else { throw PackZipError("not an evidence pack: no ZIP end record where it must be (a comment or trailing bytes?)") }
+        guard end.u32(0) == 0x0605_4b50 else {
+            throw PackZipError("not an evidence pack: no ZIP end record where it must be (a comment or trailing bytes?)")
+        }
         guard end.u16(4) == 0, end.u16(6) == 0, end.u16(8) == end.u16(10), end.u16(20) == 0 else {
             throw PackZipError("the ZIP end record has fields an evidence pack never has (disks or a comment)")
         }
-        let count = Int(end.u16(10)), directorySize = UInt64(end.u32(12)), directoryStart = UInt64(end.u32(16))
-        guard directoryStart + directorySize == fileSize - 22 else { throw PackZipError("the ZIP end record does not account for the central directory's place") }
+        let count = Int(end.u16(10))
+        let directorySize = UInt64(end.u32(12))
+        let directoryStart = UInt64(end.u32(16))
+        guard directoryStart + directorySize == fileSize - 22 else {
+            throw PackZipError("the ZIP end record does not account for the central directory's place")
+        }
         let directory = try Self.read(handle, at: directoryStart, count: Int(directorySize))
         var entries: [Entry] = []
-        var position = 0, expectedOffset: UInt64 = 0
+        var position = 0
+        var expectedOffset: UInt64 = 0
         for index in 0..<count {
-            guard position + 46 <= directory.count, directory.u32(position) == 0x0201_4b50 else { throw PackZipError("central directory record \(index + 1) is damaged") }
-            let flags = directory.u16(position + 8), method = directory.u16(position + 10), time = directory.u16(position + 12), date = directory.u16(position + 14)
-            let crc = directory.u32(position + 16), compressed = directory.u32(position + 20), size = directory.u32(position + 24)
-            let nameLength = Int(directory.u16(position + 28)), extra = directory.u16(position + 30), comment = directory.u16(position + 32)
+            guard position + 46 <= directory.count, directory.u32(position) == 0x0201_4b50 else {
+                throw PackZipError("central directory record \(index + 1) is damaged")
+            }
+            let flags = directory.u16(position + 8)
+            let method = directory.u16(position + 10)
+            let time = directory.u16(position + 12)
+            let date = directory.u16(position + 14)
+            let crc = directory.u32(position + 16)
+            let compressed = directory.u32(position + 20)
+            let size = directory.u32(position + 24)
+            let nameLength = Int(directory.u16(position + 28))
+            let extra = directory.u16(position + 30)
+            let comment = directory.u16(position + 32)
             let offset = UInt64(directory.u32(position + 42))
-            guard directory.u16(position + 4) == 0x031E, directory.u16(position + 6) == 20, flags == packZipFlags, method == 0, compressed == size, extra == 0, comment == 0,
-                  directory.u16(position + 34) == 0, directory.u16(position + 36) == 0, directory.u32(position + 38) == 0o100644 << 16,
-                  position + 46 + nameLength <= directory.count else {
+            guard directory.u16(position + 4) == 0x031E, directory.u16(position + 6) == 20, flags == packZipFlags, method == 0, compressed == size,
+                extra == 0, comment == 0,
+                directory.u16(position + 34) == 0, directory.u16(position + 36) == 0, directory.u32(position + 38) == 0o100644 << 16,
+                position + 46 + nameLength <= directory.count
+            else {
                 throw PackZipError("central directory record \(index + 1) has fields an evidence pack never has")
             }
             let nameBytes = Array(directory.bytes[(position + 46)..<(position + 46 + nameLength)])
             guard let name = String(validating: nameBytes, as: UTF8.self) else { throw PackZipError("entry \(index + 1)'s name is not UTF-8") }
             guard offset == expectedOffset else { throw PackZipError("'\(name)' is not where the previous entry ends: bytes were added or removed") }
             let local = try Self.read(handle, at: offset, count: 30 + nameLength)
-            guard local.u32(0) == 0x0403_4b50, local.u16(4) == 20, local.u16(6) == flags, local.u16(8) == method, local.u16(10) == time, local.u16(12) == date,
-                  local.u32(14) == crc, local.u32(18) == compressed, local.u32(22) == size, Int(local.u16(26)) == nameLength, local.u16(28) == 0,
-                  Array(local.bytes[30...]) == nameBytes else {
+            guard local.u32(0) == 0x0403_4b50, local.u16(4) == 20, local.u16(6) == flags, local.u16(8) == method, local.u16(10) == time,
+                local.u16(12) == date,
+                local.u32(14) == crc, local.u32(18) == compressed, local.u32(22) == size, Int(local.u16(26)) == nameLength, local.u16(28) == 0,
+                Array(local.bytes[30...]) == nameBytes
+            else {
                 throw PackZipError("the local header of '\(name)' differs from its central directory record")
             }
             let dataOffset = offset + 30 + UInt64(nameLength)
@@ -167,7 +217,8 @@ final class PackZipReader {
     func stream(_ entry: Entry, _ body: ([UInt8]) throws -> Void = { _ in }) throws -> String {
         var hasher = SHA256()
         var crc = crc32(0, nil, 0)
-        var remaining = entry.size, position = entry.dataOffset
+        var remaining = entry.size
+        var position = entry.dataOffset
         while remaining > 0 {
             let count = Int(min(remaining, 1 << 20))
             let chunk = try Self.read(handle, at: position, count: count).bytes

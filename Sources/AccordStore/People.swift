@@ -53,7 +53,10 @@ extension Store {
     ///   person unable to log in or sign until a password is set.
     public func addPerson(handle: String, name: String, email: String?, admin: Bool, password: String?, actor: String?) async throws -> Person {
         guard handle.range(of: #"^[a-z0-9][a-z0-9._-]{0,62}$"#, options: .regularExpression) != nil else {
-            throw AccordError(.invalid, "handle '\(handle)' must be lowercase letters, digits, '.', '_' or '-' (at most 63), starting with a letter or digit")
+            throw AccordError(
+                .invalid,
+                "handle '\(handle)' must be lowercase letters, digits, '.', '_' or '-' (at most 63), starting with a letter or digit"
+            )
         }
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw AccordError(.invalid, "the name must not be empty") }
         if let email, email.range(of: #"^[^@\s]+@[^@\s]+$"#, options: .regularExpression) == nil {
@@ -63,7 +66,8 @@ extension Store {
             throw AccordError(.invalid, "the password must have at least 12 characters")
         }
         // bcrypt is deliberately slow: hash outside the transaction and off the cooperative pool.
-        let hash: String? = if let password { try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: self.passwordCost) } } else { nil }
+        let hash: String? =
+            if let password { try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: self.passwordCost) } } else { nil }
         return try await pool.withTransaction { connection in
             let count = try await connection.query(PeopleSQL.count)[0].decode(Int.self, "n")
             var makeAdmin = admin
@@ -78,10 +82,19 @@ extension Store {
             }
             do {
                 let person = try Person(row: try await connection.query(PeopleSQL.insert, [handle, name, email, makeAdmin, hash])[0])
-                try await connection.appendAudit(AuditRecord(
-                    chain: organisationChain, actor: actorHandle, action: "person.add", objectType: "person", objectID: handle,
-                    after: auditJSON(["handle": handle, "name": name, "email": email ?? "", "admin": makeAdmin ? "yes" : "no", "password": hash == nil ? "none" : "set"])
-                ))
+                try await connection.appendAudit(
+                    AuditRecord(
+                        chain: organisationChain,
+                        actor: actorHandle,
+                        action: "person.add",
+                        objectType: "person",
+                        objectID: handle,
+                        after: auditJSON([
+                            "handle": handle, "name": name, "email": email ?? "", "admin": makeAdmin ? "yes" : "no",
+                            "password": hash == nil ? "none" : "set",
+                        ])
+                    )
+                )
                 return person
             } catch let error as PostgresError where error.isUniqueViolation {
                 throw AccordError(.conflict, "a person with handle '\(handle)' already exists")

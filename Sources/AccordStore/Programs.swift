@@ -152,7 +152,14 @@ func percent(_ part: Int, of whole: Int) -> Int { whole == 0 ? 0 : Int((Double(p
 extension Store {
     /// Starts a program of a workflow: instantiates its steps' tasks with their due dates and
     /// dependencies (per-system tasks come when AI systems are added). Administrators only.
-    public func startProgram(workflow workflowID: String, version: Int?, title: String, slug: String?, startsOn: CalendarDate?, actor: String?) async throws -> ProgramDetail {
+    public func startProgram(
+        workflow workflowID: String,
+        version: Int?,
+        title: String,
+        slug: String?,
+        startsOn: CalendarDate?,
+        actor: String?
+    ) async throws -> ProgramDetail {
         let slug = slug ?? slugify(title)
         guard slug.range(of: #"^[a-z0-9][a-z0-9-]{0,62}$"#, options: .regularExpression) != nil else {
             throw AccordError(.invalid, "program slug '\(slug)' must be lowercase letters, digits and dashes; give one with --slug")
@@ -165,17 +172,38 @@ extension Store {
             let start = startsOn ?? CalendarDate.today()
             let id: Int64
             do {
-                id = try await connection.query(ProgramSQL.insert, [slug, title, workflow.id, workflow.version, start.description, acting.id])[0].decode(Int64.self, "id")
+                id = try await connection.query(ProgramSQL.insert, [slug, title, workflow.id, workflow.version, start.description, acting.id])[0]
+                    .decode(Int64.self, "id")
             } catch let error as PostgresError where error.isUniqueViolation {
                 throw AccordError(.conflict, "a program with slug '\(slug)' already exists; choose another with --slug")
             }
             try await connection.execute(AuditSQL.createChain, [programChain(slug)])
             let program = ProgramRow(id: id, slug: slug, title: title, workflowID: workflow.id, workflowVersion: workflow.version, startsOn: start)
-            let created = try await Self.instantiate(workflow.roadmapTasks.filter { !$0.task.isPerSystem }, of: workflow, in: program, system: nil, on: connection)
-            try await connection.appendAudit(AuditRecord(
-                chain: programChain(slug), actor: acting.handle, action: "program.start", objectType: "program", objectID: slug,
-                after: auditJSON(ProgramStartRecord(title: title, workflow: workflow.id, version: workflow.version, startsOn: start.description, tasks: created.count))
-            ))
+            let created = try await Self.instantiate(
+                workflow.roadmapTasks.filter { !$0.task.isPerSystem },
+                of: workflow,
+                in: program,
+                system: nil,
+                on: connection
+            )
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: programChain(slug),
+                    actor: acting.handle,
+                    action: "program.start",
+                    objectType: "program",
+                    objectID: slug,
+                    after: auditJSON(
+                        ProgramStartRecord(
+                            title: title,
+                            workflow: workflow.id,
+                            version: workflow.version,
+                            startsOn: start.description,
+                            tasks: created.count
+                        )
+                    )
+                )
+            )
             return id
         }
         return try await programDetail(id: id)
@@ -186,12 +214,18 @@ extension Store {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             return try await connection.query(ProgramSQL.visible, [acting.isAdmin, acting.id]).map { row in
-                let tasks = try row.decode(Int.self, "tasks"), finished = try row.decode(Int.self, "finished")
+                let tasks = try row.decode(Int.self, "tasks")
+                let finished = try row.decode(Int.self, "finished")
                 return ProgramSummary(
-                    slug: try row.decode(String.self, "slug"), title: try row.decode(String.self, "title"),
-                    workflow: try row.decode(String.self, "workflow_id"), workflowVersion: try row.decode(Int.self, "workflow_version"),
-                    startsOn: try row.decode(String.self, "starts_on"), tasks: tasks, finished: finished,
-                    overdue: try row.decode(Int.self, "overdue"), progress: percent(finished, of: tasks)
+                    slug: try row.decode(String.self, "slug"),
+                    title: try row.decode(String.self, "title"),
+                    workflow: try row.decode(String.self, "workflow_id"),
+                    workflowVersion: try row.decode(Int.self, "workflow_version"),
+                    startsOn: try row.decode(String.self, "starts_on"),
+                    tasks: tasks,
+                    finished: finished,
+                    overdue: try row.decode(Int.self, "overdue"),
+                    progress: percent(finished, of: tasks)
                 )
             }
         }
@@ -217,31 +251,62 @@ extension Store {
             for step in workflow.steps {
                 let row = counts[step.key]
                 func n(_ column: String) throws -> Int { try row?.decode(Int.self, column) ?? 0 }
-                steps.append(.init(key: step.key, title: step.title, tasks: try n("tasks"), finished: try n("finished"), inReview: try n("in_review"),
-                                   inProgress: try n("in_progress"), open: try n("open"), blocked: try n("blocked"), overdue: try n("overdue"),
-                                   progress: percent(try n("finished"), of: try n("tasks"))))
+                steps.append(
+                    .init(
+                        key: step.key,
+                        title: step.title,
+                        tasks: try n("tasks"),
+                        finished: try n("finished"),
+                        inReview: try n("in_review"),
+                        inProgress: try n("in_progress"),
+                        open: try n("open"),
+                        blocked: try n("blocked"),
+                        overdue: try n("overdue"),
+                        progress: percent(try n("finished"), of: try n("tasks"))
+                    )
+                )
             }
             let deadlines = try await connection.query(ProgramSQL.nextDeadlines, [id]).map { row in
                 ProgramDetail.Deadline(
                     task: try row.taskRef(program: program.slug),
-                    title: try row.decode(String.self, "title"), dueOn: try row.decode(String.self, "due_on"),
-                    state: try row.decode(TaskState.self, "state"), assignee: try row.decode(String?.self, "assignee"))
+                    title: try row.decode(String.self, "title"),
+                    dueOn: try row.decode(String.self, "due_on"),
+                    state: try row.decode(TaskState.self, "state"),
+                    assignee: try row.decode(String?.self, "assignee")
+                )
             }
-            let tasks = steps.reduce(0) { $0 + $1.tasks }, finished = steps.reduce(0) { $0 + $1.finished }
-            let summary = ProgramSummary(slug: program.slug, title: program.title, workflow: program.workflowID, workflowVersion: program.workflowVersion,
-                                         startsOn: program.startsOn.description, tasks: tasks, finished: finished,
-                                         overdue: steps.reduce(0) { $0 + $1.overdue }, progress: percent(finished, of: tasks))
-            return ProgramDetail(summary: summary, steps: steps, nextDeadlines: deadlines,
-                                 roles: try await Self.roleMembers(program, workflow, on: connection),
-                                 systems: try await connection.query(ProgramSQL.systemCount, [id])[0].decode(Int.self, "n"))
+            let tasks = steps.reduce(0) { $0 + $1.tasks }
+            let finished = steps.reduce(0) { $0 + $1.finished }
+            let summary = ProgramSummary(
+                slug: program.slug,
+                title: program.title,
+                workflow: program.workflowID,
+                workflowVersion: program.workflowVersion,
+                startsOn: program.startsOn.description,
+                tasks: tasks,
+                finished: finished,
+                overdue: steps.reduce(0) { $0 + $1.overdue },
+                progress: percent(finished, of: tasks)
+            )
+            return ProgramDetail(
+                summary: summary,
+                steps: steps,
+                nextDeadlines: deadlines,
+                roles: try await Self.roleMembers(program, workflow, on: connection),
+                systems: try await connection.query(ProgramSQL.systemCount, [id])[0].decode(Int.self, "n")
+            )
         }
     }
 
     /// The program, when the person may see it: administrators see all, others where they hold a role.
     /// Others get "not found", so a program's existence does not leak.
     /// Runs `body` on a connection with the acting person and a program they may see.
-    func reading<Result>(program slug: String, actor: String?, isolation: isolated (any Actor)? = #isolation,
-                         _ body: (PostgresConnection, Person, ProgramRow) async throws -> sending Result) async throws -> sending Result {
+    func reading<Result>(
+        program slug: String,
+        actor: String?,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection, Person, ProgramRow) async throws -> sending Result
+    ) async throws -> sending Result {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             return try await body(connection, acting, try await Self.visibleProgram(slug, for: acting, on: connection))
@@ -249,12 +314,21 @@ extension Store {
     }
 
     /// Runs `body` in one transaction with the acting person, a program they may see and its workflow.
-    func changing<Result>(program slug: String, actor: String?, isolation: isolated (any Actor)? = #isolation,
-                          _ body: (PostgresConnection, Person, ProgramRow, Workflow) async throws -> sending Result) async throws -> sending Result {
+    func changing<Result>(
+        program slug: String,
+        actor: String?,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection, Person, ProgramRow, Workflow) async throws -> sending Result
+    ) async throws -> sending Result {
         try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             let program = try await Self.visibleProgram(slug, for: acting, on: connection)
-            return try await body(connection, acting, program, try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection))
+            return try await body(
+                connection,
+                acting,
+                program,
+                try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
+            )
         }
     }
 
@@ -264,7 +338,9 @@ extension Store {
         }
         let program = try ProgramRow(row: row)
         if !person.isAdmin {
-            guard try await isMember(person.id, of: program, on: connection) else { throw AccordError(.notFound, "no program '\(slug)'; 'accord program list' shows yours") }
+            guard try await isMember(person.id, of: program, on: connection) else {
+                throw AccordError(.notFound, "no program '\(slug)'; 'accord program list' shows yours")
+            }
         }
         return program
     }
@@ -290,11 +366,20 @@ extension Store {
     }
 
     /// Refuses unless the person is an administrator or holds a manager role of the program's workflow.
-    static func requireManager(_ person: Person, of program: ProgramRow, workflow: Workflow, to doWhat: String, on connection: PostgresConnection) async throws {
+    static func requireManager(
+        _ person: Person,
+        of program: ProgramRow,
+        workflow: Workflow,
+        to doWhat: String,
+        on connection: PostgresConnection
+    ) async throws {
         if person.isAdmin { return }
         guard workflow.isManager(holding: try await roles(of: person, in: program, on: connection)) else {
             let names = workflow.roles.filter(\.manager).map { "'\($0.key)'" }.joined(separator: " or ")
-            throw AccordError(.forbidden, "only an administrator or a holder of \(names) in '\(program.slug)' may \(doWhat); '\(person.handle)' is neither")
+            throw AccordError(
+                .forbidden,
+                "only an administrator or a holder of \(names) in '\(program.slug)' may \(doWhat); '\(person.handle)' is neither"
+            )
         }
     }
 
@@ -303,7 +388,9 @@ extension Store {
         for row in try await connection.query(ProgramSQL.bindings, [program.id]) {
             members[try row.decode(String.self, "role"), default: []].append(try row.decode(String.self, "handle"))
         }
-        return workflow.roles.map { RoleMembers(role: $0.key, title: $0.title, leadership: $0.leadership, manager: $0.manager, members: members[$0.key] ?? []) }
+        return workflow.roles.map {
+            RoleMembers(role: $0.key, title: $0.title, leadership: $0.leadership, manager: $0.manager, members: members[$0.key] ?? [])
+        }
     }
 
     /// Binds people to a role of a program.
@@ -324,7 +411,10 @@ extension Store {
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             guard let roleDefinition = workflow.role(role) else {
                 let hint = closest(to: role, among: workflow.roles.map(\.key)).first.map { "; did you mean '\($0)'?" } ?? ""
-                throw AccordError(.notFound, "workflow \(workflow.id) has no role '\(role)'\(hint) (roles: \(workflow.roles.map(\.key).joined(separator: ", ")))")
+                throw AccordError(
+                    .notFound,
+                    "workflow \(workflow.id) has no role '\(role)'\(hint) (roles: \(workflow.roles.map(\.key).joined(separator: ", ")))"
+                )
             }
             try await Self.requireManager(acting, of: program, workflow: workflow, to: "change role bindings", on: connection)
             let grantsAuthority = roleDefinition.leadership || workflow.grantsAuthority(role: role)
@@ -332,18 +422,29 @@ extension Store {
                 let person = try await Self.person(handle, on: connection)
                 // A manager does not give themselves the authority to sign or to lead: an administrator does.
                 if bind, grantsAuthority, person.id == acting.id, !acting.isAdmin {
-                    throw AccordError(.forbidden, "'\(role)' signs or leads in '\(slug)'; \(acting.handle) may not bind themselves into it, an administrator does")
+                    throw AccordError(
+                        .forbidden,
+                        "'\(role)' signs or leads in '\(slug)'; \(acting.handle) may not bind themselves into it, an administrator does"
+                    )
                 }
-                let changed = try await connection.execute(bind ? ProgramSQL.bind : ProgramSQL.unbind,
-                                                           bind ? [program.id, role, person.id, acting.id] : [program.id, role, person.id])
+                let changed = try await connection.execute(
+                    bind ? ProgramSQL.bind : ProgramSQL.unbind,
+                    bind ? [program.id, role, person.id, acting.id] : [program.id, role, person.id]
+                )
                 if changed == 0 {
                     if !bind { throw AccordError(.notFound, "'\(handle)' does not hold '\(role)' in '\(slug)'") }
                     continue
                 }
-                try await connection.appendAudit(AuditRecord(
-                    chain: programChain(slug), actor: acting.handle, action: bind ? "role.bind" : "role.unbind", objectType: "role", objectID: role,
-                    after: auditJSON(["person": handle, "role": role])
-                ))
+                try await connection.appendAudit(
+                    AuditRecord(
+                        chain: programChain(slug),
+                        actor: acting.handle,
+                        action: bind ? "role.bind" : "role.unbind",
+                        objectType: "role",
+                        objectID: role,
+                        after: auditJSON(["person": handle, "role": role])
+                    )
+                )
             }
             if let max = roleDefinition.maxMembers {
                 let count = try await connection.query(ProgramSQL.countInRole, [program.id, role])[0].decode(Int.self, "n")

@@ -188,59 +188,166 @@ extension Store {
         switch kind {
         case .status:
             let data = try await statusReport(program: slug, actor: actor)
-            return try await wrap(kind, slug, actor, now, summary: [
-                "\(data.rows.count) tasks: \(data.rows.filter { $0.state == .done }.count) done, \(data.rows.filter { $0.state == .notApplicable }.count) not applicable, \(data.rows.filter { $0.overdueDays != nil }.count) overdue.",
-            ], tables: [ReportTable(title: "Tasks by step", header: ["step", "task", "title", "state", "owner role", "assignee", "due", "days late", "signatures"],
-                                    rows: data.rows.map { [$0.step, $0.ref, $0.title, $0.state.rawValue, $0.ownerRole, $0.assignee ?? "", $0.dueOn ?? "", $0.overdueDays.map(String.init) ?? "", $0.signatures.joined(separator: "; ")] })])
+            return try await wrap(
+                kind,
+                slug,
+                actor,
+                now,
+                summary: [
+                    "\(data.rows.count) tasks: \(data.rows.filter { $0.state == .done }.count) done, \(data.rows.filter { $0.state == .notApplicable }.count) not applicable, \(data.rows.filter { $0.overdueDays != nil }.count) overdue."
+                ],
+                tables: [
+                    ReportTable(
+                        title: "Tasks by step",
+                        header: ["step", "task", "title", "state", "owner role", "assignee", "due", "days late", "signatures"],
+                        rows: data.rows.map {
+                            [
+                                $0.step, $0.ref, $0.title, $0.state.rawValue, $0.ownerRole, $0.assignee ?? "", $0.dueOn ?? "",
+                                $0.overdueDays.map(String.init) ?? "", $0.signatures.joined(separator: "; "),
+                            ]
+                        }
+                    )
+                ]
+            )
         case .accountability:
             let data = try await accountabilityReport(program: slug, actor: actor, today: today)
             func hours(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "" }
-            return try await wrap(kind, slug, actor, now, summary: [
-                "Leaders: sign-offs they can give now (pending), of those past due, signatures given, and hours from submission to their signature. Owners: their outstanding, overdue and done tasks.",
-                "RACI from the workflow: responsible = the tasks' owner roles; accountable = leadership roles that sign off; consulted = other signers; informed = escalation targets.",
-            ], tables: [
-                ReportTable(title: "People", header: ["person", "name", "kind", "roles", "pending", "overdue", "done", "median h to sign", "p90 h to sign", "escalations received"],
-                            rows: data.people.map { [$0.handle, $0.name, $0.kind, $0.roles.joined(separator: " "), String($0.pending), String($0.overdue), String($0.done),
-                                                     hours($0.medianHoursToSign), hours($0.p90HoursToSign), String($0.escalationsReceived)] }),
-                ReportTable(title: "RACI per step", header: ["step", "title", "responsible", "accountable", "consulted", "informed"],
-                            rows: data.raci.map { [$0.step, $0.title, $0.responsible.joined(separator: " "), $0.accountable.joined(separator: " "),
-                                                   $0.consulted.joined(separator: " "), $0.informed.joined(separator: " ")] }),
-            ])
+            return try await wrap(
+                kind,
+                slug,
+                actor,
+                now,
+                summary: [
+                    "Leaders: sign-offs they can give now (pending), of those past due, signatures given, and hours from submission to their signature. Owners: their outstanding, overdue and done tasks.",
+                    "RACI from the workflow: responsible = the tasks' owner roles; accountable = leadership roles that sign off; consulted = other signers; informed = escalation targets.",
+                ],
+                tables: [
+                    ReportTable(
+                        title: "People",
+                        header: [
+                            "person", "name", "kind", "roles", "pending", "overdue", "done", "median h to sign", "p90 h to sign",
+                            "escalations received",
+                        ],
+                        rows: data.people.map {
+                            [
+                                $0.handle, $0.name, $0.kind, $0.roles.joined(separator: " "), String($0.pending), String($0.overdue), String($0.done),
+                                hours($0.medianHoursToSign), hours($0.p90HoursToSign), String($0.escalationsReceived),
+                            ]
+                        }
+                    ),
+                    ReportTable(
+                        title: "RACI per step",
+                        header: ["step", "title", "responsible", "accountable", "consulted", "informed"],
+                        rows: data.raci.map {
+                            [
+                                $0.step, $0.title, $0.responsible.joined(separator: " "), $0.accountable.joined(separator: " "),
+                                $0.consulted.joined(separator: " "), $0.informed.joined(separator: " "),
+                            ]
+                        }
+                    ),
+                ]
+            )
         case .soa:
             let data = try await soaReport(program: slug, actor: actor)
             let count = { (applicability: String) in data.controls.filter { $0.applicability == applicability }.count }
-            return try await wrap(kind, slug, actor, now, summary: [
-                "\(data.controls.count) Annex A controls: \(count("applicable")) applicable (\(data.controls.filter { $0.status == "implemented" }.count) implemented), \(count("not applicable")) not applicable, \(count("not addressed")) not addressed by the roadmap.",
-            ], tables: [ReportTable(title: "Annex A controls", header: ["control", "title", "applicability", "justification", "status", "tasks done", "tasks", "evidence"],
-                                    rows: data.controls.map { [$0.id, $0.title, $0.applicability, $0.justification ?? "", $0.status, "\($0.tasksDone)/\($0.tasksApplicable)",
-                                                               $0.tasks.joined(separator: " "), String($0.evidence)] })])
+            return try await wrap(
+                kind,
+                slug,
+                actor,
+                now,
+                summary: [
+                    "\(data.controls.count) Annex A controls: \(count("applicable")) applicable (\(data.controls.filter { $0.status == "implemented" }.count) implemented), \(count("not applicable")) not applicable, \(count("not addressed")) not addressed by the roadmap."
+                ],
+                tables: [
+                    ReportTable(
+                        title: "Annex A controls",
+                        header: ["control", "title", "applicability", "justification", "status", "tasks done", "tasks", "evidence"],
+                        rows: data.controls.map {
+                            [
+                                $0.id, $0.title, $0.applicability, $0.justification ?? "", $0.status, "\($0.tasksDone)/\($0.tasksApplicable)",
+                                $0.tasks.joined(separator: " "), String($0.evidence),
+                            ]
+                        }
+                    )
+                ]
+            )
         case .crosswalk:
             let data = try await crosswalkReport(program: slug, actor: actor)
-            let lines = { (lines: [CrosswalkReport.Line]) in lines.map { [$0.id, $0.kind, $0.title, String($0.tasks), String($0.done), "\($0.percentDone)%", $0.gap ?? ""] } }
+            let lines = { (lines: [CrosswalkReport.Line]) in
+                lines.map { [$0.id, $0.kind, $0.title, String($0.tasks), String($0.done), "\($0.percentDone)%", $0.gap ?? ""] }
+            }
             let header = ["ref", "kind", "title", "tasks", "done", "% done", "gap in ISO/IEC 42001"]
-            return try await wrap(kind, slug, actor, now, summary: [
-                "\(data.covered.count) clauses, controls and articles delivered through the AI management system; \(data.legalOnly.count) AI Act obligations ISO/IEC 42001 does not cover, listed apart.",
-            ], tables: [ReportTable(title: "Through the AI management system", header: header, rows: lines(data.covered)),
-                        ReportTable(title: "Legal-only obligations: the gap between the standard and the law", header: header, rows: lines(data.legalOnly))])
+            return try await wrap(
+                kind,
+                slug,
+                actor,
+                now,
+                summary: [
+                    "\(data.covered.count) clauses, controls and articles delivered through the AI management system; \(data.legalOnly.count) AI Act obligations ISO/IEC 42001 does not cover, listed apart."
+                ],
+                tables: [
+                    ReportTable(title: "Through the AI management system", header: header, rows: lines(data.covered)),
+                    ReportTable(
+                        title: "Legal-only obligations: the gap between the standard and the law",
+                        header: header,
+                        rows: lines(data.legalOnly)
+                    ),
+                ]
+            )
         case .overdue:
             let data = try await overdueReport(program: slug, actor: actor, today: today)
-            return try await wrap(kind, slug, actor, now, summary: ["\(data.rows.count) outstanding tasks past their due date on \(today)."],
-                                  tables: [ReportTable(title: "Overdue", header: ["task", "title", "state", "owner", "due", "days late", "escalated to"],
-                                                       rows: data.rows.map { [$0.ref, $0.title, $0.state.rawValue, $0.owner, $0.dueOn, String($0.daysLate), $0.escalatedTo ?? ""] })])
+            return try await wrap(
+                kind,
+                slug,
+                actor,
+                now,
+                summary: ["\(data.rows.count) outstanding tasks past their due date on \(today)."],
+                tables: [
+                    ReportTable(
+                        title: "Overdue",
+                        header: ["task", "title", "state", "owner", "due", "days late", "escalated to"],
+                        rows: data.rows.map { [$0.ref, $0.title, $0.state.rawValue, $0.owner, $0.dueOn, String($0.daysLate), $0.escalatedTo ?? ""] }
+                    )
+                ]
+            )
         case .cycles:
             let cycles = try await self.cycles(program: slug, actor: actor, now: now)
             func num(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "" }
-            return try await wrap(kind, slug, actor, now, summary: ["One row per cycle; closed cycles show the figures snapshotted when they closed."],
-                                  tables: [ReportTable(title: "Cycles", header: ["cycle", "from", "to", "state", "tasks due", "done on time", "done late", "overdue", "on time %",
-                                                                                 "sign-off latency h", "findings opened", "findings closed", "mean days to close", "escalations"],
-                                                       rows: cycles.map { c in [String(c.number), c.startsOn, c.endsOn, c.isOpen ? "open" : "closed", String(c.kpis.tasksDue),
-                                                                                String(c.kpis.doneOnTime), String(c.kpis.doneLate), String(c.kpis.overdue), String(c.kpis.onTimePercent),
-                                                                                num(c.kpis.signOffLatencyHours), String(c.kpis.findingsOpened), String(c.kpis.findingsClosed),
-                                                                                num(c.kpis.meanDaysToCloseCorrectiveAction), String(c.kpis.escalations)] })])
+            return try await wrap(
+                kind,
+                slug,
+                actor,
+                now,
+                summary: ["One row per cycle; closed cycles show the figures snapshotted when they closed."],
+                tables: [
+                    ReportTable(
+                        title: "Cycles",
+                        header: [
+                            "cycle", "from", "to", "state", "tasks due", "done on time", "done late", "overdue", "on time %",
+                            "sign-off latency h", "findings opened", "findings closed", "mean days to close", "escalations",
+                        ],
+                        rows: cycles.map { c in
+                            [
+                                String(c.number), c.startsOn, c.endsOn, c.isOpen ? "open" : "closed", String(c.kpis.tasksDue),
+                                String(c.kpis.doneOnTime), String(c.kpis.doneLate), String(c.kpis.overdue), String(c.kpis.onTimePercent),
+                                num(c.kpis.signOffLatencyHours), String(c.kpis.findingsOpened), String(c.kpis.findingsClosed),
+                                num(c.kpis.meanDaysToCloseCorrectiveAction), String(c.kpis.escalations),
+                            ]
+                        }
+                    )
+                ]
+            )
         }
     }
 
-    private func wrap(_ kind: ReportKind, _ slug: String, _ actor: String?, _ now: Date, summary: [String], tables: [ReportTable]) async throws -> Report {
+    private func wrap(
+        _ kind: ReportKind,
+        _ slug: String,
+        _ actor: String?,
+        _ now: Date,
+        summary: [String],
+        tables: [ReportTable]
+    ) async throws -> Report {
         let title = try await reading(program: slug, actor: actor) { _, _, program in program.title }
         return Report(kind: kind, program: slug, programTitle: title, generatedAt: now, summary: summary, tables: tables)
     }
@@ -252,11 +359,22 @@ extension Store {
                 let decision = try row.decode(SigningDecision.self, "decision") == .approve ? "approved" : "rejected"
                 signatures[try row.decode(Int64.self, "task_id"), default: []].append("\(try row.decode(String.self, "handle")) \(decision)")
             }
-            return StatusReport(rows: try await connection.query(ReportSQL.tasks, [program.id]).map { row in
-                let t = try TaskSummary(row: row)
-                return .init(step: t.step, ref: t.ref, title: t.title, state: t.state, ownerRole: t.ownerRole, assignee: t.assignee, dueOn: t.dueOn,
-                             overdueDays: t.overdueDays, signatures: signatures[t.id] ?? [])
-            })
+            return StatusReport(
+                rows: try await connection.query(ReportSQL.tasks, [program.id]).map { row in
+                    let t = try TaskSummary(row: row)
+                    return .init(
+                        step: t.step,
+                        ref: t.ref,
+                        title: t.title,
+                        state: t.state,
+                        ownerRole: t.ownerRole,
+                        assignee: t.assignee,
+                        dueOn: t.dueOn,
+                        overdueDays: t.overdueDays,
+                        signatures: signatures[t.id] ?? []
+                    )
+                }
+            )
         }
     }
 
@@ -273,14 +391,20 @@ extension Store {
             }
             var times: [Int64: (Int, Double?, Double?)] = [:]
             for row in try await connection.query(ReportSQL.signingTimes, [program.id]) {
-                times[try row.decode(Int64.self, "signer_id")] = (try row.decode(Int.self, "signed"), try row.decode(Double?.self, "median_hours"), try row.decode(Double?.self, "p90_hours"))
+                times[try row.decode(Int64.self, "signer_id")] = (
+                    try row.decode(Int.self, "signed"), try row.decode(Double?.self, "median_hours"), try row.decode(Double?.self, "p90_hours")
+                )
             }
             var load: [String: (Int, Int, Int)] = [:]
             for row in try await connection.query(ReportSQL.ownerLoad, [program.id, today.description]) {
-                load[try row.decode(String.self, "handle")] = (try row.decode(Int.self, "pending"), try row.decode(Int.self, "overdue"), try row.decode(Int.self, "done"))
+                load[try row.decode(String.self, "handle")] = (
+                    try row.decode(Int.self, "pending"), try row.decode(Int.self, "overdue"), try row.decode(Int.self, "done")
+                )
             }
             var escalations: [String: Int] = [:]
-            for row in try await connection.query(ReportSQL.escalationsReceived, [program.id]) { escalations[try row.decode(String.self, "handle")] = try row.decode(Int.self, "n") }
+            for row in try await connection.query(ReportSQL.escalationsReceived, [program.id]) {
+                escalations[try row.decode(String.self, "handle")] = try row.decode(Int.self, "n")
+            }
             func rounded(_ value: Double?) -> Double? { value.map { ($0 * 10).rounded() / 10 } }
             var people: [AccountabilityReport.Person] = []
             var leaders: [String] = []
@@ -289,22 +413,53 @@ extension Store {
                 if isLeader {
                     leaders.append(handle)
                     let time = times[member.id]
-                    people.append(.init(handle: handle, name: member.name, kind: "leader", roles: member.roles, pending: 0, overdue: 0, done: time?.0 ?? 0,
-                                        medianHoursToSign: rounded(time?.1), p90HoursToSign: rounded(time?.2), escalationsReceived: escalations[handle] ?? 0))
+                    people.append(
+                        .init(
+                            handle: handle,
+                            name: member.name,
+                            kind: "leader",
+                            roles: member.roles,
+                            pending: 0,
+                            overdue: 0,
+                            done: time?.0 ?? 0,
+                            medianHoursToSign: rounded(time?.1),
+                            p90HoursToSign: rounded(time?.2),
+                            escalationsReceived: escalations[handle] ?? 0
+                        )
+                    )
                 }
                 if let (pending, overdue, done) = load[handle] {
-                    people.append(.init(handle: handle, name: member.name, kind: "owner", roles: member.roles, pending: pending, overdue: overdue, done: done,
-                                        medianHoursToSign: nil, p90HoursToSign: nil, escalationsReceived: escalations[handle] ?? 0))
+                    people.append(
+                        .init(
+                            handle: handle,
+                            name: member.name,
+                            kind: "owner",
+                            roles: member.roles,
+                            pending: pending,
+                            overdue: overdue,
+                            done: done,
+                            medianHoursToSign: nil,
+                            p90HoursToSign: nil,
+                            escalationsReceived: escalations[handle] ?? 0
+                        )
+                    )
                 }
             }
             let raci = workflow.steps.map { step -> AccountabilityReport.RACI in
                 let tasks = step.tasks.filter { $0.trigger == nil }
                 let signers = tasks.flatMap { $0.approval?.signers.map(\.role) ?? [] }
                 let accountable = unique(signers.filter { workflow.role($0)?.leadership == true })
-                let informed = unique(tasks.flatMap { $0.escalation?.chain.map { $0.to == "step-owner" ? (step.owner ?? "") : $0.to } ?? [] }.filter { !$0.isEmpty })
-                return .init(step: step.key, title: step.title, responsible: unique(tasks.map(\.owner)),
-                             accountable: accountable.isEmpty ? step.owner.map { [$0] } ?? [] : accountable,
-                             consulted: unique(signers.filter { workflow.role($0)?.leadership != true }), informed: informed)
+                let informed = unique(
+                    tasks.flatMap { $0.escalation?.chain.map { $0.to == "step-owner" ? (step.owner ?? "") : $0.to } ?? [] }.filter { !$0.isEmpty }
+                )
+                return .init(
+                    step: step.key,
+                    title: step.title,
+                    responsible: unique(tasks.map(\.owner)),
+                    accountable: accountable.isEmpty ? step.owner.map { [$0] } ?? [] : accountable,
+                    consulted: unique(signers.filter { workflow.role($0)?.leadership != true }),
+                    informed: informed
+                )
             }
             return (people, raci, leaders)
         }
@@ -324,21 +479,40 @@ extension Store {
         try await reading(program: slug, actor: actor) { connection, _, program in
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             let facts = try await connection.query(ReportSQL.taskFacts, [program.id]).map { row in
-                (key: try row.decode(String.self, "template_key"), ref: try row.decode(String.self, "ref"), state: try row.decode(TaskState.self, "state"),
-                 reason: try row.decode(String?.self, "na_reason"), evidence: try row.decode(Int.self, "evidence_version"))
+                (
+                    key: try row.decode(String.self, "template_key"), ref: try row.decode(String.self, "ref"),
+                    state: try row.decode(TaskState.self, "state"),
+                    reason: try row.decode(String?.self, "na_reason"), evidence: try row.decode(Int.self, "evidence_version")
+                )
             }
             let catalogue = ReferenceCatalogue.builtIn
-            return SoAReport(controls: catalogue.annexAControls.map { control in
-                let keys = Set(workflow.tasks.filter { $0.task.refs.contains(control.id) }.map(\.task.key))
-                let tasks = facts.filter { keys.contains($0.key) }
-                let applicable = tasks.filter { $0.state != .notApplicable }
-                let done = applicable.filter { $0.state == .done }.count
-                let applicability = tasks.isEmpty ? "not addressed" : applicable.isEmpty ? "not applicable" : "applicable"
-                let reasons = unique(tasks.compactMap(\.reason))
-                let status = applicable.isEmpty ? "-" : done == applicable.count ? "implemented" : applicable.contains { $0.state != .blocked && $0.state != .open } || done > 0 ? "in progress" : "not started"
-                return .init(id: control.id, title: control.title, applicability: applicability, justification: reasons.isEmpty ? nil : reasons.joined(separator: "; "),
-                             status: status, tasks: tasks.map(\.ref), tasksDone: done, tasksApplicable: applicable.count, evidence: tasks.reduce(0) { $0 + $1.evidence })
-            })
+            return SoAReport(
+                controls: catalogue.annexAControls.map { control in
+                    let keys = Set(workflow.tasks.filter { $0.task.refs.contains(control.id) }.map(\.task.key))
+                    let tasks = facts.filter { keys.contains($0.key) }
+                    let applicable = tasks.filter { $0.state != .notApplicable }
+                    let done = applicable.filter { $0.state == .done }.count
+                    let applicability = tasks.isEmpty ? "not addressed" : applicable.isEmpty ? "not applicable" : "applicable"
+                    let reasons = unique(tasks.compactMap(\.reason))
+                    let status =
+                        applicable.isEmpty
+                        ? "-"
+                        : done == applicable.count
+                            ? "implemented"
+                            : applicable.contains { $0.state != .blocked && $0.state != .open } || done > 0 ? "in progress" : "not started"
+                    return .init(
+                        id: control.id,
+                        title: control.title,
+                        applicability: applicability,
+                        justification: reasons.isEmpty ? nil : reasons.joined(separator: "; "),
+                        status: status,
+                        tasks: tasks.map(\.ref),
+                        tasksDone: done,
+                        tasksApplicable: applicable.count,
+                        evidence: tasks.reduce(0) { $0 + $1.evidence }
+                    )
+                }
+            )
         }
     }
 
@@ -350,13 +524,21 @@ extension Store {
             }
             let catalogue = ReferenceCatalogue.builtIn
             let used = Set(workflow.tasks.flatMap(\.task.refs))
-            var covered: [CrosswalkReport.Line] = [], legal: [CrosswalkReport.Line] = []
+            var covered: [CrosswalkReport.Line] = []
+            var legal: [CrosswalkReport.Line] = []
             for reference in catalogue.references where used.contains(reference.id) {
                 let keys = Set(workflow.tasks.filter { $0.task.refs.contains(reference.id) }.map(\.task.key))
                 let tasks = facts.filter { keys.contains($0.key) && $0.state != .notApplicable }
                 let done = tasks.filter { $0.state == .done }.count
-                let line = CrosswalkReport.Line(id: reference.id, kind: reference.kind, title: reference.title, tasks: tasks.count, done: done,
-                                                percentDone: percent(done, of: tasks.count), gap: reference.gap)
+                let line = CrosswalkReport.Line(
+                    id: reference.id,
+                    kind: reference.kind,
+                    title: reference.title,
+                    tasks: tasks.count,
+                    done: done,
+                    percentDone: percent(done, of: tasks.count),
+                    gap: reference.gap
+                )
                 if reference.legalOnly { legal.append(line) } else { covered.append(line) }
             }
             return CrosswalkReport(covered: covered, legalOnly: legal)
@@ -365,11 +547,19 @@ extension Store {
 
     public func overdueReport(program slug: String, actor: String?, today: CalendarDate = .today()) async throws -> OverdueReport {
         try await reading(program: slug, actor: actor) { connection, _, program in
-            OverdueReport(rows: try await connection.query(ReportSQL.overdue, [program.id, today.description]).map { row in
-                .init(ref: try row.decode(String.self, "ref"), title: try row.decode(String.self, "title"), state: try row.decode(TaskState.self, "state"),
-                      owner: try row.decode(String.self, "owner"), dueOn: try row.decode(String.self, "due_on"), daysLate: try row.decode(Int.self, "days_late"),
-                      escalatedTo: try row.decode(String?.self, "escalated_to"))
-            })
+            OverdueReport(
+                rows: try await connection.query(ReportSQL.overdue, [program.id, today.description]).map { row in
+                    .init(
+                        ref: try row.decode(String.self, "ref"),
+                        title: try row.decode(String.self, "title"),
+                        state: try row.decode(TaskState.self, "state"),
+                        owner: try row.decode(String.self, "owner"),
+                        dueOn: try row.decode(String.self, "due_on"),
+                        daysLate: try row.decode(Int.self, "days_late"),
+                        escalatedTo: try row.decode(String?.self, "escalated_to")
+                    )
+                }
+            )
         }
     }
 }

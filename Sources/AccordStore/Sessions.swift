@@ -67,7 +67,10 @@ public struct SessionPolicy: Sendable {
     /// The first block (`login.block`).
     public var block: Duration {
         get { login.block }
-        set { login.block = newValue; login.maxBlock = max(login.maxBlock, newValue) }
+        set {
+            login.block = newValue
+            login.maxBlock = max(login.maxBlock, newValue)
+        }
     }
     public init() {}
 }
@@ -125,7 +128,8 @@ func interval(_ duration: Duration) -> String { "\(duration.components.seconds) 
 func randomToken(prefix: String = "") -> String {
     var generator = SystemRandomNumberGenerator()
     let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-    return prefix + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+    return prefix
+        + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         .replacingOccurrences(of: "=", with: "")
 }
 
@@ -171,9 +175,14 @@ extension Store {
         let csrf = randomToken()
         let personID = try row.decode(Int64.self, "id")
         let expires: Date = try await pool.withTransaction { connection in
-            let expires = try await connection.query(SessionSQL.create, [sha256Bytes(token), personID, csrf, interval(policy.absoluteTimeout), address])[0]
-                .decode(Date.self, "expires_at")
-            try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: handle, action: "session.login", objectType: "person", objectID: handle))
+            let expires = try await connection.query(
+                SessionSQL.create,
+                [sha256Bytes(token), personID, csrf, interval(policy.absoluteTimeout), address]
+            )[0]
+            .decode(Date.self, "expires_at")
+            try await connection.appendAudit(
+                AuditRecord(chain: organisationChain, actor: handle, action: "session.login", objectType: "person", objectID: handle)
+            )
             return expires
         }
         return NewWebSession(cookieToken: token, session: WebSession(person: try await person(handle), csrfToken: csrf), expiresAt: expires)
@@ -202,7 +211,13 @@ extension Store {
     /// (checked and throttled as a signature's is), or, for an administrator, with an explicit override
     /// and its reason, recorded in the audit entry. Naming someone with `--as` is not proof: the CLI is an
     /// operator's tool, and anyone with the database credentials can say any name.
-    public func createToken(for handle: String, name: String, expires: CalendarDate?, actor: String?, proof: TokenProof) async throws -> (APIToken, String) {
+    public func createToken(
+        for handle: String,
+        name: String,
+        expires: CalendarDate?,
+        actor: String?,
+        proof: TokenProof
+    ) async throws -> (APIToken, String) {
         if let expires, expires <= CalendarDate.today() { throw AccordError(.invalid, "--expires \(expires) is not in the future") }
         let overrideReason: String?
         switch proof {
@@ -225,11 +240,21 @@ extension Store {
             if overrideReason != nil, !acting.isAdmin {
                 throw AccordError(.forbidden, "only an administrator may override the password check; '\(acting.handle)' is not one")
             }
-            let id = try await connection.query(SessionSQL.createToken, [owner.id, name, sha256Bytes(token), expires?.description])[0].decode(Int64.self, "id")
-            try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: acting.handle, action: "token.create", objectType: "api_token",
-                                                         objectID: String(id),
-                                                         after: auditJSON(["person": handle, "name": name, "proof": overrideReason == nil ? "password" : "administrator-override"]),
-                                                         reason: overrideReason))
+            let id = try await connection.query(SessionSQL.createToken, [owner.id, name, sha256Bytes(token), expires?.description])[0].decode(
+                Int64.self,
+                "id"
+            )
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: organisationChain,
+                    actor: acting.handle,
+                    action: "token.create",
+                    objectType: "api_token",
+                    objectID: String(id),
+                    after: auditJSON(["person": handle, "name": name, "proof": overrideReason == nil ? "password" : "administrator-override"]),
+                    reason: overrideReason
+                )
+            )
             let listed = try await connection.query(SessionSQL.tokens, [true, owner.id]).map(APIToken.init(row:)).first { $0.id == id }!
             return (listed, token)
         }
@@ -261,7 +286,9 @@ extension Store {
             guard try await connection.execute(SessionSQL.revokeToken, [id, acting.isAdmin, acting.id]) == 1 else {
                 throw AccordError(.notFound, "no active token \(id) of yours")
             }
-            try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: acting.handle, action: "token.revoke", objectType: "api_token", objectID: String(id)))
+            try await connection.appendAudit(
+                AuditRecord(chain: organisationChain, actor: acting.handle, action: "token.revoke", objectType: "api_token", objectID: String(id))
+            )
         }
     }
 }

@@ -28,7 +28,8 @@ public struct SignatureRecord: Codable, Sendable, Equatable {
 
     /// "signed version N, current M" when superseded.
     public var versionNote: String {
-        evidenceVersion == currentEvidenceVersion ? "signed version \(evidenceVersion)" : "signed version \(evidenceVersion), current \(currentEvidenceVersion)"
+        evidenceVersion == currentEvidenceVersion
+            ? "signed version \(evidenceVersion)" : "signed version \(evidenceVersion), current \(currentEvidenceVersion)"
     }
 }
 
@@ -52,7 +53,6 @@ extension SigningOutcome {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 }
-
 
 enum SignatureSQL {
     static let signer = """
@@ -138,7 +138,8 @@ let signingLockDuration = "15 minutes"
 extension SignatureRecord {
     init(row: PostgresRow) throws {
         let ref = try row.taskRef()
-        let version = try row.decode(Int.self, "evidence_version"), current = try row.decode(Int.self, "current_version")
+        let version = try row.decode(Int.self, "evidence_version")
+        let current = try row.decode(Int.self, "current_version")
         id = try row.decode(Int64.self, "id")
         task = ref
         signer = try row.decode(String.self, "signer")
@@ -169,12 +170,22 @@ extension Store {
     /// With an `idempotency` claim (see `Store.idempotent`) the key is claimed first in the same
     /// transaction and the answer recorded before COMMIT, so the key, the signature and the answer commit
     /// together or not at all.
-    public func sign(_ ref: String, decision: SigningDecision, meaning: SignatureMeaning?, comment: String?, password: String, actor: String?,
-                     idempotency: IdempotencyClaim? = nil) async throws -> SigningOutcome {
+    public func sign(
+        _ ref: String,
+        decision: SigningDecision,
+        meaning: SignatureMeaning?,
+        comment: String?,
+        password: String,
+        actor: String?,
+        idempotency: IdempotencyClaim? = nil
+    ) async throws -> SigningOutcome {
         let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
         if decision == .reject && comment == nil { throw AccordError(.invalid, "a rejection needs a comment saying why (--comment)") }
         if decision == .approve, meaning == .rejection {
-            throw AccordError(.invalid, "an approval means one of \(SignatureMeaning.chosen.map(\.rawValue).joined(separator: ", ")); 'rejection' is what a rejection records")
+            throw AccordError(
+                .invalid,
+                "an approval means one of \(SignatureMeaning.chosen.map(\.rawValue).joined(separator: ", ")); 'rejection' is what a rejection records"
+            )
         }
         let signer = try await checkSigningPassword(actor: actor, password: password)
         return try await pool.withTransaction { connection in
@@ -199,14 +210,24 @@ extension Store {
             }
             guard try row.decode(Bool.self, "signer_active") else { throw AccordError(.forbidden, "'\(signer.handle)' is disabled") }
             let acting = signer
-            let program = try ProgramRow(id: row.decode(Int64.self, "program_id"), slug: row.decode(String.self, "program"), title: row.decode(String.self, "program_title"),
-                                         workflowID: row.decode(String.self, "workflow_id"), workflowVersion: row.decode(Int.self, "workflow_version"),
-                                         startsOn: CalendarDate(row.decode(String.self, "starts_on"))!)
+            let program = try ProgramRow(
+                id: row.decode(Int64.self, "program_id"),
+                slug: row.decode(String.self, "program"),
+                title: row.decode(String.self, "program_title"),
+                workflowID: row.decode(String.self, "workflow_id"),
+                workflowVersion: row.decode(Int.self, "workflow_version"),
+                startsOn: CalendarDate(row.decode(String.self, "starts_on"))!
+            )
             if !acting.isAdmin, try !row.decode(Bool.self, "member") {
                 throw AccordError(.notFound, "no task \(id)")
             }
             let task = try TaskRow(lockedRow: row, id: id)
-            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, checksum: row.decode(String.self, "checksum"), on: connection)
+            let workflow = try await Self.workflow(
+                program.workflowID,
+                version: program.workflowVersion,
+                checksum: row.decode(String.self, "checksum"),
+                on: connection
+            )
             guard let policy = workflow.task(task.templateKey)?.approval else {
                 throw AccordError(.conflict, "task '\(task.ref)' needs no sign-off; submitting it finishes it")
             }
@@ -214,14 +235,17 @@ extension Store {
             guard task.state == .inReview else {
                 throw AccordError(.conflict, TaskStateMachine.refusal(task: task.ref, state: task.state, event: event, needsSignOff: true))
             }
-            let round = try row.decode(Int.self, "review_round"), version = try row.decode(Int.self, "evidence_version")
+            let round = try row.decode(Int.self, "review_round")
+            let version = try row.decode(Int.self, "evidence_version")
             let submitter = try row.decode(Int64?.self, "submitted_by")
 
             // This round's signatures, once: the signer's own (a double submit of the same decision is
             // harmless, the first one stands) and the approvals counted against the policy.
             let signedRound = try reads[1].map {
-                (id: try $0.decode(Int64.self, "id"), role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"),
-                 onBehalfOf: try $0.decode(Int64?.self, "on_behalf_of"), decision: try $0.decode(SigningDecision.self, "decision"))
+                (
+                    id: try $0.decode(Int64.self, "id"), role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"),
+                    onBehalfOf: try $0.decode(Int64?.self, "on_behalf_of"), decision: try $0.decode(SigningDecision.self, "decision")
+                )
             }
             if let mine = signedRound.first(where: { $0.signerID == acting.id }) {
                 guard mine.decision == decision else {
@@ -245,26 +269,45 @@ extension Store {
                     if authority.delegatedAway[role] == nil { authority.delegatedAway[role] = deputy }
                 default:
                     if delegations[role] == nil {
-                        let holder = SigningAuthority.Holder(id: try row.decode(Int64.self, "other_id"), handle: try row.decode(String.self, "other_handle"))
+                        let holder = SigningAuthority.Holder(
+                            id: try row.decode(Int64.self, "other_id"),
+                            handle: try row.decode(String.self, "other_handle")
+                        )
                         delegations[role] = (try row.decode(Int64.self, "delegation_id"), holder.id, holder.handle)
                         authority.deputyFor[role] = holder
                     }
                 }
             }
-            let approvals = signedRound.filter { $0.decision == .approve }.map { CountedApproval(role: $0.role, signerID: $0.signerID, onBehalfOf: $0.onBehalfOf) }
+            let approvals = signedRound.filter { $0.decision == .approve }.map {
+                CountedApproval(role: $0.role, signerID: $0.signerID, onBehalfOf: $0.onBehalfOf)
+            }
             let uploaders = Set(try reads[3].map { try $0.decode(Int64.self, "uploaded_by") })
             let evaluation = ApprovalEvaluation(policy: policy, approvals: approvals)
             let slot: String
             let delegation: (id: Int64, from: Int64, fromHandle: String)?
-            switch evaluation.slot(signerID: acting.id, signerName: acting.handle, authority: authority,
-                                   assigneeID: task.assigneeID, submitterID: submitter, uploaderIDs: uploaders) {
+            switch evaluation.slot(
+                signerID: acting.id,
+                signerName: acting.handle,
+                authority: authority,
+                assigneeID: task.assigneeID,
+                submitterID: submitter,
+                uploaderIDs: uploaders
+            ) {
             case .success(let filled):
                 slot = filled.role
                 delegation = filled.onBehalfOf == nil ? nil : delegations[filled.role]
             case .failure(let refusal) where decision == .reject && [.quorumFilled, .sequentialOrder].contains(refusal.rule):
                 // A signer may object even when their slot is filled or not yet their turn, in a slot no rule keeps them from.
-                guard let objection = evaluation.rejectionSlot(signerID: acting.id, signerName: acting.handle, authority: authority,
-                                                               assigneeID: task.assigneeID, submitterID: submitter, uploaderIDs: uploaders) else {
+                guard
+                    let objection = evaluation.rejectionSlot(
+                        signerID: acting.id,
+                        signerName: acting.handle,
+                        authority: authority,
+                        assigneeID: task.assigneeID,
+                        submitterID: submitter,
+                        uploaderIDs: uploaders
+                    )
+                else {
                     throw AccordError(.forbidden, "\(refusal.message) (task '\(task.ref)')")
                 }
                 slot = objection.role
@@ -274,44 +317,103 @@ extension Store {
             }
 
             let digests = try reads[3].map {
-                EvidenceDigest(title: try $0.decode(String.self, "title"), version: try $0.decode(Int.self, "version"),
-                               sha256: hexString(try $0.decode([UInt8].self, "sha256")))
+                EvidenceDigest(
+                    title: try $0.decode(String.self, "title"),
+                    version: try $0.decode(Int.self, "version"),
+                    sha256: hexString(try $0.decode([UInt8].self, "sha256"))
+                )
             }
             let signatureID = try reads[4][0].decode(Int64.self, "next_id")
             let subject = SignedSubject(taskID: id, taskRef: task.ref, evidenceVersion: version, evidence: digests)
             let signedAtMicros = try row.decode(Int64.self, "now_us")
             let recordedMeaning: SignatureMeaning = decision == .reject ? .rejection : meaning ?? .approval
             let content = SignatureContent(
-                taskID: id, taskRef: task.ref, reviewRound: round, evidenceVersion: version, signer: acting.handle, printedName: acting.name,
-                signedAtMicros: signedAtMicros, decision: decision.rawValue, meaning: recordedMeaning.rawValue, comment: comment, role: slot,
-                onBehalfOf: delegation?.fromHandle, authMethod: "password", subjectSHA256: subject.sha256
+                taskID: id,
+                taskRef: task.ref,
+                reviewRound: round,
+                evidenceVersion: version,
+                signer: acting.handle,
+                printedName: acting.name,
+                signedAtMicros: signedAtMicros,
+                decision: decision.rawValue,
+                meaning: recordedMeaning.rawValue,
+                comment: comment,
+                role: slot,
+                onBehalfOf: delegation?.fromHandle,
+                authMethod: "password",
+                subjectSHA256: subject.sha256
             )
-            try await connection.executeDeferred(SignatureSQL.insert, [
-                id, round, version, acting.id, acting.name, try row.decode(Date.self, "now"), decision.rawValue, recordedMeaning.rawValue, comment,
-                slot, delegation?.from, delegation?.id, "password", subject.sha256, auditKey.id, auditKey.mac(content.canonicalBytes), signatureID,
-            ])
-            try await connection.appendAudit(AuditRecord(
-                chain: programChain(program.slug), actor: acting.handle, action: decision == .approve ? "task.sign" : "task.reject-signature",
-                objectType: "task", objectID: task.ref,
-                after: auditJSON(SignatureAuditRecord(signature: signatureID, decision: decision.rawValue, meaning: recordedMeaning.rawValue, role: slot,
-                                                      onBehalfOf: delegation?.fromHandle, evidenceVersion: version, subject: hexString(subject.sha256))),
-                reason: comment
-            ))
+            try await connection.executeDeferred(
+                SignatureSQL.insert,
+                [
+                    id, round, version, acting.id, acting.name, try row.decode(Date.self, "now"), decision.rawValue, recordedMeaning.rawValue,
+                    comment,
+                    slot, delegation?.from, delegation?.id, "password", subject.sha256, auditKey.id, auditKey.mac(content.canonicalBytes),
+                    signatureID,
+                ]
+            )
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: programChain(program.slug),
+                    actor: acting.handle,
+                    action: decision == .approve ? "task.sign" : "task.reject-signature",
+                    objectType: "task",
+                    objectID: task.ref,
+                    after: auditJSON(
+                        SignatureAuditRecord(
+                            signature: signatureID,
+                            decision: decision.rawValue,
+                            meaning: recordedMeaning.rawValue,
+                            role: slot,
+                            onBehalfOf: delegation?.fromHandle,
+                            evidenceVersion: version,
+                            subject: hexString(subject.sha256)
+                        )
+                    ),
+                    reason: comment
+                )
+            )
             var state = task.state
-            var remaining = ApprovalEvaluation(policy: policy, approvals: approvals + [CountedApproval(role: slot, signerID: acting.id, onBehalfOf: delegation?.from)])
+            var remaining = ApprovalEvaluation(
+                policy: policy,
+                approvals: approvals + [CountedApproval(role: slot, signerID: acting.id, onBehalfOf: delegation?.from)]
+            )
             if decision == .reject {
                 try await Self.transition(task, .reject, workflow: workflow, program: program, actor: acting, reason: comment, on: connection)
                 state = .inProgress
                 remaining = evaluation
             } else if remaining.isMet {
-                try await Self.transition(task, .approve, workflow: workflow, program: program, actor: acting, reason: "approval policy met", on: connection)
+                try await Self.transition(
+                    task,
+                    .approve,
+                    workflow: workflow,
+                    program: program,
+                    actor: acting,
+                    reason: "approval policy met",
+                    on: connection
+                )
                 state = .done
             }
             let record = SignatureRecord(
-                id: signatureID, task: task.ref, signer: acting.handle, printedName: acting.name, onBehalfOf: delegation?.fromHandle, role: slot,
-                decision: decision, meaning: recordedMeaning, comment: comment, signedAt: try row.decode(Date.self, "now"), authMethod: "password",
-                reviewRound: round, evidenceVersion: version, currentEvidenceVersion: version, subjectSHA256: hexString(subject.sha256), current: true)
-            let left = state == .inReview ? Dictionary(remaining.remaining.filter { $0.needed > 0 }.map { ($0.role, $0.needed) }, uniquingKeysWith: +) : [:]
+                id: signatureID,
+                task: task.ref,
+                signer: acting.handle,
+                printedName: acting.name,
+                onBehalfOf: delegation?.fromHandle,
+                role: slot,
+                decision: decision,
+                meaning: recordedMeaning,
+                comment: comment,
+                signedAt: try row.decode(Date.self, "now"),
+                authMethod: "password",
+                reviewRound: round,
+                evidenceVersion: version,
+                currentEvidenceVersion: version,
+                subjectSHA256: hexString(subject.sha256),
+                current: true
+            )
+            let left =
+                state == .inReview ? Dictionary(remaining.remaining.filter { $0.needed > 0 }.map { ($0.role, $0.needed) }, uniquingKeysWith: +) : [:]
             let outcome = SigningOutcome(signature: record, taskState: state, remaining: left, recorded: true)
             try await idempotency?.finish(RememberedResponse(status: 200, body: try outcome.json()), on: connection)
             return outcome
@@ -339,11 +441,15 @@ extension Store {
         guard password.utf8.count <= SessionPolicy.maxPasswordLength else {
             throw AccordError(.invalid, "a password has at most \(SessionPolicy.maxPasswordLength) bytes")
         }
-        let key = "sign:\(person.id)", policy = ThrottlePolicy.signing
+        let key = "sign:\(person.id)"
+        let policy = ThrottlePolicy.signing
         do {
             try await claimAttempt([(key, policy)])
         } catch let blocked as ThrottleBlocked {
-            throw AccordError(.locked, "signing is locked for \(handle) until \(ISO8601DateFormatter().string(from: blocked.until)) after \(signingLockThreshold) wrong passwords")
+            throw AccordError(
+                .locked,
+                "signing is locked for \(handle) until \(ISO8601DateFormatter().string(from: blocked.until)) after \(signingLockThreshold) wrong passwords"
+            )
         }
         let matches: Bool
         do {
@@ -355,13 +461,26 @@ extension Store {
         guard matches else {
             let failures = try await settleAttempt(key, policy: policy, .failure)
             try await pool.withTransaction { connection in
-                try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: handle, action: "sign.password-refused",
-                                                             objectType: "person", objectID: handle))
+                try await connection.appendAudit(
+                    AuditRecord(
+                        chain: organisationChain,
+                        actor: handle,
+                        action: "sign.password-refused",
+                        objectType: "person",
+                        objectID: handle
+                    )
+                )
             }
             if let block = policy.block(after: failures) {
-                throw AccordError(.unauthenticated, "wrong password; signing is now locked for \(handle) for \(block.components.seconds / 60) minutes")
+                throw AccordError(
+                    .unauthenticated,
+                    "wrong password; signing is now locked for \(handle) for \(block.components.seconds / 60) minutes"
+                )
             }
-            throw AccordError(.unauthenticated, "wrong password; \(refused) (\(failures) of \(policy.limit) before signing locks for \(signingLockDuration))")
+            throw AccordError(
+                .unauthenticated,
+                "wrong password; \(refused) (\(failures) of \(policy.limit) before signing locks for \(signingLockDuration))"
+            )
         }
         try await settleAttempt(key, policy: policy, .success)
         return person

@@ -85,8 +85,12 @@ public final class Store: Sendable {
                 let store = Store(pool: first, location: location, auditKey: key, maxEvidenceBytes: limit, logger: logger)
                 let plan = try await store.migrationPlan()
                 if !plan.pending.isEmpty, owner == nil,
-                   try await first.withConnection({ try await $0.query(StoreSQL.standing, [applicationRole])[0].decode(Bool.self, "is_app") }) {
-                    throw AccordError(.conflict, "the schema needs \(plan.pending.count) migration(s) and \(applicationRole) may not apply them; run 'accord db migrate --owner-database URL' with the schema owner's credentials")
+                    try await first.withConnection({ try await $0.query(StoreSQL.standing, [applicationRole])[0].decode(Bool.self, "is_app") })
+                {
+                    throw AccordError(
+                        .conflict,
+                        "the schema needs \(plan.pending.count) migration(s) and \(applicationRole) may not apply them; run 'accord db migrate --owner-database URL' with the schema owner's credentials"
+                    )
                 }
                 try await store.migrate()
             }
@@ -107,12 +111,29 @@ public final class Store: Sendable {
             mode = try standing.decode(Bool.self, "can_set") ? .setRole : .loginRole
         }
         if mode != .ownLogin {
-            logger.warning("Accord connects as the schema owner or another role that can change the schema (\(mode.rawValue)); give it its own login role, accord_app (docs/database.md)")
+            logger.warning(
+                "Accord connects as the schema owner or another role that can change the schema (\(mode.rawValue)); give it its own login role, accord_app (docs/database.md)"
+            )
         }
-        let pool = PostgresPool(configuration: .init(conninfo: conninfo, maxConnections: maxConnections, sessionRole: mode == .setRole ? applicationRole : nil,
-                                                     sessionSettings: settings), logger: logger)
-        return Store(pool: pool, location: location, auditKey: key, maxEvidenceBytes: limit, maxDelegationDays: delegationDays,
-                     ownerConninfo: keepOwnerAccess ? ownerConninfo : nil, roleMode: mode, logger: logger)
+        let pool = PostgresPool(
+            configuration: .init(
+                conninfo: conninfo,
+                maxConnections: maxConnections,
+                sessionRole: mode == .setRole ? applicationRole : nil,
+                sessionSettings: settings
+            ),
+            logger: logger
+        )
+        return Store(
+            pool: pool,
+            location: location,
+            auditKey: key,
+            maxEvidenceBytes: limit,
+            maxDelegationDays: delegationDays,
+            ownerConninfo: keepOwnerAccess ? ownerConninfo : nil,
+            roleMode: mode,
+            logger: logger
+        )
     }
 
     /// Runs `body` with a pool and closes the pool afterwards, whatever happens.
@@ -133,9 +154,17 @@ public final class Store: Sendable {
     public static let defaultMaxDelegationDays = 90
 
     /// Wraps an existing pool (tests, benchmarks).
-    public init(pool: PostgresPool, location: DatabaseLocation, auditKey: AuditKey, maxEvidenceBytes: Int = Store.defaultMaxEvidenceBytes,
-                passwordCost: UInt8 = defaultPasswordCost, maxDelegationDays: Int = Store.defaultMaxDelegationDays, ownerConninfo: String? = nil,
-                roleMode: ApplicationRoleMode = .loginRole, logger: Logger = Logger(label: "accord.store")) {
+    public init(
+        pool: PostgresPool,
+        location: DatabaseLocation,
+        auditKey: AuditKey,
+        maxEvidenceBytes: Int = Store.defaultMaxEvidenceBytes,
+        passwordCost: UInt8 = defaultPasswordCost,
+        maxDelegationDays: Int = Store.defaultMaxDelegationDays,
+        ownerConninfo: String? = nil,
+        roleMode: ApplicationRoleMode = .loginRole,
+        logger: Logger = Logger(label: "accord.store")
+    ) {
         self.roleMode = roleMode
         self.passwordCost = passwordCost
         self.maxDelegationDays = maxDelegationDays

@@ -26,7 +26,15 @@ public struct NewAISystem: Sendable {
     public var annexIII: Int?
     public var owner: String?
     public var purpose: String?
-    public init(name: String, operatorRole: OperatorRole, riskClass: RiskClass, gpai: Bool = false, annexIII: Int? = nil, owner: String? = nil, purpose: String? = nil) {
+    public init(
+        name: String,
+        operatorRole: OperatorRole,
+        riskClass: RiskClass,
+        gpai: Bool = false,
+        annexIII: Int? = nil,
+        owner: String? = nil,
+        purpose: String? = nil
+    ) {
         self.name = name
         self.operatorRole = operatorRole
         self.riskClass = riskClass
@@ -60,9 +68,11 @@ extension SystemRow {
     init(row: PostgresRow) throws {
         id = try row.decode(Int64.self, "id")
         slug = try row.decode(String.self, "slug")
-        profile = SystemProfile(operatorRole: OperatorRole(rawValue: try row.decode(String.self, "operator_role"))!,
-                                riskClass: RiskClass(rawValue: try row.decode(String.self, "risk_class"))!,
-                                gpai: try row.decode(Bool.self, "gpai"))
+        profile = SystemProfile(
+            operatorRole: OperatorRole(rawValue: try row.decode(String.self, "operator_role"))!,
+            riskClass: RiskClass(rawValue: try row.decode(String.self, "risk_class"))!,
+            gpai: try row.decode(Bool.self, "gpai")
+        )
         addedOn = CalendarDate(try row.decode(String.self, "added_on"))!
     }
 }
@@ -74,7 +84,10 @@ extension Store {
         for system in systems {
             guard !system.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw AccordError(.invalid, "an AI system needs a name") }
             if let area = system.annexIII, !(1...8).contains(area) {
-                throw AccordError(.invalid, "Annex III area \(area) does not exist: the areas are 1 (biometrics) to 8 (justice and democratic processes)")
+                throw AccordError(
+                    .invalid,
+                    "Annex III area \(area) does not exist: the areas are 1 (biometrics) to 8 (justice and democratic processes)"
+                )
             }
         }
         return try await pool.withTransaction { connection in
@@ -89,23 +102,44 @@ extension Store {
                 let ownerID = if let owner = system.owner { try await Self.person(owner, on: connection).id } else { Int64?.none }
                 let row: PostgresRow
                 do {
-                    row = try await connection.query(SystemSQL.insert, [
-                        program.id, systemSlug, system.name, system.operatorRole.rawValue, system.riskClass.rawValue, system.gpai,
-                        system.annexIII.map { String($0) }, ownerID, system.purpose,
-                    ])[0]
+                    row = try await connection.query(
+                        SystemSQL.insert,
+                        [
+                            program.id, systemSlug, system.name, system.operatorRole.rawValue, system.riskClass.rawValue, system.gpai,
+                            system.annexIII.map { String($0) }, ownerID, system.purpose,
+                        ]
+                    )[0]
                 } catch let error as PostgresError where error.isUniqueViolation {
                     throw AccordError(.conflict, "program '\(slug)' already has an AI system '\(systemSlug)'")
                 }
-                let systemRow = SystemRow(id: try row.decode(Int64.self, "id"), slug: systemSlug,
-                                          profile: SystemProfile(operatorRole: system.operatorRole, riskClass: system.riskClass, gpai: system.gpai),
-                                          addedOn: CalendarDate(try row.decode(String.self, "added_on"))!)
+                let systemRow = SystemRow(
+                    id: try row.decode(Int64.self, "id"),
+                    slug: systemSlug,
+                    profile: SystemProfile(operatorRole: system.operatorRole, riskClass: system.riskClass, gpai: system.gpai),
+                    addedOn: CalendarDate(try row.decode(String.self, "added_on"))!
+                )
                 let applicable = workflow.roadmapTasks.filter { $0.task.appliesTo?.matches(systemRow.profile) == true }
                 let created = try await Self.instantiate(applicable, of: workflow, in: program, system: systemRow, on: connection)
-                try await connection.appendAudit(AuditRecord(
-                    chain: programChain(slug), actor: acting.handle, action: "system.add", objectType: "ai_system", objectID: systemSlug,
-                    after: auditJSON(SystemAddRecord(name: system.name, role: system.operatorRole.rawValue, risk: system.riskClass.rawValue,
-                                                     gpai: system.gpai, annexIII: system.annexIII, owner: system.owner, tasks: created.keys.sorted()))
-                ))
+                try await connection.appendAudit(
+                    AuditRecord(
+                        chain: programChain(slug),
+                        actor: acting.handle,
+                        action: "system.add",
+                        objectType: "ai_system",
+                        objectID: systemSlug,
+                        after: auditJSON(
+                            SystemAddRecord(
+                                name: system.name,
+                                role: system.operatorRole.rawValue,
+                                risk: system.riskClass.rawValue,
+                                gpai: system.gpai,
+                                annexIII: system.annexIII,
+                                owner: system.owner,
+                                tasks: created.keys.sorted()
+                            )
+                        )
+                    )
+                )
                 added.insert(systemSlug)
             }
             return try await Self.systems(program, on: connection).filter { added.contains($0.slug) }
@@ -123,12 +157,16 @@ extension Store {
     static func systems(_ program: ProgramRow, on connection: PostgresConnection) async throws -> [AISystem] {
         try await connection.query(SystemSQL.list, [program.id]).map { row in
             AISystem(
-                slug: try row.decode(String.self, "slug"), name: try row.decode(String.self, "name"),
+                slug: try row.decode(String.self, "slug"),
+                name: try row.decode(String.self, "name"),
                 operatorRole: OperatorRole(rawValue: try row.decode(String.self, "operator_role"))!,
                 riskClass: RiskClass(rawValue: try row.decode(String.self, "risk_class"))!,
-                gpai: try row.decode(Bool.self, "gpai"), annexIII: try row.decode(Int?.self, "annex_iii"),
-                owner: try row.decode(String?.self, "owner"), purpose: try row.decode(String?.self, "purpose"),
-                addedOn: try row.decode(String.self, "added_on"), tasks: try row.decode(Int.self, "tasks")
+                gpai: try row.decode(Bool.self, "gpai"),
+                annexIII: try row.decode(Int?.self, "annex_iii"),
+                owner: try row.decode(String?.self, "owner"),
+                purpose: try row.decode(String?.self, "purpose"),
+                addedOn: try row.decode(String.self, "added_on"),
+                tasks: try row.decode(Int.self, "tasks")
             )
         }
     }
@@ -142,13 +180,17 @@ extension Store {
         } catch let error as CSV.Malformed {
             throw AccordError(.invalid, "\(file):\(error.line): \(error.message)")
         }
-        guard let header = rows.first else { throw AccordError(.invalid, "\(file): the file is empty; it needs a header row: name,role,risk,gpai,annex_iii,owner,purpose") }
+        guard let header = rows.first else {
+            throw AccordError(.invalid, "\(file): the file is empty; it needs a header row: name,role,risk,gpai,annex_iii,owner,purpose")
+        }
         let known = ["name", "role", "risk", "gpai", "annex_iii", "owner", "purpose"]
         var columns: [String: Int] = [:]
         var problems: [String] = []
         for (i, raw) in header.fields.enumerated() {
             let name = raw.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: " ", with: "_")
-            if known.contains(name) { columns[name] = i } else {
+            if known.contains(name) {
+                columns[name] = i
+            } else {
                 let hint = closest(to: name, among: known).first.map { "; did you mean '\($0)'?" } ?? ""
                 problems.append("\(file):\(header.line): column \(i + 1) '\(raw)' is not a known column\(hint)")
             }
@@ -170,7 +212,10 @@ extension Store {
                 problems.append("\(file):\(row.line): \(row.fields.count) fields, but the header has \(header.fields.count)")
                 continue
             }
-            guard let name = value("name") else { problems.append("\(at("name")): the name is empty"); continue }
+            guard let name = value("name") else {
+                problems.append("\(at("name")): the name is empty")
+                continue
+            }
             if let first = names[slugify(name)] { problems.append("\(at("name")): '\(name)' repeats the system of line \(first)") }
             names[slugify(name)] = row.line
             let role = value("role").flatMap { OperatorRole(rawValue: $0.lowercased()) }
@@ -187,10 +232,24 @@ extension Store {
             }
             var annex: Int?
             if let text = value("annex_iii") {
-                if let area = Int(text), (1...8).contains(area) { annex = area } else { problems.append("\(at("annex_iii")): '\(text)' is not an Annex III area 1 to 8") }
+                if let area = Int(text), (1...8).contains(area) {
+                    annex = area
+                } else {
+                    problems.append("\(at("annex_iii")): '\(text)' is not an Annex III area 1 to 8")
+                }
             }
             if let role, let risk {
-                systems.append(NewAISystem(name: name, operatorRole: role, riskClass: risk, gpai: gpai, annexIII: annex, owner: value("owner"), purpose: value("purpose")))
+                systems.append(
+                    NewAISystem(
+                        name: name,
+                        operatorRole: role,
+                        riskClass: risk,
+                        gpai: gpai,
+                        annexIII: annex,
+                        owner: value("owner"),
+                        purpose: value("purpose")
+                    )
+                )
             }
         }
         guard problems.isEmpty else { throw AccordError(.invalid, problems.joined(separator: "\n")) }

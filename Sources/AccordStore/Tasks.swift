@@ -126,12 +126,19 @@ extension TaskRow {
     /// From a row with the columns of `TaskSQL.row`.
     init(lockedRow row: PostgresRow, id: Int64) throws {
         self.init(
-            id: id, programID: try row.decode(Int64.self, "program_id"), programSlug: try row.decode(String.self, "program"),
-            templateKey: try row.decode(String.self, "template_key"), systemID: try row.decode(Int64?.self, "system_id"),
-            systemSlug: try row.decode(String?.self, "system"), ownerRole: try row.decode(String.self, "owner_role"),
-            state: try row.decode(TaskState.self, "state"), assigneeID: try row.decode(Int64?.self, "assignee_id"),
-            assigneeHandle: try row.decode(String?.self, "assignee"), instance: try row.decode(String.self, "instance"),
-            findingID: try row.decode(Int64?.self, "finding_id"), incidentID: try row.decode(Int64?.self, "incident_id")
+            id: id,
+            programID: try row.decode(Int64.self, "program_id"),
+            programSlug: try row.decode(String.self, "program"),
+            templateKey: try row.decode(String.self, "template_key"),
+            systemID: try row.decode(Int64?.self, "system_id"),
+            systemSlug: try row.decode(String?.self, "system"),
+            ownerRole: try row.decode(String.self, "owner_role"),
+            state: try row.decode(TaskState.self, "state"),
+            assigneeID: try row.decode(Int64?.self, "assignee_id"),
+            assigneeHandle: try row.decode(String?.self, "assignee"),
+            instance: try row.decode(String.self, "instance"),
+            findingID: try row.decode(Int64?.self, "finding_id"),
+            incidentID: try row.decode(Int64?.self, "incident_id")
         )
     }
 }
@@ -161,8 +168,12 @@ func taskRef(program: String, key: String, system: String?, instance: String = "
 extension PostgresRow {
     /// The task ref from the columns `program`, `template_key`, `system` and `instance` of a row.
     func taskRef(program: String? = nil) throws -> String {
-        AccordStore.taskRef(program: try program ?? decode(String.self, "program"), key: try decode(String.self, "template_key"),
-                            system: try decode(String?.self, "system"), instance: try decode(String.self, "instance"))
+        AccordStore.taskRef(
+            program: try program ?? decode(String.self, "program"),
+            key: try decode(String.self, "template_key"),
+            system: try decode(String?.self, "system"),
+            instance: try decode(String.self, "instance")
+        )
     }
 }
 
@@ -187,13 +198,16 @@ enum TaskSQL {
             WHERE d.task_id = t.id AND u.state NOT IN ('done', 'not_applicable')) THEN 'blocked' ELSE 'open' END
         WHERE t.id = ANY($1::bigint[])
         """
-    static let resolve: PostgresStatement = .perCall("task_resolve", """
+    static let resolve: PostgresStatement = .perCall(
+        "task_resolve",
+        """
         SELECT t.id, s.slug AS system, t.instance FROM accord.task t
         JOIN accord.program p ON p.id = t.program_id
         LEFT JOIN accord.ai_system s ON s.id = t.system_id
         WHERE p.slug = $1 AND t.template_key = $2 AND ($3::text IS NULL OR s.slug = $3) AND ($4::text IS NULL OR t.instance = $4)
         ORDER BY s.slug NULLS FIRST, t.id
-        """)
+        """
+    )
     static let row = """
         SELECT t.id, t.program_id, p.slug AS program, t.template_key, t.system_id, s.slug AS system, t.owner_role, t.state,
                t.assignee_id, a.handle AS assignee, t.instance, t.finding_id, t.incident_id
@@ -214,30 +228,34 @@ enum TaskSQL {
         LEFT JOIN accord.ai_system s ON s.id = t.system_id
         LEFT JOIN accord.person a ON a.id = t.assignee_id
         """
-    static let list: PostgresStatement = .perCall("task_list", columns + """
+    static let list: PostgresStatement = .perCall(
+        "task_list",
+        columns + """
 
-        WHERE ($1::text IS NULL OR p.slug = $1)
-          AND ($2::bigint IS NULL OR t.assignee_id = $2)
-          AND (CASE WHEN $3::text IS NULL THEN t.state <> 'retired' ELSE t.state = $3 END)
-          AND (NOT $4 OR (\(TaskState.outstandingSQL("t.state")) AND t.due_on < current_date))
-          AND ($5 OR EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $6))
-          AND (NOT $7 OR t.assignee_id = $6 OR (t.assignee_id IS NULL AND t.owner_role IN
-               (SELECT b.role FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $6)))
-        ORDER BY p.slug, t.position, s.slug NULLS FIRST
-        """)
+            WHERE ($1::text IS NULL OR p.slug = $1)
+              AND ($2::bigint IS NULL OR t.assignee_id = $2)
+              AND (CASE WHEN $3::text IS NULL THEN t.state <> 'retired' ELSE t.state = $3 END)
+              AND (NOT $4 OR (\(TaskState.outstandingSQL("t.state")) AND t.due_on < current_date))
+              AND ($5 OR EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $6))
+              AND (NOT $7 OR t.assignee_id = $6 OR (t.assignee_id IS NULL AND t.owner_role IN
+                   (SELECT b.role FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $6)))
+            ORDER BY p.slug, t.position, s.slug NULLS FIRST
+            """
+    )
     /// The person's ($1) open work: tasks assigned to them, and unassigned tasks of a role they hold, in
     /// the given states; found from their assignments and role bindings, never by reading every task.
-    static let mine = columns + """
+    static let mine =
+        columns + """
 
-        WHERE t.id IN (
-            SELECT a.id FROM accord.task a WHERE a.assignee_id = $1 AND a.state = ANY($2::text[])
-              AND ($3 OR EXISTS (SELECT 1 FROM accord.role_binding m WHERE m.program_id = a.program_id AND m.person_id = $1))
-            UNION
-            SELECT u.id FROM accord.role_binding b
-            JOIN accord.task u ON u.program_id = b.program_id AND u.owner_role = b.role AND u.assignee_id IS NULL
-            WHERE b.person_id = $1 AND u.state = ANY($2::text[]))
-        ORDER BY p.slug, t.position, s.slug NULLS FIRST
-        """
+            WHERE t.id IN (
+                SELECT a.id FROM accord.task a WHERE a.assignee_id = $1 AND a.state = ANY($2::text[])
+                  AND ($3 OR EXISTS (SELECT 1 FROM accord.role_binding m WHERE m.program_id = a.program_id AND m.person_id = $1))
+                UNION
+                SELECT u.id FROM accord.role_binding b
+                JOIN accord.task u ON u.program_id = b.program_id AND u.owner_role = b.role AND u.assignee_id IS NULL
+                WHERE b.person_id = $1 AND u.state = ANY($2::text[]))
+            ORDER BY p.slug, t.position, s.slug NULLS FIRST
+            """
     static let one = columns + "\nWHERE t.id = $1"
     static let extra = """
         SELECT sb.handle AS submitted_by, t.na_reason, t.retired_reason, t.started_at, t.submitted_at, t.completed_at,
@@ -287,7 +305,9 @@ enum TaskSQL {
 
 extension TaskSummary {
     init(row: PostgresRow) throws {
-        let program = try row.decode(String.self, "program"), key = try row.decode(String.self, "template_key"), system = try row.decode(String?.self, "system")
+        let program = try row.decode(String.self, "program")
+        let key = try row.decode(String.self, "template_key")
+        let system = try row.decode(String?.self, "system")
         id = try row.decode(Int64.self, "id")
         ref = try row.taskRef()
         self.program = program
@@ -309,24 +329,46 @@ extension Store {
     /// Creates tasks for templates (for one AI system, or program-wide), wires their dependencies and
     /// sets each open or blocked. Returns the new tasks' ids by template key.
     @discardableResult
-    static func instantiate(_ templates: [(step: Step, task: TaskTemplate)], of workflow: Workflow, in program: ProgramRow,
-                            system: SystemRow?, as occasion: TaskOccasion = .roadmap, on connection: PostgresConnection) async throws -> [String: Int64] {
+    static func instantiate(
+        _ templates: [(step: Step, task: TaskTemplate)],
+        of workflow: Workflow,
+        in program: ProgramRow,
+        system: SystemRow?,
+        as occasion: TaskOccasion = .roadmap,
+        on connection: PostgresConnection
+    ) async throws -> [String: Int64] {
         let positions = Dictionary(uniqueKeysWithValues: workflow.tasks.enumerated().map { ($1.task.key, $0) })
         var created: [String: Int64] = [:]
         for (step, template) in templates {
             var completed: CalendarDate?
             if case .afterTask(let other, _) = template.due, let dependency = workflow.task(other),
-               let row = try await connection.query(TaskSQL.instance, [program.id, other, dependency.isPerSystem || occasion.sharesSystem ? system?.id : nil,
-                                                                       occasion.instance, occasion.cycleID]).firstRow {
+                let row = try await connection.query(
+                    TaskSQL.instance,
+                    [
+                        program.id, other, dependency.isPerSystem || occasion.sharesSystem ? system?.id : nil,
+                        occasion.instance, occasion.cycleID,
+                    ]
+                ).firstRow
+            {
                 completed = try row.decode(String?.self, "completed_on").flatMap(CalendarDate.init)
             }
-            let due = occasion.dueOverride ?? DueDates.due(template.due, programStart: occasion.start ?? program.startsOn,
-                                                           systemAdded: occasion.start == nil ? system?.addedOn : nil,
-                                                           dates: workflow.dates, incidentClock: occasion.incidentClock) { _ in completed }
-            let id = try await connection.query(TaskSQL.insert, [
-                program.id, step.key, template.key, system?.id, positions[template.key] ?? 0, template.title + occasion.titleSuffix, template.owner,
-                due?.description, occasion.instance, occasion.cycleID, occasion.findingID, occasion.incidentID,
-            ])[0].decode(Int64.self, "id")
+            let due =
+                occasion.dueOverride
+                ?? DueDates.due(
+                    template.due,
+                    programStart: occasion.start ?? program.startsOn,
+                    systemAdded: occasion.start == nil ? system?.addedOn : nil,
+                    dates: workflow.dates,
+                    incidentClock: occasion.incidentClock
+                ) { _ in completed }
+            let id = try await connection.query(
+                TaskSQL.insert,
+                [
+                    program.id, step.key, template.key, system?.id, positions[template.key] ?? 0, template.title + occasion.titleSuffix,
+                    template.owner,
+                    due?.description, occasion.instance, occasion.cycleID, occasion.findingID, occasion.incidentID,
+                ]
+            )[0].decode(Int64.self, "id")
             created[template.key] = id
         }
         for (_, template) in templates {
@@ -354,9 +396,12 @@ extension Store {
             let acting = try await Self.requireActor(actor, on: connection)
             if let program = filter.program { _ = try await Self.visibleProgram(program, for: acting, on: connection) }
             let assigneeID = if let handle = filter.assignee { try await Self.person(handle, on: connection).id } else { Int64?.none }
-            return try await connection.query(TaskSQL.list, [
-                filter.program, assigneeID, filter.state?.rawValue, filter.overdueOnly, acting.isAdmin, acting.id, filter.mineOnly,
-            ]).map(TaskSummary.init(row:))
+            return try await connection.query(
+                TaskSQL.list,
+                [
+                    filter.program, assigneeID, filter.state?.rawValue, filter.overdueOnly, acting.isAdmin, acting.id, filter.mineOnly,
+                ]
+            ).map(TaskSummary.init(row:))
         }
     }
 
@@ -366,7 +411,9 @@ extension Store {
             let acting = try await Self.requireActor(actor, on: connection)
             let id = try await Self.resolveTask(ref, for: acting, on: connection)
             let summary = try TaskSummary(row: try await connection.query(TaskSQL.one, [id])[0])
-            guard let programRow = try await connection.query(ProgramSQL.bySlug, [summary.program]).firstRow else { throw AccordError(.notFound, "no program") }
+            guard let programRow = try await connection.query(ProgramSQL.bySlug, [summary.program]).firstRow else {
+                throw AccordError(.notFound, "no program")
+            }
             let program = try ProgramRow(row: programRow)
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             let template = workflow.task(summary.key)
@@ -377,20 +424,25 @@ extension Store {
                 }
             }
             let catalogue = ReferenceCatalogue.builtIn
-            let evidenceVersion = try extra.decode(Int.self, "evidence_version"), round = try extra.decode(Int.self, "review_round")
+            let evidenceVersion = try extra.decode(Int.self, "evidence_version")
+            let round = try extra.decode(Int.self, "review_round")
             let signatures = try await connection.query(SignatureSQL.forTask, [id]).map(SignatureRecord.init(row:))
             var needed: [String: Int] = [:]
             if summary.state == .inReview, let policy = template?.approval {
                 let approvals = try await connection.query(SignatureSQL.approvals, [id, round, evidenceVersion]).map {
                     CountedApproval(role: try $0.decode(String.self, "role"), signerID: try $0.decode(Int64.self, "signer_id"))
                 }
-                for need in ApprovalEvaluation(policy: policy, approvals: approvals).remaining where need.needed > 0 { needed[need.role] = need.needed }
+                for need in ApprovalEvaluation(policy: policy, approvals: approvals).remaining where need.needed > 0 {
+                    needed[need.role] = need.needed
+                }
             }
             return TaskDetail(
                 task: summary,
                 stepTitle: workflow.steps.first { $0.key == summary.step }?.title ?? summary.step,
                 description: template?.description,
-                refs: (template?.refs ?? []).map { TaskDetail.RefTitle(id: $0, title: catalogue[$0]?.title ?? "", legalOnly: catalogue[$0]?.legalOnly ?? false) },
+                refs: (template?.refs ?? []).map {
+                    TaskDetail.RefTitle(id: $0, title: catalogue[$0]?.title ?? "", legalOnly: catalogue[$0]?.legalOnly ?? false)
+                },
                 legalOnly: template?.legalOnly ?? false,
                 evidenceRequired: template?.evidence ?? [],
                 approval: template?.approval,
@@ -409,9 +461,13 @@ extension Store {
                 signatures: signatures,
                 signaturesNeeded: needed,
                 history: try await connection.query(TaskSQL.history, [programChain(summary.program), summary.ref]).map { row in
-                    TaskDetail.HistoryEntry(seq: try row.decode(Int64.self, "seq"), at: try row.decode(Date.self, "recorded_at"),
-                                            actor: try row.decode(String.self, "actor"), action: try row.decode(String.self, "action"),
-                                            reason: try row.decode(String?.self, "reason"))
+                    TaskDetail.HistoryEntry(
+                        seq: try row.decode(Int64.self, "seq"),
+                        at: try row.decode(Date.self, "recorded_at"),
+                        actor: try row.decode(String.self, "actor"),
+                        action: try row.decode(String.self, "action"),
+                        reason: try row.decode(String?.self, "reason")
+                    )
                 },
                 deadlines: try await Self.deadlineEvents(taskID: id, on: connection),
                 openFindings: summary.key == workflow.cycle?.review
@@ -448,7 +504,10 @@ extension Store {
             if system == nil, workflow.task(key)?.isPerSystem == true {
                 throw AccordError(.notFound, "task '\(key)' applies per AI system and no system of '\(program.slug)' matches it yet")
             }
-            throw AccordError(.notFound, "no task '\(key)\(system.map { "@\($0)" } ?? "")\(instance.map { "+\($0)" } ?? "")' in program '\(program.slug)'\(hint)")
+            throw AccordError(
+                .notFound,
+                "no task '\(key)\(system.map { "@\($0)" } ?? "")\(instance.map { "+\($0)" } ?? "")' in program '\(program.slug)'\(hint)"
+            )
         }
         // Without +INSTANCE the roadmap's own task is meant, when there is one.
         let all = Array(rows)
@@ -456,9 +515,21 @@ extension Store {
         let chosen = candidates.isEmpty ? all : candidates
         let firstSystem = try chosen[0].decode(String?.self, "system")
         if chosen.count > 1 || (system == nil && firstSystem != nil) {
-            let refs = try chosen.map { taskRef(program: program.slug, key: key, system: try $0.decode(String?.self, "system"), instance: try $0.decode(String.self, "instance")) }
-            let what = try chosen.contains { try $0.decode(String?.self, "system") != nil } ? "once per AI system" : "more than once (per cycle, finding or incident)"
-            throw AccordError(.invalid, "task '\(key)' exists \(what); name one: \(refs.prefix(12).joined(separator: ", "))\(refs.count > 12 ? ", …" : "")")
+            let refs = try chosen.map {
+                taskRef(
+                    program: program.slug,
+                    key: key,
+                    system: try $0.decode(String?.self, "system"),
+                    instance: try $0.decode(String.self, "instance")
+                )
+            }
+            let what =
+                try chosen.contains { try $0.decode(String?.self, "system") != nil }
+                ? "once per AI system" : "more than once (per cycle, finding or incident)"
+            throw AccordError(
+                .invalid,
+                "task '\(key)' exists \(what); name one: \(refs.prefix(12).joined(separator: ", "))\(refs.count > 12 ? ", …" : "")"
+            )
         }
         return try chosen[0].decode(Int64.self, "id")
     }
@@ -475,13 +546,23 @@ extension Store {
             let assignee = try await Self.person(handle, on: connection)
             guard !assignee.disabled else { throw AccordError(.conflict, "'\(handle)' is disabled") }
             guard try await Self.isMember(assignee.id, of: program, on: connection) else {
-                throw AccordError(.conflict, "'\(handle)' holds no role in '\(program.slug)'; bind them first: accord role bind \(program.slug) \(task.ownerRole) \(handle)")
+                throw AccordError(
+                    .conflict,
+                    "'\(handle)' holds no role in '\(program.slug)'; bind them first: accord role bind \(program.slug) \(task.ownerRole) \(handle)"
+                )
             }
             try await connection.execute(TaskSQL.setAssignee, [task.id, assignee.id])
-            try await connection.appendAudit(AuditRecord(
-                chain: programChain(program.slug), actor: acting.handle, action: "task.assign", objectType: "task", objectID: task.ref,
-                before: auditJSON(["assignee": task.assigneeHandle ?? ""]), after: auditJSON(["assignee": handle])
-            ))
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: programChain(program.slug),
+                    actor: acting.handle,
+                    action: "task.assign",
+                    objectType: "task",
+                    objectID: task.ref,
+                    before: auditJSON(["assignee": task.assigneeHandle ?? ""]),
+                    after: auditJSON(["assignee": handle])
+                )
+            )
         }
     }
 
@@ -512,8 +593,11 @@ extension Store {
     }
 
     /// Runs a change on one locked task in one transaction and returns the task afterwards.
-    private func changeTask(_ ref: String, actor: String?,
-                            _ body: (PostgresConnection, Person, TaskRow, ProgramRow, Workflow) async throws -> Void) async throws -> TaskSummary {
+    private func changeTask(
+        _ ref: String,
+        actor: String?,
+        _ body: (PostgresConnection, Person, TaskRow, ProgramRow, Workflow) async throws -> Void
+    ) async throws -> TaskSummary {
         try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             let id = try await Self.resolveTask(ref, for: acting, on: connection)
@@ -535,30 +619,51 @@ extension Store {
     static func requireWorker(_ person: Person, task: TaskRow, program: ProgramRow, on connection: PostgresConnection) async throws {
         if let assignee = task.assigneeID {
             guard assignee == person.id else {
-                throw AccordError(.forbidden, "task '\(task.ref)' is assigned to '\(task.assigneeHandle ?? "?")'; only they work it (a manager can reassign it)")
+                throw AccordError(
+                    .forbidden,
+                    "task '\(task.ref)' is assigned to '\(task.assigneeHandle ?? "?")'; only they work it (a manager can reassign it)"
+                )
             }
             return
         }
         let held = try await roles(of: person, in: program, on: connection)
         guard held.contains(task.ownerRole) else {
-            throw AccordError(.forbidden, "task '\(task.ref)' is worked by its assignee or a holder of '\(task.ownerRole)'; '\(person.handle)' is neither")
+            throw AccordError(
+                .forbidden,
+                "task '\(task.ref)' is worked by its assignee or a holder of '\(task.ownerRole)'; '\(person.handle)' is neither"
+            )
         }
         try await connection.execute(TaskSQL.setAssignee, [task.id, person.id])
     }
 
     /// Applies one state-machine event to a locked task, records it, and settles what follows from it:
     /// dependents unblock and get their due dates when the task is finished.
-    static func transition(_ task: TaskRow, _ event: TaskEvent, workflow: Workflow, program: ProgramRow, actor: Person, reason: String?,
-                           on connection: PostgresConnection) async throws {
+    static func transition(
+        _ task: TaskRow,
+        _ event: TaskEvent,
+        workflow: Workflow,
+        program: ProgramRow,
+        actor: Person,
+        reason: String?,
+        on connection: PostgresConnection
+    ) async throws {
         let needsSignOff = workflow.task(task.templateKey)?.approval != nil
         guard let next = TaskStateMachine.next(from: task.state, on: event, needsSignOff: needsSignOff) else {
             throw AccordError(.conflict, TaskStateMachine.refusal(task: task.ref, state: task.state, event: event, needsSignOff: needsSignOff))
         }
         try await connection.executeDeferred(TaskSQL.setState, [task.id, next.rawValue, event == .submit, actor.id, reason])
-        try await connection.appendAudit(AuditRecord(
-            chain: programChain(program.slug), actor: actor.handle, action: "task.\(event.rawValue)", objectType: "task", objectID: task.ref,
-            before: auditJSON(["state": task.state.rawValue]), after: auditJSON(["state": next.rawValue]), reason: reason
-        ))
+        try await connection.appendAudit(
+            AuditRecord(
+                chain: programChain(program.slug),
+                actor: actor.handle,
+                action: "task.\(event.rawValue)",
+                objectType: "task",
+                objectID: task.ref,
+                before: auditJSON(["state": task.state.rawValue]),
+                after: auditJSON(["state": next.rawValue]),
+                reason: reason
+            )
+        )
         // Only a template something depends on (or a finding's task) has anything to settle.
         if next.satisfiesDependents, task.findingID != nil || workflow.tasks.contains(where: { $0.task.dependsOn.contains(task.templateKey) }) {
             try await settleDependents(of: task, workflow: workflow, program: program, on: connection)
@@ -576,10 +681,18 @@ extension Store {
         }
         for row in try await connection.query(TaskSQL.unblockDependents, [task.id]) {
             let ref = try row.taskRef(program: program.slug)
-            try await connection.appendAudit(AuditRecord(
-                chain: programChain(program.slug), actor: "system", action: "task.unblock", objectType: "task", objectID: ref,
-                before: auditJSON(["state": "blocked"]), after: auditJSON(["state": "open"]), reason: "\(task.ref) is finished"
-            ))
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: programChain(program.slug),
+                    actor: "system",
+                    action: "task.unblock",
+                    objectType: "task",
+                    objectID: ref,
+                    before: auditJSON(["state": "blocked"]),
+                    after: auditJSON(["state": "open"]),
+                    reason: "\(task.ref) is finished"
+                )
+            )
         }
         if let findingID = task.findingID {
             try await settleFinding(findingID, program: program, actor: "system", on: connection)

@@ -30,7 +30,12 @@ public struct ThrottlePolicy: Sendable, Equatable {
     }
 
     /// Signing: five wrong passwords in a row lock signing for fifteen minutes, then thirty, an hour…
-    public static let signing = ThrottlePolicy(limit: signingLockThreshold, block: .seconds(15 * 60), maxBlock: .seconds(8 * 3600), quiet: .seconds(24 * 3600))
+    public static let signing = ThrottlePolicy(
+        limit: signingLockThreshold,
+        block: .seconds(15 * 60),
+        maxBlock: .seconds(8 * 3600),
+        quiet: .seconds(24 * 3600)
+    )
 
     /// The block that the `failures`-th failure starts (none below the limit).
     func block(after failures: Int) -> Duration? {
@@ -143,7 +148,9 @@ extension Store {
                 }
                 return
             } catch is BusyKey {}
-            guard ContinuousClock.now < deadline else { throw AccordError(.unavailable, "too many attempts at once for this account; try again in a few seconds") }
+            guard ContinuousClock.now < deadline else {
+                throw AccordError(.unavailable, "too many attempts at once for this account; try again in a few seconds")
+            }
             try await Task.sleep(for: .milliseconds(Int.random(in: pause...(2 * pause))))
             pause = min(pause * 2, 500)
         }

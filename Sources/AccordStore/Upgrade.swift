@@ -68,16 +68,22 @@ extension Store {
             // A manager does not give themselves authority by upgrade either: a role they hold that would
             // newly sign or lead is an administrator's to grant.
             if !acting.isAdmin {
-                for role in try await Self.roles(of: acting, in: program, on: connection).sorted() where new.grantsAuthority(role: role) && !old.grantsAuthority(role: role) {
-                    throw AccordError(.forbidden, "in \(new.id) version \(version) '\(role)' signs or leads, and \(acting.handle) holds it; an administrator upgrades '\(slug)'")
+                for role in try await Self.roles(of: acting, in: program, on: connection).sorted()
+                where new.grantsAuthority(role: role) && !old.grantsAuthority(role: role) {
+                    throw AccordError(
+                        .forbidden,
+                        "in \(new.id) version \(version) '\(role)' signs or leads, and \(acting.handle) holds it; an administrator upgrades '\(slug)'"
+                    )
                 }
             }
             let diff = WorkflowDiff.compare(old, new)
             let systems = try await connection.query(SystemSQL.rows, [program.id]).map(SystemRow.init(row:))
             let instances = try await connection.query(UpgradeSQL.instances, [program.id]).map { row in
-                (id: try row.decode(Int64.self, "id"), key: try row.decode(String.self, "template_key"),
-                 state: try row.decode(TaskState.self, "state"), systemID: try row.decode(Int64?.self, "system_id"),
-                 system: try row.decode(String?.self, "system"))
+                (
+                    id: try row.decode(Int64.self, "id"), key: try row.decode(String.self, "template_key"),
+                    state: try row.decode(TaskState.self, "state"), systemID: try row.decode(Int64?.self, "system_id"),
+                    system: try row.decode(String?.self, "system")
+                )
             }
             var plan = UpgradePlan(program: slug, diff: diff, add: [], retire: [], update: [], keep: [], applied: !dryRun)
             let reason = "removed in \(new.id) version \(version)"
@@ -96,7 +102,9 @@ extension Store {
                     return template.appliesTo?.matches(system.profile) ?? false
                 }()
                 if !stillApplies {
-                    if instance.state == .done { plan.keep.append(ref) } else {
+                    if instance.state == .done {
+                        plan.keep.append(ref)
+                    } else {
                         plan.retire.append(ref)
                         toRetire.append((instance.id, ref))
                     }
@@ -110,7 +118,9 @@ extension Store {
             let globals = new.roadmapTasks.filter { !$0.task.isPerSystem && !existing.contains("\($0.task.key)@") }
             if !globals.isEmpty { toAdd.append((globals, nil)) }
             for system in systems {
-                let templates = new.roadmapTasks.filter { $0.task.appliesTo?.matches(system.profile) == true && !existing.contains("\($0.task.key)@\(system.id)") }
+                let templates = new.roadmapTasks.filter {
+                    $0.task.appliesTo?.matches(system.profile) == true && !existing.contains("\($0.task.key)@\(system.id)")
+                }
                 if !templates.isEmpty { toAdd.append((templates, system)) }
             }
             for batch in toAdd {
@@ -123,12 +133,25 @@ extension Store {
             upgraded.workflowVersion = version
             for (id, ref) in toRetire {
                 try await connection.execute(UpgradeSQL.retire, [id, reason])
-                try await connection.appendAudit(AuditRecord(chain: programChain(slug), actor: acting.handle, action: "task.retire",
-                                                             objectType: "task", objectID: ref, after: auditJSON(["state": "retired"]), reason: reason))
+                try await connection.appendAudit(
+                    AuditRecord(
+                        chain: programChain(slug),
+                        actor: acting.handle,
+                        action: "task.retire",
+                        objectType: "task",
+                        objectID: ref,
+                        after: auditJSON(["state": "retired"]),
+                        reason: reason
+                    )
+                )
             }
-            for instance in instances where changedKeys.contains(instance.key) && instance.state != .retired && !toRetire.contains(where: { $0.0 == instance.id }) {
+            for instance in instances
+            where changedKeys.contains(instance.key) && instance.state != .retired && !toRetire.contains(where: { $0.0 == instance.id }) {
                 guard let (step, template) = new.tasks.first(where: { $0.task.key == instance.key }) else { continue }
-                try await connection.execute(UpgradeSQL.redefine, [instance.id, template.title, template.owner, step.key, positions[template.key] ?? 0])
+                try await connection.execute(
+                    UpgradeSQL.redefine,
+                    [instance.id, template.title, template.owner, step.key, positions[template.key] ?? 0]
+                )
                 guard instance.state.isOutstanding else { continue }
                 let system = systems.first { $0.id == instance.systemID }
                 let due = DueDates.due(template.due, programStart: program.startsOn, systemAdded: system?.addedOn, dates: new.dates)
@@ -136,7 +159,10 @@ extension Store {
                 try await connection.execute(UpgradeSQL.dropDependencies, [instance.id])
                 for dependency in template.dependsOn {
                     guard let target = new.task(dependency) else { continue }
-                    if let row = try await connection.query(TaskSQL.instance, [program.id, dependency, target.isPerSystem ? instance.systemID : nil, "", nil]).firstRow {
+                    if let row = try await connection.query(
+                        TaskSQL.instance,
+                        [program.id, dependency, target.isPerSystem ? instance.systemID : nil, "", nil]
+                    ).firstRow {
                         try await connection.execute(TaskSQL.addDependency, [instance.id, try row.decode(Int64.self, "id")])
                     }
                 }
@@ -145,11 +171,17 @@ extension Store {
                 try await Self.instantiate(batch.templates, of: new, in: upgraded, system: batch.system, on: connection)
             }
             _ = try await connection.query(UpgradeSQL.resettle, [program.id])
-            try await connection.appendAudit(AuditRecord(
-                chain: programChain(slug), actor: acting.handle, action: "program.upgrade", objectType: "program", objectID: slug,
-                before: auditJSON(["workflow": old.id, "version": String(old.version)]),
-                after: auditJSON(UpgradeRecord(version: version, added: plan.add, retired: plan.retire, updated: plan.update, kept: plan.keep))
-            ))
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: programChain(slug),
+                    actor: acting.handle,
+                    action: "program.upgrade",
+                    objectType: "program",
+                    objectID: slug,
+                    before: auditJSON(["workflow": old.id, "version": String(old.version)]),
+                    after: auditJSON(UpgradeRecord(version: version, added: plan.add, retired: plan.retire, updated: plan.update, kept: plan.keep))
+                )
+            )
             return plan
         }
     }

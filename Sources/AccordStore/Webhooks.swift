@@ -35,8 +35,10 @@ public struct WebhookDelivery: Sendable {
 }
 
 /// The topics Accord emits.
-public let webhookTopics = ["task.reminder", "task.overdue", "task.escalation", "cycle.opened", "cycle.closed",
-                            "finding.opened", "finding.closed", "incident.reported"]
+public let webhookTopics = [
+    "task.reminder", "task.overdue", "task.escalation", "cycle.opened", "cycle.closed",
+    "finding.opened", "finding.closed", "incident.reported",
+]
 
 /// A delivery is tried this many times, with the wait doubling from `webhookFirstRetry` up to an hour, then given up.
 public let webhookMaximumAttempts = 12
@@ -56,7 +58,8 @@ enum WebhookSQL {
         WHERE w.removed_at IS NULL GROUP BY w.id, p.slug, c.handle ORDER BY w.id
         """
     static let remove = "UPDATE accord.webhook SET removed_at = now() WHERE id = $1 AND removed_at IS NULL RETURNING url"
-    static let dropPending = "UPDATE accord.webhook_delivery SET failed_at = now(), last_error = 'webhook removed' WHERE webhook_id = $1 AND delivered_at IS NULL AND failed_at IS NULL"
+    static let dropPending =
+        "UPDATE accord.webhook_delivery SET failed_at = now(), last_error = 'webhook removed' WHERE webhook_id = $1 AND delivered_at IS NULL AND failed_at IS NULL"
     /// Leases up to $2 due deliveries nobody else holds; a crashed sender's lease runs out and the row is claimed again.
     static let claim = """
         UPDATE accord.webhook_delivery d SET leased_until = now() + interval '2 minutes', lease_token = gen_random_uuid(), attempts = d.attempts + 1
@@ -94,10 +97,21 @@ extension Store {
             let acting = try await Self.requireActor(actor, on: connection)
             guard acting.isAdmin else { throw AccordError(.forbidden, "only an administrator adds webhooks; '\(acting.handle)' is not one") }
             let programRow = try await program.asyncMap { try await Self.visibleProgram($0, for: acting, on: connection) }
-            let id = try await connection.query(WebhookSQL.insert, [url, secret, programRow?.id, topics.isEmpty ? nil : PostgresArray(topics), acting.id])[0]
-                .decode(Int64.self, "id")
-            try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: acting.handle, action: "webhook.add", objectType: "webhook",
-                                                         objectID: String(id), after: auditJSON(["url": url, "program": program ?? "", "topics": topics.joined(separator: ",")])))
+            let id = try await connection.query(
+                WebhookSQL.insert,
+                [url, secret, programRow?.id, topics.isEmpty ? nil : PostgresArray(topics), acting.id]
+            )[0]
+            .decode(Int64.self, "id")
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: organisationChain,
+                    actor: acting.handle,
+                    action: "webhook.add",
+                    objectType: "webhook",
+                    objectID: String(id),
+                    after: auditJSON(["url": url, "program": program ?? "", "topics": topics.joined(separator: ",")])
+                )
+            )
             return id
         }
         var webhook = try await webhooks(actor: actor).first { $0.id == id }!
@@ -110,10 +124,17 @@ extension Store {
             let acting = try await Self.requireActor(actor, on: connection)
             guard acting.isAdmin else { throw AccordError(.forbidden, "only an administrator sees webhooks; '\(acting.handle)' is not one") }
             return try await connection.query(WebhookSQL.list).map { row in
-                Webhook(id: try row.decode(Int64.self, "id"), url: try row.decode(String.self, "url"), program: try row.decode(String?.self, "program"),
-                        topics: try row.decode(PostgresJSON.self, "topics").decode([String].self), createdAt: try row.decode(Date.self, "created_at"),
-                        createdBy: try row.decode(String.self, "created_by"), delivered: try row.decode(Int.self, "delivered"),
-                        pending: try row.decode(Int.self, "pending"), failed: try row.decode(Int.self, "failed"))
+                Webhook(
+                    id: try row.decode(Int64.self, "id"),
+                    url: try row.decode(String.self, "url"),
+                    program: try row.decode(String?.self, "program"),
+                    topics: try row.decode(PostgresJSON.self, "topics").decode([String].self),
+                    createdAt: try row.decode(Date.self, "created_at"),
+                    createdBy: try row.decode(String.self, "created_by"),
+                    delivered: try row.decode(Int.self, "delivered"),
+                    pending: try row.decode(Int.self, "pending"),
+                    failed: try row.decode(Int.self, "failed")
+                )
             }
         }
     }
@@ -125,8 +146,16 @@ extension Store {
             guard acting.isAdmin else { throw AccordError(.forbidden, "only an administrator removes webhooks; '\(acting.handle)' is not one") }
             guard let row = try await connection.query(WebhookSQL.remove, [id]).firstRow else { throw AccordError(.notFound, "no webhook \(id)") }
             try await connection.execute(WebhookSQL.dropPending, [id])
-            try await connection.appendAudit(AuditRecord(chain: organisationChain, actor: acting.handle, action: "webhook.remove", objectType: "webhook",
-                                                         objectID: String(id), before: auditJSON(["url": try row.decode(String.self, "url")])))
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: organisationChain,
+                    actor: acting.handle,
+                    action: "webhook.remove",
+                    objectType: "webhook",
+                    objectID: String(id),
+                    before: auditJSON(["url": try row.decode(String.self, "url")])
+                )
+            )
         }
     }
 
@@ -134,11 +163,16 @@ extension Store {
     public func claimWebhookDeliveries(now: Date = Date(), limit: Int = 32) async throws -> [WebhookDelivery] {
         try await pool.withTransaction { connection in
             try await connection.query(WebhookSQL.claim, [now, limit]).map { row in
-                WebhookDelivery(eventID: try row.decode(UUID.self, "outbox_id"), webhookID: try row.decode(Int64.self, "webhook_id"),
-                                attempt: try row.decode(Int.self, "attempts"), leaseToken: try row.decode(UUID.self, "lease_token"),
-                                url: try row.decode(String.self, "url"),
-                                secret: try row.decode(String.self, "secret"), topic: try row.decode(String.self, "topic"),
-                                body: Array(try row.decode(String.self, "body").utf8))
+                WebhookDelivery(
+                    eventID: try row.decode(UUID.self, "outbox_id"),
+                    webhookID: try row.decode(Int64.self, "webhook_id"),
+                    attempt: try row.decode(Int.self, "attempts"),
+                    leaseToken: try row.decode(UUID.self, "lease_token"),
+                    url: try row.decode(String.self, "url"),
+                    secret: try row.decode(String.self, "secret"),
+                    topic: try row.decode(String.self, "topic"),
+                    body: Array(try row.decode(String.self, "body").utf8)
+                )
             }
         }
     }
@@ -150,8 +184,13 @@ extension Store {
                 try await connection.execute(WebhookSQL.delivered, [delivery.eventID, delivery.webhookID, status, delivery.leaseToken])
             } else {
                 let wait = min(webhookFirstRetry * pow(2, Double(delivery.attempt - 1)), 3600)
-                try await connection.execute(WebhookSQL.retry, [delivery.eventID, delivery.webhookID, status, String((error ?? "HTTP \(status ?? 0)").prefix(500)),
-                                                                now.addingTimeInterval(wait), webhookMaximumAttempts, delivery.leaseToken])
+                try await connection.execute(
+                    WebhookSQL.retry,
+                    [
+                        delivery.eventID, delivery.webhookID, status, String((error ?? "HTTP \(status ?? 0)").prefix(500)),
+                        now.addingTimeInterval(wait), webhookMaximumAttempts, delivery.leaseToken,
+                    ]
+                )
             }
         }
     }

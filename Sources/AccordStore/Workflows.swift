@@ -66,15 +66,27 @@ extension Store {
             }
             if let row = try await connection.query(WorkflowSQL.find, [workflow.id, workflow.version]).firstRow {
                 guard try row.decode(String.self, "checksum") == checksum else {
-                    throw AccordError(.conflict, "workflow \(workflow.id) version \(workflow.version) is already loaded with different content; versions are immutable, so give the changed file version \(workflow.version + 1)")
+                    throw AccordError(
+                        .conflict,
+                        "workflow \(workflow.id) version \(workflow.version) is already loaded with different content; versions are immutable, so give the changed file version \(workflow.version + 1)"
+                    )
                 }
                 return .unchanged(try await Self.summary(workflow.id, workflow.version, on: connection))
             }
-            try await connection.execute(WorkflowSQL.insert, [workflow.id, workflow.version, workflow.title, definition, yaml, checksum, actorHandle])
-            try await connection.appendAudit(AuditRecord(
-                chain: organisationChain, actor: actorHandle, action: "workflow.load", objectType: "workflow", objectID: "\(workflow.id)@\(workflow.version)",
-                after: auditJSON(["id": workflow.id, "version": String(workflow.version), "sha256": checksum, "file": file])
-            ))
+            try await connection.execute(
+                WorkflowSQL.insert,
+                [workflow.id, workflow.version, workflow.title, definition, yaml, checksum, actorHandle]
+            )
+            try await connection.appendAudit(
+                AuditRecord(
+                    chain: organisationChain,
+                    actor: actorHandle,
+                    action: "workflow.load",
+                    objectType: "workflow",
+                    objectID: "\(workflow.id)@\(workflow.version)",
+                    after: auditJSON(["id": workflow.id, "version": String(workflow.version), "sha256": checksum, "file": file])
+                )
+            )
             return .stored(try await Self.summary(workflow.id, workflow.version, on: connection))
         }
     }
@@ -102,11 +114,12 @@ extension Store {
     }
 
     static func workflow(_ id: String, version: Int?, on connection: PostgresConnection) async throws -> Workflow {
-        let rows = if let version {
-            try await connection.query(WorkflowSQL.checksum, [id, version])
-        } else {
-            try await connection.query(WorkflowSQL.latestChecksum, [id])
-        }
+        let rows =
+            if let version {
+                try await connection.query(WorkflowSQL.checksum, [id, version])
+            } else {
+                try await connection.query(WorkflowSQL.latestChecksum, [id])
+            }
         guard let row = rows.firstRow else {
             let what = version.map { "workflow '\(id)' version \($0)" } ?? "workflow '\(id)'"
             throw AccordError(.notFound, "no \(what) is loaded; 'accord workflow list' shows what is")
@@ -120,7 +133,9 @@ extension Store {
         // databases holding different content under the same version apart.
         let key = "\(id)@\(found)#\(checksum)"
         if let cached = decodedWorkflows.withLockedValue({ $0[key] }) { return cached }
-        let workflow = try await connection.query(WorkflowSQL.definition, [id, found])[0].decode(PostgresJSON.self, "definition").decode(Workflow.self)
+        let workflow = try await connection.query(WorkflowSQL.definition, [id, found])[0].decode(PostgresJSON.self, "definition").decode(
+            Workflow.self
+        )
         decodedWorkflows.withLockedValue { cache in
             if cache.count > 256 { cache.removeAll() }
             cache[key] = workflow
@@ -136,10 +151,14 @@ extension Store {
     static func summary(row: PostgresRow) throws -> WorkflowSummary {
         let workflow = try row.decode(PostgresJSON.self, "definition").decode(Workflow.self)
         return WorkflowSummary(
-            id: try row.decode(String.self, "workflow_id"), version: try row.decode(Int.self, "version"),
-            title: try row.decode(String.self, "title"), steps: workflow.steps.count,
-            tasks: workflow.steps.reduce(0) { $0 + $1.tasks.count }, checksum: try row.decode(String.self, "checksum"),
-            loadedAt: try row.decode(Date.self, "loaded_at"), loadedBy: try row.decode(String.self, "loaded_by")
+            id: try row.decode(String.self, "workflow_id"),
+            version: try row.decode(Int.self, "version"),
+            title: try row.decode(String.self, "title"),
+            steps: workflow.steps.count,
+            tasks: workflow.steps.reduce(0) { $0 + $1.tasks.count },
+            checksum: try row.decode(String.self, "checksum"),
+            loadedAt: try row.decode(Date.self, "loaded_at"),
+            loadedBy: try row.decode(String.self, "loaded_by")
         )
     }
 }

@@ -63,7 +63,7 @@ public struct LocalCluster: Sendable {
         let fm = FileManager.default
         guard fm.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path) else { return .notInitialised }
         guard let text = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
-              let pid = Int32(text.split(separator: "\n").first ?? "")
+            let pid = Int32(text.split(separator: "\n").first ?? "")
         else { return .stopped }
         if kill(pid, 0) == 0 || errno == EPERM { return .running(pid: pid) }
         return .stopped
@@ -78,10 +78,13 @@ public struct LocalCluster: Sendable {
             let binaries = try Self.serverBinaries()
             if status() == .notInitialised { try initialise(binaries) }
             var started = false
-            if case .running = status() {} else {
-                try runServerTool(binaries.appendingPathComponent("pg_ctl"),
-                                  ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "-s", "start"],
-                                  what: "start the embedded PostgreSQL (log: \(logFile.path))")
+            if case .running = status() {
+            } else {
+                try runServerTool(
+                    binaries.appendingPathComponent("pg_ctl"),
+                    ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "-s", "start"],
+                    what: "start the embedded PostgreSQL (log: \(logFile.path))"
+                )
                 started = true
             }
             try ensureDatabase()
@@ -97,9 +100,11 @@ public struct LocalCluster: Sendable {
         return try withFileLock {
             guard case .running = status() else { return false }
             let binaries = try Self.serverBinaries()
-            try runServerTool(binaries.appendingPathComponent("pg_ctl"),
-                              ["-D", dataDirectory.path, "-m", "fast", "-w", "-t", "60", "-s", "stop"],
-                              what: "stop the embedded PostgreSQL")
+            try runServerTool(
+                binaries.appendingPathComponent("pg_ctl"),
+                ["-D", dataDirectory.path, "-m", "fast", "-w", "-t", "60", "-s", "stop"],
+                what: "stop the embedded PostgreSQL"
+            )
             return true
         }
     }
@@ -118,7 +123,8 @@ public struct LocalCluster: Sendable {
     ) throws -> URL {
         let fm = FileManager.default
         func hasServer(_ dir: String) -> Bool {
-            fm.isExecutableFile(atPath: dir + "/initdb") && fm.isExecutableFile(atPath: dir + "/pg_ctl") && fm.isExecutableFile(atPath: dir + "/postgres")
+            fm.isExecutableFile(atPath: dir + "/initdb") && fm.isExecutableFile(atPath: dir + "/pg_ctl")
+                && fm.isExecutableFile(atPath: dir + "/postgres")
         }
         var candidates: [String] = []
         if let dir = environment["ACCORD_PG_BINDIR"], !dir.isEmpty { candidates.append(dir) }
@@ -133,7 +139,9 @@ public struct LocalCluster: Sendable {
         candidates += versions.map { "\(systemFolder)/\($0)/bin" }
         candidates += (environment["PATH"] ?? "").split(separator: ":").map(String.init)
         if let found = candidates.first(where: hasServer) { return URL(fileURLWithPath: found) }
-        throw ClusterError("the PostgreSQL server programs (initdb, pg_ctl, postgres) were not found; install them with 'apt-get install postgresql' (Debian/Ubuntu), set ACCORD_PG_BINDIR to their folder, or use an existing server with --database or DATABASE_URL")
+        throw ClusterError(
+            "the PostgreSQL server programs (initdb, pg_ctl, postgres) were not found; install them with 'apt-get install postgresql' (Debian/Ubuntu), set ACCORD_PG_BINDIR to their folder, or use an existing server with --database or DATABASE_URL"
+        )
     }
 
     // MARK: - Internals
@@ -143,7 +151,9 @@ public struct LocalCluster: Sendable {
     private func prepareFolders() throws {
         let socketPath = socketDirectory.path + "/.s.PGSQL.\(port)"
         guard socketPath.utf8.count < 104 else {
-            throw ClusterError("the socket path \(socketPath) is too long for a Unix socket (\(socketPath.utf8.count) bytes, 103 at most); choose a shorter ACCORD_HOME")
+            throw ClusterError(
+                "the socket path \(socketPath) is too long for a Unix socket (\(socketPath.utf8.count) bytes, 103 at most); choose a shorter ACCORD_HOME"
+            )
         }
         let fm = FileManager.default
         do {
@@ -156,16 +166,21 @@ public struct LocalCluster: Sendable {
         }
         guard runsAsRoot else { return }
         guard let account = getpwnam("postgres") else {
-            throw ClusterError("PostgreSQL refuses to run as root, and there is no 'postgres' system user to run it as; install the 'postgresql' package, or run accord as an ordinary user")
+            throw ClusterError(
+                "PostgreSQL refuses to run as root, and there is no 'postgres' system user to run it as; install the 'postgresql' package, or run accord as an ordinary user"
+            )
         }
-        let uid = account.pointee.pw_uid, gid = account.pointee.pw_gid
+        let uid = account.pointee.pw_uid
+        let gid = account.pointee.pw_gid
         // The postgres user must pass through every folder above the cluster.
         chmod(home.path, 0o711)
         var ancestor = home.deletingLastPathComponent()
         while ancestor.path != "/" {
             var info = stat()
             if stat(ancestor.path, &info) == 0, info.st_mode & 0o001 == 0, info.st_uid != uid {
-                throw ClusterError("the 'postgres' user cannot enter \(ancestor.path), so it cannot run the cluster in \(home.path); set ACCORD_HOME to a folder it can reach, such as /var/lib/accord")
+                throw ClusterError(
+                    "the 'postgres' user cannot enter \(ancestor.path), so it cannot run the cluster in \(home.path); set ACCORD_HOME to a folder it can reach, such as /var/lib/accord"
+                )
             }
             ancestor = ancestor.deletingLastPathComponent()
         }
@@ -175,9 +190,11 @@ public struct LocalCluster: Sendable {
     }
 
     private func initialise(_ binaries: URL) throws {
-        try runServerTool(binaries.appendingPathComponent("initdb"),
-                          ["-D", dataDirectory.path, "-U", userName, "--auth=trust", "-E", "UTF8", "--no-locale"],
-                          what: "create the embedded PostgreSQL cluster in \(dataDirectory.path)")
+        try runServerTool(
+            binaries.appendingPathComponent("initdb"),
+            ["-D", dataDirectory.path, "-U", userName, "--auth=trust", "-E", "UTF8", "--no-locale"],
+            what: "create the embedded PostgreSQL cluster in \(dataDirectory.path)"
+        )
         // Only the Unix socket in our private folder: no TCP listener, so trust auth reaches nobody else.
         let settings = """
 
@@ -204,7 +221,9 @@ public struct LocalCluster: Sendable {
         guard let handle = PQconnectdb(conninfo(database: "postgres")) else { throw ClusterError("out of memory") }
         defer { PQfinish(handle) }
         guard PQstatus(handle) == CONNECTION_OK else {
-            throw ClusterError("the embedded PostgreSQL started but refuses connections: \(PostgresConnection.lastError(handle)) (log: \(logFile.path))")
+            throw ClusterError(
+                "the embedded PostgreSQL started but refuses connections: \(PostgresConnection.lastError(handle)) (log: \(logFile.path))"
+            )
         }
         let exists = withCStringArray([databaseName]) { values in
             PQexecParams(handle, "SELECT 1 FROM pg_database WHERE datname = $1", 1, nil, values, nil, nil, 0)
@@ -278,9 +297,14 @@ public struct LocalCluster: Sendable {
         let argv = [shell, "-c", "cd / && exec \"$0\" \"$@\"", executable.path] + arguments
         let status = withCStringArray(argv) { args in
             withCStringArray(ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }) { env in
-                posix_spawn(&pid, shell, &actions, nil,
-                            UnsafeMutablePointer(mutating: args).withMemoryRebound(to: UnsafeMutablePointer<CChar>?.self, capacity: argv.count + 1) { $0 },
-                            UnsafeMutablePointer(mutating: env).withMemoryRebound(to: UnsafeMutablePointer<CChar>?.self, capacity: 1) { $0 })
+                posix_spawn(
+                    &pid,
+                    shell,
+                    &actions,
+                    nil,
+                    UnsafeMutablePointer(mutating: args).withMemoryRebound(to: UnsafeMutablePointer<CChar>?.self, capacity: argv.count + 1) { $0 },
+                    UnsafeMutablePointer(mutating: env).withMemoryRebound(to: UnsafeMutablePointer<CChar>?.self, capacity: 1) { $0 }
+                )
             }
         }
         guard status == 0 else {

@@ -123,7 +123,8 @@ public struct Migrator: Sendable {
     }
 
     private func createHistory(_ connection: PostgresConnection) async throws {
-        try await connection.executeScript("""
+        try await connection.executeScript(
+            """
             CREATE SCHEMA IF NOT EXISTS \(PostgresConnection.quoteIdentifier(historySchema));
             CREATE TABLE IF NOT EXISTS \(table) (
                 version     integer PRIMARY KEY CONSTRAINT schema_migrations_version_positive CHECK (version > 0),
@@ -134,7 +135,8 @@ public struct Migrator: Sendable {
                 duration_ms integer NOT NULL
             );
             COMMENT ON TABLE \(table) IS 'Schema migrations applied from sql/, with the SHA-256 of each file as applied.';
-            """)
+            """
+        )
     }
 
     private func readPlan(_ connection: PostgresConnection) async throws -> MigrationPlan {
@@ -151,18 +153,27 @@ public struct Migrator: Sendable {
         let unknown = applied.filter { known[$0.version] == nil }
         if !unknown.isEmpty {
             let names = unknown.map(\.name).joined(separator: ", ")
-            throw PostgresError(.migration, "the database is ahead of this build: it has migration \(names), which this accord does not know; run a newer accord")
+            throw PostgresError(
+                .migration,
+                "the database is ahead of this build: it has migration \(names), which this accord does not know; run a newer accord"
+            )
         }
         for record in applied {
             let migration = known[record.version]!
             if migration.checksum != record.checksum {
-                throw PostgresError(.migration, "migration \(migration.name) was changed after it was applied (checksum \(record.checksum.prefix(12))… in the database, \(migration.checksum.prefix(12))… in this build); migrations are forward-only: add a new file instead")
+                throw PostgresError(
+                    .migration,
+                    "migration \(migration.name) was changed after it was applied (checksum \(record.checksum.prefix(12))… in the database, \(migration.checksum.prefix(12))… in this build); migrations are forward-only: add a new file instead"
+                )
             }
         }
         let appliedVersions = Set(applied.map(\.version))
         let pending = migrations.filter { !appliedVersions.contains($0.version) }
         if let first = pending.first, let last = applied.last, first.version < last.version {
-            throw PostgresError(.migration, "migration \(first.name) is older than \(last.name), which is already applied; number new migrations after the last one")
+            throw PostgresError(
+                .migration,
+                "migration \(first.name) is older than \(last.name), which is already applied; number new migrations after the last one"
+            )
         }
         return MigrationPlan(applied: applied, pending: pending)
     }

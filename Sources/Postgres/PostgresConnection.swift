@@ -248,8 +248,11 @@ public final class PostgresConnection: @unchecked Sendable {
     /// pipeline) the first time its text and parameter types are seen: the server parses and plans it
     /// once per connection instead of on every call. At most `preparedLimit` are kept; beyond that a
     /// statement is sent unnamed, as before.
-    private static func execPipeline(_ handle: OpaquePointer, _ statements: [(statement: PostgresStatement, binds: [PostgresBind])],
-                                     connection: PostgresConnection) throws -> [PostgresResult] {
+    private static func execPipeline(
+        _ handle: OpaquePointer,
+        _ statements: [(statement: PostgresStatement, binds: [PostgresBind])],
+        connection: PostgresConnection
+    ) throws -> [PostgresResult] {
         // libpq sends text values as C strings: a NUL byte would silently cut the value short.
         for statement in statements where statement.binds.contains(where: { $0.format == 0 && $0.bytes?.contains(0) == true }) {
             var error = PostgresError(.server, "a text value contains a NUL byte, which PostgreSQL text cannot hold", sqlState: "22021")
@@ -260,7 +263,10 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, lastError(handle))
         }
         // What was sent, in order: a prepare (its result is read and dropped) or a statement.
-        enum Sent { case prepare(key: String, name: String), statement(sql: String) }
+        enum Sent {
+            case prepare(key: String, name: String)
+            case statement(sql: String)
+        }
         var sent: [Sent] = []
         var sendError: PostgresError?
         var names = connection.prepared.withLockedValue { $0 }
@@ -371,7 +377,6 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Prepared statements kept per connection.
     static let preparedLimit = 400
 
-
     /// Lays out parameters as libpq wants them (text or binary values, NUL-terminated) for `body`.
     private static func withParameters<R>(
         _ binds: [PostgresBind],
@@ -455,7 +460,15 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         let affected = Int(String(cString: PQcmdTuples(result))) ?? rows
         let tag = String(cString: PQcmdStatus(result))
-        return PostgresResult(columns: columns, rowCount: rows, affectedRows: affected, commandTag: tag, storage: storage, offsets: offsets, lengths: lengths)
+        return PostgresResult(
+            columns: columns,
+            rowCount: rows,
+            affectedRows: affected,
+            commandTag: tag,
+            storage: storage,
+            offsets: offsets,
+            lengths: lengths
+        )
     }
 
     private static func field(_ result: OpaquePointer, _ code: Int32) -> String? {
@@ -479,7 +492,7 @@ struct UnsafeHandle: @unchecked Sendable {
 /// Calls `body` with a NULL-terminated array of C strings that live for the call.
 func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
     let copies = strings.map { strdup($0) }
-    defer { copies.forEach { free($0) } }
+    defer { for copy in copies { free(copy) } }
     let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } } + [nil]
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

@@ -28,8 +28,14 @@ public final class PostgresPool: Sendable, Service {
         public var sessionSettings: [String: String]
 
         /// Creates a configuration.
-        public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Duration = .seconds(10), maxTransactionAttempts: Int = 8,
-                    sessionRole: String? = nil, sessionSettings: [String: String] = [:]) {
+        public init(
+            conninfo: String,
+            maxConnections: Int = 10,
+            acquireTimeout: Duration = .seconds(10),
+            maxTransactionAttempts: Int = 8,
+            sessionRole: String? = nil,
+            sessionSettings: [String: String] = [:]
+        ) {
             self.sessionRole = sessionRole
             self.sessionSettings = sessionSettings
             self.conninfo = conninfo
@@ -162,7 +168,8 @@ public final class PostgresPool: Sendable, Service {
                 guard retry, attempt < configuration.maxTransactionAttempts else {
                     if error.isConnectionError && commitSent {
                         var unknown = error
-                        unknown.message = "the connection was lost during COMMIT; the transaction may or may not have been committed: \(error.message)"
+                        unknown.message =
+                            "the connection was lost during COMMIT; the transaction may or may not have been committed: \(error.message)"
                         throw unknown
                     }
                     throw error
@@ -242,7 +249,10 @@ public final class PostgresPool: Sendable, Service {
 
     private func nextGrant() async throws -> Grant {
         // Fast path without a continuation.
-        enum Decision { case grant(Grant), wait, closed }
+        enum Decision {
+            case grant(Grant)
+            case wait, closed
+        }
         let decision = state.withLockedValue { s -> Decision in
             if s.closed { return .closed }
             if let connection = s.idle.popLast() { return .grant(.connection(connection)) }
@@ -283,7 +293,13 @@ public final class PostgresPool: Sendable, Service {
                 let timer = Task { [weak self] in
                     try? await Task.sleep(for: timeout)
                     guard !Task.isCancelled else { return }
-                    self?.failWaiter(id, PostgresError(.poolTimeout, "no database connection became free within \(timeout) (pool of \(self?.configuration.maxConnections ?? 0)); the database is overloaded or a caller holds connections too long"))
+                    self?.failWaiter(
+                        id,
+                        PostgresError(
+                            .poolTimeout,
+                            "no database connection became free within \(timeout) (pool of \(self?.configuration.maxConnections ?? 0)); the database is overloaded or a caller holds connections too long"
+                        )
+                    )
                 }
                 let stored = state.withLockedValue { s -> Bool in
                     guard s.waiters[id] != nil else { return false }

@@ -30,7 +30,8 @@ enum Estate {
         for step in 1...5 {
             yaml += "\n  - key: s\(step)\n    title: Step \(step)\n    owner: lead\n    tasks:"
             for n in 1...(tasksPerProgram / 5) {
-                let key = "t\(step)-\(n)", signer = n % 2 == 0 ? "board" : "quality"
+                let key = "t\(step)-\(n)"
+                let signer = n % 2 == 0 ? "board" : "quality"
                 yaml += "\n      - {key: \(key), title: Task \(step).\(n), owner: owner, due: P\(step * 20 + n)D, approval: {signers: [\(signer)]}}"
             }
         }
@@ -46,10 +47,12 @@ extension Bench {
         _ = try await store.addPerson(handle: "estate-owner", name: "Estate Owner", email: nil, admin: false, password: nil, actor: "admin")
         _ = try await store.pool.withConnection { connection in
             // Pools of board members and quality reviewers for the programs beyond the persona's.
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 INSERT INTO accord.person (handle, name) SELECT kind || '-' || g, initcap(kind) || ' ' || g
                 FROM generate_series(1, 100) g CROSS JOIN (VALUES ('board'), ('quality')) k(kind)
-                """)
+                """
+            )
         }
         _ = try await store.startProgram(workflow: "estate", version: nil, title: "Estate 1", slug: "estate-1", startsOn: nil, actor: "admin")
         _ = try await store.bindRole(program: "estate-1", role: "owner", handles: ["estate-owner"], actor: "admin")
@@ -65,17 +68,25 @@ extension Bench {
             try await connection.query("SELECT count(*)::int AS n FROM accord.program WHERE workflow_id = 'estate'")[0].decode(Int.self, "n")
         }
         while have < programs {
-            let from = have + 1, through = min(programs, have + 1000)
+            let from = have + 1
+            let through = min(programs, have + 1000)
             try await store.pool.withTransaction { connection in
-                try await connection.execute("""
+                try await connection.execute(
+                    """
                     INSERT INTO accord.program (slug, title, workflow_id, workflow_version, starts_on, created_by)
                     SELECT 'estate-' || g, 'Estate ' || g, f.workflow_id, f.workflow_version, f.starts_on, f.created_by
                     FROM accord.program f CROSS JOIN generate_series($1::int, $2::int) g WHERE f.slug = 'estate-1'
-                    """, [from, through])
-                try await connection.execute("""
+                    """,
+                    [from, through]
+                )
+                try await connection.execute(
+                    """
                     INSERT INTO accord.audit_chain (chain) SELECT 'program:estate-' || g FROM generate_series($1::int, $2::int) g
-                    """, [from, through])
-                try await connection.execute("""
+                    """,
+                    [from, through]
+                )
+                try await connection.execute(
+                    """
                     INSERT INTO accord.role_binding (program_id, role, person_id, bound_by)
                     SELECT p.id, r.role, pe.id, a.id
                     FROM generate_series($1::int, $2::int) g
@@ -84,13 +95,18 @@ extension Bench {
                     JOIN accord.person pe ON pe.handle = CASE r.role WHEN 'board' THEN CASE WHEN g <= $3 THEN 'persona' ELSE 'board-' || (g % 100 + 1) END
                                                                      WHEN 'quality' THEN 'quality-' || (g % 100 + 1) ELSE 'estate-owner' END
                     CROSS JOIN (SELECT id FROM accord.person WHERE handle = 'admin') a
-                    """, [from, through, Estate.personaPrograms])
-                try await connection.execute("""
+                    """,
+                    [from, through, Estate.personaPrograms]
+                )
+                try await connection.execute(
+                    """
                     INSERT INTO accord.task (program_id, step_key, template_key, position, title, owner_role, state, due_on)
                     SELECT p.id, t.step_key, t.template_key, t.position, t.title, t.owner_role, 'open', t.due_on
                     FROM generate_series($1::int, $2::int) g JOIN accord.program p ON p.slug = 'estate-' || g
                     CROSS JOIN (SELECT t.* FROM accord.task t JOIN accord.program f ON f.id = t.program_id AND f.slug = 'estate-1') t
-                    """, [from, through])
+                    """,
+                    [from, through]
+                )
                 try await spreadStates(on: connection, from: from, through: through)
             }
             have = through
@@ -101,7 +117,8 @@ extension Bench {
     /// Six tenths of each program done, one tenth open, one in progress, two in review (half for the
     /// board, half for quality); due dates spread from a month late to four months ahead.
     func spreadStates(on connection: PostgresConnection, from: Int, through: Int) async throws {
-        try await connection.execute("""
+        try await connection.execute(
+            """
             UPDATE accord.task t SET
                 state = CASE WHEN t.position % 10 < 6 THEN 'done' WHEN t.position % 10 = 6 THEN 'open'
                              WHEN t.position % 10 = 7 THEN 'in_progress' ELSE 'in_review' END,
@@ -114,18 +131,23 @@ extension Bench {
                 due_on = current_date + ((coalesce(substring(p.slug from '[0-9]+$')::int, 0) * 7 + t.position * 3) % 150 - 30)
             FROM accord.program p, (SELECT id FROM accord.person WHERE handle = 'estate-owner') o
             WHERE p.id = t.program_id AND p.slug = ANY(ARRAY(SELECT 'estate-' || g FROM generate_series($1::int, $2::int) g))
-            """, [from, through])
+            """,
+            [from, through]
+        )
     }
 
     /// The tasks in review the persona may sign (in estate-1 … estate-10), for the sign-off latency.
     func personaSignable(_ store: Store) async throws -> [Int64] {
         try await store.pool.withConnection { connection in
-            try await connection.query("""
+            try await connection.query(
+                """
                 SELECT t.id FROM accord.task t JOIN accord.program p ON p.id = t.program_id
                 WHERE p.slug = ANY(ARRAY(SELECT 'estate-' || g FROM generate_series(1, $1::int) g)) AND t.state = 'in_review'
                   AND right(t.template_key, 1) IN ('0', '2', '4', '6', '8')
                 ORDER BY t.id
-                """, [Estate.personaPrograms]).map { try $0.decode(Int64.self, "id") }
+                """,
+                [Estate.personaPrograms]
+            ).map { try $0.decode(Int64.self, "id") }
         }
     }
 
@@ -136,15 +158,27 @@ extension Bench {
         let rounds = min(signable.count, 60)
         var sign: [Double] = []
         for id in signable.prefix(rounds) {
-            sign.append(try await timed {
-                _ = try await store.sign(String(id), decision: .approve, meaning: .approval, comment: nil, password: benchPassword, actor: "persona")
-            })
+            sign.append(
+                try await timed {
+                    _ = try await store.sign(
+                        String(id),
+                        decision: .approve,
+                        meaning: .approval,
+                        comment: nil,
+                        password: benchPassword,
+                        actor: "persona"
+                    )
+                }
+            )
         }
         // Back in review for the next step (seeding, not measured).
         try await store.pool.withConnection { connection in
-            _ = try await connection.execute("""
+            _ = try await connection.execute(
+                """
                 UPDATE accord.task SET state = 'in_review', review_round = review_round + 1, completed_at = NULL WHERE id = ANY($1::bigint[])
-                """, ["{" + signable.prefix(rounds).map(String.init).joined(separator: ",") + "}"])
+                """,
+                ["{" + signable.prefix(rounds).map(String.init).joined(separator: ",") + "}"]
+            )
         }
         func repeated(_ times: Int, _ body: () async throws -> Void) async throws -> [Double] {
             // Warm first: the workflow cache, the connections' prepared statements.
@@ -157,8 +191,14 @@ extension Bench {
         let leadership = try await repeated(20) { _ = try await store.leadership(actor: "persona") }
         let list = try await repeated(40) { _ = try await store.tasks(TaskFilter(program: Estate.listed), actor: "persona") }
         let report = try await repeated(20) { _ = try await store.report(.status, program: Estate.listed, actor: "persona") }
-        return ScalePoint(tasks: tasks, signOff: Latency(sign), inbox: Latency(inbox), leadership: Latency(leadership), taskList: Latency(list),
-                          statusReport: Latency(report))
+        return ScalePoint(
+            tasks: tasks,
+            signOff: Latency(sign),
+            inbox: Latency(inbox),
+            leadership: Latency(leadership),
+            taskList: Latency(list),
+            statusReport: Latency(report)
+        )
     }
 
     func timed(_ body: () async throws -> Void) async throws -> Double {

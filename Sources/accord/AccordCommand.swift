@@ -15,9 +15,13 @@ struct AccordCommand: AsyncParsableCommand {
             (default ~/.accord; /var/lib/accord for root).
             """,
         version: Accord.version,
-        subcommands: [DB.self, WorkflowCommand.self, UserCommand.self, ProgramCommand.self, RoleCommand.self, SystemCommand.self, TaskCommand.self, EvidenceCommand.self, DelegateCommand.self, AuditCommand.self, TokenCommand.self,
-                      InboxCommand.self, Export.self, VerifyPack.self, DeadlinesCommand.self, CycleCommand.self, FindingCommand.self, IncidentCommand.self, ReportCommand.self, WebhookCommand.self,
-                      Serve.self, Worker.self]
+        subcommands: [
+            DB.self, WorkflowCommand.self, UserCommand.self, ProgramCommand.self, RoleCommand.self, SystemCommand.self, TaskCommand.self,
+            EvidenceCommand.self, DelegateCommand.self, AuditCommand.self, TokenCommand.self,
+            InboxCommand.self, Export.self, VerifyPack.self, DeadlinesCommand.self, CycleCommand.self, FindingCommand.self, IncidentCommand.self,
+            ReportCommand.self, WebhookCommand.self,
+            Serve.self, Worker.self,
+        ]
     )
 }
 

@@ -5,7 +5,13 @@ import Logging
 
 /// `--database`, shared by every command that touches the database.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("A PostgreSQL conninfo or postgres:// URL. Default: DATABASE_URL, then PG* variables, then the embedded cluster.", valueName: "url"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A PostgreSQL conninfo or postgres:// URL. Default: DATABASE_URL, then PG* variables, then the embedded cluster.",
+            valueName: "url"
+        )
+    )
     var database: String?
 
     /// Where the database is, per the flag and the environment.
@@ -17,10 +23,23 @@ struct DatabaseOptions: ParsableArguments {
     ///   - origin: what every audit entry records of this process; the CLI's operating-system user by
     ///     default, `nil` for the server and the worker.
     ///   - keepOwnerAccess: keep the owner's conninfo for `store.migrate()` (`accord db migrate` only).
-    func openStore(migrate: Bool = true, maxConnections: Int = 4, owner: DatabaseLocation? = nil, origin: String? = cliOrigin(),
-                   keepOwnerAccess: Bool = false, logger: Logger = Logger(label: "accord")) async throws -> Store {
-        try await Store.open(location, owner: owner, migrate: migrate, maxConnections: maxConnections, origin: origin, keepOwnerAccess: keepOwnerAccess,
-                             logger: logger)
+    func openStore(
+        migrate: Bool = true,
+        maxConnections: Int = 4,
+        owner: DatabaseLocation? = nil,
+        origin: String? = cliOrigin(),
+        keepOwnerAccess: Bool = false,
+        logger: Logger = Logger(label: "accord")
+    ) async throws -> Store {
+        try await Store.open(
+            location,
+            owner: owner,
+            migrate: migrate,
+            maxConnections: maxConnections,
+            origin: origin,
+            keepOwnerAccess: keepOwnerAccess,
+            logger: logger
+        )
     }
 }
 

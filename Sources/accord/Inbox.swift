@@ -1,6 +1,6 @@
+import AccordCore
 import AccordStore
 import ArgumentParser
-import AccordCore
 
 /// `accord inbox`: what waits for the acting person.
 struct InboxCommand: AsyncParsableCommand {
@@ -17,9 +17,17 @@ struct InboxCommand: AsyncParsableCommand {
         if output.json { return try printJSON(inbox) }
         print("reminders and escalations (\(inbox.notices.count)):")
         for notice in inbox.notices { print("  \(notice.message)") }
-        print("\nsign-offs waiting for you (\(inbox.signOffs.count)\(inbox.signOffsMore ? ", the most late first; more wait: 'accord task list --state in_review'" : "")):")
-        printTable(["  task", "due", "late", "title"], inbox.signOffs.map { ["  " + $0.ref, $0.dueOn.orDash, $0.overdueDays.map { "\($0)d" } ?? "-", $0.title] })
+        print(
+            "\nsign-offs waiting for you (\(inbox.signOffs.count)\(inbox.signOffsMore ? ", the most late first; more wait: 'accord task list --state in_review'" : "")):"
+        )
+        printTable(
+            ["  task", "due", "late", "title"],
+            inbox.signOffs.map { ["  " + $0.ref, $0.dueOn.orDash, $0.overdueDays.map { "\($0)d" } ?? "-", $0.title] }
+        )
         print("\nyour tasks (\(inbox.tasks.count)):")
-        printTable(["  task", "state", "due", "late", "title"], inbox.tasks.map { ["  " + $0.ref, $0.state.rawValue, $0.dueOn.orDash, $0.overdueDays.map { "\($0)d" } ?? "-", $0.title] })
+        printTable(
+            ["  task", "state", "due", "late", "title"],
+            inbox.tasks.map { ["  " + $0.ref, $0.state.rawValue, $0.dueOn.orDash, $0.overdueDays.map { "\($0)d" } ?? "-", $0.title] }
+        )
     }
 }

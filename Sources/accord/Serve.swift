@@ -37,8 +37,14 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "The site is reached through a proxy that terminates TLS: Secure __Host- cookies and HSTS, as with --tls.")
     var behindTLSProxy = false
 
-    @Option(name: .customLong("trusted-proxy"), parsing: .singleValue,
-            help: ArgumentHelp("A proxy (address or CIDR, repeatable) whose X-Forwarded-For is believed for the client's address; from anyone else it is ignored.", valueName: "cidr"))
+    @Option(
+        name: .customLong("trusted-proxy"),
+        parsing: .singleValue,
+        help: ArgumentHelp(
+            "A proxy (address or CIDR, repeatable) whose X-Forwarded-For is believed for the client's address; from anyone else it is ignored.",
+            valueName: "cidr"
+        )
+    )
     var trustedProxies: [String] = []
 
     @Flag(help: "Deliver webhooks to loopback and private addresses too (refused by default: blind SSRF).")
@@ -74,9 +80,21 @@ struct Serve: AsyncParsableCommand {
             }
             fflush(nil)  // flush stdout before the server runs, even when it is a file
         }
-        let scheduler = noScheduler ? nil : Scheduler(store: store, deadlineInterval: .seconds(deadlineInterval), allowPrivateWebhooks: allowPrivateWebhooks,
-                                                      logger: Logger(label: "accord.scheduler"))
-        let configuration = ServerConfiguration(host: host, port: port, tls: tls || behindTLSProxy, trustedProxies: trustedProxies.compactMap(IPNetwork.init))
+        let scheduler =
+            noScheduler
+            ? nil
+            : Scheduler(
+                store: store,
+                deadlineInterval: .seconds(deadlineInterval),
+                allowPrivateWebhooks: allowPrivateWebhooks,
+                logger: Logger(label: "accord.scheduler")
+            )
+        let configuration = ServerConfiguration(
+            host: host,
+            port: port,
+            tls: tls || behindTLSProxy,
+            trustedProxies: trustedProxies.compactMap(IPNetwork.init)
+        )
         if let warning = configuration.exposureWarning { logger.warning("\(warning)") }
         let app = try makeApplication(store: store, configuration: configuration, scheduler: scheduler, logger: logger)
         try await app.runService()

@@ -8,8 +8,14 @@ struct CLIAuthenticationTests {
     func tokenCreateNeedsProof() throws {
         let sandbox = try CLISandbox()
         defer { sandbox.tearDown() }
-        #expect(try sandbox.run(["user", "add", "ada", "--name", "Ada Admin", "--admin", "--password-stdin"], stdin: "correct horse battery\n").status == 0)
-        #expect(try sandbox.run(["user", "add", "bob", "--name", "Bob Builder", "--password-stdin", "--as", "ada"], stdin: "bob's long password\n").status == 0)
+        #expect(
+            try sandbox.run(["user", "add", "ada", "--name", "Ada Admin", "--admin", "--password-stdin"], stdin: "correct horse battery\n").status
+                == 0
+        )
+        #expect(
+            try sandbox.run(["user", "add", "bob", "--name", "Bob Builder", "--password-stdin", "--as", "ada"], stdin: "bob's long password\n").status
+                == 0
+        )
 
         // Saying "--as bob" without bob's password mints nothing.
         let noPassword = try sandbox.run(["token", "create", "--as", "bob"])
@@ -27,7 +33,9 @@ struct CLIAuthenticationTests {
         let notAdmin = try sandbox.run(["token", "create", "--as", "bob", "--admin-override", "just because"])
         #expect(notAdmin.status == 5)
         #expect(notAdmin.stderr.contains("only an administrator may override the password check"))
-        let overridden = try sandbox.run(["token", "create", "--as", "ada", "--user", "bob", "--admin-override", "bob's laptop was lost; ticket 4711"])
+        let overridden = try sandbox.run([
+            "token", "create", "--as", "ada", "--user", "bob", "--admin-override", "bob's laptop was lost; ticket 4711",
+        ])
         #expect(overridden.status == 0, "\(overridden.stderr)")
 
         let log = try sandbox.run(["audit", "log", "--json", "--as", "ada"])

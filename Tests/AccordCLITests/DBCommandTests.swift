@@ -3,7 +3,8 @@ import Testing
 
 /// The schema version a fresh database reaches: the number of migrations in `sql/`.
 let latestSchemaVersion: Int = {
-    let sql = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("sql")
+    let sql = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("sql")
     return ((try? FileManager.default.contentsOfDirectory(atPath: sql.path)) ?? []).filter { $0.hasSuffix(".sql") }.count
 }()
 

@@ -5,6 +5,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import Postgres
 import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -31,7 +32,8 @@ struct FaultTests {
 
     /// A program of `count` tasks in review, each needing one board signature; board members b1…bN with tokens.
     static func seed(_ store: Store, tasks count: Int, signers: Int) async throws -> (tasks: [Int64], tokens: [String]) {
-        let yaml = workflow + (1...count).map { "\n      - {key: t\($0), title: Task \($0), owner: owner, approval: {signers: [board]}}" }.joined() + "\n"
+        let yaml =
+            workflow + (1...count).map { "\n      - {key: t\($0), title: Task \($0), owner: owner, approval: {signers: [board]}}" }.joined() + "\n"
         _ = try await store.addPerson(handle: "ada", name: "Ada Admin", email: nil, admin: true, password: nil, actor: nil)
         _ = try await store.addPerson(handle: "otto", name: "Otto Owner", email: nil, admin: false, password: nil, actor: "ada")
         for n in 1...signers {
@@ -46,20 +48,25 @@ struct FaultTests {
             ids.append(try await store.submitTask("f/t\(n)", actor: "otto").id)
         }
         var tokens: [String] = []
-        for n in 1...signers { tokens.append(try await store.createToken(for: "b\(n)", name: "fault", expires: nil, actor: "b\(n)", proof: .password(faultPassword)).1) }
+        for n in 1...signers {
+            tokens.append(try await store.createToken(for: "b\(n)", name: "fault", expires: nil, actor: "b\(n)", proof: .password(faultPassword)).1)
+        }
         return (ids, tokens)
     }
 
     @Test("sign-offs through the API while the server is SIGKILLed and restarted: none lost, none duplicated, the audit verifies")
     func killedServer() async throws {
-        let kills = Self.soak ? 15 : 3, signers = 6, perSigner = Self.soak ? 80 : 15
+        let kills = Self.soak ? 15 : 3
+        let signers = 6
+        let perSigner = Self.soak ? 80 : 15
         try await TestDatabase.with(maxConnections: 8) { db in
             let store = db.store
             let (tasks, tokens) = try await Self.seed(store, tasks: signers * perSigner, signers: signers)
             let server = try ServerProcess(conninfo: db.conninfo)
             try await server.start()
             defer { server.stop() }
-            let acknowledged = NIOLockedValueBox<Set<Int64>>([]), unexpected = NIOLockedValueBox<[String]>([])
+            let acknowledged = NIOLockedValueBox<Set<Int64>>([])
+            let unexpected = NIOLockedValueBox<[String]>([])
             let attempts = NIOLockedValueBox(0)
             await withTaskGroup(of: Void.self) { group in
                 for s in 0..<signers {
@@ -68,8 +75,12 @@ struct FaultTests {
                             // The same key on every attempt: a retry after a lost answer must not sign twice.
                             for _ in 0..<400 {
                                 attempts.withLockedValue { $0 += 1 }
-                                let status = await server.post("/api/v1/tasks/\(task)/sign", token: tokens[s], key: "sign-\(task)",
-                                                               body: #"{"password":"\#(faultPassword)","meaning":"approval"}"#)
+                                let status = await server.post(
+                                    "/api/v1/tasks/\(task)/sign",
+                                    token: tokens[s],
+                                    key: "sign-\(task)",
+                                    body: #"{"password":"\#(faultPassword)","meaning":"approval"}"#
+                                )
                                 if status == 200 {
                                     acknowledged.withLockedValue { _ = $0.insert(task) }
                                     break
@@ -97,24 +108,33 @@ struct FaultTests {
 
             // The checker: signatures, task states and audit entries, per task.
             let rows = try await db.pool.withConnection { connection in
-                try await connection.query("""
+                try await connection.query(
+                    """
                     SELECT t.id, t.state, (SELECT count(*)::int FROM accord.signature s WHERE s.task_id = t.id) AS signatures,
                            (SELECT count(*)::int FROM accord.audit_entry e WHERE e.chain = 'program:f' AND e.action = 'task.sign'
                               AND e.object_id = 'f/' || t.template_key) AS signed_entries,
                            (SELECT count(*)::int FROM accord.audit_entry e WHERE e.chain = 'program:f' AND e.action = 'task.approve'
                               AND e.object_id = 'f/' || t.template_key) AS approve_entries
                     FROM accord.task t JOIN accord.program p ON p.id = t.program_id WHERE p.slug = 'f'
-                    """).map { row in
-                    (id: try row.decode(Int64.self, "id"), state: try row.decode(String.self, "state"), signatures: try row.decode(Int.self, "signatures"),
-                     signed: try row.decode(Int.self, "signed_entries"), approved: try row.decode(Int.self, "approve_entries"))
+                    """
+                ).map { row in
+                    (
+                        id: try row.decode(Int64.self, "id"), state: try row.decode(String.self, "state"),
+                        signatures: try row.decode(Int.self, "signatures"),
+                        signed: try row.decode(Int.self, "signed_entries"), approved: try row.decode(Int.self, "approve_entries")
+                    )
                 }
             }
             let found = rows.filter { acked.contains($0.id) && $0.signatures >= 1 }.count
             let lost = acked.count - found
             let duplicated = rows.filter { $0.signatures > 1 }.count
             // Half-done: a signature without its audit entry or without the task finished, or the reverse.
-            let halfDone = rows.filter { !($0.signatures == $0.signed && $0.signatures == $0.approved && ($0.signatures == 1) == ($0.state == "done")) }
-            print("faults (server SIGKILLed \(kills) times): requests \(attempts.withLockedValue { $0 }), acknowledged \(acked.count), found \(found), lost \(lost), duplicated \(duplicated), half-done \(halfDone.count)")
+            let halfDone = rows.filter {
+                !($0.signatures == $0.signed && $0.signatures == $0.approved && ($0.signatures == 1) == ($0.state == "done"))
+            }
+            print(
+                "faults (server SIGKILLed \(kills) times): requests \(attempts.withLockedValue { $0 }), acknowledged \(acked.count), found \(found), lost \(lost), duplicated \(duplicated), half-done \(halfDone.count)"
+            )
             #expect(acked.count == tasks.count, "every sign-off was eventually acknowledged")
             #expect(lost == 0)
             #expect(duplicated == 0)
@@ -138,7 +158,8 @@ struct FaultTests {
         try await server.start()
         defer { server.stop() }
 
-        let acknowledged = NIOLockedValueBox<Set<Int64>>([]), statuses = NIOLockedValueBox<[Int: Int]>([:])
+        let acknowledged = NIOLockedValueBox<Set<Int64>>([])
+        let statuses = NIOLockedValueBox<[Int: Int]>([:])
         let running = NIOLockedValueBox(true)
         let restarts = Self.soak ? 3 : 1
         let recoveries = NIOLockedValueBox<[Double]>([])
@@ -147,8 +168,12 @@ struct FaultTests {
                 group.addTask {
                     var queue = stride(from: s, to: tasks.count, by: 2).map { tasks[$0] }
                     while running.withLockedValue({ $0 }), let task = queue.first {
-                        let status = await server.post("/api/v1/tasks/\(task)/sign", token: tokens[s], key: "db-\(task)",
-                                                       body: #"{"password":"\#(faultPassword)","meaning":"approval"}"#)
+                        let status = await server.post(
+                            "/api/v1/tasks/\(task)/sign",
+                            token: tokens[s],
+                            key: "db-\(task)",
+                            body: #"{"password":"\#(faultPassword)","meaning":"approval"}"#
+                        )
                         if let status { statuses.withLockedValue { $0[status, default: 0] += 1 } }
                         if status == 200 {
                             acknowledged.withLockedValue { _ = $0.insert(task) }
@@ -190,7 +215,9 @@ struct FaultTests {
             Set(try await connection.query("SELECT DISTINCT task_id FROM accord.signature").map { try $0.decode(Int64.self, "task_id") })
         }
         let lost = acknowledged.withLockedValue { $0 }.subtracting(signed).count
-        print("database restarted \(restarts) time(s) under load: answers \(seen.sorted { $0.key < $1.key }), acknowledged \(acknowledged.withLockedValue { $0.count }), lost \(lost), recovery after start \(recoveries.withLockedValue { $0 }.map { String(format: "%.2f s", $0) })")
+        print(
+            "database restarted \(restarts) time(s) under load: answers \(seen.sorted { $0.key < $1.key }), acknowledged \(acknowledged.withLockedValue { $0.count }), lost \(lost), recovery after start \(recoveries.withLockedValue { $0 }.map { String(format: "%.2f s", $0) })"
+        )
         #expect(lost == 0)
         let verification = try await reopened.verifyAudit(program: "f", actor: "ada")
         #expect(verification.ok, "\(verification.problems)")
@@ -220,18 +247,30 @@ struct FaultTests {
     /// `programs` programs of eight tasks due over the first weeks of 2027, with their people.
     static func seedDeadlines(_ store: Store, programs: Int) async throws {
         _ = try await store.addPerson(handle: "ada", name: "Ada Admin", email: nil, admin: true, password: nil, actor: nil)
-        for handle in ["lou", "otto", "bea"] { _ = try await store.addPerson(handle: handle, name: handle.capitalized, email: nil, admin: false, password: nil, actor: "ada") }
+        for handle in ["lou", "otto", "bea"] {
+            _ = try await store.addPerson(handle: handle, name: handle.capitalized, email: nil, admin: false, password: nil, actor: "ada")
+        }
         _ = try await store.loadWorkflow(yaml: deadlineWorkflow, file: "sched.yaml", actor: "ada")
         for n in 1...programs {
-            _ = try await store.startProgram(workflow: "sched", version: nil, title: "P\(n)", slug: "p\(n)", startsOn: CalendarDate("2027-01-01")!, actor: "ada")
-            for (role, handle) in [("lead", "lou"), ("owner", "otto"), ("boss", "bea")] { _ = try await store.bindRole(program: "p\(n)", role: role, handles: [handle], actor: "ada") }
+            _ = try await store.startProgram(
+                workflow: "sched",
+                version: nil,
+                title: "P\(n)",
+                slug: "p\(n)",
+                startsOn: CalendarDate("2027-01-01")!,
+                actor: "ada"
+            )
+            for (role, handle) in [("lead", "lou"), ("owner", "otto"), ("boss", "bea")] {
+                _ = try await store.bindRole(program: "p\(n)", role: role, handles: [handle], actor: "ada")
+            }
         }
     }
 
     /// Every mark fired, with its notifications and audit entries: what a pass must leave, whole.
     static func deadlineState(_ pool: PostgresPool) async throws -> [String] {
         try await pool.withConnection { connection in
-            try await connection.query("""
+            try await connection.query(
+                """
                 SELECT p.slug || '/' || t.template_key || ' ' || e.kind || e.level || ' due ' || e.due_on || ' to ' || array_to_string(e.recipients, '+')
                        || ' notes ' || (SELECT count(*) FROM accord.notification n WHERE n.event_id = e.id)
                        || ' audit ' || (SELECT count(*) FROM accord.audit_entry a WHERE a.chain = 'program:' || p.slug AND a.object_id = p.slug || '/' || t.template_key
@@ -239,13 +278,15 @@ struct FaultTests {
                                           AND a.after::text LIKE '%"level":' || e.level || '%') AS line
                 FROM accord.deadline_event e JOIN accord.task t ON t.id = e.task_id JOIN accord.program p ON p.id = t.program_id
                 ORDER BY 1
-                """).map { try $0.decode(String.self, "line") }
+                """
+            ).map { try $0.decode(String.self, "line") }
         }
     }
 
     @Test("scheduler passes SIGKILLed mid-pass, three at once: afterwards every mark exactly once, whole, as one clean pass leaves them")
     func killedSchedulers() async throws {
-        let programs = Self.soak ? 120 : 30, rounds = Self.soak ? 10 : 3
+        let programs = Self.soak ? 120 : 30
+        let rounds = Self.soak ? 10 : 3
         let at = "2027-02-10T12:00:00Z"
         let expected = try await TestDatabase.with { db in
             try await Self.seedDeadlines(db.store, programs: programs)
@@ -278,14 +319,16 @@ struct FaultTests {
             // A pass after the crashes finishes what they left.
             _ = try await db.store.runDeadlines(now: ISO8601DateFormatter().date(from: at)!)
             let final = try await Self.deadlineState(db.pool)
-            let lost = Set(expected).subtracting(final).count, extra = Set(final).subtracting(expected).count
-            print("scheduler faults: \(rounds * 3) passes, \(killed) SIGKILLed mid-pass; marks before the last pass \(partial), after \(final.count), expected \(expected.count); lost \(lost), repeated or partial \(extra + final.count - Set(final).count)")
+            let lost = Set(expected).subtracting(final).count
+            let extra = Set(final).subtracting(expected).count
+            print(
+                "scheduler faults: \(rounds * 3) passes, \(killed) SIGKILLed mid-pass; marks before the last pass \(partial), after \(final.count), expected \(expected.count); lost \(lost), repeated or partial \(extra + final.count - Set(final).count)"
+            )
             #expect(final == expected)
             #expect(try await db.store.verifyChain("program:p1").problem == nil)
         }
     }
 }
-
 
 let faultPassword = "fault password, long enough"
 

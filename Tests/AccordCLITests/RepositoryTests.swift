@@ -23,7 +23,8 @@ struct RepositoryTests {
             process.arguments = ["-f", repositoryRoot.appendingPathComponent("docker-compose.yml").path, "config"]
             process.currentDirectoryURL = repositoryRoot
             process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ACCORD_") }.merging(environment) { $1 }
-            let out = Pipe(), err = Pipe()
+            let out = Pipe()
+            let err = Pipe()
             process.standardOutput = out
             process.standardError = err
             try process.run()

@@ -24,7 +24,10 @@ struct SignOffTourTests {
         let added = try sandbox.run(["evidence", "add", "acme/classify-systems", memo.path, "--title", "Classification memo", "--as", "alan"])
         #expect(added.stdout.contains("'Classification memo' version 1"), "\(added.stderr)")
         #expect(try sandbox.run(["task", "submit", "acme/classify-systems", "--as", "alan"]).stdout.contains("in_review"))
-        let review = try sandbox.run(["task", "sign", "acme/classify-systems", "--meaning", "review", "--password-stdin", "--as", "ada"], stdin: password)
+        let review = try sandbox.run(
+            ["task", "sign", "acme/classify-systems", "--meaning", "review", "--password-stdin", "--as", "ada"],
+            stdin: password
+        )
         #expect(review.stdout.contains("is done: its approval policy is met"), "\(review.stderr)")
 
         #expect(try sandbox.run(["task", "assign", "acme/ai-policy", "kat", "--as", "ada"]).status == 0)
@@ -36,11 +39,19 @@ struct SignOffTourTests {
         let wrong = try sandbox.run(["task", "sign", "acme/aims-scope", "--password-stdin", "--as", "grace"], stdin: "not it\n")
         #expect(wrong.status == 5)
         #expect(wrong.stderr.hasPrefix("error: wrong password; nothing was signed"))
-        #expect(try sandbox.run(["task", "sign", "acme/aims-scope", "--password-stdin", "--as", "grace"], stdin: password).stdout.contains("is done"))
+        #expect(
+            try sandbox.run(["task", "sign", "acme/aims-scope", "--password-stdin", "--as", "grace"], stdin: password).stdout.contains("is done")
+        )
 
         #expect(try sandbox.run(["task", "submit", "acme/ai-policy", "--as", "kat"]).status == 0)
-        #expect(try sandbox.run(["task", "sign", "acme/ai-policy", "--password-stdin", "--as", "alan", "--meaning", "review"], stdin: password).stdout.contains("still needed: 1 of top-management"))
-        let second = try sandbox.run(["task", "sign", "acme/ai-policy", "--password-stdin", "--as", "grace", "--comment", "Approved for the board"], stdin: password)
+        #expect(
+            try sandbox.run(["task", "sign", "acme/ai-policy", "--password-stdin", "--as", "alan", "--meaning", "review"], stdin: password).stdout
+                .contains("still needed: 1 of top-management")
+        )
+        let second = try sandbox.run(
+            ["task", "sign", "acme/ai-policy", "--password-stdin", "--as", "grace", "--comment", "Approved for the board"],
+            stdin: password
+        )
         #expect(second.stdout.contains("acme/ai-policy is done"))
         let show = try sandbox.run(["task", "show", "acme/ai-policy", "--as", "ada"])
         #expect(show.stdout.contains("Grace Hopper  approved as top-management (approval)  signed version 0: Approved for the board"))
@@ -56,7 +67,10 @@ struct SignOffTourTests {
         let url = try sandbox.run(["db", "url"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let psql = Process()
         psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        psql.arguments = [url, "-q", "-c", "SET session_replication_role = replica; UPDATE accord.audit_entry SET actor = 'mallory' WHERE chain = 'program:acme' AND seq = 5"]
+        psql.arguments = [
+            url, "-q", "-c",
+            "SET session_replication_role = replica; UPDATE accord.audit_entry SET actor = 'mallory' WHERE chain = 'program:acme' AND seq = 5",
+        ]
         psql.environment = sandbox.environment
         try psql.run()
         psql.waitUntilExit()

@@ -13,7 +13,10 @@ struct TourTests {
         #expect(validate.status == 0, "\(validate.stdout)")
         #expect(validate.stdout.contains(": ok: eu-ai-act-iso42001 version 2, 6 steps"))
 
-        #expect(try sandbox.run(["user", "add", "ada", "--name", "Ada Lovelace", "--admin", "--password-stdin"], stdin: "correct horse battery\n").status == 0)
+        #expect(
+            try sandbox.run(["user", "add", "ada", "--name", "Ada Lovelace", "--admin", "--password-stdin"], stdin: "correct horse battery\n").status
+                == 0
+        )
         for (handle, name) in [("grace", "Grace Hopper"), ("alan", "Alan Turing")] {
             let added = try sandbox.run(["user", "add", handle, "--name", name, "--password-stdin", "--as", "ada"], stdin: "another long password\n")
             #expect(added.status == 0, "\(added.stderr)")
@@ -22,12 +25,16 @@ struct TourTests {
         #expect(noActor.status == 5)
         #expect(noActor.stderr == "error: say who is acting: --as HANDLE or ACCORD_USER\n")
 
-        let started = try sandbox.run(["program", "start", "eu-ai-act-iso42001", "--title", "ACME 2027", "--slug", "acme", "--starts", "2026-01-05", "--as", "ada"])
+        let started = try sandbox.run([
+            "program", "start", "eu-ai-act-iso42001", "--title", "ACME 2027", "--slug", "acme", "--starts", "2026-01-05", "--as", "ada",
+        ])
         #expect(started.status == 0, "\(started.stderr)")
         for (role, handle) in [("aims-manager", "ada"), ("top-management", "grace"), ("legal", "alan")] {
             #expect(try sandbox.run(["role", "bind", "acme", role, handle, "--as", "ada"]).status == 0)
         }
-        let high = try sandbox.run(["system", "add", "acme", "CV Screener", "--role", "provider", "--risk", "high", "--annex-iii", "4", "--as", "ada"])
+        let high = try sandbox.run([
+            "system", "add", "acme", "CV Screener", "--role", "provider", "--risk", "high", "--annex-iii", "4", "--as", "ada",
+        ])
         #expect(high.stdout.contains("added cv-screener (provider, high risk): 18 per-system task(s)"), "\(high.stdout)\(high.stderr)")
         let minimal = try sandbox.run(["system", "add", "acme", "Support Chatbot", "--role", "deployer", "--risk", "minimal", "--as", "ada"])
         #expect(minimal.stdout.contains("0 per-system task(s)"))

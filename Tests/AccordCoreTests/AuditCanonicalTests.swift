@@ -5,7 +5,10 @@ import Testing
 private func reference(_ e: AuditEntryContent) -> [UInt8] {
     var out = Array("accord-audit-v1;".utf8)
     for value in [e.chain, String(e.seq), String(e.recordedAtMicros), e.actor, e.action, e.objectType, e.objectID, e.before, e.after, e.reason] {
-        guard let value else { out += Array("~;".utf8); continue }
+        guard let value else {
+            out += Array("~;".utf8)
+            continue
+        }
         out += Array("\(value.utf8.count):".utf8) + Array(value.utf8) + [UInt8(ascii: ";")]
     }
     return out
@@ -20,9 +23,18 @@ struct AuditCanonicalTests {
         var checked = 0
         for (i, number) in numbers.enumerated() {
             for (j, text) in texts.enumerated() {
-                let entry = AuditEntryContent(chain: "program:acme", seq: Int64(i * 7 + j), recordedAtMicros: number, actor: text ?? "system",
-                                              action: "task.sign", objectType: text, objectID: texts[(j + 1) % texts.count],
-                                              before: texts[(j + 2) % texts.count], after: text, reason: texts[(j + 3) % texts.count])
+                let entry = AuditEntryContent(
+                    chain: "program:acme",
+                    seq: Int64(i * 7 + j),
+                    recordedAtMicros: number,
+                    actor: text ?? "system",
+                    action: "task.sign",
+                    objectType: text,
+                    objectID: texts[(j + 1) % texts.count],
+                    before: texts[(j + 2) % texts.count],
+                    after: text,
+                    reason: texts[(j + 3) % texts.count]
+                )
                 #expect(entry.canonicalBytes == reference(entry), "\(number) \(String(describing: text))")
                 // The byte-level writer `accord audit verify` uses gives the same bytes and hash.
                 var writer = AuditCanonicalWriter()

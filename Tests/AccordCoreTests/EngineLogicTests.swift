@@ -1,6 +1,6 @@
 import AccordCore
-import Testing
 import Foundation
+import Testing
 
 @Suite("Due dates, the task state machine, CSV, diffs, audit hashing")
 struct EngineLogicTests {
@@ -11,13 +11,25 @@ struct EngineLogicTests {
     func dueDates() {
         #expect(DueDates.due(.afterStart(ISODuration("P30D")!), programStart: start, dates: dates)?.description == "2026-10-01")
         // A system added after the start counts from the day it was added.
-        #expect(DueDates.due(.afterStart(ISODuration("P30D")!), programStart: start, systemAdded: CalendarDate("2026-11-29")!, dates: dates)?.description == "2026-12-29")
-        #expect(DueDates.due(.afterStart(ISODuration("P30D")!), programStart: start, systemAdded: CalendarDate("2026-01-01")!, dates: dates)?.description == "2026-10-01")
+        #expect(
+            DueDates.due(.afterStart(ISODuration("P30D")!), programStart: start, systemAdded: CalendarDate("2026-11-29")!, dates: dates)?.description
+                == "2026-12-29"
+        )
+        #expect(
+            DueDates.due(.afterStart(ISODuration("P30D")!), programStart: start, systemAdded: CalendarDate("2026-01-01")!, dates: dates)?.description
+                == "2026-10-01"
+        )
         #expect(DueDates.due(.afterTask("x", ISODuration("P14D")!), programStart: start, dates: dates) == nil)
-        #expect(DueDates.due(.afterTask("x", ISODuration("P14D")!), programStart: start, dates: dates) { _ in CalendarDate("2026-12-20") }?.description == "2027-01-03")
+        #expect(
+            DueDates.due(.afterTask("x", ISODuration("P14D")!), programStart: start, dates: dates) { _ in CalendarDate("2026-12-20") }?.description
+                == "2027-01-03"
+        )
         #expect(DueDates.due(.namedDate("launch", before: ISODuration("P60D")!), programStart: start, dates: dates)?.description == "2027-10-03")
         #expect(DueDates.due(.namedDate("launch", before: nil), programStart: start, dates: dates)?.description == "2027-12-02")
-        #expect(DueDates.due(.fixedDate(CalendarDate("2028-08-02")!, before: ISODuration("P1M")!), programStart: start, dates: dates)?.description == "2028-07-02")
+        #expect(
+            DueDates.due(.fixedDate(CalendarDate("2028-08-02")!, before: ISODuration("P1M")!), programStart: start, dates: dates)?.description
+                == "2028-07-02"
+        )
         #expect(DueDates.due(nil, programStart: start, dates: dates) == nil)
     }
 
@@ -40,8 +52,10 @@ struct EngineLogicTests {
         // Without a sign-off policy, submitting finishes the task and there is no review to reopen.
         #expect(TaskStateMachine.next(from: .inProgress, on: .submit, needsSignOff: false) == .done)
         #expect(TaskStateMachine.next(from: .done, on: .reopen, needsSignOff: false) == nil)
-        #expect(TaskStateMachine.refusal(task: "p/t", state: .inReview, event: .start, needsSignOff: true)
-            == "task 'p/t' is in_review and cannot start; only its signers can act on it now (sign or reject); allowed now: reject, reopen, not-applicable")
+        #expect(
+            TaskStateMachine.refusal(task: "p/t", state: .inReview, event: .start, needsSignOff: true)
+                == "task 'p/t' is in_review and cannot start; only its signers can act on it now (sign or reject); allowed now: reject, reopen, not-applicable"
+        )
     }
 
     @Test("CSV: quotes, commas, newlines in fields, CRLF, BOM; and writing back")
@@ -58,7 +72,8 @@ struct EngineLogicTests {
     @Test("a diff names added, removed and changed tasks")
     func diff() throws {
         let v1 = try WorkflowLoader.load(yaml: validWorkflow, file: "v1").get()
-        let v2yaml = validWorkflow
+        let v2yaml =
+            validWorkflow
             .replacingOccurrences(of: "version: 1", with: "version: 2")
             .replacingOccurrences(of: "due: P30D", with: "due: P45D")
             .replacingOccurrences(of: "      - key: c\n", with: "      - key: d\n")
@@ -72,10 +87,22 @@ struct EngineLogicTests {
 
     @Test("audit hashing: length-prefixed fields, NULL apart from empty, and chained")
     func auditHash() {
-        let entry = AuditEntryContent(chain: "org", seq: 1, recordedAtMicros: 1_764_000_000_000_000, actor: "ada", action: "person.add",
-                                      objectType: "person", objectID: "ada", before: nil, after: "{}", reason: "")
-        #expect(String(decoding: entry.canonicalBytes, as: UTF8.self)
-            == "accord-audit-v1;3:org;1:1;16:1764000000000000;3:ada;10:person.add;6:person;3:ada;~;2:{};0:;")
+        let entry = AuditEntryContent(
+            chain: "org",
+            seq: 1,
+            recordedAtMicros: 1_764_000_000_000_000,
+            actor: "ada",
+            action: "person.add",
+            objectType: "person",
+            objectID: "ada",
+            before: nil,
+            after: "{}",
+            reason: ""
+        )
+        #expect(
+            String(decoding: entry.canonicalBytes, as: UTF8.self)
+                == "accord-audit-v1;3:org;1:1;16:1764000000000000;3:ada;10:person.add;6:person;3:ada;~;2:{};0:;"
+        )
         var moved = entry
         moved.actor = "ad"
         moved.action = "aperson.add"

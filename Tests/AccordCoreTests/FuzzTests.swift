@@ -18,9 +18,11 @@ struct SplitMix64: RandomNumberGenerator {
 /// Mutates bytes the way fuzzers do: flips, deletions, duplications, insertions of interesting bytes, truncation.
 func mutate(_ input: [UInt8], using random: inout SplitMix64, rounds: Int) -> [UInt8] {
     var bytes = input
-    let interesting: [[UInt8]] = [[0], [0xff], [0xc0, 0x80], Array("&a".utf8), Array("*a".utf8), Array(": ".utf8), Array("- ".utf8), Array("{".utf8),
-                                  Array("[".utf8), Array("\n  ".utf8), Array("!!binary ".utf8), Array("'".utf8), Array("\"".utf8), Array("<<: *a".utf8),
-                                  Array("99999999999999999999".utf8), Array("P999999Y".utf8)]
+    let interesting: [[UInt8]] = [
+        [0], [0xff], [0xc0, 0x80], Array("&a".utf8), Array("*a".utf8), Array(": ".utf8), Array("- ".utf8), Array("{".utf8),
+        Array("[".utf8), Array("\n  ".utf8), Array("!!binary ".utf8), Array("'".utf8), Array("\"".utf8), Array("<<: *a".utf8),
+        Array("99999999999999999999".utf8), Array("P999999Y".utf8),
+    ]
     for _ in 0..<rounds where !bytes.isEmpty {
         let at = Int.random(in: 0..<bytes.count, using: &random)
         switch Int.random(in: 0..<6, using: &random) {
@@ -46,7 +48,9 @@ struct WorkflowFuzzTests {
         let seeds = Resources.files.filter { $0.path.hasPrefix("workflows/") }.map(\.bytes)
         try #require(!seeds.isEmpty)
         var random = SplitMix64(state: 42)
-        var loaded = 0, refused = 0, slowest = 0.0
+        var loaded = 0
+        var refused = 0
+        var slowest = 0.0
         for n in 0..<Self.cases {
             let seed = seeds[n % seeds.count]
             let bytes = mutate(seed, using: &random, rounds: Int.random(in: 1...8, using: &random))
@@ -60,7 +64,9 @@ struct WorkflowFuzzTests {
             }
             slowest = max(slowest, Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
         }
-        print("workflow fuzz: \(Self.cases) mutated files, \(loaded) loaded, \(refused) refused with diagnostics, 0 crashes; slowest \(String(format: "%.3f", slowest)) s")
+        print(
+            "workflow fuzz: \(Self.cases) mutated files, \(loaded) loaded, \(refused) refused with diagnostics, 0 crashes; slowest \(String(format: "%.3f", slowest)) s"
+        )
         #expect(slowest < 5, "a mutated file took \(slowest) s")
     }
 

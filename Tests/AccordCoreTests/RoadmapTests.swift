@@ -33,7 +33,9 @@ struct RoadmapTests {
     func leadershipSignOffs() throws {
         let roadmap = try builtIn()
         let leaders = Set(roadmap.roles.filter(\.leadership).map(\.key))
-        for key in ["ai-policy", "aims-scope", "roles-responsibilities", "risk-method", "risk-management", "management-review", "declaration-of-conformity"] {
+        for key in [
+            "ai-policy", "aims-scope", "roles-responsibilities", "risk-method", "risk-management", "management-review", "declaration-of-conformity",
+        ] {
             let signers = roadmap.task(key)?.approval?.signers.map(\.role) ?? []
             #expect(signers.contains { leaders.contains($0) }, "\(key) is not signed by leadership")
         }
@@ -42,7 +44,9 @@ struct RoadmapTests {
     @Test("the legal obligations ISO/IEC 42001 does not cover are marked legal-only")
     func legalGap() throws {
         let roadmap = try builtIn()
-        for key in ["conformity-assessment", "declaration-of-conformity", "ce-marking", "eu-registration", "serious-incident-reporting", "automatic-logs"] {
+        for key in [
+            "conformity-assessment", "declaration-of-conformity", "ce-marking", "eu-registration", "serious-incident-reporting", "automatic-logs",
+        ] {
             #expect(roadmap.task(key)?.legalOnly == true, "\(key)")
         }
         for task in roadmap.steps.flatMap(\.tasks) where task.legalOnly {

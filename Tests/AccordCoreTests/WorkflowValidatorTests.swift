@@ -1,42 +1,42 @@
 import AccordCore
-import Testing
 import Foundation
+import Testing
 
 /// A valid workflow that each test breaks in one place.
 let validWorkflow = """
-id: demo
-version: 1
-title: Demo
-dates:
-  launch: 2027-12-02
-roles:
-  lead: {title: Lead, manager: true}
-  boss: {title: Boss, leadership: true, max_members: 2}
-steps:
-  - key: one
-    title: Step one
-    owner: lead
-    tasks:
-      - key: a
-        title: Task A
+    id: demo
+    version: 1
+    title: Demo
+    dates:
+      launch: 2027-12-02
+    roles:
+      lead: {title: Lead, manager: true}
+      boss: {title: Boss, leadership: true, max_members: 2}
+    steps:
+      - key: one
+        title: Step one
         owner: lead
-        due: P30D
-        refs: ["iso42001:4.1"]
-      - key: b
-        title: Task B
-        owner: lead
-        depends_on: [a]
-        due: {after: a, in: P14D}
-        approval:
-          signers: [{role: boss, quorum: 1}]
-      - key: c
-        title: Task C
-        owner: lead
-        applies_to: {roles: [provider], risk: [high]}
-        due: {date: launch, before: P60D}
-        legal_only: true
-        refs: ["ai-act:art-43"]
-"""
+        tasks:
+          - key: a
+            title: Task A
+            owner: lead
+            due: P30D
+            refs: ["iso42001:4.1"]
+          - key: b
+            title: Task B
+            owner: lead
+            depends_on: [a]
+            due: {after: a, in: P14D}
+            approval:
+              signers: [{role: boss, quorum: 1}]
+          - key: c
+            title: Task C
+            owner: lead
+            applies_to: {roles: [provider], risk: [high]}
+            due: {date: launch, before: P60D}
+            legal_only: true
+            refs: ["ai-act:art-43"]
+    """
 
 func diagnostics(_ yaml: String) -> [WorkflowDiagnostic] {
     switch WorkflowLoader.load(yaml: yaml, file: "w.yaml") {
@@ -64,7 +64,10 @@ struct WorkflowValidatorTests {
         #expect(workflow.task("b")?.approval?.separationOfDuties == true)
         // Tasks inherit nothing they did not say: no escalation without defaults.
         #expect(workflow.task("a")?.escalation == nil)
-        #expect(WorkflowLoader.summary(workflow, file: "w.yaml") == "w.yaml: ok: demo version 1, 1 steps, 3 tasks (1 per AI system), 2 roles, 2 distinct refs")
+        #expect(
+            WorkflowLoader.summary(workflow, file: "w.yaml")
+                == "w.yaml: ok: demo version 1, 1 steps, 3 tasks (1 per AI system), 2 roles, 2 distinct refs"
+        )
     }
 
     @Test("YAML syntax errors carry the line and column")
@@ -122,7 +125,11 @@ struct WorkflowValidatorTests {
         #expect(found.first?.message == "due 'P30X' is not an ISO 8601 duration (e.g. P30D, P2W, P3M, P1Y)")
         #expect(found.first?.line == 17)
         #expect(diagnostics(replacing("launch: 2027-12-02", with: "launch: 2027-02-30")).contains { $0.message.contains("must be a real day") })
-        #expect(diagnostics(replacing("due: {date: launch, before: P60D}", with: "due: {date: lunch}")).contains { $0.message.contains("unknown date 'lunch'; name it under dates; did you mean 'launch'?") })
+        #expect(
+            diagnostics(replacing("due: {date: launch, before: P60D}", with: "due: {date: lunch}")).contains {
+                $0.message.contains("unknown date 'lunch'; name it under dates; did you mean 'launch'?")
+            }
+        )
     }
 
     @Test("unknown refs are refused, with the nearest real one")
@@ -133,26 +140,35 @@ struct WorkflowValidatorTests {
         #expect(found[0].line == 18)
     }
 
-    @Test("impossible approval policies are refused", arguments: [
-        ("quorum: 1}]", "quorum: 0}]", "at least one member must sign"),
-        ("quorum: 1}]", "quorum: 3}]", "the role allows at most 2 members"),
-        ("quorum: 1}]", "quorum: 25}]", "larger than allowed"),
-        ("signers: [{role: boss, quorum: 1}]", "signers: []", "at least one signer"),
-        ("signers: [{role: boss, quorum: 1}]", "signers: [{role: bos, quorum: 1}]", "did you mean 'boss'"),
-    ])
+    @Test(
+        "impossible approval policies are refused",
+        arguments: [
+            ("quorum: 1}]", "quorum: 0}]", "at least one member must sign"),
+            ("quorum: 1}]", "quorum: 3}]", "the role allows at most 2 members"),
+            ("quorum: 1}]", "quorum: 25}]", "larger than allowed"),
+            ("signers: [{role: boss, quorum: 1}]", "signers: []", "at least one signer"),
+            ("signers: [{role: boss, quorum: 1}]", "signers: [{role: bos, quorum: 1}]", "did you mean 'boss'"),
+        ]
+    )
     func impossiblePolicy(old: String, new: String, expected: String) {
         #expect(diagnostics(replacing(old, with: new)).contains { $0.message.contains(expected) })
     }
 
     @Test("a task that applies once cannot depend on a per-system task")
     func perSystemDependency() {
-        let found = diagnostics(replacing("depends_on: [a]\n        due: {after: a, in: P14D}", with: "depends_on: [a, c]\n        due: {after: a, in: P14D}"))
+        let found = diagnostics(
+            replacing("depends_on: [a]\n        due: {after: a, in: P14D}", with: "depends_on: [a, c]\n        due: {after: a, in: P14D}")
+        )
         #expect(found.contains { $0.message.contains("which applies per AI system") })
     }
 
     @Test("legal_only needs an ai-act ref; due-after needs the dependency")
     func consistency() {
-        #expect(diagnostics(replacing(#"refs: ["ai-act:art-43"]"#, with: #"refs: ["iso42001:A.6.2.4"]"#)).contains { $0.message.contains("marked legal_only but has no ai-act ref") })
+        #expect(
+            diagnostics(replacing(#"refs: ["ai-act:art-43"]"#, with: #"refs: ["iso42001:A.6.2.4"]"#)).contains {
+                $0.message.contains("marked legal_only but has no ai-act ref")
+            }
+        )
         #expect(diagnostics(replacing("        depends_on: [a]\n", with: "")).contains { $0.message.contains("does not depend on it") })
     }
 

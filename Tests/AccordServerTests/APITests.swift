@@ -7,30 +7,30 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
-import Testing
 import NIOFoundationEssentialsCompat
+import Testing
 
 let apiWorkflow = """
-id: api-test
-version: 1
-title: API test roadmap
-roles:
-  manager: {title: Manager, manager: true}
-  owner: {title: Owner}
-  board: {title: Board, leadership: true}
-steps:
-  - key: s
-    title: Step
-    tasks:
-      - key: plan
-        title: Plan
-        owner: owner
-        approval: {signers: [board]}
-      - key: later
-        title: Later
-        owner: owner
-        depends_on: [plan]
-"""
+    id: api-test
+    version: 1
+    title: API test roadmap
+    roles:
+      manager: {title: Manager, manager: true}
+      owner: {title: Owner}
+      board: {title: Board, leadership: true}
+    steps:
+      - key: s
+        title: Step
+        tasks:
+          - key: plan
+            title: Plan
+            owner: owner
+            approval: {signers: [board]}
+          - key: later
+            title: Later
+            owner: owner
+            depends_on: [plan]
+    """
 
 let apiPassword = "api test password"
 
@@ -55,7 +55,9 @@ func seededAPI(_ store: Store) async throws -> [String: String] {
 
 func json(_ value: [String: Any]) -> ByteBuffer { ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: value)) }
 func object(_ buffer: ByteBuffer) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(buffer: buffer))) as? [String: Any] ?? [:] }
-func bearer(_ token: String?) -> HTTPFields { token.map { [.authorization: "Bearer \($0)", .contentType: "application/json"] } ?? [.contentType: "application/json"] }
+func bearer(_ token: String?) -> HTTPFields {
+    token.map { [.authorization: "Bearer \($0)", .contentType: "application/json"] } ?? [.contentType: "application/json"]
+}
 
 @Suite("The JSON API")
 struct APITests {
@@ -99,11 +101,21 @@ struct APITests {
                     #expect(page["total"] as? Int == 2)
                     #expect((page["items"] as? [[String: Any]])?.count == 1)
                 }
-                try await client.execute(uri: "/api/v1/tasks/\(other.id)", method: .get, headers: bearer(tokens["otto"])) { #expect($0.status == .notFound) }
-                try await client.execute(uri: "/api/v1/programs/other", method: .get, headers: bearer(tokens["otto"])) { #expect($0.status == .notFound) }
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/submit", method: .post, headers: bearer(tokens["eve"])) { #expect($0.status == .notFound) }
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/evidence?filename=plan.txt", method: .post, headers: bearer(tokens["otto"]),
-                                         body: ByteBuffer(string: "the plan")) { response in
+                try await client.execute(uri: "/api/v1/tasks/\(other.id)", method: .get, headers: bearer(tokens["otto"])) {
+                    #expect($0.status == .notFound)
+                }
+                try await client.execute(uri: "/api/v1/programs/other", method: .get, headers: bearer(tokens["otto"])) {
+                    #expect($0.status == .notFound)
+                }
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/submit", method: .post, headers: bearer(tokens["eve"])) {
+                    #expect($0.status == .notFound)
+                }
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(plan.id)/evidence?filename=plan.txt",
+                    method: .post,
+                    headers: bearer(tokens["otto"]),
+                    body: ByteBuffer(string: "the plan")
+                ) { response in
                     #expect(response.status == .created)
                     #expect(object(response.body)["sha256"] as? String == hexString(Array("the plan".utf8).sha256Digest))
                 }
@@ -113,16 +125,30 @@ struct APITests {
                 try await client.execute(uri: "/api/v1/inbox", method: .get, headers: bearer(tokens["bea"])) { response in
                     #expect(((object(response.body)["signOffs"] as? [[String: Any]])?.map { $0["key"] as? String }) == ["plan"])
                 }
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["otto"]), body: json(["password": apiPassword])) { response in
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(plan.id)/sign",
+                    method: .post,
+                    headers: bearer(tokens["otto"]),
+                    body: json(["password": apiPassword])
+                ) { response in
                     #expect(response.status == .forbidden)
                     #expect((object(response.body)["detail"] as? String)?.contains("separation of duties") == true)
                 }
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["bea"]), body: json(["password": "wrong"])) {
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(plan.id)/sign",
+                    method: .post,
+                    headers: bearer(tokens["bea"]),
+                    body: json(["password": "wrong"])
+                ) {
                     #expect($0.status == .unauthorized)
                 }
                 // Fields like signer, state and time are not taken from the body.
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["bea"]),
-                                         body: json(["password": apiPassword, "meaning": "approval", "signer": "ada", "state": "done", "signedAt": "2000-01-01T00:00:00Z"])) { response in
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(plan.id)/sign",
+                    method: .post,
+                    headers: bearer(tokens["bea"]),
+                    body: json(["password": apiPassword, "meaning": "approval", "signer": "ada", "state": "done", "signedAt": "2000-01-01T00:00:00Z"])
+                ) { response in
                     #expect(response.status == .ok)
                     let outcome = object(response.body)
                     #expect(outcome["taskState"] as? String == "done")
@@ -130,14 +156,21 @@ struct APITests {
                     #expect(signature?["signer"] as? String == "bea")
                     #expect((signature?["signedAt"] as? String)?.hasPrefix("2000") == false)
                 }
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["bea"]), body: ByteBuffer(string: "{not json")) { response in
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(plan.id)/sign",
+                    method: .post,
+                    headers: bearer(tokens["bea"]),
+                    body: ByteBuffer(string: "{not json")
+                ) { response in
                     #expect(response.status == .badRequest)
                     #expect(response.headers[.contentType] == "application/problem+json")
                 }
                 try await client.execute(uri: "/api/v1/audit/verify?program=api", method: .get, headers: bearer(tokens["bea"])) { response in
                     #expect(object(response.body)["problems"] as? [String] == [])
                 }
-                try await client.execute(uri: "/api/v1/tasks?state=bogus", method: .get, headers: bearer(tokens["bea"])) { #expect($0.status == .unprocessableContent) }
+                try await client.execute(uri: "/api/v1/tasks?state=bogus", method: .get, headers: bearer(tokens["bea"])) {
+                    #expect($0.status == .unprocessableContent)
+                }
             }
         }
     }
@@ -150,8 +183,12 @@ struct APITests {
             let plan = try await db.store.tasks(TaskFilter(program: "api"), actor: "ada").first { $0.key == "plan" }!
             try await app.test(.router) { client in
                 func login() async throws -> (cookie: String, csrf: String) {
-                    try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
-                                             body: json(["handle": "otto", "password": apiPassword])) { response in
+                    try await client.execute(
+                        uri: "/api/v1/session",
+                        method: .post,
+                        headers: [.contentType: "application/json"],
+                        body: json(["handle": "otto", "password": apiPassword])
+                    ) { response in
                         #expect(response.status == .created)
                         let setCookie = response.headers[.setCookie] ?? ""
                         #expect(setCookie.contains("HttpOnly"))
@@ -163,8 +200,12 @@ struct APITests {
                 let first = try await login()
                 let second = try await login()
                 // Logging in again while carrying a session cookie works, and starts yet another session.
-                try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json", .cookie: first.cookie],
-                                         body: json(["handle": "otto", "password": apiPassword])) { #expect($0.status == .created) }
+                try await client.execute(
+                    uri: "/api/v1/session",
+                    method: .post,
+                    headers: [.contentType: "application/json", .cookie: first.cookie],
+                    body: json(["handle": "otto", "password": apiPassword])
+                ) { #expect($0.status == .created) }
                 try await client.execute(uri: "/api/v1/me", method: .get, headers: [.cookie: first.cookie]) { #expect($0.status == .unauthorized) }
                 #expect(first.cookie != second.cookie)
                 try await client.execute(uri: "/api/v1/me", method: .get, headers: [.cookie: second.cookie]) { #expect($0.status == .ok) }
@@ -172,19 +213,37 @@ struct APITests {
                     #expect(response.status == .forbidden)
                     #expect((object(response.body)["detail"] as? String)?.contains("CSRF") == true)
                 }
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/start", method: .post, headers: [.cookie: second.cookie, .init("X-CSRF-Token")!: first.csrf]) {
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(plan.id)/start",
+                    method: .post,
+                    headers: [.cookie: second.cookie, .init("X-CSRF-Token")!: first.csrf]
+                ) {
                     #expect($0.status == .forbidden)
                 }
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/start", method: .post, headers: [.cookie: second.cookie, .init("X-CSRF-Token")!: second.csrf]) {
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(plan.id)/start",
+                    method: .post,
+                    headers: [.cookie: second.cookie, .init("X-CSRF-Token")!: second.csrf]
+                ) {
                     #expect($0.status == .ok)
                 }
-                try await client.execute(uri: "/api/v1/session", method: .delete, headers: [.cookie: second.cookie]) { #expect($0.status == .forbidden) }
-                try await client.execute(uri: "/api/v1/session", method: .delete, headers: [.cookie: second.cookie, .init("X-CSRF-Token")!: second.csrf]) {
+                try await client.execute(uri: "/api/v1/session", method: .delete, headers: [.cookie: second.cookie]) {
+                    #expect($0.status == .forbidden)
+                }
+                try await client.execute(
+                    uri: "/api/v1/session",
+                    method: .delete,
+                    headers: [.cookie: second.cookie, .init("X-CSRF-Token")!: second.csrf]
+                ) {
                     #expect($0.status == .noContent)
                 }
                 try await client.execute(uri: "/api/v1/me", method: .get, headers: [.cookie: second.cookie]) { #expect($0.status == .unauthorized) }
-                try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
-                                         body: json(["handle": "otto", "password": "wrong"])) { response in
+                try await client.execute(
+                    uri: "/api/v1/session",
+                    method: .post,
+                    headers: [.contentType: "application/json"],
+                    body: json(["handle": "otto", "password": "wrong"])
+                ) { response in
                     #expect(response.status == .unauthorized)
                     #expect(object(response.body)["detail"] as? String == "wrong handle or password")
                 }
@@ -211,7 +270,9 @@ struct APITests {
             let elsewhere = try await db.store.login(handle: "bea", password: apiPassword, address: "10.0.0.2", policy: policy)
             #expect(elsewhere.session.person.handle == "bea")
             // Once the short block ends, the right password works from that address too.
-            let session = try await eventually(within: .seconds(5)) { try await db.store.login(handle: "bea", password: apiPassword, address: "10.0.0.1", policy: policy) }
+            let session = try await eventually(within: .seconds(5)) {
+                try await db.store.login(handle: "bea", password: apiPassword, address: "10.0.0.1", policy: policy)
+            }
             #expect(session.session.person.handle == "bea")
         }
     }
@@ -236,12 +297,21 @@ struct IdempotencyAndMetricsTests {
                 let body = ["password": apiPassword, "comment": "ok"]
                 var answers: [(HTTPResponse.Status, String)] = []
                 for _ in 1...3 {
-                    answers.append(try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: headers, body: json(body)) { ($0.status, String(buffer: $0.body)) })
+                    answers.append(
+                        try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: headers, body: json(body)) {
+                            ($0.status, String(buffer: $0.body))
+                        }
+                    )
                 }
                 #expect(answers.allSatisfy { $0.0 == .ok }, "\(answers)")
                 #expect(Set(answers.map(\.1)).count == 1)
                 #expect(try await db.store.signatures(of: String(plan.id), actor: "ada").count == 1)
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: headers, body: json(["password": apiPassword, "comment": "changed"])) { response in
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(plan.id)/sign",
+                    method: .post,
+                    headers: headers,
+                    body: json(["password": apiPassword, "comment": "changed"])
+                ) { response in
                     #expect(response.status == .unprocessableContent)
                     #expect((object(response.body)["detail"] as? String)?.contains("different request") == true)
                 }
@@ -249,7 +319,12 @@ struct IdempotencyAndMetricsTests {
                 var other = bearer(tokens["otto"])
                 other[.init("Idempotency-Key")!] = "k2"
                 for _ in 1...2 {
-                    try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: other, body: json(["password": apiPassword])) { response in
+                    try await client.execute(
+                        uri: "/api/v1/tasks/\(plan.id)/sign",
+                        method: .post,
+                        headers: other,
+                        body: json(["password": apiPassword])
+                    ) { response in
                         #expect(response.status == .conflict)
                     }
                 }
@@ -257,7 +332,11 @@ struct IdempotencyAndMetricsTests {
                     let text = String(buffer: response.body)
                     #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
                     #expect(text.contains("accord_http_requests_total{method=\"POST\",route=\"/api/v1/tasks/{task}/sign\"} 6"))
-                    #expect(text.contains("accord_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/tasks/{task}/sign\",le=\"+Inf\"} 6"))
+                    #expect(
+                        text.contains(
+                            "accord_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/tasks/{task}/sign\",le=\"+Inf\"} 6"
+                        )
+                    )
                     #expect(text.contains("accord_signoffs_pending 0"))
                     #expect(text.contains("accord_tasks_overdue 0"))
                 }
@@ -282,11 +361,24 @@ struct IdempotencyRaceTests {
                         let body = i % bodies
                         group.addTask {
                             do {
-                                return (body, .success(try await store.idempotent(person: bea, key: "race", requestHMAC: Array(repeating: UInt8(body), count: 32)) { claim in
-                                    let outcome = try await store.sign(String(plan.id), decision: .approve, meaning: .approval, comment: body == 0 ? nil : "the other body",
-                                                                       password: apiPassword, actor: "bea", idempotency: claim)
-                                    return RememberedResponse(status: 200, body: try outcome.json())
-                                }))
+                                return (
+                                    body,
+                                    .success(
+                                        try await store.idempotent(person: bea, key: "race", requestHMAC: Array(repeating: UInt8(body), count: 32)) {
+                                            claim in
+                                            let outcome = try await store.sign(
+                                                String(plan.id),
+                                                decision: .approve,
+                                                meaning: .approval,
+                                                comment: body == 0 ? nil : "the other body",
+                                                password: apiPassword,
+                                                actor: "bea",
+                                                idempotency: claim
+                                            )
+                                            return RememberedResponse(status: 200, body: try outcome.json())
+                                        }
+                                    )
+                                )
                             } catch {
                                 return (body, .failure(error))
                             }
@@ -321,43 +413,89 @@ struct APIEndpointTests {
             _ = try await db.store.bindRole(program: "api", role: "manager", handles: ["ada"], actor: "ada")
             let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
             let tasks = try await db.store.tasks(TaskFilter(program: "api"), actor: "ada")
-            let plan = tasks.first { $0.key == "plan" }!, later = tasks.first { $0.key == "later" }!
+            let plan = tasks.first { $0.key == "plan" }!
+            let later = tasks.first { $0.key == "later" }!
             let other = try await db.store.tasks(TaskFilter(program: "other"), actor: "ada").first!
             try await app.test(.router) { client in
                 try await client.execute(uri: "/api/v1/programs", method: .get, headers: bearer(tokens["otto"])) { response in
                     #expect((object(response.body)["items"] as? [[String: Any]])?.compactMap { $0["slug"] as? String } == ["api"])
                 }
-                try await client.execute(uri: "/api/v1/programs?page=0", method: .get, headers: bearer(tokens["otto"])) { #expect($0.status == .unprocessableContent) }
+                try await client.execute(uri: "/api/v1/programs?page=0", method: .get, headers: bearer(tokens["otto"])) {
+                    #expect($0.status == .unprocessableContent)
+                }
                 try await client.execute(uri: "/api/v1/programs/api", method: .get, headers: bearer(tokens["otto"])) { response in
                     #expect(((object(response.body)["summary"] as? [String: Any])?["slug"] as? String) == "api")
                 }
                 // assign
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/assign", method: .post, headers: bearer(tokens["ada"]), body: json(["assignee": "otto"])) { response in
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(plan.id)/assign",
+                    method: .post,
+                    headers: bearer(tokens["ada"]),
+                    body: json(["assignee": "otto"])
+                ) { response in
                     #expect(object(response.body)["assignee"] as? String == "otto")
                 }
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/assign", method: .post, headers: bearer(tokens["otto"]), body: json(["assignee": "otto"])) {
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(plan.id)/assign",
+                    method: .post,
+                    headers: bearer(tokens["otto"]),
+                    body: json(["assignee": "otto"])
+                ) {
                     #expect($0.status == .forbidden)
                 }
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/assign", method: .post, headers: bearer(tokens["ada"]), body: json(["assignee": "eve"])) {
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(plan.id)/assign",
+                    method: .post,
+                    headers: bearer(tokens["ada"]),
+                    body: json(["assignee": "eve"])
+                ) {
                     #expect($0.status == .conflict)
                 }
-                try await client.execute(uri: "/api/v1/tasks/\(other.id)/assign", method: .post, headers: bearer(tokens["otto"]), body: json(["assignee": "otto"])) {
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(other.id)/assign",
+                    method: .post,
+                    headers: bearer(tokens["otto"]),
+                    body: json(["assignee": "otto"])
+                ) {
                     #expect($0.status == .notFound)
                 }
                 // not-applicable
-                try await client.execute(uri: "/api/v1/tasks/\(later.id)/not-applicable", method: .post, headers: bearer(tokens["ada"]), body: json(["reason": " "])) {
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(later.id)/not-applicable",
+                    method: .post,
+                    headers: bearer(tokens["ada"]),
+                    body: json(["reason": " "])
+                ) {
                     #expect($0.status == .unprocessableContent)
                 }
-                try await client.execute(uri: "/api/v1/tasks/\(later.id)/not-applicable", method: .post, headers: bearer(tokens["ada"]), body: json(["reason": "Not used here"])) { response in
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(later.id)/not-applicable",
+                    method: .post,
+                    headers: bearer(tokens["ada"]),
+                    body: json(["reason": "Not used here"])
+                ) { response in
                     #expect(object(response.body)["state"] as? String == "not_applicable")
                 }
                 // start and submit refusals
-                try await client.execute(uri: "/api/v1/tasks/\(later.id)/start", method: .post, headers: bearer(tokens["otto"])) { #expect($0.status == .conflict) }
-                try await client.execute(uri: "/api/v1/tasks/abc/start", method: .post, headers: bearer(tokens["otto"])) { #expect($0.status == .unprocessableContent) }
+                try await client.execute(uri: "/api/v1/tasks/\(later.id)/start", method: .post, headers: bearer(tokens["otto"])) {
+                    #expect($0.status == .conflict)
+                }
+                try await client.execute(uri: "/api/v1/tasks/abc/start", method: .post, headers: bearer(tokens["otto"])) {
+                    #expect($0.status == .unprocessableContent)
+                }
                 // evidence: upload, list, download; another program's refused
-                let id = try await client.execute(uri: "/api/v1/tasks/\(plan.id)/evidence?filename=a.txt&title=Plan", method: .post, headers: bearer(tokens["otto"]),
-                                                  body: ByteBuffer(string: "abc")) { object($0.body)["id"] as? Int ?? 0 }
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/evidence", method: .post, headers: bearer(tokens["otto"]), body: ByteBuffer(string: "abc")) {
+                let id = try await client.execute(
+                    uri: "/api/v1/tasks/\(plan.id)/evidence?filename=a.txt&title=Plan",
+                    method: .post,
+                    headers: bearer(tokens["otto"]),
+                    body: ByteBuffer(string: "abc")
+                ) { object($0.body)["id"] as? Int ?? 0 }
+                try await client.execute(
+                    uri: "/api/v1/tasks/\(plan.id)/evidence",
+                    method: .post,
+                    headers: bearer(tokens["otto"]),
+                    body: ByteBuffer(string: "abc")
+                ) {
                     #expect($0.status == .unprocessableContent)
                 }
                 try await client.execute(uri: "/api/v1/tasks/\(plan.id)/evidence", method: .get, headers: bearer(tokens["bea"])) { response in
@@ -367,8 +505,12 @@ struct APIEndpointTests {
                     #expect(String(buffer: response.body) == "abc")
                     #expect(response.headers[.contentDisposition] == "attachment; filename=\"a.txt\"")
                 }
-                try await client.execute(uri: "/api/v1/evidence/\(id)/content", method: .get, headers: bearer(tokens["eve"])) { #expect($0.status == .notFound) }
-                try await client.execute(uri: "/api/v1/evidence/999999/content", method: .get, headers: bearer(tokens["bea"])) { #expect($0.status == .notFound) }
+                try await client.execute(uri: "/api/v1/evidence/\(id)/content", method: .get, headers: bearer(tokens["eve"])) {
+                    #expect($0.status == .notFound)
+                }
+                try await client.execute(uri: "/api/v1/evidence/999999/content", method: .get, headers: bearer(tokens["bea"])) {
+                    #expect($0.status == .notFound)
+                }
                 // leadership and audit verify
                 try await client.execute(uri: "/api/v1/leadership", method: .get, headers: bearer(tokens["otto"])) { response in
                     let leaders = object(response.body)["leaders"] as? [[String: Any]]
@@ -377,8 +519,12 @@ struct APIEndpointTests {
                 try await client.execute(uri: "/api/v1/audit/verify?program=api", method: .get, headers: bearer(tokens["otto"])) { response in
                     #expect((object(response.body)["chains"] as? [[String: Any]])?.first?["verified"] as? Int ?? 0 > 0)
                 }
-                try await client.execute(uri: "/api/v1/audit/verify?program=api", method: .get, headers: bearer(tokens["eve"])) { #expect($0.status == .notFound) }
-                try await client.execute(uri: "/api/v1/audit/verify", method: .get, headers: bearer(tokens["otto"])) { #expect($0.status == .forbidden) }
+                try await client.execute(uri: "/api/v1/audit/verify?program=api", method: .get, headers: bearer(tokens["eve"])) {
+                    #expect($0.status == .notFound)
+                }
+                try await client.execute(uri: "/api/v1/audit/verify", method: .get, headers: bearer(tokens["otto"])) {
+                    #expect($0.status == .forbidden)
+                }
             }
         }
     }

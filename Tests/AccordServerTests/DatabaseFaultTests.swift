@@ -25,7 +25,8 @@ struct DatabaseFaultTests {
             let app = try makeApplication(store: store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
                 let body = json(["password": apiPassword, "meaning": "approval"])
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["bea"]), body: body) { response in
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["bea"]), body: body) {
+                    response in
                     #expect(response.status == .serviceUnavailable)
                     #expect(response.headers[.contentType] == "application/problem+json")
                     #expect(object(response.body)["type"] as? String == "/problems/database-unavailable")
@@ -35,11 +36,16 @@ struct DatabaseFaultTests {
                 // Writable again: the server's connections are replaced as they are found dead, and it signs.
                 try await server.admin { connection in
                     _ = try await connection.execute("ALTER DATABASE \(db.name) RESET default_transaction_read_only")
-                    _ = try await connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [db.name])
+                    _ = try await connection.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                        [db.name]
+                    )
                 }
                 var status: HTTPResponse.Status = .serviceUnavailable
                 for _ in 0..<20 where status != .ok {
-                    try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["bea"]), body: body) { status = $0.status }
+                    try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["bea"]), body: body) {
+                        status = $0.status
+                    }
                     if status != .ok { try await Task.sleep(for: .milliseconds(100)) }
                 }
                 #expect(status == .ok)

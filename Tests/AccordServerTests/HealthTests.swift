@@ -1,14 +1,14 @@
-import AccordServer
 import AccordCore
+import AccordServer
 import AccordStore
 import AccordTestSupport
 import Foundation
-import HummingbirdTesting
-import Postgres
-import Testing
 import HTTPTypes
+import HummingbirdTesting
 import NIOCore
 import NIOFoundationEssentialsCompat
+import Postgres
+import Testing
 
 @Suite("Health and readiness")
 struct HealthTests {

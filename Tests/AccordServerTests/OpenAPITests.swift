@@ -3,13 +3,13 @@ import AccordServer
 import AccordStore
 import AccordTestSupport
 import Foundation
+import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import Postgres
 import Testing
 import Yams
-import HTTPTypes
-import Hummingbird
-import NIOCore
 
 @Suite("The OpenAPI document")
 struct OpenAPITests {

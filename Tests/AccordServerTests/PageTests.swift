@@ -34,13 +34,21 @@ struct PageTests {
                     #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true)
                     return loginForm(response)
                 }
-                try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: login.cookie],
-                                         body: form(["handle": "bea", "password": "wrong", "login_token": login.token])) { response in
+                try await client.execute(
+                    uri: "/login",
+                    method: .post,
+                    headers: [.contentType: "application/x-www-form-urlencoded", .cookie: login.cookie],
+                    body: form(["handle": "bea", "password": "wrong", "login_token": login.token])
+                ) { response in
                     #expect(response.status == .unauthorized)
                     #expect(String(buffer: response.body).contains("wrong handle or password"))
                 }
-                let cookie = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: login.cookie],
-                                                      body: form(["handle": "bea", "password": apiPassword, "login_token": login.token])) { response in
+                let cookie = try await client.execute(
+                    uri: "/login",
+                    method: .post,
+                    headers: [.contentType: "application/x-www-form-urlencoded", .cookie: login.cookie],
+                    body: form(["handle": "bea", "password": apiPassword, "login_token": login.token])
+                ) { response in
                     #expect(response.status == .seeOther)
                     #expect(response.headers[.location] == "/inbox")
                     return String((response.headers[.setCookie] ?? "").split(separator: ";")[0])
@@ -59,17 +67,29 @@ struct PageTests {
                     #expect(html.contains("Your password, again"))
                     #expect(html.contains("Sign-off: 1 of board"))
                 }
-                try await client.execute(uri: "/tasks/\(plan.id)/sign", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
-                                         body: form(["password": apiPassword, "decision": "approve"])) { response in
+                try await client.execute(
+                    uri: "/tasks/\(plan.id)/sign",
+                    method: .post,
+                    headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                    body: form(["password": apiPassword, "decision": "approve"])
+                ) { response in
                     #expect(response.status == .forbidden)
                 }
-                try await client.execute(uri: "/tasks/\(plan.id)/sign", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
-                                         body: form(["csrf_token": csrf, "password": "not mine", "decision": "approve"])) { response in
+                try await client.execute(
+                    uri: "/tasks/\(plan.id)/sign",
+                    method: .post,
+                    headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                    body: form(["csrf_token": csrf, "password": "not mine", "decision": "approve"])
+                ) { response in
                     #expect(response.status == .unauthorized)
                     #expect(String(buffer: response.body).contains("wrong password; nothing was signed"))
                 }
-                try await client.execute(uri: "/tasks/\(plan.id)/sign", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
-                                         body: form(["csrf_token": csrf, "password": apiPassword, "decision": "approve", "meaning": "approval", "comment": "Fine"])) { response in
+                try await client.execute(
+                    uri: "/tasks/\(plan.id)/sign",
+                    method: .post,
+                    headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                    body: form(["csrf_token": csrf, "password": apiPassword, "decision": "approve", "meaning": "approval", "comment": "Fine"])
+                ) { response in
                     #expect(response.status == .seeOther)
                     #expect(response.headers[.location] == "/tasks/\(plan.id)?signed=1")
                 }
@@ -91,8 +111,12 @@ struct PageTests {
                 }
                 // A state change on GET does nothing: there is no GET route that signs, assigns or submits.
                 try await client.execute(uri: "/tasks/\(plan.id)/sign", method: .get, headers: [.cookie: cookie]) { #expect($0.status == .notFound) }
-                try await client.execute(uri: "/logout", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
-                                         body: form(["csrf_token": csrf])) { #expect($0.status == .seeOther) }
+                try await client.execute(
+                    uri: "/logout",
+                    method: .post,
+                    headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                    body: form(["csrf_token": csrf])
+                ) { #expect($0.status == .seeOther) }
                 try await client.execute(uri: "/inbox", method: .get, headers: [.cookie: cookie]) { #expect($0.headers[.location] == "/login") }
                 // The application owns the pool while it runs: check the trail before it stops.
                 #expect(try await db.store.verifyAudit(program: "api", actor: "ada").ok)
@@ -108,26 +132,38 @@ struct PageRenderingTests {
         try await TestDatabase.with { db in
             let store = db.store
             _ = try await store.addPerson(handle: "ada", name: "Ada", email: nil, admin: true, password: apiPassword, actor: nil)
-            _ = try await store.loadWorkflow(yaml: """
-                id: late-test
-                version: 1
-                title: Late
-                roles:
-                  lead: {title: Lead, manager: true}
-                steps:
-                  - key: s
-                    title: Step
-                    tasks:
-                      - {key: finished, title: Finished task, owner: lead, due: P1D}
-                      - {key: late, title: Late task, owner: lead, due: P2D}
-                """, file: "late.yaml", actor: "ada")
-            _ = try await store.startProgram(workflow: "late-test", version: nil, title: "Late", slug: "late", startsOn: CalendarDate.today().adding(days: -10), actor: "ada")
+            _ = try await store.loadWorkflow(
+                yaml: """
+                    id: late-test
+                    version: 1
+                    title: Late
+                    roles:
+                      lead: {title: Lead, manager: true}
+                    steps:
+                      - key: s
+                        title: Step
+                        tasks:
+                          - {key: finished, title: Finished task, owner: lead, due: P1D}
+                          - {key: late, title: Late task, owner: lead, due: P2D}
+                    """,
+                file: "late.yaml",
+                actor: "ada"
+            )
+            _ = try await store.startProgram(
+                workflow: "late-test",
+                version: nil,
+                title: "Late",
+                slug: "late",
+                startsOn: CalendarDate.today().adding(days: -10),
+                actor: "ada"
+            )
             _ = try await store.bindRole(program: "late", role: "lead", handles: ["ada"], actor: "ada")
             _ = try await store.submitTask("late/finished", actor: "ada")
             let session = try await store.login(handle: "ada", password: apiPassword, address: nil)
             let app = try makeApplication(store: store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
-                try await client.execute(uri: "/programs/late", method: .get, headers: [.cookie: "accord_session=\(session.cookieToken)"]) { response in
+                try await client.execute(uri: "/programs/late", method: .get, headers: [.cookie: "accord_session=\(session.cookieToken)"]) {
+                    response in
                     let html = String(buffer: response.body)
                     let rows = html.components(separatedBy: "<tr").filter { $0.contains("/tasks/") }
                     let finished = try #require(rows.first { $0.contains("Finished task") })
@@ -148,22 +184,33 @@ extension PageRenderingTests {
             let store = db.store
             _ = try await store.addPerson(handle: "ada", name: "Ada", email: nil, admin: true, password: apiPassword, actor: nil)
             _ = try await store.addPerson(handle: "ceo", name: "Cleo Chief", email: nil, admin: false, password: apiPassword, actor: "ada")
-            _ = try await store.loadWorkflow(yaml: """
-                id: escalation-test
-                version: 1
-                title: Escalation
-                roles:
-                  lead: {title: Lead, manager: true}
-                  chief: {title: Chief, leadership: true}
-                defaults:
-                  escalation: {chain: [{after: P3D, to: chief}]}
-                steps:
-                  - key: s
-                    title: Step
-                    tasks:
-                      - {key: late, title: Late <task>, owner: lead, due: P2D}
-                """, file: "esc.yaml", actor: "ada")
-            _ = try await store.startProgram(workflow: "escalation-test", version: nil, title: "Esc", slug: "esc", startsOn: CalendarDate.today().adding(days: -10), actor: "ada")
+            _ = try await store.loadWorkflow(
+                yaml: """
+                    id: escalation-test
+                    version: 1
+                    title: Escalation
+                    roles:
+                      lead: {title: Lead, manager: true}
+                      chief: {title: Chief, leadership: true}
+                    defaults:
+                      escalation: {chain: [{after: P3D, to: chief}]}
+                    steps:
+                      - key: s
+                        title: Step
+                        tasks:
+                          - {key: late, title: Late <task>, owner: lead, due: P2D}
+                    """,
+                file: "esc.yaml",
+                actor: "ada"
+            )
+            _ = try await store.startProgram(
+                workflow: "escalation-test",
+                version: nil,
+                title: "Esc",
+                slug: "esc",
+                startsOn: CalendarDate.today().adding(days: -10),
+                actor: "ada"
+            )
             _ = try await store.bindRole(program: "esc", role: "lead", handles: ["ada"], actor: "ada")
             _ = try await store.bindRole(program: "esc", role: "chief", handles: ["ceo"], actor: "ada")
             let pass = try await store.runDeadlines()
@@ -212,7 +259,10 @@ struct ReportPageTests {
                 for kind in ReportKind.allCases {
                     try await client.execute(uri: "/programs/acme/reports/\(kind.rawValue)", method: .get, headers: cookie) { response in
                         #expect(response.status == .ok, "\(kind)")
-                        #expect(String(buffer: response.body).contains("<h1>\(kind.title.replacingOccurrences(of: "&", with: "&amp;"))</h1>"), "\(kind)")
+                        #expect(
+                            String(buffer: response.body).contains("<h1>\(kind.title.replacingOccurrences(of: "&", with: "&amp;"))</h1>"),
+                            "\(kind)"
+                        )
                     }
                 }
                 try await client.execute(uri: "/programs/acme/reports/soa", method: .get, headers: cookie) { response in
@@ -245,19 +295,33 @@ struct ReportPageTests {
         try await TestDatabase.with { db in
             let store = db.store
             _ = try await store.addPerson(handle: "ada", name: "Ada", email: nil, admin: true, password: apiPassword, actor: nil)
-            _ = try await store.startProgram(workflow: "eu-ai-act-iso42001", version: nil, title: "ACME", slug: "acme",
-                                             startsOn: CalendarDate("2026-01-05"), actor: "ada")
+            _ = try await store.startProgram(
+                workflow: "eu-ai-act-iso42001",
+                version: nil,
+                title: "ACME",
+                slug: "acme",
+                startsOn: CalendarDate("2026-01-05"),
+                actor: "ada"
+            )
             _ = try await store.bindRole(program: "acme", role: "aims-manager", handles: ["ada"], actor: "ada")
             let session = try await store.login(handle: "ada", password: apiPassword, address: nil)
             let cookie = "accord_session=\(session.cookieToken)"
             let app = try makeApplication(store: store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
-                try await client.execute(uri: "/account/calendar", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
-                                         body: form(["action": "create"])) { response in
+                try await client.execute(
+                    uri: "/account/calendar",
+                    method: .post,
+                    headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                    body: form(["action": "create"])
+                ) { response in
                     #expect(response.status == .forbidden)  // no CSRF token
                 }
-                let url = try await client.execute(uri: "/account/calendar", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
-                                                   body: form(["action": "create", "csrf_token": session.session.csrfToken])) { response -> String in
+                let url = try await client.execute(
+                    uri: "/account/calendar",
+                    method: .post,
+                    headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                    body: form(["action": "create", "csrf_token": session.session.csrfToken])
+                ) { response -> String in
                     let html = String(buffer: response.body)
                     let start = try #require(html.range(of: "/calendar/"))
                     let end = try #require(html.range(of: ".ics", range: start.upperBound..<html.endIndex))
@@ -276,13 +340,21 @@ struct ReportPageTests {
                 try await client.execute(uri: "/calendar/cal_wrong.ics", method: .get) { response in
                     #expect(response.status == .notFound)
                 }
-                _ = try await client.execute(uri: "/account/calendar", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
-                                             body: form(["action": "create", "csrf_token": session.session.csrfToken])) { _ in }
+                _ = try await client.execute(
+                    uri: "/account/calendar",
+                    method: .post,
+                    headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                    body: form(["action": "create", "csrf_token": session.session.csrfToken])
+                ) { _ in }
                 try await client.execute(uri: url, method: .get) { response in
                     #expect(response.status == .notFound)  // replaced
                 }
-                _ = try await client.execute(uri: "/account/calendar", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
-                                             body: form(["action": "remove", "csrf_token": session.session.csrfToken])) { _ in }
+                _ = try await client.execute(
+                    uri: "/account/calendar",
+                    method: .post,
+                    headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                    body: form(["action": "remove", "csrf_token": session.session.csrfToken])
+                ) { _ in }
                 #expect(try await store.calendarFeedCreated(actor: "ada") == nil)
             }
         }
@@ -302,13 +374,21 @@ struct PageUploadTests {
                 var text = ""
                 if let csrf { text += "--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n\(csrf)\r\n" }
                 text += "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nAI plan\r\n"
-                text += "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(fileName)\"\r\nContent-Type: text/plain\r\n\r\nline one\r\nline two\r\n--XyZ--\r\n"
+                text +=
+                    "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(fileName)\"\r\nContent-Type: text/plain\r\n\r\nline one\r\nline two\r\n--XyZ--\r\n"
                 return ByteBuffer(string: text)
             }
             let headers: HTTPFields = [.cookie: "accord_session=\(session.cookieToken)", .contentType: "multipart/form-data; boundary=XyZ"]
             try await app.test(.router) { client in
-                try await client.execute(uri: "/tasks/\(plan.id)/evidence", method: .post, headers: headers, body: body(csrf: nil)) { #expect($0.status == .forbidden) }
-                try await client.execute(uri: "/tasks/\(plan.id)/evidence", method: .post, headers: headers, body: body(csrf: session.session.csrfToken)) { response in
+                try await client.execute(uri: "/tasks/\(plan.id)/evidence", method: .post, headers: headers, body: body(csrf: nil)) {
+                    #expect($0.status == .forbidden)
+                }
+                try await client.execute(
+                    uri: "/tasks/\(plan.id)/evidence",
+                    method: .post,
+                    headers: headers,
+                    body: body(csrf: session.session.csrfToken)
+                ) { response in
                     #expect(response.status == .seeOther)
                     #expect(response.headers[.location] == "/tasks/\(plan.id)?uploaded=1")
                 }
@@ -317,8 +397,12 @@ struct PageUploadTests {
                 #expect(stored.first?.title == "AI plan")
                 #expect(stored.first?.size == "line one\r\nline two".utf8.count)
                 #expect(stored.first?.fileName == "plan v1.txt")
-                try await client.execute(uri: "/tasks/\(plan.id)/evidence", method: .post, headers: [.cookie: "accord_session=\(session.cookieToken)", .contentType: "multipart/form-data; boundary=XyZ"],
-                                         body: ByteBuffer(string: "--XyZ\r\ngarbage")) { #expect($0.status == .unprocessableContent) }
+                try await client.execute(
+                    uri: "/tasks/\(plan.id)/evidence",
+                    method: .post,
+                    headers: [.cookie: "accord_session=\(session.cookieToken)", .contentType: "multipart/form-data; boundary=XyZ"],
+                    body: ByteBuffer(string: "--XyZ\r\ngarbage")
+                ) { #expect($0.status == .unprocessableContent) }
             }
         }
     }

@@ -31,7 +31,12 @@ struct SecurityReviewHTTPTests {
                 var headers = bearer(tokens["bea"])
                 headers[.init("Idempotency-Key")!] = "one-key"
                 // A wrong password is refused and not remembered: the same key with the right one signs.
-                try await client.execute(uri: path, method: .post, headers: headers, body: json(["password": "not the password", "meaning": "approval"])) {
+                try await client.execute(
+                    uri: path,
+                    method: .post,
+                    headers: headers,
+                    body: json(["password": "not the password", "meaning": "approval"])
+                ) {
                     #expect($0.status == .unauthorized)
                 }
                 try await client.execute(uri: path, method: .post, headers: headers, body: json(["password": apiPassword, "meaning": "approval"])) {
@@ -39,7 +44,12 @@ struct SecurityReviewHTTPTests {
                 }
                 // A guess under the same key gets the first answer back without bcrypt: it learns nothing.
                 let checks = store.passwordChecks
-                try await client.execute(uri: path, method: .post, headers: headers, body: json(["password": "another guess", "meaning": "approval"])) {
+                try await client.execute(
+                    uri: path,
+                    method: .post,
+                    headers: headers,
+                    body: json(["password": "another guess", "meaning": "approval"])
+                ) {
                     #expect($0.status == .ok)
                 }
                 #expect(store.passwordChecks == checks)
@@ -50,11 +60,16 @@ struct SecurityReviewHTTPTests {
 
     func checkStoredFingerprint(_ db: TestDatabase, _ store: Store, _ path: String) async throws {
         do {
-            let stored = try await db.pool.withConnection { try await $0.query("SELECT request_hmac FROM accord.idempotency_key")[0].decode([UInt8].self, "request_hmac") }
+            let stored = try await db.pool.withConnection {
+                try await $0.query("SELECT request_hmac FROM accord.idempotency_key")[0].decode([UInt8].self, "request_hmac")
+            }
             // Not the old fingerprint (SHA-256 over the body with its password), nor any fast hash of one.
             let canonical = JSONEncoder()
             canonical.outputFormatting = [.sortedKeys]
-            struct Old: Encodable { var password: String; var meaning: String }
+            struct Old: Encodable {
+                var password: String
+                var meaning: String
+            }
             let old = Array("POST \(path)\n".utf8) + Array(try canonical.encode(Old(password: apiPassword, meaning: "approval")))
             #expect(stored != Array(SHA256.hash(data: old)))
             #expect(stored == store.requestFingerprint(Array("POST \(path)\n".utf8) + Array(#"{"meaning":"approval"}"#.utf8)))
@@ -73,27 +88,42 @@ struct SecurityReviewHTTPTests {
             _ = try await seededAPI(store)
             let bea = try await store.person("bea")
             try await db.pool.withConnection { connection in
-                _ = try await connection.execute("INSERT INTO accord.auth_throttle (key, failures, last_attempt) VALUES ('login:old@1.2.3.4', 3, now() - interval '3 days'), ('login:new@1.2.3.4', 1, now())")
-                _ = try await connection.execute("INSERT INTO accord.idempotency_key (person_id, key, request_hmac, status, created_at) VALUES ($1, 'old', $2, 200, now() - interval '30 days'), ($1, 'new', $2, 200, now())",
-                                                 [bea.id, Array(repeating: UInt8(7), count: 32)])
+                _ = try await connection.execute(
+                    "INSERT INTO accord.auth_throttle (key, failures, last_attempt) VALUES ('login:old@1.2.3.4', 3, now() - interval '3 days'), ('login:new@1.2.3.4', 1, now())"
+                )
+                _ = try await connection.execute(
+                    "INSERT INTO accord.idempotency_key (person_id, key, request_hmac, status, created_at) VALUES ($1, 'old', $2, 200, now() - interval '30 days'), ($1, 'new', $2, 200, now())",
+                    [bea.id, Array(repeating: UInt8(7), count: 32)]
+                )
             }
             #expect(try await store.pruneSecurityRows() == 2)
             let left = try await db.pool.withConnection { connection in
-                (try await connection.query("SELECT key FROM accord.auth_throttle").map { try $0.decode(String.self, "key") },
-                 try await connection.query("SELECT key FROM accord.idempotency_key").map { try $0.decode(String.self, "key") })
+                (
+                    try await connection.query("SELECT key FROM accord.auth_throttle").map { try $0.decode(String.self, "key") },
+                    try await connection.query("SELECT key FROM accord.idempotency_key").map { try $0.decode(String.self, "key") }
+                )
             }
             #expect(left.0 == ["login:new@1.2.3.4"])
             #expect(left.1 == ["new"])
             let app = try makeApplication(store: store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
                 let huge = String(repeating: "x", count: 20 << 10)
-                try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"], body: json(["handle": "bea", "password": huge])) {
+                try await client.execute(
+                    uri: "/api/v1/session",
+                    method: .post,
+                    headers: [.contentType: "application/json"],
+                    body: json(["handle": "bea", "password": huge])
+                ) {
                     #expect($0.status == .contentTooLarge)
                     #expect($0.headers[.contentType] == "application/problem+json")
                 }
                 let checks = store.passwordChecks
-                try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"],
-                                         body: json(["handle": String(repeating: "h", count: 500), "password": "x"])) {
+                try await client.execute(
+                    uri: "/api/v1/session",
+                    method: .post,
+                    headers: [.contentType: "application/json"],
+                    body: json(["handle": String(repeating: "h", count: 500), "password": "x"])
+                ) {
                     #expect($0.status == .unauthorized)
                 }
                 #expect(store.passwordChecks == checks, "an over-long handle is refused before bcrypt")
@@ -108,11 +138,18 @@ struct SecurityReviewHTTPTests {
             let tokens = try await seededAPI(store)
             let app = try makeApplication(store: store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
-                try await client.execute(uri: "/api/v1/audit/verify?program=api", method: .get, headers: bearer(tokens["ada"])) { #expect((object($0.body)["problems"] as? [Any])?.isEmpty == true) }
+                try await client.execute(uri: "/api/v1/audit/verify?program=api", method: .get, headers: bearer(tokens["ada"])) {
+                    #expect((object($0.body)["problems"] as? [Any])?.isEmpty == true)
+                }
                 // A database administrator rewrites an entry, head untouched: the next answer is the one just computed…
                 let server = try await TestServer.shared()
-                try await server.asSuperuser(database: db.name, "UPDATE accord.audit_entry SET actor = 'mallory' WHERE chain = 'program:api' AND seq = 1;")
-                try await client.execute(uri: "/api/v1/audit/verify?program=api", method: .get, headers: bearer(tokens["ada"])) { #expect((object($0.body)["problems"] as? [Any])?.isEmpty == true) }
+                try await server.asSuperuser(
+                    database: db.name,
+                    "UPDATE accord.audit_entry SET actor = 'mallory' WHERE chain = 'program:api' AND seq = 1;"
+                )
+                try await client.execute(uri: "/api/v1/audit/verify?program=api", method: .get, headers: bearer(tokens["ada"])) {
+                    #expect((object($0.body)["problems"] as? [Any])?.isEmpty == true)
+                }
                 // …the CLI's verification (no reuse) sees it at once…
                 #expect(try await !store.verifyAudit(program: "api", actor: "ada").ok)
                 // …and so does the API as soon as the chain moves.
@@ -129,10 +166,15 @@ struct SecurityReviewHTTPTests {
     @Test("item 9: X-Forwarded-For is believed only from a trusted proxy, and only its right-most untrusted hop")
     func trustedProxy() {
         let proxies = [IPNetwork("10.0.0.0/8")!, IPNetwork("::1")!]
-        #expect(clientAddress(peer: "198.51.100.4", forwardedFor: ["203.0.113.9"], trustedProxies: proxies) == "198.51.100.4", "a stranger's header is ignored")
+        #expect(
+            clientAddress(peer: "198.51.100.4", forwardedFor: ["203.0.113.9"], trustedProxies: proxies) == "198.51.100.4",
+            "a stranger's header is ignored"
+        )
         #expect(clientAddress(peer: "10.0.0.2", forwardedFor: ["203.0.113.9"], trustedProxies: proxies) == "203.0.113.9")
-        #expect(clientAddress(peer: "10.0.0.2", forwardedFor: ["1.1.1.1, 203.0.113.9, 10.0.0.7"], trustedProxies: proxies) == "203.0.113.9",
-                "what the client wrote to the left is not believed")
+        #expect(
+            clientAddress(peer: "10.0.0.2", forwardedFor: ["1.1.1.1, 203.0.113.9, 10.0.0.7"], trustedProxies: proxies) == "203.0.113.9",
+            "what the client wrote to the left is not believed"
+        )
         #expect(clientAddress(peer: "10.0.0.2", forwardedFor: ["garbage"], trustedProxies: proxies) == "10.0.0.2")
         #expect(clientAddress(peer: "10.0.0.2", forwardedFor: [], trustedProxies: proxies) == "10.0.0.2")
         #expect(clientAddress(peer: "::1", forwardedFor: ["2001:db8::5"], trustedProxies: proxies) == "2001:db8::5")
@@ -143,8 +185,10 @@ struct SecurityReviewHTTPTests {
 
     @Test("item 11: CSV cells a spreadsheet would run as formulas are neutralised, the SoA's not-applicable reason included")
     func csvInjection() async throws {
-        #expect(CSV.line(["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "-3", "+4.5", "plain", "a-b"])
-                == "\"'=HYPERLINK(\"\"http://x\"\")\",'+1+1,'-2+3,'@SUM(A1),'\tx,\"'\rx\",-3,+4.5,plain,a-b")
+        #expect(
+            CSV.line(["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "-3", "+4.5", "plain", "a-b"])
+                == "\"'=HYPERLINK(\"\"http://x\"\")\",'+1+1,'-2+3,'@SUM(A1),'\tx,\"'\rx\",-3,+4.5,plain,a-b"
+        )
         try await TestDatabase.with { db in
             let store = db.store
             let tokens = try await seededAPI(store)
@@ -155,9 +199,16 @@ struct SecurityReviewHTTPTests {
             let app = try makeApplication(store: store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
                 for kind in ReportKind.allCases {
-                    try await client.execute(uri: "/programs/api/reports/\(kind.rawValue).csv", method: .get, headers: [.cookie: "accord_session=\(session.cookieToken)"]) { response in
+                    try await client.execute(
+                        uri: "/programs/api/reports/\(kind.rawValue).csv",
+                        method: .get,
+                        headers: [.cookie: "accord_session=\(session.cookieToken)"]
+                    ) { response in
                         let text = String(buffer: response.body)
-                        #expect(!text.contains(",=cmd") && !text.hasPrefix("=cmd") && !text.contains("\n=cmd") && !text.contains("\"=cmd"), "\(kind): \(text)")
+                        #expect(
+                            !text.contains(",=cmd") && !text.hasPrefix("=cmd") && !text.contains("\n=cmd") && !text.contains("\"=cmd"),
+                            "\(kind): \(text)"
+                        )
                     }
                 }
             }
@@ -173,7 +224,8 @@ struct SecurityReviewHTTPTests {
             let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
                 let formType: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-                try await client.execute(uri: "/login", method: .post, headers: formType, body: form(["handle": "bea", "password": apiPassword])) { response in
+                try await client.execute(uri: "/login", method: .post, headers: formType, body: form(["handle": "bea", "password": apiPassword])) {
+                    response in
                     #expect(response.status == .forbidden)
                     #expect(response.headers[.setCookie] == nil || !(response.headers[.setCookie] ?? "").contains("accord_session="))
                     let html = String(buffer: response.body)
@@ -183,31 +235,66 @@ struct SecurityReviewHTTPTests {
                 let login = try await client.execute(uri: "/login", method: .get) { loginForm($0) }
                 var headers = formType
                 headers[.cookie] = login.cookie
-                try await client.execute(uri: "/login", method: .post, headers: headers, body: form(["handle": "bea", "password": apiPassword, "login_token": "forged"])) {
+                try await client.execute(
+                    uri: "/login",
+                    method: .post,
+                    headers: headers,
+                    body: form(["handle": "bea", "password": apiPassword, "login_token": "forged"])
+                ) {
                     #expect($0.status == .forbidden)
                 }
                 var crossSite = headers
                 crossSite[.origin] = "https://evil.example"
-                try await client.execute(uri: "/login", method: .post, headers: crossSite, body: form(["handle": "bea", "password": apiPassword, "login_token": login.token])) {
+                try await client.execute(
+                    uri: "/login",
+                    method: .post,
+                    headers: crossSite,
+                    body: form(["handle": "bea", "password": apiPassword, "login_token": login.token])
+                ) {
                     #expect($0.status == .forbidden)
                 }
-                try await client.execute(uri: "/login", method: .post, headers: headers, body: form(["handle": "bea", "password": apiPassword, "login_token": login.token])) {
+                try await client.execute(
+                    uri: "/login",
+                    method: .post,
+                    headers: headers,
+                    body: form(["handle": "bea", "password": apiPassword, "login_token": login.token])
+                ) {
                     #expect($0.status == .seeOther)
                     #expect(($0.headers[.setCookie] ?? "").contains("accord_session="))
                 }
                 var evil: HTTPFields = [.contentType: "application/json", .origin: "https://evil.example"]
-                try await client.execute(uri: "/api/v1/session", method: .post, headers: evil, body: json(["handle": "bea", "password": apiPassword])) {
+                try await client.execute(
+                    uri: "/api/v1/session",
+                    method: .post,
+                    headers: evil,
+                    body: json(["handle": "bea", "password": apiPassword])
+                ) {
                     #expect($0.status == .forbidden)
                 }
                 evil = [.contentType: "application/json", .init("Sec-Fetch-Site")!: "cross-site"]
-                try await client.execute(uri: "/api/v1/session", method: .post, headers: evil, body: json(["handle": "bea", "password": apiPassword])) {
+                try await client.execute(
+                    uri: "/api/v1/session",
+                    method: .post,
+                    headers: evil,
+                    body: json(["handle": "bea", "password": apiPassword])
+                ) {
                     #expect($0.status == .forbidden)
                 }
-                try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "text/plain"], body: json(["handle": "bea", "password": apiPassword])) {
+                try await client.execute(
+                    uri: "/api/v1/session",
+                    method: .post,
+                    headers: [.contentType: "text/plain"],
+                    body: json(["handle": "bea", "password": apiPassword])
+                ) {
                     #expect($0.status == .unsupportedMediaType)
                     #expect($0.headers[.contentType] == "application/problem+json")
                 }
-                try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"], body: json(["handle": "bea", "password": apiPassword])) {
+                try await client.execute(
+                    uri: "/api/v1/session",
+                    method: .post,
+                    headers: [.contentType: "application/json"],
+                    body: json(["handle": "bea", "password": apiPassword])
+                ) {
                     #expect($0.status == .created)
                 }
             }
@@ -262,7 +349,12 @@ struct SecurityReviewHTTPTests {
             _ = try await seededAPI(db.store)
             let app = try makeApplication(store: db.store, configuration: ServerConfiguration(host: "0.0.0.0", tls: true))
             try await app.test(.router) { client in
-                try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"], body: json(["handle": "bea", "password": apiPassword])) { response in
+                try await client.execute(
+                    uri: "/api/v1/session",
+                    method: .post,
+                    headers: [.contentType: "application/json"],
+                    body: json(["handle": "bea", "password": apiPassword])
+                ) { response in
                     #expect(response.status == .created)
                     let cookie = response.headers[.setCookie] ?? ""
                     #expect(cookie.hasPrefix("__Host-accord_session=") && cookie.contains("Secure") && cookie.contains("HttpOnly"), "\(cookie)")
@@ -278,13 +370,21 @@ struct SecurityReviewHTTPTests {
             let store = db.store
             let tokens = try await seededAPI(store)
             let plan = try await store.tasks(TaskFilter(program: "api"), actor: "ada").first { $0.key == "plan" }!
-            let evidence = try await store.addEvidence(to: String(plan.id), fileName: "plan.txt", bytes: Array("the plan".utf8), title: nil, actor: "otto")
+            let evidence = try await store.addEvidence(
+                to: String(plan.id),
+                fileName: "plan.txt",
+                bytes: Array("the plan".utf8),
+                title: nil,
+                actor: "otto"
+            )
             let session = try await store.login(handle: "otto", password: apiPassword, address: nil)
             let app = try makeApplication(store: store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
-                for (uri, headers) in [("/api/v1/me", bearer(tokens["otto"])), ("/api/v1/me", bearer(nil)), ("/api/v1/tasks/\(plan.id)", bearer(tokens["otto"])),
-                                       ("/api/v1/evidence/\(evidence.id)/content", bearer(tokens["otto"])),
-                                       ("/evidence/\(evidence.id)", [HTTPField.Name.cookie: "accord_session=\(session.cookieToken)"] as HTTPFields)] {
+                for (uri, headers) in [
+                    ("/api/v1/me", bearer(tokens["otto"])), ("/api/v1/me", bearer(nil)), ("/api/v1/tasks/\(plan.id)", bearer(tokens["otto"])),
+                    ("/api/v1/evidence/\(evidence.id)/content", bearer(tokens["otto"])),
+                    ("/evidence/\(evidence.id)", [HTTPField.Name.cookie: "accord_session=\(session.cookieToken)"] as HTTPFields),
+                ] {
                     try await client.execute(uri: uri, method: .get, headers: headers) { response in
                         #expect(response.headers[.cacheControl] == "no-store", "\(uri): \(response.status)")
                     }
@@ -297,7 +397,9 @@ struct SecurityReviewHTTPTests {
 /// Each delivery's webhook URL, last status and last error, as stored.
 func deliveryOutcomes(_ db: TestDatabase) async throws -> [(url: String, status: Int?, error: String?)] {
     try await db.pool.withConnection { connection in
-        try await connection.query("SELECT w.url, d.last_status, d.last_error FROM accord.webhook_delivery d JOIN accord.webhook w ON w.id = d.webhook_id ORDER BY w.id").map {
+        try await connection.query(
+            "SELECT w.url, d.last_status, d.last_error FROM accord.webhook_delivery d JOIN accord.webhook w ON w.id = d.webhook_id ORDER BY w.id"
+        ).map {
             (try $0.decode(String.self, "url"), try $0.decode(Int?.self, "last_status"), try $0.decode(String?.self, "last_error"))
         }
     }

@@ -30,14 +30,24 @@ struct SecurityTests {
             _ = try await store.bindRole(program: "api", role: "board", handles: ["exp"], actor: "ada")
             let expired = try await store.createToken(for: "exp", name: "t", expires: nil, actor: "exp", proof: .password(apiPassword)).1
             try await db.pool.withConnection { connection in
-                _ = try await connection.execute("""
+                _ = try await connection.execute(
+                    """
                     UPDATE accord.api_token SET expires_at = now() - interval '1 day' WHERE person_id = (SELECT id FROM accord.person WHERE handle = 'exp')
-                    """)
+                    """
+                )
             }
             let plan = try await store.tasks(TaskFilter(program: "api"), actor: "ada").first { $0.key == "plan" }!
-            let evidence = try await store.addEvidence(to: String(plan.id), fileName: "secret-plan.txt", bytes: Array("the api plan".utf8), title: "Secret plan", actor: "otto")
+            let evidence = try await store.addEvidence(
+                to: String(plan.id),
+                fileName: "secret-plan.txt",
+                bytes: Array("the api plan".utf8),
+                title: "Secret plan",
+                actor: "otto"
+            )
             _ = try await store.submitTask(String(plan.id), actor: "otto")
-            let before = try await db.pool.withConnection { try await $0.query("SELECT count(*)::int AS n FROM accord.audit_entry")[0].decode(Int.self, "n") }
+            let before = try await db.pool.withConnection {
+                try await $0.query("SELECT count(*)::int AS n FROM accord.audit_entry")[0].decode(Int.self, "n")
+            }
 
             let document = try #require(try Yams.load(yaml: openAPIDocument) as? [String: Any])
             let paths = try #require(document["paths"] as? [String: Any])
@@ -55,15 +65,24 @@ struct SecurityTests {
                 ("no token", nil), ("a malformed token", "acc_not-a-token"), ("an expired token", expired), ("a revoked token", revoked),
                 ("a member of another program", tokens["eve"]), ("a person in no program", tokens["nora"]),
             ]
-            let body = json(["password": apiPassword, "meaning": "approval", "assignee": "eve", "reason": "x", "comment": "x", "handle": "eve", "password_confirmation": apiPassword])
+            let body = json([
+                "password": apiPassword, "meaning": "approval", "assignee": "eve", "reason": "x", "comment": "x", "handle": "eve",
+                "password_confirmation": apiPassword,
+            ])
             let app = try makeApplication(store: store, configuration: ServerConfiguration())
             let matrix = operations
             let (cells, failures) = try await app.test(.router) { client -> (Int, [String]) in
-                var cells = 0, failures: [String] = []
+                var cells = 0
+                var failures: [String] = []
                 for operation in matrix where operation.path != "/api/v1/session" {
                     for (caller, token) in callers {
                         cells += 1
-                        try await client.execute(uri: operation.path, method: operation.method, headers: bearer(token), body: operation.method == .get ? nil : body) { response in
+                        try await client.execute(
+                            uri: operation.path,
+                            method: operation.method,
+                            headers: bearer(token),
+                            body: operation.method == .get ? nil : body
+                        ) { response in
                             let text = String(buffer: response.body)
                             let status = response.status.code
                             let anonymous = token == nil || caller.contains("token")
@@ -71,18 +90,27 @@ struct SecurityTests {
                             if !allowed.contains(status) {
                                 failures.append("\(operation.method) \(operation.path) as \(caller): \(status) \(text.prefix(120))")
                             }
-                            if status == 200, text.contains("\"api\"") || text.contains("Secret plan") || text.contains("secret-plan") || text.contains("the api plan") {
+                            if status == 200,
+                                text.contains("\"api\"") || text.contains("Secret plan") || text.contains("secret-plan")
+                                    || text.contains("the api plan")
+                            {
                                 failures.append("\(operation.method) \(operation.path) as \(caller): shows program api's data")
                             }
                             if status >= 400 {
-                                if response.headers[.contentType] != "application/problem+json" { failures.append("\(operation.path) as \(caller): not problem+json") }
-                                if text.contains("SELECT") || text.contains("accord.") || text.contains(".swift") { failures.append("\(operation.path) as \(caller): leaks internals: \(text)") }
+                                if response.headers[.contentType] != "application/problem+json" {
+                                    failures.append("\(operation.path) as \(caller): not problem+json")
+                                }
+                                if text.contains("SELECT") || text.contains("accord.") || text.contains(".swift") {
+                                    failures.append("\(operation.path) as \(caller): leaks internals: \(text)")
+                                }
                             }
                         }
                     }
                 }
                 // Nothing changed: no audit entry was written, the task is still in review, no signature.
-                let after = try await db.pool.withConnection { try await $0.query("SELECT count(*)::int AS n FROM accord.audit_entry")[0].decode(Int.self, "n") }
+                let after = try await db.pool.withConnection {
+                    try await $0.query("SELECT count(*)::int AS n FROM accord.audit_entry")[0].decode(Int.self, "n")
+                }
                 #expect(after == before)
                 #expect(try await store.task(String(plan.id), actor: "ada").task.state == .inReview)
                 #expect(try await store.signatures(of: String(plan.id), actor: "ada").isEmpty)
@@ -102,9 +130,13 @@ struct SecurityTests {
             _ = try await db.store.submitTask(String(plan.id), actor: "otto")
             let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
-                let forged = json(["password": apiPassword, "meaning": "approval", "signer": "ada", "signed_at": "2000-01-01T00:00:00Z", "signedAt": "2000-01-01T00:00:00Z",
-                                   "state": "done", "role": "manager", "id": 1, "on_behalf_of": "ada", "onBehalfOf": "ada", "decision": "reject"])
-                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["bea"]), body: forged) { response in
+                let forged = json([
+                    "password": apiPassword, "meaning": "approval", "signer": "ada", "signed_at": "2000-01-01T00:00:00Z",
+                    "signedAt": "2000-01-01T00:00:00Z",
+                    "state": "done", "role": "manager", "id": 1, "on_behalf_of": "ada", "onBehalfOf": "ada", "decision": "reject",
+                ])
+                try await client.execute(uri: "/api/v1/tasks/\(plan.id)/sign", method: .post, headers: bearer(tokens["bea"]), body: forged) {
+                    response in
                     #expect(response.status == .ok)
                 }
                 let signature = try #require(try await db.store.signatures(of: String(plan.id), actor: "ada").first)
@@ -128,9 +160,15 @@ struct SecurityTests {
             let bodies: [(String, ByteBuffer)] = [
                 ("2 MiB of JSON", ByteBuffer(string: "{\"password\":\"" + String(repeating: "a", count: 2 << 20) + "\"}")),
                 ("JSON nested 100,000 deep", ByteBuffer(string: String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000))),
-                ("JSON nested 10,000 deep (under the size limit)", ByteBuffer(string: "{\"password\":" + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "}")),
+                (
+                    "JSON nested 10,000 deep (under the size limit)",
+                    ByteBuffer(string: "{\"password\":" + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "}")
+                ),
                 ("a null byte in a field", ByteBuffer(string: "{\"password\":\"api test\u{0}password\",\"meaning\":\"approval\"}")),
-                ("invalid UTF-8", ByteBuffer(bytes: Array("{\"password\":\"".utf8) + [0xff, 0xfe, 0xc0] + Array("\",\"meaning\":\"approval\"}".utf8))),
+                (
+                    "invalid UTF-8",
+                    ByteBuffer(bytes: Array("{\"password\":\"".utf8) + [0xff, 0xfe, 0xc0] + Array("\",\"meaning\":\"approval\"}".utf8))
+                ),
                 ("a number for the password", ByteBuffer(string: "{\"password\":12,\"meaning\":\"approval\"}")),
                 ("an unknown meaning", ByteBuffer(string: "{\"password\":\"\(apiPassword)\",\"meaning\":\"whatever\"}")),
                 ("not JSON", ByteBuffer(string: "password=\(apiPassword)")),
@@ -145,9 +183,12 @@ struct SecurityTests {
                 }
                 // Path tricks and encodings in ids are refused as ids, not interpreted.
                 // The page number schemathesis found crashing the server: (page - 1) × per_page overflowed.
-                for path in ["/api/v1/tasks/..%2F..%2Fetc%2Fpasswd", "/api/v1/tasks/1%00", "/api/v1/evidence/-1/content", "/api/v1/tasks/99999999999999999999999",
-                             "/api/v1/programs?per_page=199&page=2289833349758050048", "/api/v1/tasks?page=9223372036854775807&per_page=500",
-                             "/api/v1/programs?per_page=-510511"] {
+                for path in [
+                    "/api/v1/tasks/..%2F..%2Fetc%2Fpasswd", "/api/v1/tasks/1%00", "/api/v1/evidence/-1/content",
+                    "/api/v1/tasks/99999999999999999999999",
+                    "/api/v1/programs?per_page=199&page=2289833349758050048", "/api/v1/tasks?page=9223372036854775807&per_page=500",
+                    "/api/v1/programs?per_page=-510511",
+                ] {
                     try await client.execute(uri: path, method: .get, headers: bearer(tokens["bea"])) { response in
                         #expect([400, 404, 422].contains(Int(response.status.code)), "\(path): \(response.status)")
                     }

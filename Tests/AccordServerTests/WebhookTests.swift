@@ -25,8 +25,13 @@ func receiver(_ log: NIOLockedValueBox<[Received]>) -> some ApplicationProtocol 
     for path in ["ok", "flaky"] {
         router.post(.init(stringLiteral: path)) { request, _ -> HTTPResponse.Status in
             let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
-            let received = Received(path: path, delivery: request.headers[.init("Accord-Delivery")!] ?? "", attempt: request.headers[.init("Accord-Attempt")!] ?? "",
-                                    signature: request.headers[.init("Accord-Signature")!] ?? "", body: body)
+            let received = Received(
+                path: path,
+                delivery: request.headers[.init("Accord-Delivery")!] ?? "",
+                attempt: request.headers[.init("Accord-Attempt")!] ?? "",
+                signature: request.headers[.init("Accord-Signature")!] ?? "",
+                body: body
+            )
             let tries = log.withLockedValue { log in
                 log.append(received)
                 return log.filter { $0.path == path && $0.delivery == received.delivery }.count
@@ -40,7 +45,9 @@ func receiver(_ log: NIOLockedValueBox<[Received]>) -> some ApplicationProtocol 
 
 @Suite("Webhooks")
 struct WebhookTests {
-    @Test("events reach every webhook signed, with stable ids; a failing receiver is retried with backoff; one that is down delays nobody and is given up")
+    @Test(
+        "events reach every webhook signed, with stable ids; a failing receiver is retried with backoff; one that is down delays nobody and is given up"
+    )
     func delivery() async throws {
         try await TestDatabase.with { db in
             let store = db.store
@@ -51,7 +58,9 @@ struct WebhookTests {
                 let base = "http://127.0.0.1:\(client.port!)"
                 await #expect(throws: AccordError.self) { _ = try await store.addWebhook(url: "\(base)/ok", program: nil, topics: [], actor: "bob") }
                 await #expect(throws: AccordError.self) { _ = try await store.addWebhook(url: "ftp://x/", program: nil, topics: [], actor: "ada") }
-                await #expect(throws: AccordError.self) { _ = try await store.addWebhook(url: "\(base)/ok", program: nil, topics: ["task.nope"], actor: "ada") }
+                await #expect(throws: AccordError.self) {
+                    _ = try await store.addWebhook(url: "\(base)/ok", program: nil, topics: ["task.nope"], actor: "ada")
+                }
                 let ok = try await store.addWebhook(url: "\(base)/ok", program: nil, topics: [], actor: "ada")
                 let flaky = try await store.addWebhook(url: "\(base)/flaky", program: nil, topics: ["task.escalation"], actor: "ada")
                 let down = try await store.addWebhook(url: "http://127.0.0.1:1/down", program: nil, topics: [], actor: "ada")
@@ -97,7 +106,10 @@ struct WebhookTests {
                 #expect(hooks.first { $0.id == flaky.id }.map { [$0.delivered, $0.pending, $0.failed] } == [3, 0, 0])
                 #expect(hooks.first { $0.id == down.id }.map { [$0.delivered, $0.pending, $0.failed] } == [0, 0, 4])
                 let attempts = try await db.pool.withConnection {
-                    try await $0.query("SELECT max(attempts) AS n FROM accord.webhook_delivery WHERE webhook_id = $1", [down.id])[0].decode(Int.self, "n")
+                    try await $0.query("SELECT max(attempts) AS n FROM accord.webhook_delivery WHERE webhook_id = $1", [down.id])[0].decode(
+                        Int.self,
+                        "n"
+                    )
                 }
                 #expect(attempts == webhookMaximumAttempts)
                 try await store.removeWebhook(ok.id, actor: "ada")
@@ -134,14 +146,24 @@ struct WebhookTests {
             let log = NIOLockedValueBox<[Received]>([])
             try await receiver(log).test(.live) { client in
                 _ = try await store.addWebhook(url: "http://127.0.0.1:\(client.port!)/ok", program: nil, topics: [], actor: "ada")
-                let scheduler = Scheduler(store: store, deadlineInterval: .seconds(3600), deliveryInterval: .seconds(3600), allowPrivateWebhooks: true)
+                let scheduler = Scheduler(
+                    store: store,
+                    deadlineInterval: .seconds(3600),
+                    deliveryInterval: .seconds(3600),
+                    allowPrivateWebhooks: true
+                )
                 let running = Task { try await scheduler.run() }
                 // Once the scheduler listens (its first round found nothing), an event must wake it.
-                #expect(try await eventually {
-                    try await db.pool.withConnection {
-                        try await $0.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%accord_outbox%'")[0].decode(Int.self, "n") > 0
-                    }
-                }, "the scheduler listens on accord_outbox")
+                #expect(
+                    try await eventually {
+                        try await db.pool.withConnection {
+                            try await $0.query(
+                                "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%accord_outbox%'"
+                            )[0].decode(Int.self, "n") > 0
+                        }
+                    },
+                    "the scheduler listens on accord_outbox"
+                )
                 try await db.pool.withConnection { _ = try await $0.query("SELECT accord.emit('cycle.opened', NULL, '{\"n\": 1}'::jsonb)") }
                 await eventually { !log.withLockedValue { $0.isEmpty } }
                 running.cancel()

@@ -7,87 +7,89 @@ import Testing
 
 /// Deadlines, cycles, findings and incidents, in a small workflow with known dates.
 let improvementWorkflow = """
-id: pdca-test
-version: 1
-title: Deadlines and cycles test
-roles:
-  manager: {title: Manager, manager: true}
-  owner: {title: Owner}
-  lead: {title: Lead}
-  boss: {title: Boss, leadership: true}
-  auditor: {title: Auditor}
-cycle: {period: P3M, review: review}
-defaults:
-  escalation:
-    remind_before: [P7D, P1D]
-    chain:
-      - {after: P3D, to: step-owner}
-      - {after: P7D, to: boss}
-steps:
-  - key: plan
-    title: Plan
-    owner: lead
-    tasks:
-      - key: inventory
-        title: Inventory
-        owner: owner
-        due: P10D
-      - key: per-system
-        title: For each system
-        owner: owner
-        applies_to: {risk: [high]}
-        due: P10D
-      - key: monitor
-        title: Monitor
-        owner: owner
-        due: P30D
-        recurrence: P1M
-      - key: yearly
-        title: Yearly
-        owner: owner
-        due: P60D
-        recurrence: P1Y
-      - key: audit
-        title: Internal audit
-        owner: auditor
-        due: P80D
-        recurrence: P3M
-      - key: review
-        title: Management review
-        owner: manager
-        depends_on: [audit]
-        due: P90D
-        recurrence: P3M
-        approval: {signers: [boss]}
-      - key: fix
-        title: Corrective action
-        trigger: finding
-        owner: owner
-        due: P14D
-      - key: check
-        title: Effectiveness check
-        trigger: finding
-        owner: auditor
-        depends_on: [fix]
-        due: {after: fix, in: P14D}
-        approval: {signers: [manager]}
-      - key: notify
-        title: Notify the authority
-        trigger: incident
-        owner: owner
-        due: incident-clock
-        approval: {signers: [boss]}
-        escalation:
-          remind_before: [P1D]
-          chain:
-            - {before: P1D, to: boss}
-            - {after: P1D, to: boss}
-"""
+    id: pdca-test
+    version: 1
+    title: Deadlines and cycles test
+    roles:
+      manager: {title: Manager, manager: true}
+      owner: {title: Owner}
+      lead: {title: Lead}
+      boss: {title: Boss, leadership: true}
+      auditor: {title: Auditor}
+    cycle: {period: P3M, review: review}
+    defaults:
+      escalation:
+        remind_before: [P7D, P1D]
+        chain:
+          - {after: P3D, to: step-owner}
+          - {after: P7D, to: boss}
+    steps:
+      - key: plan
+        title: Plan
+        owner: lead
+        tasks:
+          - key: inventory
+            title: Inventory
+            owner: owner
+            due: P10D
+          - key: per-system
+            title: For each system
+            owner: owner
+            applies_to: {risk: [high]}
+            due: P10D
+          - key: monitor
+            title: Monitor
+            owner: owner
+            due: P30D
+            recurrence: P1M
+          - key: yearly
+            title: Yearly
+            owner: owner
+            due: P60D
+            recurrence: P1Y
+          - key: audit
+            title: Internal audit
+            owner: auditor
+            due: P80D
+            recurrence: P3M
+          - key: review
+            title: Management review
+            owner: manager
+            depends_on: [audit]
+            due: P90D
+            recurrence: P3M
+            approval: {signers: [boss]}
+          - key: fix
+            title: Corrective action
+            trigger: finding
+            owner: owner
+            due: P14D
+          - key: check
+            title: Effectiveness check
+            trigger: finding
+            owner: auditor
+            depends_on: [fix]
+            due: {after: fix, in: P14D}
+            approval: {signers: [manager]}
+          - key: notify
+            title: Notify the authority
+            trigger: incident
+            owner: owner
+            due: incident-clock
+            approval: {signers: [boss]}
+            escalation:
+              remind_before: [P1D]
+              chain:
+                - {before: P1D, to: boss}
+                - {after: P1D, to: boss}
+    """
 
 /// ada (admin), mia (manager), otto (owner), lou (lead, the step owner), bea (boss), aud (auditor), nemo (no role).
 func seededForImprovement(_ store: Store, starts: String = "2027-01-01") async throws {
     _ = try await store.addPerson(handle: "ada", name: "Ada Admin", email: nil, admin: true, password: testPassword, actor: nil)
-    for (handle, name) in [("mia", "Mia Manager"), ("otto", "Otto Owner"), ("lou", "Lou Lead"), ("bea", "Bea Boss"), ("aud", "Aud Auditor"), ("nemo", "Nemo Nobody")] {
+    for (handle, name) in [
+        ("mia", "Mia Manager"), ("otto", "Otto Owner"), ("lou", "Lou Lead"), ("bea", "Bea Boss"), ("aud", "Aud Auditor"), ("nemo", "Nemo Nobody"),
+    ] {
         _ = try await store.addPerson(handle: handle, name: name, email: nil, admin: false, password: testPassword, actor: "ada")
     }
     _ = try await store.loadWorkflow(yaml: improvementWorkflow, file: "pdca.yaml", actor: "ada")
@@ -139,7 +141,9 @@ struct DeadlineTests {
             let bea = try await store.inbox(actor: "bea")
             #expect(bea.notices.contains { $0.kind == "escalation" && $0.message.contains("Escalation level 2 to boss") })
             let detail = try await store.task("pd/inventory", actor: "mia")
-            #expect(detail.deadlines.map { "\($0.kind.rawValue)\($0.level)" } == ["reminder1", "reminder2", "overdue0", "escalation1", "escalation2"])
+            #expect(
+                detail.deadlines.map { "\($0.kind.rawValue)\($0.level)" } == ["reminder1", "reminder2", "overdue0", "escalation1", "escalation2"]
+            )
             #expect(detail.history.contains { $0.action == "task.escalate" && $0.actor == "scheduler" })
             let report = try await store.leadership(actor: "ada")
             #expect(report.leaders.first { $0.handle == "bea" }?.escalationsReceived ?? 0 >= 1)
@@ -186,7 +190,9 @@ struct DeadlineTests {
             let systems = (1...30).map { NewAISystem(name: "System \($0)", operatorRole: .provider, riskClass: .high) }
             _ = try await db.store.addSystems(program: "pd", systems, actor: "mia")
             let pools = (0..<3).map { _ in PostgresPool(configuration: .init(conninfo: db.conninfo, maxConnections: 3)) }
-            let stores = pools.map { Store(pool: $0, location: .url(db.conninfo), auditKey: testAuditKey, maxEvidenceBytes: 1 << 20, passwordCost: 4) }
+            let stores = pools.map {
+                Store(pool: $0, location: .url(db.conninfo), auditKey: testAuditKey, maxEvidenceBytes: 1 << 20, passwordCost: 4)
+            }
             async let a = stores[0].runDeadlines(now: noon("2027-01-20"))
             async let b = stores[1].runDeadlines(now: noon("2027-01-20"))
             async let c = stores[2].runDeadlines(now: noon("2027-01-20"))
@@ -197,13 +203,17 @@ struct DeadlineTests {
             #expect(all.count == 31 * 3)
             #expect(Set(all.map { "\($0.task)|\($0.kind)|\($0.level)" }).count == all.count, "no mark fired twice")
             let counts = try await db.pool.withConnection { connection in
-                let row = try await connection.query("""
+                let row = try await connection.query(
+                    """
                     SELECT (SELECT count(*) FROM accord.deadline_event) AS events,
                            (SELECT count(*) FROM accord.notification) AS notices,
                            (SELECT count(*) FROM accord.outbox WHERE topic LIKE 'task.%') AS outbox,
                            (SELECT count(*) FROM accord.audit_entry WHERE actor = 'scheduler') AS audit
-                    """)[0]
-                return try (row.decode(Int.self, "events"), row.decode(Int.self, "notices"), row.decode(Int.self, "outbox"), row.decode(Int.self, "audit"))
+                    """
+                )[0]
+                return try (
+                    row.decode(Int.self, "events"), row.decode(Int.self, "notices"), row.decode(Int.self, "outbox"), row.decode(Int.self, "audit")
+                )
             }
             #expect(counts.0 == 93)
             #expect(counts.1 == 93)  // one recipient each
@@ -221,13 +231,22 @@ struct DeadlineTests {
             await expectRefusal(.forbidden, containing: "open cycles") {
                 _ = try await store.openCycle(program: "pd", period: nil, startsOn: CalendarDate("2027-01-01"), actor: "otto")
             }
-            let opened = try await store.openCycle(program: "pd", period: nil, startsOn: CalendarDate("2027-01-01"), actor: "mia", now: noon("2027-01-01"))
+            let opened = try await store.openCycle(
+                program: "pd",
+                period: nil,
+                startsOn: CalendarDate("2027-01-01"),
+                actor: "mia",
+                now: noon("2027-01-01")
+            )
             #expect(opened.cycle.number == 1)
             #expect(opened.cycle.endsOn == "2027-03-31")
             // monitor (P1M) three times; audit and review (P3M) once; yearly (P1Y) is not due until 2028.
-            #expect(opened.tasks.map { "\($0.ref) \($0.dueOn ?? "-")" } == [
-                "pd/monitor+c1.1 2027-01-31", "pd/monitor+c1.2 2027-02-28", "pd/monitor+c1.3 2027-03-31", "pd/audit+c1 2027-03-31", "pd/review+c1 2027-03-31",
-            ])
+            #expect(
+                opened.tasks.map { "\($0.ref) \($0.dueOn ?? "-")" } == [
+                    "pd/monitor+c1.1 2027-01-31", "pd/monitor+c1.2 2027-02-28", "pd/monitor+c1.3 2027-03-31", "pd/audit+c1 2027-03-31",
+                    "pd/review+c1 2027-03-31",
+                ]
+            )
             #expect(opened.tasks.first { $0.key == "review" }?.state == .blocked)  // waits for the cycle's audit
             await expectRefusal(.conflict, containing: "cycle 1 of 'pd' is open") {
                 _ = try await store.openCycle(program: "pd", period: nil, startsOn: nil, actor: "mia")
@@ -246,13 +265,15 @@ struct DeadlineTests {
             #expect(try await store.task("pd/review+c1", actor: "bea").openFindings.map(\.title) == ["Monitoring gaps"])
             #expect(try await store.task("pd/monitor", actor: "bea").openFindings.isEmpty)
             try await db.pool.withConnection { connection in
-                try await connection.executeScript("""
+                try await connection.executeScript(
+                    """
                     UPDATE accord.task SET completed_at = '2027-01-15 10:00+00' WHERE template_key = 'inventory';
                     UPDATE accord.task SET completed_at = '2027-01-30 10:00+00' WHERE template_key = 'monitor' AND instance = '';
                     UPDATE accord.task SET completed_at = '2027-03-20 10:00+00' WHERE template_key = 'audit' AND instance = 'c1';
                     UPDATE accord.task SET submitted_at = '2027-03-25 10:00+00', completed_at = '2027-03-25 16:00+00' WHERE template_key = 'review' AND instance = 'c1';
                     UPDATE accord.finding SET opened_at = '2027-02-01 09:00+00', root_cause = 'no owner for drift alerts', closed_at = '2027-02-11 09:00+00';
-                    """)
+                    """
+                )
             }
             let closed = try await store.closeCycle(program: "pd", actor: "mia", now: noon("2027-04-01"))
             #expect(!closed.isOpen)
@@ -293,7 +314,14 @@ struct DeadlineTests {
             await expectRefusal(.notFound, containing: "no program 'pd'") {
                 _ = try await store.addFinding(program: "pd", source: .audit, severity: .major, title: "x", system: nil, actor: "nemo")
             }
-            var finding = try await store.addFinding(program: "pd", source: .monitoring, severity: .major, title: "Drift unnoticed", system: nil, actor: "aud")
+            var finding = try await store.addFinding(
+                program: "pd",
+                source: .monitoring,
+                severity: .major,
+                title: "Drift unnoticed",
+                system: nil,
+                actor: "aud"
+            )
             #expect(finding.number == 1)
             #expect(finding.tasks.map(\.ref) == ["pd/fix+f1", "pd/check+f1"])
             #expect(finding.tasks.map(\.state) == [.open, .blocked])
@@ -331,7 +359,14 @@ struct DeadlineTests {
             _ = try await store.addSystems(program: "pd", [NewAISystem(name: "Scorer", operatorRole: .provider, riskClass: .high)], actor: "mia")
             let aware = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 - 3600)
             for (number, (kind, days)) in [(IncidentKind.death, 10), (.criticalInfrastructure, 2), (.widespread, 2), (.other, 15)].enumerated() {
-                let incident = try await store.reportIncident(program: "pd", system: "scorer", kind: kind, awareAt: aware, summary: "Case \(kind.rawValue)", actor: "otto")
+                let incident = try await store.reportIncident(
+                    program: "pd",
+                    system: "scorer",
+                    kind: kind,
+                    awareAt: aware,
+                    summary: "Case \(kind.rawValue)",
+                    actor: "otto"
+                )
                 #expect(incident.number == number + 1)
                 #expect(incident.reportDueAt == aware.addingTimeInterval(Double(days) * 86_400), "\(kind)")
                 #expect(incident.tasks.map(\.ref) == ["pd/notify@scorer+i\(number + 1)"])
@@ -348,7 +383,14 @@ struct DeadlineTests {
             let pass = try await store.runDeadlines(now: noon(dayBefore.description))
             #expect(fired(pass, "pd/notify@scorer+i2") == ["reminder1->otto", "escalation1->bea"])  // same day: the reminder first
             await expectRefusal(.invalid, containing: "in the future") {
-                _ = try await store.reportIncident(program: "pd", system: "scorer", kind: .other, awareAt: Date().addingTimeInterval(3600), summary: "x", actor: "otto")
+                _ = try await store.reportIncident(
+                    program: "pd",
+                    system: "scorer",
+                    kind: .other,
+                    awareAt: Date().addingTimeInterval(3600),
+                    summary: "x",
+                    actor: "otto"
+                )
             }
             await expectRefusal(.notFound, containing: "no AI system 'nope'") {
                 _ = try await store.reportIncident(program: "pd", system: "nope", kind: .other, awareAt: aware, summary: "x", actor: "otto")

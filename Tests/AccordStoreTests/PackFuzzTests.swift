@@ -25,7 +25,13 @@ struct PackFuzzTests {
         try await TestDatabase.with { db in
             let store = db.store
             try await seededRoadmap(store)
-            _ = try await store.addEvidence(to: "acme/ai-policy", fileName: "policy.pdf", bytes: Array("%PDF the policy".utf8), title: "AI policy", actor: "ada")
+            _ = try await store.addEvidence(
+                to: "acme/ai-policy",
+                fileName: "policy.pdf",
+                bytes: Array("%PDF the policy".utf8),
+                title: "AI policy",
+                actor: "ada"
+            )
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("accord-packfuzz-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
@@ -35,31 +41,41 @@ struct PackFuzzTests {
             #expect(verifyPack(path: original, key: testAuditKey).problems.isEmpty)
 
             var random = Mix(state: 7)
-            var detected = 0, unchanged = 0, slowest = 0.0
+            var detected = 0
+            var unchanged = 0
+            var slowest = 0.0
             let path = folder.appendingPathComponent("fuzz.zip").path
             for n in 0..<Self.cases {
                 var bytes = pristine
                 switch n % 4 {
-                case 0: // a few bytes changed anywhere
+                case 0:  // a few bytes changed anywhere
                     for _ in 0..<Int.random(in: 1...4, using: &random) {
                         let at = Int.random(in: 0..<bytes.count, using: &random)
                         bytes[at] ^= UInt8.random(in: 1...255, using: &random)
                     }
                 case 1: bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &random)))
-                case 2: // a slice duplicated somewhere else
-                    let at = Int.random(in: 0..<bytes.count, using: &random), end = min(bytes.count, at + Int.random(in: 1...4096, using: &random))
+                case 2:  // a slice duplicated somewhere else
+                    let at = Int.random(in: 0..<bytes.count, using: &random)
+                    let end = min(bytes.count, at + Int.random(in: 1...4096, using: &random))
                     bytes.insert(contentsOf: bytes[at..<end], at: Int.random(in: 0...bytes.count, using: &random))
-                default: // random bytes behind a ZIP signature
-                    bytes = [0x50, 0x4b, 0x03, 0x04] + (0..<Int.random(in: 0...8192, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                default:  // random bytes behind a ZIP signature
+                    bytes =
+                        [0x50, 0x4b, 0x03, 0x04]
+                        + (0..<Int.random(in: 0...8192, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
                 }
-                if bytes == pristine { unchanged += 1; continue }
+                if bytes == pristine {
+                    unchanged += 1
+                    continue
+                }
                 try Data(bytes).write(to: URL(fileURLWithPath: path))
                 let start = DispatchTime.now()
                 let result = verifyPack(path: path, key: testAuditKey)
                 slowest = max(slowest, Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
                 if !result.problems.isEmpty { detected += 1 } else { Issue.record("case \(n): a changed pack verified") }
             }
-            print("pack fuzz: \(Self.cases) cases, \(detected) detected, \(unchanged) left the pack unchanged, 0 crashes; slowest \(String(format: "%.3f", slowest)) s")
+            print(
+                "pack fuzz: \(Self.cases) cases, \(detected) detected, \(unchanged) left the pack unchanged, 0 crashes; slowest \(String(format: "%.3f", slowest)) s"
+            )
             #expect(slowest < 5)
         }
     }

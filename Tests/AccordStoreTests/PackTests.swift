@@ -1,10 +1,11 @@
 import AccordCore
-@testable import AccordStore
 import AccordTestSupport
 import Crypto
 import Foundation
 import Postgres
 import Testing
+
+@testable import AccordStore
 
 /// A pack's entries by name, read back in full (test packs are small).
 func packEntries(_ path: String) throws -> [(String, [UInt8])] {
@@ -48,13 +49,27 @@ struct PackTests {
             // Evidence larger than the 1 MiB slices the export streams in.
             let store = Store(pool: db.pool, location: .url(db.conninfo), auditKey: testAuditKey, maxEvidenceBytes: 8 << 20, passwordCost: 4)
             try await seededRoadmap(store)
-            _ = try await store.addEvidence(to: "acme/ai-policy", fileName: "policy v1.pdf", bytes: Array("%PDF policy draft".utf8), title: "AI policy", actor: "ada")
-            _ = try await store.addEvidence(to: "acme/ai-policy", fileName: "policy v2.pdf", bytes: Array(repeating: 7, count: 3 << 20), title: "AI policy", actor: "ada")
+            _ = try await store.addEvidence(
+                to: "acme/ai-policy",
+                fileName: "policy v1.pdf",
+                bytes: Array("%PDF policy draft".utf8),
+                title: "AI policy",
+                actor: "ada"
+            )
+            _ = try await store.addEvidence(
+                to: "acme/ai-policy",
+                fileName: "policy v2.pdf",
+                bytes: Array(repeating: 7, count: 3 << 20),
+                title: "AI policy",
+                actor: "ada"
+            )
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("accord-pack-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
             let path = folder.appendingPathComponent("acme.zip").path
-            await expectRefusal(.notFound, containing: "no program 'acme'") { _ = try await store.exportPack(program: "acme", to: path, actor: "nemo") }
+            await expectRefusal(.notFound, containing: "no program 'acme'") {
+                _ = try await store.exportPack(program: "acme", to: path, actor: "nemo")
+            }
             let pack = try await store.exportPack(program: "acme", to: path, actor: "grace")
             #expect(pack.evidenceFiles == 2)
             #expect(pack.evidenceBytes == UInt64(17 + (3 << 20)))
@@ -67,15 +82,23 @@ struct PackTests {
             #expect(clean.auditEntries > 10)
             #expect(verifyPack(path: path, key: nil).ok)
             let names = try packEntries(path).map(\.0)
-            for expected in ["manifest.json", "seal.json", "evidence.json", "signatures.json", "audit/program.jsonl", "audit/checkpoint.json", "index.html",
-                             "reports/soa.json", "reports/soa.csv", "reports/crosswalk.csv", "reports/status.csv", "reports/accountability.json", "reports/overdue.csv"] {
+            for expected in [
+                "manifest.json", "seal.json", "evidence.json", "signatures.json", "audit/program.jsonl", "audit/checkpoint.json", "index.html",
+                "reports/soa.json", "reports/soa.csv", "reports/crosswalk.csv", "reports/status.csv", "reports/accountability.json",
+                "reports/overdue.csv",
+            ] {
                 #expect(names.contains(expected), "\(expected)")
             }
             let index = String(decoding: try #require(try packEntries(path).first { $0.0 == "index.html" }).1, as: UTF8.self)
             #expect(index.contains("ACME, &quot;AI&quot; compliance") && !index.contains("<script") && !index.contains("http"))
             #expect(index.contains("iso42001:A.2.2"))
 
-            func tampered(_ name: String, reseal: Bool = true, key: AuditKey? = nil, _ change: (inout [(String, [UInt8])]) throws -> Void) async throws -> [String] {
+            func tampered(
+                _ name: String,
+                reseal: Bool = true,
+                key: AuditKey? = nil,
+                _ change: (inout [(String, [UInt8])]) throws -> Void
+            ) async throws -> [String] {
                 let target = folder.appendingPathComponent(name).path
                 try await rewritePack(path, to: target, reseal: reseal, change)
                 return verifyPack(path: target, key: key).problems
@@ -144,7 +167,13 @@ struct PackTests {
         try await TestDatabase.with { db in
             let store = db.store
             try await seededRoadmap(store)
-            _ = try await store.addEvidence(to: "acme/ai-policy", fileName: "policy.pdf", bytes: Array("%PDF policy".utf8), title: "AI policy", actor: "ada")
+            _ = try await store.addEvidence(
+                to: "acme/ai-policy",
+                fileName: "policy.pdf",
+                bytes: Array("%PDF policy".utf8),
+                title: "AI policy",
+                actor: "ada"
+            )
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("accord-flip-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
@@ -153,7 +182,8 @@ struct PackTests {
             let original = try Data(contentsOf: URL(fileURLWithPath: path))
             var generator = SystemRandomNumberGenerator()
             // Every byte of the ZIP structure at the end, and random bytes everywhere else.
-            let offsets = Array((original.count - 300)..<original.count) + (0..<300).map { _ in Int.random(in: 0..<original.count, using: &generator) }
+            let offsets =
+                Array((original.count - 300)..<original.count) + (0..<300).map { _ in Int.random(in: 0..<original.count, using: &generator) }
             var passed: [Int] = []
             let target = folder.appendingPathComponent("flipped.zip")
             for offset in offsets {
@@ -168,7 +198,10 @@ struct PackTests {
             try (original + Data([0])).write(to: target)
             #expect(!verifyPack(path: target.path, key: nil).ok)
             try Data("not a zip".utf8).write(to: target)
-            #expect(verifyPack(path: target.path, key: nil).problems.first?.contains("not a ZIP file") == true || !verifyPack(path: target.path, key: nil).ok)
+            #expect(
+                verifyPack(path: target.path, key: nil).problems.first?.contains("not a ZIP file") == true
+                    || !verifyPack(path: target.path, key: nil).ok
+            )
         }
     }
 }

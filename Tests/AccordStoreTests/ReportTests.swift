@@ -9,15 +9,27 @@ import Testing
 /// ada (admin, AIMS manager), grace and kat (top management), alan (legal), lin (risk manager).
 func seededRoadmap(_ store: Store) async throws {
     _ = try await store.addPerson(handle: "ada", name: "Ada Lovelace", email: nil, admin: true, password: testPassword, actor: nil)
-    for (handle, name) in [("grace", "Grace Hopper"), ("kat", "Katherine Johnson"), ("alan", "Alan Turing"), ("lin", "Lin Wei"), ("nemo", "Nemo Nobody")] {
+    for (handle, name) in [
+        ("grace", "Grace Hopper"), ("kat", "Katherine Johnson"), ("alan", "Alan Turing"), ("lin", "Lin Wei"), ("nemo", "Nemo Nobody"),
+    ] {
         _ = try await store.addPerson(handle: handle, name: name, email: nil, admin: false, password: testPassword, actor: "ada")
     }
-    _ = try await store.startProgram(workflow: "eu-ai-act-iso42001", version: nil, title: "ACME, \"AI\" compliance", slug: "acme",
-                                     startsOn: CalendarDate.today().adding(days: -40), actor: "ada")
+    _ = try await store.startProgram(
+        workflow: "eu-ai-act-iso42001",
+        version: nil,
+        title: "ACME, \"AI\" compliance",
+        slug: "acme",
+        startsOn: CalendarDate.today().adding(days: -40),
+        actor: "ada"
+    )
     for (role, handles) in [("aims-manager", ["ada"]), ("top-management", ["grace", "kat"]), ("legal", ["alan"]), ("risk-manager", ["lin"])] {
         _ = try await store.bindRole(program: "acme", role: role, handles: handles, actor: "ada")
     }
-    _ = try await store.addSystems(program: "acme", [NewAISystem(name: "CV Screener", operatorRole: .provider, riskClass: .high, annexIII: 4)], actor: "ada")
+    _ = try await store.addSystems(
+        program: "acme",
+        [NewAISystem(name: "CV Screener", operatorRole: .provider, riskClass: .high, annexIII: 4)],
+        actor: "ada"
+    )
     _ = try await store.submitTask("acme/context", actor: "ada")
     _ = try await store.submitTask("acme/ai-inventory", actor: "ada")
     _ = try await store.submitTask("acme/classify-systems", actor: "alan")
@@ -61,7 +73,9 @@ struct ReportTests {
             #expect(policy.tasks == ["acme/ai-policy"])
             #expect(policy.status == "not started" || policy.status == "in progress")
             // Marking every implementing task not applicable makes a control not applicable, with the reason.
-            let target = try #require(soa.controls.first { $0.tasks.count == 1 && $0.tasks[0].contains("@cv-screener") && $0.applicability == "applicable" })
+            let target = try #require(
+                soa.controls.first { $0.tasks.count == 1 && $0.tasks[0].contains("@cv-screener") && $0.applicability == "applicable" }
+            )
             _ = try await store.markNotApplicable(target.tasks[0], reason: "the vendor's control covers it", actor: "ada")
             let after = try await store.soaReport(program: "acme", actor: "grace").controls.first { $0.id == target.id }
             #expect(after?.applicability == "not applicable")

@@ -7,46 +7,46 @@ import Testing
 
 /// A small workflow for engine tests, independent of the built-in roadmap's content.
 let engineWorkflow = """
-id: engine-test
-version: 1
-title: Engine test roadmap
-dates:
-  deadline: 2027-12-02
-roles:
-  manager: {title: Manager, manager: true}
-  owner: {title: Owner}
-  boss: {title: Boss, leadership: true}
-steps:
-  - key: first
-    title: First
-    owner: manager
-    tasks:
-      - key: inventory
-        title: Inventory
-        owner: owner
-        due: P10D
-      - key: policy
-        title: Policy
-        owner: owner
-        depends_on: [inventory]
-        due: {after: inventory, in: P7D}
-        approval:
-          signers: [boss]
-      - key: per-high
-        title: For each high-risk provider system
-        owner: owner
-        depends_on: [inventory]
-        applies_to: {roles: [provider], risk: [high]}
-        due: P20D
-      - key: declare
-        title: Declaration per system
-        owner: owner
-        depends_on: [per-high]
-        applies_to: {roles: [provider], risk: [high]}
-        due: {date: deadline, before: P30D}
-        legal_only: true
-        refs: ["ai-act:art-47"]
-"""
+    id: engine-test
+    version: 1
+    title: Engine test roadmap
+    dates:
+      deadline: 2027-12-02
+    roles:
+      manager: {title: Manager, manager: true}
+      owner: {title: Owner}
+      boss: {title: Boss, leadership: true}
+    steps:
+      - key: first
+        title: First
+        owner: manager
+        tasks:
+          - key: inventory
+            title: Inventory
+            owner: owner
+            due: P10D
+          - key: policy
+            title: Policy
+            owner: owner
+            depends_on: [inventory]
+            due: {after: inventory, in: P7D}
+            approval:
+              signers: [boss]
+          - key: per-high
+            title: For each high-risk provider system
+            owner: owner
+            depends_on: [inventory]
+            applies_to: {roles: [provider], risk: [high]}
+            due: P20D
+          - key: declare
+            title: Declaration per system
+            owner: owner
+            depends_on: [per-high]
+            applies_to: {roles: [provider], risk: [high]}
+            due: {date: deadline, before: P30D}
+            legal_only: true
+            refs: ["ai-act:art-47"]
+    """
 
 /// People and a started program: ada (admin), mia (manager), otto (owner), bea (boss), nemo (no role).
 func seeded(_ store: Store, starts: CalendarDate = CalendarDate("2026-01-01")!) async throws {
@@ -61,8 +61,12 @@ func seeded(_ store: Store, starts: CalendarDate = CalendarDate("2026-01-01")!) 
     _ = try await store.bindRole(program: "eng", role: "boss", handles: ["bea"], actor: "mia")
 }
 
-func expectRefusal(_ code: AccordError.Code, containing text: String, _ body: () async throws -> Void,
-                   sourceLocation: SourceLocation = #_sourceLocation) async {
+func expectRefusal(
+    _ code: AccordError.Code,
+    containing text: String,
+    _ body: () async throws -> Void,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async {
     do {
         try await body()
         Issue.record("expected a refusal containing '\(text)'", sourceLocation: sourceLocation)
@@ -87,10 +91,14 @@ struct RoadmapEngineTests {
             #expect(tasks[0].dueOn == "2026-01-11")
             #expect(tasks[1].dueOn == nil)  // due after inventory, which is not done
 
-            _ = try await store.addSystems(program: "eng", [
-                NewAISystem(name: "CV Screener", operatorRole: .provider, riskClass: .high, annexIII: 4),
-                NewAISystem(name: "Chatbot", operatorRole: .deployer, riskClass: .minimal),
-            ], actor: "mia")
+            _ = try await store.addSystems(
+                program: "eng",
+                [
+                    NewAISystem(name: "CV Screener", operatorRole: .provider, riskClass: .high, annexIII: 4),
+                    NewAISystem(name: "Chatbot", operatorRole: .deployer, riskClass: .minimal),
+                ],
+                actor: "mia"
+            )
             tasks = try await store.tasks(TaskFilter(program: "eng"), actor: "ada")
             #expect(tasks.map(\.ref) == ["eng/inventory", "eng/policy", "eng/per-high@cv-screener", "eng/declare@cv-screener"])
             let declare = try #require(tasks.last)
@@ -106,7 +114,11 @@ struct RoadmapEngineTests {
         try await TestDatabase.with { db in
             let store = db.store
             try await seeded(store)
-            _ = try await store.addSystems(program: "eng", [NewAISystem(name: "CV Screener", operatorRole: .provider, riskClass: .high)], actor: "mia")
+            _ = try await store.addSystems(
+                program: "eng",
+                [NewAISystem(name: "CV Screener", operatorRole: .provider, riskClass: .high)],
+                actor: "mia"
+            )
             await expectRefusal(.conflict, containing: "is blocked and cannot start") { _ = try await store.startTask("eng/policy", actor: "otto") }
             let started = try await store.startTask("eng/inventory", actor: "otto")
             #expect(started.state == .inProgress)
@@ -121,7 +133,9 @@ struct RoadmapEngineTests {
             #expect(after.first { $0.key == "declare" }?.state == .blocked)
             let review = try await store.submitTask("eng/policy", actor: "otto")
             #expect(review.state == .inReview)  // needs the boss's sign-off
-            await expectRefusal(.conflict, containing: "only its signers can act on it now") { _ = try await store.startTask("eng/policy", actor: "otto") }
+            await expectRefusal(.conflict, containing: "only its signers can act on it now") {
+                _ = try await store.startTask("eng/policy", actor: "otto")
+            }
             let detail = try await store.task("eng/policy", actor: "bea")
             #expect(detail.history.map(\.action) == ["task.unblock", "task.submit"])
             #expect(detail.dependsOn.map(\.ref) == ["eng/inventory"])
@@ -140,7 +154,9 @@ struct RoadmapEngineTests {
             await expectRefusal(.forbidden, containing: "only an administrator or a holder of 'manager'") {
                 _ = try await store.assignTask("eng/inventory", to: "otto", actor: "otto")
             }
-            await expectRefusal(.conflict, containing: "holds no role in 'eng'") { _ = try await store.assignTask("eng/inventory", to: "nemo", actor: "mia") }
+            await expectRefusal(.conflict, containing: "holds no role in 'eng'") {
+                _ = try await store.assignTask("eng/inventory", to: "nemo", actor: "mia")
+            }
             _ = try await store.assignTask("eng/inventory", to: "otto", actor: "mia")
             await expectRefusal(.forbidden, containing: "assigned to 'otto'") { _ = try await store.startTask("eng/inventory", actor: "bea") }
             await expectRefusal(.forbidden, containing: "only an administrator adds people") {
@@ -151,7 +167,9 @@ struct RoadmapEngineTests {
             }
             await expectRefusal(.unauthenticated, containing: "--as HANDLE or ACCORD_USER") { _ = try await store.programs(actor: nil) }
             await expectRefusal(.unauthenticated, containing: "'ghost' does not exist") { _ = try await store.programs(actor: "ghost") }
-            await expectRefusal(.invalid, containing: "say why") { _ = try await store.markNotApplicable("eng/inventory", reason: "  ", actor: "mia") }
+            await expectRefusal(.invalid, containing: "say why") {
+                _ = try await store.markNotApplicable("eng/inventory", reason: "  ", actor: "mia")
+            }
             let na = try await store.markNotApplicable("eng/inventory", reason: "No AI in use", actor: "mia")
             #expect(na.state == .notApplicable)
             #expect(try await store.tasks(TaskFilter(program: "eng", state: .open), actor: "mia").map(\.key) == ["policy"])
@@ -200,9 +218,18 @@ struct RoadmapEngineTests {
             // The production cost, not the tests' fast one.
             let store = Store(pool: db.pool, location: .url(db.conninfo), auditKey: testAuditKey)
             #expect(store.passwordCost == 12)
-            let first = try await store.addPerson(handle: "root", name: "First", email: nil, admin: false, password: "a long enough password", actor: nil)
+            let first = try await store.addPerson(
+                handle: "root",
+                name: "First",
+                email: nil,
+                admin: false,
+                password: "a long enough password",
+                actor: nil
+            )
             #expect(first.isAdmin && first.canSign)
-            let stored = try await db.pool.withConnection { try await $0.query("SELECT password_hash FROM accord.person")[0].decode(String.self, "password_hash") }
+            let stored = try await db.pool.withConnection {
+                try await $0.query("SELECT password_hash FROM accord.person")[0].decode(String.self, "password_hash")
+            }
             #expect(stored.hasPrefix("$2b$12$") || stored.hasPrefix("$2a$12$") || stored.hasPrefix("$2y$12$"))
             #expect(!stored.contains("a long enough password"))
             await expectRefusal(.invalid, containing: "at least 12 characters") {
@@ -223,9 +250,16 @@ struct RoadmapEngineTests {
             let store = db.store
             try await seeded(store)
             let again = try await store.loadWorkflow(yaml: engineWorkflow, file: "engine.yaml", actor: "ada")
-            guard case .unchanged = again else { Issue.record("expected unchanged"); return }
+            guard case .unchanged = again else {
+                Issue.record("expected unchanged")
+                return
+            }
             await expectRefusal(.conflict, containing: "already loaded with different content") {
-                _ = try await store.loadWorkflow(yaml: engineWorkflow.replacingOccurrences(of: "due: P10D", with: "due: P11D"), file: "e.yaml", actor: "ada")
+                _ = try await store.loadWorkflow(
+                    yaml: engineWorkflow.replacingOccurrences(of: "due: P10D", with: "due: P11D"),
+                    file: "e.yaml",
+                    actor: "ada"
+                )
             }
             do {
                 _ = try await store.loadWorkflow(yaml: "id: x\n", file: "bad.yaml", actor: "ada")
@@ -244,9 +278,13 @@ struct RoadmapEngineTests {
             try await seeded(store)
             _ = try await store.addSystems(program: "eng", [NewAISystem(name: "CV", operatorRole: .provider, riskClass: .high)], actor: "mia")
             _ = try await store.submitTask("eng/inventory", actor: "otto")
-            let v2 = engineWorkflow
+            let v2 =
+                engineWorkflow
                 .replacingOccurrences(of: "version: 1", with: "version: 2")
-                .replacingOccurrences(of: "      - key: declare\n        title: Declaration per system", with: "      - key: register\n        title: Registration per system")
+                .replacingOccurrences(
+                    of: "      - key: declare\n        title: Declaration per system",
+                    with: "      - key: register\n        title: Registration per system"
+                )
                 .replacingOccurrences(of: #"refs: ["ai-act:art-47"]"#, with: #"refs: ["ai-act:art-49"]"#)
                 .replacingOccurrences(of: "title: Policy", with: "title: AI policy")
             _ = try await store.loadWorkflow(yaml: v2, file: "v2.yaml", actor: "ada")
@@ -269,7 +307,9 @@ struct RoadmapEngineTests {
             let retired = try await store.tasks(TaskFilter(program: "eng", state: .retired), actor: "mia")
             #expect(retired.map(\.ref) == ["eng/declare@cv"])
             #expect(try await store.task("eng/declare@cv", actor: "mia").retiredReason == "removed in engine-test version 2")
-            await expectRefusal(.conflict, containing: "upgrades only move forward") { _ = try await store.upgradeProgram("eng", to: 1, dryRun: true, actor: "mia") }
+            await expectRefusal(.conflict, containing: "upgrades only move forward") {
+                _ = try await store.upgradeProgram("eng", to: 1, dryRun: true, actor: "mia")
+            }
             #expect(try await store.verifyChain("program:eng").problem == nil)
         }
     }
@@ -289,7 +329,8 @@ struct RoadmapEngineTests {
             }
             #expect(try await store.systems(program: "eng", actor: "mia").isEmpty)
             #expect(throws: AccordError.self) { try Store.parseSystemsCSV("nom,role,risk\nx,provider,high\n", file: "h.csv") }
-            let good = "Name,Role,Risk,GPAI,Annex III,Owner,Purpose\n\"Screener, CV\",Provider,High,no,4,otto,\"Ranks applicants\"\nBot,deployer,minimal,,,,\n"
+            let good =
+                "Name,Role,Risk,GPAI,Annex III,Owner,Purpose\n\"Screener, CV\",Provider,High,no,4,otto,\"Ranks applicants\"\nBot,deployer,minimal,,,,\n"
             let systems = try Store.parseSystemsCSV(good, file: "inv.csv")
             let added = try await store.addSystems(program: "eng", systems, actor: "mia")
             #expect(added.map(\.slug) == ["bot", "screener-cv"])
@@ -297,8 +338,14 @@ struct RoadmapEngineTests {
             #expect(added.first { $0.slug == "screener-cv" }?.tasks == 2)
             // A second import with a duplicate is refused whole.
             await expectRefusal(.conflict, containing: "already has an AI system 'bot'") {
-                _ = try await store.addSystems(program: "eng", [NewAISystem(name: "New", operatorRole: .provider, riskClass: .high),
-                                                               NewAISystem(name: "Bot", operatorRole: .deployer, riskClass: .minimal)], actor: "mia")
+                _ = try await store.addSystems(
+                    program: "eng",
+                    [
+                        NewAISystem(name: "New", operatorRole: .provider, riskClass: .high),
+                        NewAISystem(name: "Bot", operatorRole: .deployer, riskClass: .minimal),
+                    ],
+                    actor: "mia"
+                )
             }
             #expect(try await store.systems(program: "eng", actor: "mia").count == 2)
         }

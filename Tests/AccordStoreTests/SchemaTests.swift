@@ -23,10 +23,13 @@ struct SchemaTests {
         try await TestDatabase.with { db in
             try await db.pool.withConnection { c in
                 try await c.execute("INSERT INTO accord.audit_chain (chain) VALUES ('test')")
-                try await c.execute("""
+                try await c.execute(
+                    """
                     INSERT INTO accord.audit_entry (chain, seq, actor, action, hash)
                     VALUES ('test', 1, 'system', 'test.append', $1)
-                    """, [[UInt8](repeating: 7, count: 32)])
+                    """,
+                    [[UInt8](repeating: 7, count: 32)]
+                )
                 for statement in [
                     "UPDATE accord.audit_entry SET actor = 'mallory'",
                     "DELETE FROM accord.audit_entry",
@@ -48,19 +51,31 @@ struct SchemaTests {
             try await db.pool.withConnection { c in
                 try await c.execute("INSERT INTO accord.audit_chain (chain) VALUES ('check')")
                 let short = await #expect(throws: PostgresError.self) {
-                    try await c.execute("INSERT INTO accord.audit_entry (chain, seq, actor, action, hash) VALUES ('check', 1, 'system', 'x', $1)", [[UInt8](repeating: 1, count: 31)])
+                    try await c.execute(
+                        "INSERT INTO accord.audit_entry (chain, seq, actor, action, hash) VALUES ('check', 1, 'system', 'x', $1)",
+                        [[UInt8](repeating: 1, count: 31)]
+                    )
                 }
                 #expect(short?.constraint == "audit_entry_hash_sha256")
                 let orphan = await #expect(throws: PostgresError.self) {
-                    try await c.execute("INSERT INTO accord.audit_entry (chain, seq, actor, action, hash) VALUES ('check', 2, 'system', 'x', $1)", [[UInt8](repeating: 1, count: 32)])
+                    try await c.execute(
+                        "INSERT INTO accord.audit_entry (chain, seq, actor, action, hash) VALUES ('check', 2, 'system', 'x', $1)",
+                        [[UInt8](repeating: 1, count: 32)]
+                    )
                 }
                 #expect(orphan?.constraint == "audit_entry_first_has_no_prev")
                 let firstWithPrevious = await #expect(throws: PostgresError.self) {
-                    try await c.execute("INSERT INTO accord.audit_entry (chain, seq, actor, action, prev_hash, hash) VALUES ('check', 1, 'system', 'x', $1, $1)", [[UInt8](repeating: 1, count: 32)])
+                    try await c.execute(
+                        "INSERT INTO accord.audit_entry (chain, seq, actor, action, prev_hash, hash) VALUES ('check', 1, 'system', 'x', $1, $1)",
+                        [[UInt8](repeating: 1, count: 32)]
+                    )
                 }
                 #expect(firstWithPrevious?.constraint == "audit_entry_first_has_no_prev")
                 let unknownChain = await #expect(throws: PostgresError.self) {
-                    try await c.execute("INSERT INTO accord.audit_entry (chain, seq, actor, action, hash) VALUES ('nope', 1, 'system', 'x', $1)", [[UInt8](repeating: 1, count: 32)])
+                    try await c.execute(
+                        "INSERT INTO accord.audit_entry (chain, seq, actor, action, hash) VALUES ('nope', 1, 'system', 'x', $1)",
+                        [[UInt8](repeating: 1, count: 32)]
+                    )
                 }
                 #expect(unknownChain?.isForeignKeyViolation == true)
             }
@@ -76,9 +91,13 @@ struct DatabaseLocationTests {
         #expect(DatabaseLocation.resolve(flag: "host=x", environment: env) == .url("host=x"))
         #expect(DatabaseLocation.resolve(flag: nil, environment: env) == .url("postgres://db/a"))
         #expect(DatabaseLocation.resolve(flag: nil, environment: ["PGSERVICE": "accord"]) == .environment)
-        #expect(DatabaseLocation.resolve(flag: nil, environment: ["PGPASSWORD": "only-a-password", "ACCORD_HOME": "/srv/accord"])
-            == .embedded(home: URL(fileURLWithPath: "/srv/accord")))
-        #expect(DatabaseLocation.resolve(flag: "", environment: ["ACCORD_HOME": "/srv/accord"]) == .embedded(home: URL(fileURLWithPath: "/srv/accord")))
+        #expect(
+            DatabaseLocation.resolve(flag: nil, environment: ["PGPASSWORD": "only-a-password", "ACCORD_HOME": "/srv/accord"])
+                == .embedded(home: URL(fileURLWithPath: "/srv/accord"))
+        )
+        #expect(
+            DatabaseLocation.resolve(flag: "", environment: ["ACCORD_HOME": "/srv/accord"]) == .embedded(home: URL(fileURLWithPath: "/srv/accord"))
+        )
     }
 
     @Test("summaries never show a password")

@@ -23,7 +23,8 @@ struct SecurityReviewTests {
                             _ = try await store.login(handle: "b1", password: "guess number \(i)", address: "203.0.113.9")
                             return "logged in"
                         } catch let error as AccordError {
-                            return error.message.hasPrefix("too many failed logins") ? "throttled" : error.message.hasPrefix("too many") ? "busy" : "wrong"
+                            return error.message.hasPrefix("too many failed logins")
+                                ? "throttled" : error.message.hasPrefix("too many") ? "busy" : "wrong"
                         } catch {
                             return "\(error)"
                         }
@@ -64,9 +65,15 @@ struct SecurityReviewTests {
             var policy = SessionPolicy()
             policy.login = ThrottlePolicy(limit: 3, block: .seconds(1), maxBlock: .seconds(60), quiet: .seconds(3600))
             for _ in 1...3 { _ = try? await store.login(handle: "b3", password: "guess", address: "198.51.100.7", policy: policy) }
-            #expect(try await eventually(within: .seconds(5)) {
-                try await db.pool.withConnection { try await $0.query("SELECT blocked_until <= now() AS over FROM accord.auth_throttle WHERE key = 'login:b3@198.51.100.7'")[0].decode(Bool.self, "over") }
-            }, "the first block ends")
+            #expect(
+                try await eventually(within: .seconds(5)) {
+                    try await db.pool.withConnection {
+                        try await $0.query("SELECT blocked_until <= now() AS over FROM accord.auth_throttle WHERE key = 'login:b3@198.51.100.7'")[0]
+                            .decode(Bool.self, "over")
+                    }
+                },
+                "the first block ends"
+            )
             // One attempt after the block: still counted as the fourth, so it blocks again, for two seconds.
             await expectRefusal(.unauthenticated, containing: "wrong handle or password") {
                 _ = try await store.login(handle: "b3", password: "guess", address: "198.51.100.7", policy: policy)
@@ -77,7 +84,9 @@ struct SecurityReviewTests {
             } catch let error as AccordError {
                 #expect(error.message == "too many failed logins; try again in 2 seconds", "\(error.message)")
             }
-            let session = try await eventually(within: .seconds(6)) { try await store.login(handle: "b3", password: testPassword, address: "198.51.100.7", policy: policy) }
+            let session = try await eventually(within: .seconds(6)) {
+                try await store.login(handle: "b3", password: testPassword, address: "198.51.100.7", policy: policy)
+            }
             #expect(session.session.person.handle == "b3")
         }
     }
@@ -102,7 +111,9 @@ struct SecurityReviewTests {
             await expectRefusal(.unauthenticated, containing: "too many failed logins") {
                 _ = try await store.login(handle: "b7", password: testPassword, address: "2001:db8:1:2::99", policy: policy)
             }
-            #expect(try await store.login(handle: "b7", password: testPassword, address: "2001:db8:1:3::1", policy: policy).session.person.handle == "b7")
+            #expect(
+                try await store.login(handle: "b7", password: testPassword, address: "2001:db8:1:3::1", policy: policy).session.person.handle == "b7"
+            )
         }
     }
 
@@ -115,7 +126,15 @@ struct SecurityReviewTests {
             try await seededForSigning(store)
             _ = try await store.bindRole(program: "sig", role: "owner", handles: ["nora"], actor: "ada")
             _ = try await store.assignTask("sig/single", to: "b1", actor: "mia")
-            _ = try await store.delegate(program: "sig", role: "board", from: "b1", to: "nora", until: CalendarDate.today(), reason: "away", actor: "b1")
+            _ = try await store.delegate(
+                program: "sig",
+                role: "board",
+                from: "b1",
+                to: "nora",
+                until: CalendarDate.today(),
+                reason: "away",
+                actor: "b1"
+            )
             _ = try await store.submitTask("sig/single", actor: "b1")
             await expectRefusal(.forbidden, containing: "separation of duties: b1 (for whom nora signs as deputy) is the task's assignee") {
                 _ = try await store.approve("sig/single", as: "nora")
@@ -130,9 +149,20 @@ struct SecurityReviewTests {
             let store = db.store
             try await seededForSigning(store)
             _ = try await store.bindRole(program: "sig", role: "owner", handles: ["nora"], actor: "ada")
-            let delegation = try await store.delegate(program: "sig", role: "board", from: "b3", to: "nora", until: CalendarDate.today(), reason: "away", actor: "b3")
+            let delegation = try await store.delegate(
+                program: "sig",
+                role: "board",
+                from: "b3",
+                to: "nora",
+                until: CalendarDate.today(),
+                reason: "away",
+                actor: "b3"
+            )
             _ = try await store.submitTask("sig/single", actor: "otto")
-            await expectRefusal(.forbidden, containing: "b3 has delegated 'board' to nora; while the delegation is in force only the deputy signs for it") {
+            await expectRefusal(
+                .forbidden,
+                containing: "b3 has delegated 'board' to nora; while the delegation is in force only the deputy signs for it"
+            ) {
                 _ = try await store.approve("sig/single", as: "b3")
             }
             _ = try await store.submitTask("sig/pair", actor: "otto")
@@ -170,16 +200,48 @@ struct SecurityReviewTests {
             let store = db.store
             try await seededForSigning(store)
             await expectRefusal(.forbidden, containing: "only lee or an administrator may delegate") {
-                _ = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "mia", until: CalendarDate.today(), reason: "x", actor: "mia")
+                _ = try await store.delegate(
+                    program: "sig",
+                    role: "legal",
+                    from: "lee",
+                    to: "mia",
+                    until: CalendarDate.today(),
+                    reason: "x",
+                    actor: "mia"
+                )
             }
             _ = try await store.bindRole(program: "sig", role: "owner", handles: ["ada"], actor: "ada")
             await expectRefusal(.forbidden, containing: "nobody delegates a role to themselves") {
-                _ = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "ada", until: CalendarDate.today(), reason: "x", actor: "ada")
+                _ = try await store.delegate(
+                    program: "sig",
+                    role: "legal",
+                    from: "lee",
+                    to: "ada",
+                    until: CalendarDate.today(),
+                    reason: "x",
+                    actor: "ada"
+                )
             }
             await expectRefusal(.invalid, containing: "a delegation lasts at most 90 days") {
-                _ = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "b1", until: CalendarDate.today().adding(days: 91), reason: "x", actor: "lee")
+                _ = try await store.delegate(
+                    program: "sig",
+                    role: "legal",
+                    from: "lee",
+                    to: "b1",
+                    until: CalendarDate.today().adding(days: 91),
+                    reason: "x",
+                    actor: "lee"
+                )
             }
-            let longest = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "b1", until: CalendarDate.today().adding(days: 90), reason: "x", actor: "lee")
+            let longest = try await store.delegate(
+                program: "sig",
+                role: "legal",
+                from: "lee",
+                to: "b1",
+                until: CalendarDate.today().adding(days: 90),
+                reason: "x",
+                actor: "lee"
+            )
             #expect(longest.active)
         }
     }
@@ -199,7 +261,9 @@ struct SecurityReviewTests {
             _ = try await store.bindRole(program: "sig", role: "owner", handles: ["mia", "nora"], actor: "mia")
             _ = try await store.bindRole(program: "sig", role: "board", handles: ["mia"], actor: "ada")
             let entries = try await store.auditLog(program: "sig", actor: "ada")
-            #expect(entries.contains { $0.action == "role.bind" && $0.actor == "ada" && $0.after?.contains("\"mia\"") == true && $0.objectID == "board" })
+            #expect(
+                entries.contains { $0.action == "role.bind" && $0.actor == "ada" && $0.after?.contains("\"mia\"") == true && $0.objectID == "board" }
+            )
         }
     }
 
@@ -210,7 +274,10 @@ struct SecurityReviewTests {
             try await seededForSigning(store)
             _ = try await store.bindRole(program: "sig", role: "owner", handles: ["mia"], actor: "mia")
             let v2 = signingWorkflow.replacingOccurrences(of: "version: 1", with: "version: 2")
-                .replacingOccurrences(of: "approval: {signers: [board]}\n      - key: pair", with: "approval: {signers: [board, owner]}\n      - key: pair")
+                .replacingOccurrences(
+                    of: "approval: {signers: [board]}\n      - key: pair",
+                    with: "approval: {signers: [board, owner]}\n      - key: pair"
+                )
             _ = try await store.loadWorkflow(yaml: v2, file: "sign.yaml", actor: "ada")
             await expectRefusal(.forbidden, containing: "'owner' signs or leads, and mia holds it") {
                 _ = try await store.upgradeProgram("sig", to: 2, dryRun: false, actor: "mia")
@@ -229,9 +296,11 @@ struct SecurityReviewTests {
             _ = try await store.addPerson(handle: "stranger", name: "A Stranger", email: nil, admin: false, password: testPassword, actor: "ada")
             let task = try await store.task("sig/single", actor: "ada").task
             let evidence = try await store.addEvidence(to: "sig/single", fileName: "e.txt", bytes: Array("e".utf8), title: nil, actor: "otto")
-            for (what, body) in [("no task \(task.id)", { _ = try await store.task(String(task.id), actor: "stranger") }),
-                                 ("no task \(task.id)", { _ = try await store.approve(String(task.id), as: "stranger") }),
-                                 ("no evidence \(evidence.id)", { _ = try await store.evidenceContent(evidence.id, actor: "stranger") })] as [(String, () async throws -> Void)] {
+            for (what, body) in [
+                ("no task \(task.id)", { _ = try await store.task(String(task.id), actor: "stranger") }),
+                ("no task \(task.id)", { _ = try await store.approve(String(task.id), as: "stranger") }),
+                ("no evidence \(evidence.id)", { _ = try await store.evidenceContent(evidence.id, actor: "stranger") }),
+            ] as [(String, () async throws -> Void)] {
                 do {
                     try await body()
                     Issue.record("the stranger reached \(what)")

@@ -7,43 +7,43 @@ import Postgres
 import Testing
 
 let signingWorkflow = """
-id: sign-test
-version: 1
-title: Sign-off test roadmap
-roles:
-  manager: {title: Manager, manager: true}
-  owner: {title: Owner}
-  board: {title: Board, leadership: true}
-  legal: {title: Legal}
-steps:
-  - key: s
-    title: Sign-offs
-    tasks:
-      - key: single
-        title: One board member
-        owner: owner
-        approval: {signers: [board]}
-      - key: pair
-        title: Two board members
-        owner: owner
-        approval: {signers: [{role: board, quorum: 2}]}
-      - key: ordered
-        title: Legal, then the board
-        owner: owner
-        approval: {signers: [legal, board], order: sequential}
-      - key: three
-        title: Three of the board
-        owner: owner
-        approval: {signers: [{role: board, quorum: 3}]}
-      - key: relaxed
-        title: Without separation of duties
-        owner: board
-        approval: {signers: [board], separation_of_duties: false}
-      - key: after-pair
-        title: Needs the pair
-        owner: owner
-        depends_on: [pair]
-"""
+    id: sign-test
+    version: 1
+    title: Sign-off test roadmap
+    roles:
+      manager: {title: Manager, manager: true}
+      owner: {title: Owner}
+      board: {title: Board, leadership: true}
+      legal: {title: Legal}
+    steps:
+      - key: s
+        title: Sign-offs
+        tasks:
+          - key: single
+            title: One board member
+            owner: owner
+            approval: {signers: [board]}
+          - key: pair
+            title: Two board members
+            owner: owner
+            approval: {signers: [{role: board, quorum: 2}]}
+          - key: ordered
+            title: Legal, then the board
+            owner: owner
+            approval: {signers: [legal, board], order: sequential}
+          - key: three
+            title: Three of the board
+            owner: owner
+            approval: {signers: [{role: board, quorum: 3}]}
+          - key: relaxed
+            title: Without separation of duties
+            owner: board
+            approval: {signers: [board], separation_of_duties: false}
+          - key: after-pair
+            title: Needs the pair
+            owner: owner
+            depends_on: [pair]
+    """
 
 let testPassword = "a password for tests"
 
@@ -82,11 +82,17 @@ struct SignOffTests {
             _ = try await store.bindRole(program: "sig", role: "board", handles: ["otto"], actor: "ada")
             _ = try await store.assignTask("sig/pair", to: "otto", actor: "mia")
             _ = try await store.submitTask("sig/pair", actor: "otto")
-            await expectRefusal(.forbidden, containing: "separation of duties: otto is the task's assignee") { _ = try await store.approve("sig/pair", as: "otto") }
+            await expectRefusal(.forbidden, containing: "separation of duties: otto is the task's assignee") {
+                _ = try await store.approve("sig/pair", as: "otto")
+            }
             _ = try await store.submitTask("sig/single", actor: "otto")  // unassigned: submitting makes otto the assignee
-            await expectRefusal(.forbidden, containing: "separation of duties: otto is the task's assignee") { _ = try await store.approve("sig/single", as: "otto") }
+            await expectRefusal(.forbidden, containing: "separation of duties: otto is the task's assignee") {
+                _ = try await store.approve("sig/single", as: "otto")
+            }
             _ = try await store.approve("sig/pair", as: "b1")
-            await expectRefusal(.conflict, containing: "b1 has already signed this version of 'sig/pair' with another decision") { _ = try await store.reject("sig/pair", as: "b1") }
+            await expectRefusal(.conflict, containing: "b1 has already signed this version of 'sig/pair' with another decision") {
+                _ = try await store.reject("sig/pair", as: "b1")
+            }
             // Signing the same thing twice is harmless: nothing new is recorded.
             let again = try await store.approve("sig/pair", as: "b1")
             #expect(!again.recorded)
@@ -106,7 +112,9 @@ struct SignOffTests {
             _ = try await store.bindRole(program: "sig", role: "owner", handles: ["b3"], actor: "ada")
             _ = try await store.submitTask("sig/single", actor: "b3")
             _ = try await store.assignTask("sig/single", to: "otto", actor: "mia")
-            await expectRefusal(.forbidden, containing: "separation of duties: b3 submitted the task") { _ = try await store.approve("sig/single", as: "b3") }
+            await expectRefusal(.forbidden, containing: "separation of duties: b3 submitted the task") {
+                _ = try await store.approve("sig/single", as: "b3")
+            }
         }
     }
 
@@ -138,7 +146,9 @@ struct SignOffTests {
             let store = db.store
             try await seededForSigning(store)
             _ = try await store.submitTask("sig/ordered", actor: "otto")
-            await expectRefusal(.forbidden, containing: "sequential sign-off: legal must sign before board") { _ = try await store.approve("sig/ordered", as: "b1") }
+            await expectRefusal(.forbidden, containing: "sequential sign-off: legal must sign before board") {
+                _ = try await store.approve("sig/ordered", as: "b1")
+            }
             #expect(try await store.approve("sig/ordered", as: "lee").taskState == .inReview)
             #expect(try await store.approve("sig/ordered", as: "b1").taskState == .done)
         }
@@ -171,14 +181,26 @@ struct SignOffTests {
         try await TestDatabase.with { db in
             let store = db.store
             try await seededForSigning(store)
-            let v1 = try await store.addEvidence(to: "sig/single", fileName: "/tmp/inventory.csv", bytes: Array("a,b\n".utf8), title: nil, actor: "otto")
+            let v1 = try await store.addEvidence(
+                to: "sig/single",
+                fileName: "/tmp/inventory.csv",
+                bytes: Array("a,b\n".utf8),
+                title: nil,
+                actor: "otto"
+            )
             #expect(v1.title == "inventory.csv")
             #expect(v1.version == 1)
             #expect(v1.mediaType == "text/csv")
             _ = try await store.submitTask("sig/single", actor: "otto")
             let signed = try await store.approve("sig/single", as: "b1")
             #expect(signed.taskState == .done)
-            let v2 = try await store.addEvidence(to: "sig/single", fileName: "inventory.csv", bytes: Array("a,b\nc,d\n".utf8), title: nil, actor: "otto")
+            let v2 = try await store.addEvidence(
+                to: "sig/single",
+                fileName: "inventory.csv",
+                bytes: Array("a,b\nc,d\n".utf8),
+                title: nil,
+                actor: "otto"
+            )
             #expect(v2.version == 2)
             #expect(v2.taskVersion == 2)
             let detail = try await store.task("sig/single", actor: "ada")
@@ -191,7 +213,7 @@ struct SignOffTests {
             let (_, old) = try await store.evidenceContent(v1.id, actor: "b9") as (EvidenceVersion, [UInt8])
             #expect(String(decoding: old, as: UTF8.self) == "a,b\n")
         }
-    } 
+    }
 
     @Test("evidence on a finished task without a sign-off policy is recorded and leaves the task done")
     func evidenceOnUnsignedTask() async throws {
@@ -211,9 +233,17 @@ struct SignOffTests {
         try await TestDatabase.with { db in
             let store = db.store
             try await seededForSigning(store)
-            await expectRefusal(.invalid, containing: "is empty") { _ = try await store.addEvidence(to: "sig/single", fileName: "e.txt", bytes: [], title: nil, actor: "otto") }
+            await expectRefusal(.invalid, containing: "is empty") {
+                _ = try await store.addEvidence(to: "sig/single", fileName: "e.txt", bytes: [], title: nil, actor: "otto")
+            }
             await expectRefusal(.invalid, containing: "limited to 1048576 bytes") {
-                _ = try await store.addEvidence(to: "sig/single", fileName: "big.bin", bytes: [UInt8](repeating: 1, count: (1 << 20) + 1), title: nil, actor: "otto")
+                _ = try await store.addEvidence(
+                    to: "sig/single",
+                    fileName: "big.bin",
+                    bytes: [UInt8](repeating: 1, count: (1 << 20) + 1),
+                    title: nil,
+                    actor: "otto"
+                )
             }
             await expectRefusal(.forbidden, containing: "is added by its assignee") {
                 _ = try await store.addEvidence(to: "sig/single", fileName: "x.txt", bytes: [1], title: nil, actor: "b1")
@@ -227,10 +257,14 @@ struct SignOffTests {
             let store = db.store
             try await seededForSigning(store)
             _ = try await store.submitTask("sig/single", actor: "otto")
-            await expectRefusal(.unauthenticated, containing: "wrong password; nothing was signed (1 of 5") { _ = try await store.approve("sig/single", as: "b1", password: "guess") }
+            await expectRefusal(.unauthenticated, containing: "wrong password; nothing was signed (1 of 5") {
+                _ = try await store.approve("sig/single", as: "b1", password: "guess")
+            }
             #expect(try await store.signatures(of: "sig/single", actor: "ada").isEmpty)
             for _ in 2...4 { _ = try? await store.approve("sig/single", as: "b1", password: "guess") }
-            await expectRefusal(.unauthenticated, containing: "signing is now locked for b1") { _ = try await store.approve("sig/single", as: "b1", password: "guess") }
+            await expectRefusal(.unauthenticated, containing: "signing is now locked for b1") {
+                _ = try await store.approve("sig/single", as: "b1", password: "guess")
+            }
             await expectRefusal(.locked, containing: "signing is locked for b1 until") { _ = try await store.approve("sig/single", as: "b1") }
             // Another member is not affected, and a success clears their count.
             _ = try? await store.approve("sig/single", as: "b2", password: "guess")
@@ -244,9 +278,25 @@ struct SignOffTests {
             let store = db.store
             try await seededForSigning(store)
             await expectRefusal(.conflict, containing: "does not hold 'legal'") {
-                _ = try await store.delegate(program: "sig", role: "legal", from: "b1", to: "nora", until: CalendarDate.today(), reason: "x", actor: "b1")
+                _ = try await store.delegate(
+                    program: "sig",
+                    role: "legal",
+                    from: "b1",
+                    to: "nora",
+                    until: CalendarDate.today(),
+                    reason: "x",
+                    actor: "b1"
+                )
             }
-            let d = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "b5", until: CalendarDate.today(), reason: "Lee on leave", actor: "lee")
+            let d = try await store.delegate(
+                program: "sig",
+                role: "legal",
+                from: "lee",
+                to: "b5",
+                until: CalendarDate.today(),
+                reason: "Lee on leave",
+                actor: "lee"
+            )
             #expect(d.active)
             _ = try await store.submitTask("sig/ordered", actor: "otto")
             let byDeputy = try await store.approve("sig/ordered", as: "b5")
@@ -271,19 +321,57 @@ struct SignOffTests {
             try await seededForSigning(store)
             // A deputy must be a member of the program, and only the holder (or an administrator) delegates.
             await expectRefusal(.conflict, containing: "a deputy must be a member") {
-                _ = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "nora", until: CalendarDate.today(), reason: "leave", actor: "lee")
+                _ = try await store.delegate(
+                    program: "sig",
+                    role: "legal",
+                    from: "lee",
+                    to: "nora",
+                    until: CalendarDate.today(),
+                    reason: "leave",
+                    actor: "lee"
+                )
             }
             _ = try await store.bindRole(program: "sig", role: "manager", handles: ["nora"], actor: "ada")
             await expectRefusal(.forbidden, containing: "only lee or an administrator may delegate") {
-                _ = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "nora", until: CalendarDate.today(), reason: "leave", actor: "mia")
+                _ = try await store.delegate(
+                    program: "sig",
+                    role: "legal",
+                    from: "lee",
+                    to: "nora",
+                    until: CalendarDate.today(),
+                    reason: "leave",
+                    actor: "mia"
+                )
             }
-            let d = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "nora", until: CalendarDate.today(), reason: "leave", actor: "ada")
-            try await db.pool.withConnection { try await $0.execute("UPDATE accord.delegation SET valid_until = current_date - 1 WHERE id = $1", [d.id]) }
+            let d = try await store.delegate(
+                program: "sig",
+                role: "legal",
+                from: "lee",
+                to: "nora",
+                until: CalendarDate.today(),
+                reason: "leave",
+                actor: "ada"
+            )
+            try await db.pool.withConnection {
+                try await $0.execute("UPDATE accord.delegation SET valid_until = current_date - 1 WHERE id = $1", [d.id])
+            }
             _ = try await store.submitTask("sig/ordered", actor: "otto")
-            await expectRefusal(.forbidden, containing: "nora holds none of the signing roles") { _ = try await store.approve("sig/ordered", as: "nora") }
+            await expectRefusal(.forbidden, containing: "nora holds none of the signing roles") {
+                _ = try await store.approve("sig/ordered", as: "nora")
+            }
             _ = try await store.bindRole(program: "sig", role: "board", handles: ["nora"], actor: "ada")
-            await expectRefusal(.forbidden, containing: "sequential sign-off: legal must sign before board") { _ = try await store.approve("sig/ordered", as: "nora") }
-            let active = try await store.delegate(program: "sig", role: "legal", from: "lee", to: "b7", until: CalendarDate.today().adding(days: 30), reason: "leave", actor: "lee")
+            await expectRefusal(.forbidden, containing: "sequential sign-off: legal must sign before board") {
+                _ = try await store.approve("sig/ordered", as: "nora")
+            }
+            let active = try await store.delegate(
+                program: "sig",
+                role: "legal",
+                from: "lee",
+                to: "b7",
+                until: CalendarDate.today().adding(days: 30),
+                reason: "leave",
+                actor: "lee"
+            )
             _ = try await store.revokeDelegation(active.id, actor: "mia")
             await expectRefusal(.forbidden, containing: "sequential sign-off") { _ = try await store.approve("sig/ordered", as: "b7") }
             #expect(try await store.delegations(program: "sig", actor: "lee").map(\.active) == [false, false])

@@ -22,17 +22,17 @@ func tamperable(_ db: TestDatabase) async throws -> Store {
 
 /// Recomputes every hash of a chain from its (edited) content, as an attacker who read the source would.
 let recomputeChain = """
-DO $$
-DECLARE r record; prev bytea := NULL; h bytea;
-BEGIN
-  FOR r IN SELECT * FROM accord.audit_entry WHERE chain = 'program:sig' ORDER BY seq LOOP
-    h := sha256(coalesce(prev, ''::bytea) || accord.audit_canonical(r.chain, r.seq, r.recorded_at, r.actor, r.action, r.object_type, r.object_id, r.before, r.after, r.reason));
-    UPDATE accord.audit_entry SET prev_hash = prev, hash = h WHERE chain = r.chain AND seq = r.seq;
-    prev := h;
-  END LOOP;
-  UPDATE accord.audit_chain SET head_hash = prev, length = (SELECT max(seq) FROM accord.audit_entry WHERE chain = 'program:sig') WHERE chain = 'program:sig';
-END $$;
-"""
+    DO $$
+    DECLARE r record; prev bytea := NULL; h bytea;
+    BEGIN
+      FOR r IN SELECT * FROM accord.audit_entry WHERE chain = 'program:sig' ORDER BY seq LOOP
+        h := sha256(coalesce(prev, ''::bytea) || accord.audit_canonical(r.chain, r.seq, r.recorded_at, r.actor, r.action, r.object_type, r.object_id, r.before, r.after, r.reason));
+        UPDATE accord.audit_entry SET prev_hash = prev, hash = h WHERE chain = r.chain AND seq = r.seq;
+        prev := h;
+      END LOOP;
+      UPDATE accord.audit_chain SET head_hash = prev, length = (SELECT max(seq) FROM accord.audit_entry WHERE chain = 'program:sig') WHERE chain = 'program:sig';
+    END $$;
+    """
 
 @Suite("Tampering as a database superuser is detected")
 struct TamperTests {
@@ -62,22 +62,26 @@ struct TamperTests {
 
     @Test("an entry inserted in the middle is noticed")
     func insertEntry() async throws {
-        let found = try await problems(after: """
-            UPDATE accord.audit_entry SET seq = seq + 1000 WHERE chain = 'program:sig' AND seq >= 4;
-            UPDATE accord.audit_entry SET seq = seq - 999 WHERE chain = 'program:sig' AND seq >= 1004;
-            INSERT INTO accord.audit_entry (chain, seq, actor, action, prev_hash, hash)
-              SELECT 'program:sig', 4, 'mallory', 'role.bind', hash, sha256('forged'::bytea) FROM accord.audit_entry WHERE chain = 'program:sig' AND seq = 3;
-            """)
+        let found = try await problems(
+            after: """
+                UPDATE accord.audit_entry SET seq = seq + 1000 WHERE chain = 'program:sig' AND seq >= 4;
+                UPDATE accord.audit_entry SET seq = seq - 999 WHERE chain = 'program:sig' AND seq >= 1004;
+                INSERT INTO accord.audit_entry (chain, seq, actor, action, prev_hash, hash)
+                  SELECT 'program:sig', 4, 'mallory', 'role.bind', hash, sha256('forged'::bytea) FROM accord.audit_entry WHERE chain = 'program:sig' AND seq = 3;
+                """
+        )
         #expect(found.first == "program:sig: entry 4 (role.bind by mallory) was altered: its content does not match its hash")
     }
 
     @Test("two swapped entries are noticed")
     func swapEntries() async throws {
-        let found = try await problems(after: """
-            UPDATE accord.audit_entry SET seq = 100000 WHERE chain = 'program:sig' AND seq = 3;
-            UPDATE accord.audit_entry SET seq = 3 WHERE chain = 'program:sig' AND seq = 4;
-            UPDATE accord.audit_entry SET seq = 4 WHERE chain = 'program:sig' AND seq = 100000;
-            """)
+        let found = try await problems(
+            after: """
+                UPDATE accord.audit_entry SET seq = 100000 WHERE chain = 'program:sig' AND seq = 3;
+                UPDATE accord.audit_entry SET seq = 3 WHERE chain = 'program:sig' AND seq = 4;
+                UPDATE accord.audit_entry SET seq = 4 WHERE chain = 'program:sig' AND seq = 100000;
+                """
+        )
         #expect(found.first?.hasPrefix("program:sig: entry 3") == true)
     }
 
@@ -107,13 +111,15 @@ struct TamperTests {
 
     @Test("a signature copied onto another task is caught: its MAC no longer matches and no entry records it")
     func copiedSignature() async throws {
-        let found = try await problems(after: """
-            INSERT INTO accord.signature (task_id, review_round, evidence_version, signer_id, printed_name, signed_at, decision, meaning, comment,
-                                          role, on_behalf_of, delegation_id, auth_method, subject_sha256, key_id, mac)
-            SELECT (SELECT id FROM accord.task WHERE template_key = 'single'), 1, 0, signer_id, printed_name, signed_at, decision, meaning, comment,
-                   role, on_behalf_of, delegation_id, auth_method, subject_sha256, key_id, mac
-            FROM accord.signature ORDER BY id LIMIT 1;
-            """)
+        let found = try await problems(
+            after: """
+                INSERT INTO accord.signature (task_id, review_round, evidence_version, signer_id, printed_name, signed_at, decision, meaning, comment,
+                                              role, on_behalf_of, delegation_id, auth_method, subject_sha256, key_id, mac)
+                SELECT (SELECT id FROM accord.task WHERE template_key = 'single'), 1, 0, signer_id, printed_name, signed_at, decision, meaning, comment,
+                       role, on_behalf_of, delegation_id, auth_method, subject_sha256, key_id, mac
+                FROM accord.signature ORDER BY id LIMIT 1;
+                """
+        )
         #expect(found.contains { $0.contains("on sig/single by b1 does not match its MAC") }, "\(found)")
         #expect(found.contains { $0.contains("on sig/single has no audit entry") }, "\(found)")
     }

@@ -10,11 +10,13 @@ struct ErrorAndTransactionTests {
     func sqlStateMapping() async throws {
         try await TestDatabase.with(migrated: false) { db in
             try await db.pool.withConnection { c in
-                try await c.executeScript("""
+                try await c.executeScript(
+                    """
                     CREATE TABLE parent (id int PRIMARY KEY);
                     CREATE TABLE child (parent int CONSTRAINT child_parent_fk REFERENCES parent (id));
                     INSERT INTO parent VALUES (1);
-                    """)
+                    """
+                )
                 let unique = await #expect(throws: PostgresError.self) { try await c.execute("INSERT INTO parent VALUES ($1)", [1]) }
                 #expect(unique?.isUniqueViolation == true)
                 #expect(unique?.sqlState == "23505")
@@ -72,7 +74,9 @@ struct ErrorAndTransactionTests {
     func serializableRetry() async throws {
         try await TestDatabase.with(migrated: false) { db in
             try await db.pool.withConnection { c in
-                try await c.executeScript("CREATE TABLE doctors (name text PRIMARY KEY, on_call bool NOT NULL); INSERT INTO doctors VALUES ('a', true), ('b', true);")
+                try await c.executeScript(
+                    "CREATE TABLE doctors (name text PRIMARY KEY, on_call bool NOT NULL); INSERT INTO doctors VALUES ('a', true), ('b', true);"
+                )
             }
             // Write skew: each reads both rows, then each writes a different row. Under SERIALIZABLE one
             // of them must fail with 40001; the retry then sees the other's write.
@@ -80,7 +84,10 @@ struct ErrorAndTransactionTests {
             let attempts = NIOLockedValueBox(0)
             @Sendable func body(_ me: String) async throws -> Int {
                 try await db.pool.withTransaction(.serializable) { c in
-                    let attempt = attempts.withLockedValue { $0 += 1; return $0 }
+                    let attempt = attempts.withLockedValue {
+                        $0 += 1
+                        return $0
+                    }
                     let count = try await c.query("SELECT count(*) AS n FROM doctors WHERE on_call")[0].decode(Int.self, "n")
                     if attempt <= 2 {
                         // Both first attempts wait here until both have read.
@@ -111,7 +118,10 @@ struct ErrorAndTransactionTests {
             let attempts = NIOLockedValueBox(0)
             @Sendable func transfer(_ first: Int, _ second: Int) async throws {
                 try await db.pool.withTransaction { c in
-                    let attempt = attempts.withLockedValue { $0 += 1; return $0 }
+                    let attempt = attempts.withLockedValue {
+                        $0 += 1
+                        return $0
+                    }
                     try await c.execute("UPDATE acct SET v = v + 1 WHERE id = $1", [first])
                     if attempt <= 2 {
                         locked.withLockedValue { $0 += 1 }

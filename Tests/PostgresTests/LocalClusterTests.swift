@@ -8,7 +8,10 @@ struct LocalClusterTests {
     @Test("start creates, runs and is idempotent; stop stops; the data stays")
     func lifecycle() async throws {
         let cluster = try await PrivateCluster.start()
-        guard case .running = cluster.status() else { Issue.record("not running after start"); return }
+        guard case .running = cluster.status() else {
+            Issue.record("not running after start")
+            return
+        }
         #expect(try cluster.start() == false)  // already running
         let pool = PostgresPool(configuration: .init(conninfo: cluster.conninfo, maxConnections: 1))
         try await pool.withConnection { c in

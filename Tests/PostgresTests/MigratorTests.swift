@@ -64,7 +64,9 @@ struct MigratorTests {
             let error = await #expect(throws: PostgresError.self) { try await Migrator(migrations: edited).migrate(pool: db.pool) }
             #expect(error?.code == .migration)
             #expect(error?.message.contains("0001_things.sql was changed after it was applied") == true)
-            let exists = try await db.pool.withConnection { try await $0.query("SELECT to_regclass('must_not_exist') IS NOT NULL AS e")[0].decode(Bool.self, "e") }
+            let exists = try await db.pool.withConnection {
+                try await $0.query("SELECT to_regclass('must_not_exist') IS NOT NULL AS e")[0].decode(Bool.self, "e")
+            }
             #expect(exists == false)
         }
     }
@@ -88,7 +90,9 @@ struct MigratorTests {
             let plan = try await Migrator(migrations: broken).plan(pool: db.pool)
             #expect(plan.currentVersion == 2)
             #expect(plan.pending.map(\.name) == ["0003_broken.sql"])
-            let half = try await db.pool.withConnection { try await $0.query("SELECT to_regclass('half') IS NOT NULL AS e")[0].decode(Bool.self, "e") }
+            let half = try await db.pool.withConnection {
+                try await $0.query("SELECT to_regclass('half') IS NOT NULL AS e")[0].decode(Bool.self, "e")
+            }
             #expect(half == false)
         }
     }

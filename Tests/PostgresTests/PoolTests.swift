@@ -9,7 +9,8 @@ struct PoolTests {
     @Test("when every connection is lent, a caller waits, then fails with the acquire timeout")
     func exhaustedPoolTimesOut() async throws {
         try await TestDatabase.with(migrated: false, maxConnections: 1, acquireTimeout: .milliseconds(300)) { db in
-            let release = NIOLockedValueBox(false), holding = NIOLockedValueBox(false)
+            let release = NIOLockedValueBox(false)
+            let holding = NIOLockedValueBox(false)
             let holder = Task {
                 try await db.pool.withConnection { c in
                     _ = try await c.query("SELECT 1")
@@ -68,7 +69,9 @@ struct PoolTests {
 
     @Test("a wrong server address fails with a connection error that says why")
     func connectionFailure() async throws {
-        let pool = PostgresPool(configuration: .init(conninfo: "host=/nonexistent/accord-socket port=5432 dbname=x connect_timeout=2", maxConnections: 1))
+        let pool = PostgresPool(
+            configuration: .init(conninfo: "host=/nonexistent/accord-socket port=5432 dbname=x connect_timeout=2", maxConnections: 1)
+        )
         let error = await #expect(throws: PostgresError.self) { try await pool.withConnection { _ = try await $0.query("SELECT 1") } }
         #expect(error?.code == .connectionFailed)
         #expect(error?.description.contains("cannot connect to PostgreSQL") == true)

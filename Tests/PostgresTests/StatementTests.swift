@@ -22,7 +22,12 @@ struct StatementTests {
                 #expect(prepared.contains { $0.1 == "SELECT note FROM item WHERE note IS NULL OR id = $1" })
                 // The same name with other parameter types is a second statement, never a clash.
                 _ = try await c.query(.named("item_by_id", "SELECT note FROM item WHERE id = $1"), ["1"])
-                #expect(try await c.query("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'accord_item_by_id%'")[0].decode(Int.self, "n") == 2)
+                #expect(
+                    try await c.query("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'accord_item_by_id%'")[0].decode(
+                        Int.self,
+                        "n"
+                    ) == 2
+                )
             }
         }
     }
@@ -35,7 +40,9 @@ struct StatementTests {
                 let echoed = try await c.query("SELECT unnest($1::text[]) AS t", [PostgresArray(texts)]).map { try $0.decode(String.self, "t") }
                 #expect(echoed == texts)
                 let numbers: [Int64] = [1, -2, Int64.max]
-                #expect(try await c.query("SELECT unnest($1::bigint[]) AS n", [PostgresArray(numbers)]).map { try $0.decode(Int64.self, "n") } == numbers)
+                #expect(
+                    try await c.query("SELECT unnest($1::bigint[]) AS n", [PostgresArray(numbers)]).map { try $0.decode(Int64.self, "n") } == numbers
+                )
                 #expect(try await c.query("SELECT cardinality($1::text[]) AS n", [PostgresArray([String]())])[0].decode(Int.self, "n") == 0)
                 #expect(try await c.query("SELECT 'b' = ANY($1) AS hit", [PostgresArray(["a", "b"])])[0].decode(Bool.self, "hit"))
             }

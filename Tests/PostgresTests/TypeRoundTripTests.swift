@@ -9,10 +9,12 @@ struct TypeRoundTripTests {
     func everyType() async throws {
         try await TestDatabase.with(migrated: false) { db in
             try await db.pool.withConnection { c in
-                try await c.execute("""
+                try await c.execute(
+                    """
                     CREATE TABLE t (b boolean, i4 integer, i8 bigint, f8 double precision, s text, at timestamptz,
                                     id uuid, data bytea, doc jsonb, j json)
-                    """)
+                    """
+                )
                 let id = UUID()
                 let at = Date(timeIntervalSince1970: 1_764_000_000.123456)
                 let text = "Prüfung ✓ — 審査 🧾 'quoted' \\ back"
@@ -21,8 +23,10 @@ struct TypeRoundTripTests {
                     "INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::json)",
                     [true, Int32.min, Int64.max, -0.1, text, at, id, bytes, PostgresJSON(text: #"{"a": [1, "ü"]}"#), #"{"k": 1}"#]
                 )
-                try await c.execute("INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                                    [nil, nil, Int64.min, nil, nil, nil, nil, nil, nil, nil])
+                try await c.execute(
+                    "INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    [nil, nil, Int64.min, nil, nil, nil, nil, nil, nil, nil]
+                )
                 let rows = try await c.query("SELECT * FROM t ORDER BY i8 DESC")
                 #expect(rows.count == 2)
                 let r = rows[0]
@@ -56,7 +60,10 @@ struct TypeRoundTripTests {
             try await db.pool.withConnection { c in
                 for micros in [0, 1, 999_999, 123_456] as [Int64] {
                     let date = Date(timeIntervalSince1970: 1_700_000_000 + Double(micros) / 1_000_000)
-                    let row = try await c.query("SELECT $1::timestamptz AS at, extract(microseconds FROM $1::timestamptz)::bigint % 1000000 AS us", [date])[0]
+                    let row = try await c.query(
+                        "SELECT $1::timestamptz AS at, extract(microseconds FROM $1::timestamptz)::bigint % 1000000 AS us",
+                        [date]
+                    )[0]
                     #expect(try row.decode(Int64.self, "us") == micros)
                     let back = try row.decode(Date.self, "at")
                     #expect(abs(back.timeIntervalSince(date)) < 0.000_000_5)

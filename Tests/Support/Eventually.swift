@@ -3,8 +3,11 @@ public import Foundation
 /// Waits until `condition` holds, checking every `every`, for at most `within`: tests wait for what they
 /// need, never for a fixed time. Returns whether it held in time.
 @discardableResult
-public func eventually(within limit: Duration = .seconds(10), every step: Duration = .milliseconds(20),
-                       _ condition: () async throws -> Bool) async rethrows -> Bool {
+public func eventually(
+    within limit: Duration = .seconds(10),
+    every step: Duration = .milliseconds(20),
+    _ condition: () async throws -> Bool
+) async rethrows -> Bool {
     let deadline = ContinuousClock.now + limit
     while true {
         if try await condition() { return true }
@@ -14,8 +17,11 @@ public func eventually(within limit: Duration = .seconds(10), every step: Durati
 }
 
 /// The value `body` gives once it stops throwing, trying for at most `within`; the last error otherwise.
-public func eventually<T>(within limit: Duration = .seconds(10), every step: Duration = .milliseconds(50),
-                          value body: () async throws -> T) async throws -> T {
+public func eventually<T>(
+    within limit: Duration = .seconds(10),
+    every step: Duration = .milliseconds(50),
+    value body: () async throws -> T
+) async throws -> T {
     let deadline = ContinuousClock.now + limit
     while true {
         do {

@@ -126,7 +126,8 @@ public final class TestServer: Sendable {
     private func buildTemplate() async throws -> String {
         let migrations = try Store.migrations()
         let workflows = Resources.workflows.map { String(decoding: $0.bytes, as: UTF8.self) }
-        let digest = SHA256.hash(data: Data((migrations.map(\.checksum) + workflows).joined().utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: Data((migrations.map(\.checksum) + workflows).joined().utf8)).prefix(6).map { String(format: "%02x", $0) }
+            .joined()
         let name = "accord_template_\(digest)"
         try await adminPool.withConnection { connection in
             try await connection.execute("SELECT pg_advisory_lock(4242)")
@@ -135,7 +136,9 @@ public final class TestServer: Sendable {
                 if exists.isEmpty {
                     try await connection.execute("DROP DATABASE IF EXISTS \(name)")
                     try await connection.execute("CREATE DATABASE \(name) TEMPLATE template0")
-                    let pool = PostgresPool(configuration: .init(conninfo: try Conninfo.replacingDatabase(in: conninfo, with: name), maxConnections: 1))
+                    let pool = PostgresPool(
+                        configuration: .init(conninfo: try Conninfo.replacingDatabase(in: conninfo, with: name), maxConnections: 1)
+                    )
                     do {
                         // As `accord` does: migrations, then the built-in workflows.
                         try await Store(pool: pool, location: .url("template"), auditKey: testAuditKey).migrate()
@@ -177,7 +180,10 @@ public enum PrivateCluster {
 
     /// Stops and removes every cluster this process started.
     public static func stopAll() {
-        for cluster in started.withLockedValue({ list in defer { list = [] }; return list }) {
+        for cluster in started.withLockedValue({ list in
+            defer { list = [] }
+            return list
+        }) {
             _ = try? cluster.stop()
             try? FileManager.default.removeItem(at: cluster.home)
         }

@@ -4,7 +4,10 @@ import Foundation
 
 /// `accord audit log [--program P]`.
 struct AuditLog: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "log", abstract: "Print a program's audit entries (or the organisation-wide ones), oldest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Print a program's audit entries (or the organisation-wide ones), oldest first."
+    )
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var acting: ActorOptions
     @OptionGroup var output: JSONOption

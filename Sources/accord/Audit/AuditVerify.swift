@@ -23,7 +23,9 @@ struct AuditVerify: AsyncParsableCommand {
             try printJSON(result)
         } else {
             for chain in result.chains {
-                print("\(chain.chain): \(chain.verified) of \(chain.entries) entries verified\(chain.checkpointChecked ? ", checkpoint checked" : "")")
+                print(
+                    "\(chain.chain): \(chain.verified) of \(chain.entries) entries verified\(chain.checkpointChecked ? ", checkpoint checked" : "")"
+                )
             }
             print("\(result.signatures) signature(s) and \(result.evidence) evidence file(s) checked")
             for problem in result.problems { print("problem: \(problem)") }

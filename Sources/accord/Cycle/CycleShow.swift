@@ -1,6 +1,6 @@
+import AccordCore
 import AccordStore
 import ArgumentParser
-import AccordCore
 
 /// `accord cycle show PROGRAM [N]`.
 struct CycleShow: AsyncParsableCommand {
@@ -16,6 +16,9 @@ struct CycleShow: AsyncParsableCommand {
         if output.json { return try printJSON(detail) }
         printCycle(detail.cycle)
         print("")
-        printTable(["task", "due", "state", "assignee", "title"], detail.tasks.map { [$0.ref, $0.dueOn.orDash, $0.state.rawValue, $0.assignee.orDash, $0.title] })
+        printTable(
+            ["task", "due", "state", "assignee", "title"],
+            detail.tasks.map { [$0.ref, $0.dueOn.orDash, $0.state.rawValue, $0.assignee.orDash, $0.title] }
+        )
     }
 }

@@ -12,15 +12,22 @@ struct DBMigrate: AsyncParsableCommand {
 
     @OptionGroup var options: DatabaseOptions
 
-    @Option(name: .customLong("owner-database"),
-            help: ArgumentHelp("Migrate as the schema owner with this URL (default: ACCORD_OWNER_DATABASE_URL, else --database). The application's own URL then needs no rights on the schema.", valueName: "url"))
+    @Option(
+        name: .customLong("owner-database"),
+        help: ArgumentHelp(
+            "Migrate as the schema owner with this URL (default: ACCORD_OWNER_DATABASE_URL, else --database). The application's own URL then needs no rights on the schema.",
+            valueName: "url"
+        )
+    )
     var ownerDatabase: String?
 
     @Flag(name: .long, help: "Print what would be applied, and check the applied ones, without changing anything.")
     var dryRun = false
 
     func run() async throws {
-        let owner = (ownerDatabase ?? ProcessInfo.processInfo.environment["ACCORD_OWNER_DATABASE_URL"]).flatMap { $0.isEmpty ? nil : DatabaseLocation.url($0) }
+        let owner = (ownerDatabase ?? ProcessInfo.processInfo.environment["ACCORD_OWNER_DATABASE_URL"]).flatMap {
+            $0.isEmpty ? nil : DatabaseLocation.url($0)
+        }
         let store = try await options.openStore(migrate: false, maxConnections: 1, owner: owner, keepOwnerAccess: true)
         try await closing(store) { store in
             let plan = try await store.migrationPlan()

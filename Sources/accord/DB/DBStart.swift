@@ -1,7 +1,7 @@
 import AccordStore
 import ArgumentParser
-import Postgres
 import Foundation
+import Postgres
 
 /// `accord db start`: create (first time) and start the embedded cluster, then migrate.
 struct DBStart: AsyncParsableCommand {
@@ -14,7 +14,9 @@ struct DBStart: AsyncParsableCommand {
 
     func run() async throws {
         guard case .embedded(let home) = options.location else {
-            throw CommandFailure("'accord db start' manages the embedded cluster, but the database is \(options.location.summary); start that server yourself")
+            throw CommandFailure(
+                "'accord db start' manages the embedded cluster, but the database is \(options.location.summary); start that server yourself"
+            )
         }
         let plan = try await withStore(options) { try await $0.migrationPlan() }
         var pid = ""

@@ -1,7 +1,7 @@
 import AccordStore
 import ArgumentParser
-import Postgres
 import Foundation
+import Postgres
 
 /// `accord db status`: is the database up, which server, which schema version.
 struct DBStatus: AsyncParsableCommand {
@@ -39,11 +39,13 @@ struct DBStatus: AsyncParsableCommand {
             let pending = plan.pending.isEmpty ? "up to date" : "\(plan.pending.count) pending: \(plan.pending.map(\.name).joined(separator: ", "))"
             print("  schema: version \(plan.currentVersion) (\(plan.applied.count) applied, \(pending))")
             let role = try await store.currentRole()
-            let how = switch store.roleMode {
-            case .ownLogin: " (history tables are insert-only for it) through its own login, which cannot become the schema owner"
-            case .setRole: " (history tables are insert-only for it) by SET ROLE from the schema owner, which a compromised process could undo: give Accord its own login (docs/database.md)"
-            case .loginRole: " (accord_app is not available; the triggers still protect history)"
-            }
+            let how =
+                switch store.roleMode {
+                case .ownLogin: " (history tables are insert-only for it) through its own login, which cannot become the schema owner"
+                case .setRole:
+                    " (history tables are insert-only for it) by SET ROLE from the schema owner, which a compromised process could undo: give Accord its own login (docs/database.md)"
+                case .loginRole: " (accord_app is not available; the triggers still protect history)"
+                }
             print("  acts as: \(role)\(how)")
         }
     }

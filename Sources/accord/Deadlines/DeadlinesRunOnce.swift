@@ -1,8 +1,8 @@
+import AccordCore
 import AccordScheduler
 import AccordStore
 import ArgumentParser
 import Foundation
-import AccordCore
 
 /// `accord deadlines run-once [--at TIME]`.
 struct DeadlinesRunOnce: AsyncParsableCommand {
@@ -20,12 +20,15 @@ struct DeadlinesRunOnce: AsyncParsableCommand {
         let now = try at.map(parseInstant) ?? Date()
         let pass = try await withStore(database) { store in
             let deadlines = try await store.runDeadlines(now: now)
-            let (delivered, failed) = noWebhooks ? (0, 0) : try await Scheduler.deliverWebhooks(store: store, now: Date(), allowPrivate: allowPrivateWebhooks)
+            let (delivered, failed) =
+                noWebhooks ? (0, 0) : try await Scheduler.deliverWebhooks(store: store, now: Date(), allowPrivate: allowPrivateWebhooks)
             return (deadlines, delivered, failed)
         }
         if output.json { return try printJSON(pass.0) }
         let d = pass.0
-        print("deadlines as of \(d.today): \(d.examined) dated task(s) looked at; \(d.reminders) reminder(s), \(d.overdue) overdue notice(s), \(d.escalations) escalation(s) fired")
+        print(
+            "deadlines as of \(d.today): \(d.examined) dated task(s) looked at; \(d.reminders) reminder(s), \(d.overdue) overdue notice(s), \(d.escalations) escalation(s) fired"
+        )
         for f in d.fired {
             let what = f.kind == .escalation ? "escalation \(f.level) to \(f.toRole ?? "?")" : f.kind.rawValue
             print("  \(f.task)  \(what)  due \(f.dueOn)  -> \(f.recipients.isEmpty ? "nobody" : f.recipients.joined(separator: ", "))")
@@ -42,7 +45,9 @@ func parseInstant(_ text: String) throws -> Date {
     let formatter = DateFormatter()
     formatter.locale = Locale(identifier: "en_US_POSIX")
     formatter.timeZone = TimeZone(identifier: "UTC")
-    for format in ["yyyy-MM-dd'T'HH:mmXXXXX", "yyyy-MM-dd'T'HH:mm:ss.SSSXXXXX", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm", "yyyy-MM-dd"] {
+    for format in [
+        "yyyy-MM-dd'T'HH:mmXXXXX", "yyyy-MM-dd'T'HH:mm:ss.SSSXXXXX", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm", "yyyy-MM-dd",
+    ] {
         formatter.dateFormat = format
         if let date = formatter.date(from: text) { return date }
     }

@@ -30,7 +30,15 @@ struct DelegateCreate: AsyncParsableCommand {
 
     func run() async throws {
         let d = try await withStore(database) { store in
-            try await store.delegate(program: program, role: role, from: from, to: to, until: CalendarDate(until)!, reason: reason, actor: acting.actor)
+            try await store.delegate(
+                program: program,
+                role: role,
+                from: from,
+                to: to,
+                until: CalendarDate(until)!,
+                reason: reason,
+                actor: acting.actor
+            )
         }
         print("delegation \(d.id): \(d.to) signs for \(d.role) on behalf of \(d.from) in \(d.program) until \(d.validUntil)")
     }

@@ -12,8 +12,11 @@ struct DelegateList: AsyncParsableCommand {
     func run() async throws {
         let list = try await withStore(database) { try await $0.delegations(program: program, actor: acting.actor) }
         if output.json { return try printJSON(list) }
-        printTable(["ID", "ROLE", "FROM", "TO", "UNTIL", "STATUS", "REASON"], list.map {
-            [String($0.id), $0.role, $0.from, $0.to, $0.validUntil, $0.revoked ? "revoked" : ($0.active ? "active" : "expired"), $0.reason]
-        })
+        printTable(
+            ["ID", "ROLE", "FROM", "TO", "UNTIL", "STATUS", "REASON"],
+            list.map {
+                [String($0.id), $0.role, $0.from, $0.to, $0.validUntil, $0.revoked ? "revoked" : ($0.active ? "active" : "expired"), $0.reason]
+            }
+        )
     }
 }

@@ -23,6 +23,8 @@ struct EvidenceAdd: AsyncParsableCommand {
         let version = try await withStore(database) { store in
             try await store.addEvidence(to: task, fileName: file, bytes: Array(data), title: title, actor: acting.actor)
         }
-        print("\(version.task): '\(version.title)' version \(version.version), \(version.size) bytes, sha256 \(version.sha256) (evidence \(version.id), task version \(version.taskVersion))")
+        print(
+            "\(version.task): '\(version.title)' version \(version.version), \(version.size) bytes, sha256 \(version.sha256) (evidence \(version.id), task version \(version.taskVersion))"
+        )
     }
 }

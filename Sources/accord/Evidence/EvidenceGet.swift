@@ -14,7 +14,9 @@ struct EvidenceGet: AsyncParsableCommand {
         let (version, bytes) = try await withStore(database) { try await $0.evidenceContent(id, actor: acting.actor) }
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: Data(bytes)) else { throw CommandFailure("cannot write '\(output)'") }
-            FileHandle.standardError.write(Data("wrote \(output): '\(version.title)' version \(version.version), \(bytes.count) bytes, sha256 \(version.sha256)\n".utf8))
+            FileHandle.standardError.write(
+                Data("wrote \(output): '\(version.title)' version \(version.version), \(bytes.count) bytes, sha256 \(version.sha256)\n".utf8)
+            )
         } else {
             FileHandle.standardOutput.write(Data(bytes))
         }

@@ -15,8 +15,14 @@ struct EvidenceList: AsyncParsableCommand {
         if output.json { return try printJSON(versions) }
         if versions.isEmpty { return print("no evidence on \(task) yet") }
         let format = ISO8601DateFormatter()
-        printTable(["ID", "TITLE", "VERSION", "SIZE", "SHA-256", "BY", "AT", "FILE"], versions.map {
-            [String($0.id), $0.title, String($0.version), String($0.size), $0.sha256, $0.uploadedBy, format.string(from: $0.uploadedAt), $0.fileName]
-        })
+        printTable(
+            ["ID", "TITLE", "VERSION", "SIZE", "SHA-256", "BY", "AT", "FILE"],
+            versions.map {
+                [
+                    String($0.id), $0.title, String($0.version), String($0.size), $0.sha256, $0.uploadedBy, format.string(from: $0.uploadedAt),
+                    $0.fileName,
+                ]
+            }
+        )
     }
 }

@@ -1,7 +1,7 @@
+import AccordCore
 import AccordStore
 public import ArgumentParser
 import Foundation
-import AccordCore
 
 /// `accord finding`: nonconformities and their corrective action.
 struct FindingCommand: AsyncParsableCommand {
@@ -17,8 +17,11 @@ extension FindingSeverity: ExpressibleByArgument {}
 
 func printFinding(_ f: Finding) {
     print("finding \(f.number) of \(f.program): \(f.title)")
-    print("  \(f.severity.rawValue), from \(f.source.rawValue)" + (f.system.map { ", AI system \($0)" } ?? "") + (f.incident.map { ", incident \($0)" } ?? "")
-          + (f.cycle.map { ", cycle \($0)" } ?? ""))
+    print(
+        "  \(f.severity.rawValue), from \(f.source.rawValue)" + (f.system.map { ", AI system \($0)" } ?? "")
+            + (f.incident.map { ", incident \($0)" } ?? "")
+            + (f.cycle.map { ", cycle \($0)" } ?? "")
+    )
     print("  opened \(f.openedAt.formatted(.iso8601)) by \(f.openedBy); " + (f.closedAt.map { "closed \($0.formatted(.iso8601))" } ?? "open"))
     print("  root cause: \(f.rootCause ?? "not recorded yet (accord finding root-cause \(f.program) \(f.number) --text ...)")")
     if !f.tasks.isEmpty {

@@ -5,7 +5,10 @@ import Foundation
 
 /// `accord finding add PROGRAM --source --severity --title [--system]`.
 struct FindingAdd: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "add", abstract: "Raise a finding; its corrective-action tasks are created from the workflow (members).")
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Raise a finding; its corrective-action tasks are created from the workflow (members)."
+    )
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var acting: ActorOptions
     @Argument(help: "The program.") var program: String

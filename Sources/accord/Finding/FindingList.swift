@@ -15,9 +15,14 @@ struct FindingList: AsyncParsableCommand {
     func run() async throws {
         let findings = try await withStore(database) { try await $0.findings(program: program, openOnly: open, actor: acting.actor) }
         if output.json { return try printJSON(findings) }
-        printTable(["#", "severity", "source", "system", "state", "tasks done", "title"], findings.map {
-            [String($0.number), $0.severity.rawValue, $0.source.rawValue, $0.system.orDash, $0.isOpen ? "open" : "closed",
-             "\($0.tasks.filter { $0.state == .done }.count)/\($0.tasks.count)", $0.title]
-        })
+        printTable(
+            ["#", "severity", "source", "system", "state", "tasks done", "title"],
+            findings.map {
+                [
+                    String($0.number), $0.severity.rawValue, $0.source.rawValue, $0.system.orDash, $0.isOpen ? "open" : "closed",
+                    "\($0.tasks.filter { $0.state == .done }.count)/\($0.tasks.count)", $0.title,
+                ]
+            }
+        )
     }
 }

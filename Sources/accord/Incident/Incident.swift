@@ -26,8 +26,10 @@ func printIncident(_ i: Incident) {
     print("incident \(i.number) of \(i.program) on \(i.system): \(i.kind.rawValue)")
     print("  \(i.summary)")
     print("  aware since \(i.awareAt.formatted(.iso8601)); reported by \(i.reportedBy)")
-    print("  notify the authority by \(i.reportDueAt.formatted(.iso8601)) (\(i.clock) from awareness): "
-          + (i.notified ? "notified" : remaining(until: i.reportDueAt)))
+    print(
+        "  notify the authority by \(i.reportDueAt.formatted(.iso8601)) (\(i.clock) from awareness): "
+            + (i.notified ? "notified" : remaining(until: i.reportDueAt))
+    )
     if let finding = i.finding { print("  root cause: finding \(finding) (accord finding show \(i.program) \(finding))") }
     printTable(["  task", "due", "state", "assignee"], i.tasks.map { ["  " + $0.ref, $0.dueOn.orDash, $0.state.rawValue, $0.assignee.orDash] })
 }

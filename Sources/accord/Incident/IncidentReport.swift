@@ -5,7 +5,10 @@ import Foundation
 
 /// `accord incident report PROGRAM --system --kind --aware-at --summary`.
 struct IncidentReport: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "Report a serious incident: its clock starts from awareness (members).")
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Report a serious incident: its clock starts from awareness (members)."
+    )
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var acting: ActorOptions
     @Argument(help: "The program.") var program: String

@@ -5,7 +5,10 @@ import Foundation
 
 /// `accord incident show PROGRAM N`.
 struct IncidentShow: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an incident: its clock, deadline, tasks and root-cause finding.")
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show an incident: its clock, deadline, tasks and root-cause finding."
+    )
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var acting: ActorOptions
     @Argument(help: "The program.") var program: String

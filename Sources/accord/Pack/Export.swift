@@ -19,7 +19,9 @@ struct Export: AsyncParsableCommand {
             let pack = try await withStore(database) { try await $0.exportPack(program: program, to: temporary, actor: acting.actor) }
             _ = try? FileManager.default.removeItem(atPath: output)
             try FileManager.default.moveItem(atPath: temporary, toPath: output)
-            print("wrote \(output): \(pack.files) files, \(pack.evidenceFiles) evidence file(s) (\(pack.evidenceBytes) bytes), \(pack.signatures) signature(s), \(pack.auditEntries) audit entries")
+            print(
+                "wrote \(output): \(pack.files) files, \(pack.evidenceFiles) evidence file(s) (\(pack.evidenceBytes) bytes), \(pack.signatures) signature(s), \(pack.auditEntries) audit entries"
+            )
             print("manifest SHA-256 \(pack.manifestSHA256); check it with: accord verify-pack \(output)")
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)

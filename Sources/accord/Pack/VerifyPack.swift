@@ -10,14 +10,21 @@ struct VerifyPack: AsyncParsableCommand {
         abstract: "Check an evidence pack offline: every file, every audit link, every signature's evidence, the checkpoint (exit 2 on any problem)."
     )
     @Argument(help: "The pack.") var pack: String
-    @Option(help: ArgumentHelp("A file holding the audit key (hex or base64), to check the seal, checkpoint and signature MACs too; ACCORD_AUDIT_KEY works as well.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A file holding the audit key (hex or base64), to check the seal, checkpoint and signature MACs too; ACCORD_AUDIT_KEY works as well.",
+            valueName: "file"
+        )
+    )
     var key: String?
     @OptionGroup var output: JSONOption
 
     func run() async throws {
         var auditKey: AuditKey?
         if let key {
-            guard let parsed = AuditKeyFile.parse(try readTextFile(key)) else { throw CommandFailure("'\(key)' does not hold an audit key (32 or more bytes, hex or base64)") }
+            guard let parsed = AuditKeyFile.parse(try readTextFile(key)) else {
+                throw CommandFailure("'\(key)' does not hold an audit key (32 or more bytes, hex or base64)")
+            }
             auditKey = parsed
         } else if let text = ProcessInfo.processInfo.environment["ACCORD_AUDIT_KEY"], !text.isEmpty {
             guard let parsed = AuditKeyFile.parse(text) else { throw CommandFailure("ACCORD_AUDIT_KEY does not hold an audit key") }
@@ -28,9 +35,11 @@ struct VerifyPack: AsyncParsableCommand {
         if output.json {
             try printJSON(result)
         } else if result.ok {
-            print("\(pack): ok: program \(result.program ?? "?"), \(result.files) files match the manifest and its seal; \(result.evidence) evidence file(s) match their SHA-256; "
-                  + "\(result.auditEntries) audit entries chain and end at the checkpoint; \(result.signatures) signature(s) bind the evidence they name; "
-                  + (result.macsChecked ? "MACs checked with key \(auditKey?.id ?? "")" : "MACs not checked (no audit key given)"))
+            print(
+                "\(pack): ok: program \(result.program ?? "?"), \(result.files) files match the manifest and its seal; \(result.evidence) evidence file(s) match their SHA-256; "
+                    + "\(result.auditEntries) audit entries chain and end at the checkpoint; \(result.signatures) signature(s) bind the evidence they name; "
+                    + (result.macsChecked ? "MACs checked with key \(auditKey?.id ?? "")" : "MACs not checked (no audit key given)")
+            )
         } else {
             for problem in result.problems { FileHandle.standardError.write(Data("\(pack): \(problem)\n".utf8)) }
             FileHandle.standardError.write(Data("\(pack): \(result.problems.count) problem(s): the pack cannot be trusted\n".utf8))

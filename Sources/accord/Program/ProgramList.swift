@@ -12,8 +12,11 @@ struct ProgramList: AsyncParsableCommand {
     func run() async throws {
         let programs = try await withStore(database) { try await $0.programs(actor: acting.actor) }
         if output.json { return try printJSON(programs) }
-        printTable(["PROGRAM", "WORKFLOW", "STARTS", "TASKS", "DONE", "OVERDUE", "TITLE"], programs.map {
-            [$0.slug, "\($0.workflow)@\($0.workflowVersion)", $0.startsOn, String($0.tasks), "\($0.progress)%", String($0.overdue), $0.title]
-        })
+        printTable(
+            ["PROGRAM", "WORKFLOW", "STARTS", "TASKS", "DONE", "OVERDUE", "TITLE"],
+            programs.map {
+                [$0.slug, "\($0.workflow)@\($0.workflowVersion)", $0.startsOn, String($0.tasks), "\($0.progress)%", String($0.overdue), $0.title]
+            }
+        )
     }
 }

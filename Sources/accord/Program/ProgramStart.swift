@@ -4,7 +4,10 @@ import ArgumentParser
 
 /// `accord program start WORKFLOW --title T`.
 struct ProgramStart: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a program of a workflow; its tasks get their due dates and dependencies.")
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Start a program of a workflow; its tasks get their due dates and dependencies."
+    )
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var acting: ActorOptions
@@ -21,10 +24,21 @@ struct ProgramStart: AsyncParsableCommand {
 
     func run() async throws {
         let detail = try await withStore(database) { store in
-            try await store.startProgram(workflow: workflow, version: version, title: title, slug: slug, startsOn: starts.flatMap(CalendarDate.init), actor: acting.actor)
+            try await store.startProgram(
+                workflow: workflow,
+                version: version,
+                title: title,
+                slug: slug,
+                startsOn: starts.flatMap(CalendarDate.init),
+                actor: acting.actor
+            )
         }
         if output.json { return try printJSON(detail) }
-        print("started \(detail.summary.slug): \(detail.summary.title) (\(detail.summary.workflow) version \(detail.summary.workflowVersion), from \(detail.summary.startsOn)), \(detail.summary.tasks) tasks")
-        print("next: bind roles with 'accord role bind \(detail.summary.slug) ROLE HANDLE', add AI systems with 'accord system add \(detail.summary.slug) NAME ...'")
+        print(
+            "started \(detail.summary.slug): \(detail.summary.title) (\(detail.summary.workflow) version \(detail.summary.workflowVersion), from \(detail.summary.startsOn)), \(detail.summary.tasks) tasks"
+        )
+        print(
+            "next: bind roles with 'accord role bind \(detail.summary.slug) ROLE HANDLE', add AI systems with 'accord system add \(detail.summary.slug) NAME ...'"
+        )
     }
 }

@@ -57,7 +57,8 @@ struct ReportCommand: AsyncParsableCommand {
     private func printCycles(_ store: Store) async throws {
         let cycles = try await store.cycles(program: program, actor: acting.actor)
         let header = ["KPI"] + cycles.map { "cycle \($0.number)" + ($0.isOpen ? " (open)" : "") }
-        let rows = [["period"] + cycles.map { "\($0.startsOn)..\($0.endsOn)" }] + cycleKPIRows.map { name, value in [name] + cycles.map { value($0.kpis) } }
+        let rows =
+            [["period"] + cycles.map { "\($0.startsOn)..\($0.endsOn)" }] + cycleKPIRows.map { name, value in [name] + cycles.map { value($0.kpis) } }
         if csv {
             print(CSV.line(header))
             for row in rows { print(CSV.line(row)) }

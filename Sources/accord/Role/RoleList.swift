@@ -12,9 +12,14 @@ struct RoleList: AsyncParsableCommand {
     func run() async throws {
         let roles = try await withStore(database) { try await $0.roles(program: program, actor: acting.actor) }
         if output.json { return try printJSON(roles) }
-        printTable(["ROLE", "TITLE", "KIND", "MEMBERS"], roles.map {
-            [$0.role, $0.title, [$0.leadership ? "leadership" : nil, $0.manager ? "manager" : nil].compactMap { $0 }.joined(separator: ", "),
-             $0.members.isEmpty ? "-" : $0.members.joined(separator: ", ")]
-        })
+        printTable(
+            ["ROLE", "TITLE", "KIND", "MEMBERS"],
+            roles.map {
+                [
+                    $0.role, $0.title, [$0.leadership ? "leadership" : nil, $0.manager ? "manager" : nil].compactMap { $0 }.joined(separator: ", "),
+                    $0.members.isEmpty ? "-" : $0.members.joined(separator: ", "),
+                ]
+            }
+        )
     }
 }

@@ -22,6 +22,10 @@ struct SystemAdd: AsyncParsableCommand {
     func run() async throws {
         let system = NewAISystem(name: name, operatorRole: role, riskClass: risk, gpai: gpai, annexIII: annexIII, owner: owner, purpose: purpose)
         let added = try await withStore(database) { try await $0.addSystems(program: program, [system], actor: acting.actor) }
-        for s in added { print("added \(s.slug) (\(s.operatorRole.rawValue), \(s.riskClass.rawValue) risk\(s.gpai ? ", GPAI" : "")): \(s.tasks) per-system task(s)") }
+        for s in added {
+            print(
+                "added \(s.slug) (\(s.operatorRole.rawValue), \(s.riskClass.rawValue) risk\(s.gpai ? ", GPAI" : "")): \(s.tasks) per-system task(s)"
+            )
+        }
     }
 }

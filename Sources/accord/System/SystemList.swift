@@ -1,6 +1,6 @@
+import AccordCore
 import AccordStore
 import ArgumentParser
-import AccordCore
 
 /// `accord system list PROGRAM`.
 struct SystemList: AsyncParsableCommand {
@@ -13,9 +13,14 @@ struct SystemList: AsyncParsableCommand {
     func run() async throws {
         let systems = try await withStore(database) { try await $0.systems(program: program, actor: acting.actor) }
         if output.json { return try printJSON(systems) }
-        printTable(["SYSTEM", "ROLE", "RISK", "GPAI", "ANNEX III", "OWNER", "TASKS", "NAME"], systems.map {
-            [$0.slug, $0.operatorRole.rawValue, $0.riskClass.rawValue, $0.gpai ? "yes" : "no", $0.annexIII.map(String.init) ?? "-",
-             $0.owner.orDash, String($0.tasks), $0.name]
-        })
+        printTable(
+            ["SYSTEM", "ROLE", "RISK", "GPAI", "ANNEX III", "OWNER", "TASKS", "NAME"],
+            systems.map {
+                [
+                    $0.slug, $0.operatorRole.rawValue, $0.riskClass.rawValue, $0.gpai ? "yes" : "no", $0.annexIII.map(String.init) ?? "-",
+                    $0.owner.orDash, String($0.tasks), $0.name,
+                ]
+            }
+        )
     }
 }

@@ -3,7 +3,10 @@ import ArgumentParser
 
 /// `accord task assign TASK HANDLE`.
 struct TaskAssign: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "assign", abstract: "Assign a task to a person holding a role in its program (administrators and managers).")
+    static let configuration = CommandConfiguration(
+        commandName: "assign",
+        abstract: "Assign a task to a person holding a role in its program (administrators and managers)."
+    )
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var acting: ActorOptions
     @Argument(help: "The task: id, or PROGRAM/TASK[@SYSTEM].") var task: String

@@ -25,12 +25,20 @@ struct TaskList: AsyncParsableCommand {
         if output.json { return try printJSON(tasks) }
         let header = ["ID", "TASK", "STATE", "OWNER", "ASSIGNEE", "DUE", "LATE", "TITLE"]
         let rows = tasks.map {
-            [String($0.id), $0.ref, $0.state.rawValue, $0.ownerRole, $0.assignee.orDash, $0.dueOn.orDash, $0.overdueDays.map { "\($0)d" } ?? "-", $0.title]
+            [
+                String($0.id), $0.ref, $0.state.rawValue, $0.ownerRole, $0.assignee.orDash, $0.dueOn.orDash, $0.overdueDays.map { "\($0)d" } ?? "-",
+                $0.title,
+            ]
         }
         if csv {
             print(CSV.line(["id", "task", "state", "owner", "assignee", "due", "overdue_days", "title"]))
             for t in tasks {
-                print(CSV.line([String(t.id), t.ref, t.state.rawValue, t.ownerRole, t.assignee ?? "", t.dueOn ?? "", t.overdueDays.map(String.init) ?? "", t.title]))
+                print(
+                    CSV.line([
+                        String(t.id), t.ref, t.state.rawValue, t.ownerRole, t.assignee ?? "", t.dueOn ?? "", t.overdueDays.map(String.init) ?? "",
+                        t.title,
+                    ])
+                )
             }
             return
         }

@@ -3,7 +3,10 @@ import ArgumentParser
 
 /// `accord task not-applicable TASK --reason R`.
 struct TaskNotApplicable: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "not-applicable", abstract: "Declare a task out of scope, with the reason (kept for the statement of applicability).")
+    static let configuration = CommandConfiguration(
+        commandName: "not-applicable",
+        abstract: "Declare a task out of scope, with the reason (kept for the statement of applicability)."
+    )
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var acting: ActorOptions
     @Argument(help: "The task: id, or PROGRAM/TASK[@SYSTEM].") var task: String

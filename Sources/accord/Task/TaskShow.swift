@@ -5,7 +5,10 @@ import Foundation
 
 /// `accord task show TASK`.
 struct TaskShow: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a task: description, refs, dependencies, sign-off policy, history.")
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a task: description, refs, dependencies, sign-off policy, history."
+    )
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var acting: ActorOptions
     @OptionGroup var output: JSONOption
@@ -25,21 +28,28 @@ struct TaskShow: AsyncParsableCommand {
             print("\nrefs:")
             for ref in d.refs { print("  \(ref.id)  \(ref.title)\(ref.legalOnly ? "  [legal obligation beyond ISO/IEC 42001]" : "")") }
         }
-        if !d.evidenceRequired.isEmpty { print("\nevidence required:"); for e in d.evidenceRequired { print("  - \(e)") } }
+        if !d.evidenceRequired.isEmpty {
+            print("\nevidence required:")
+            for e in d.evidenceRequired { print("  - \(e)") }
+        }
         if let approval = d.approval {
             let signers = approval.signersSummary
             print("\nsign-off: \(signers)\(approval.separationOfDuties ? "; separation of duties applies" : "")")
         }
         if !d.evidence.isEmpty {
             print("\nevidence (task version \(d.evidenceVersion)):")
-            for e in d.evidence { print("  #\(e.id) '\(e.title)' v\(e.version)  \(e.size) bytes  sha256 \(e.sha256.prefix(16))…  by \(e.uploadedBy)") }
+            for e in d.evidence {
+                print("  #\(e.id) '\(e.title)' v\(e.version)  \(e.size) bytes  sha256 \(e.sha256.prefix(16))…  by \(e.uploadedBy)")
+            }
         }
         if !d.signatures.isEmpty {
             print("\nsignatures:")
             let format = ISO8601DateFormatter()
             for s in d.signatures {
                 let who = s.onBehalfOf.map { "\(s.printedName) on behalf of \($0)" } ?? s.printedName
-                print("  \(format.string(from: s.signedAt))  \(who)  \(s.decision == .approve ? "approved" : "rejected") as \(s.role ?? "-") (\(s.meaning))  \(s.versionNote)\(s.current ? "" : "  [superseded]")\(s.comment.map { ": \($0)" } ?? "")")
+                print(
+                    "  \(format.string(from: s.signedAt))  \(who)  \(s.decision == .approve ? "approved" : "rejected") as \(s.role ?? "-") (\(s.meaning))  \(s.versionNote)\(s.current ? "" : "  [superseded]")\(s.comment.map { ": \($0)" } ?? "")"
+                )
             }
         }
         if !d.signaturesNeeded.isEmpty {
@@ -54,7 +64,9 @@ struct TaskShow: AsyncParsableCommand {
         if !d.deadlines.isEmpty {
             print("\nreminders and escalations:")
             for e in d.deadlines {
-                let what = e.kind == .escalation ? "escalation \(e.level) to \(e.toRole ?? "?")" : e.kind == .overdue ? "overdue notice" : "reminder \(e.level)"
+                let what =
+                    e.kind == .escalation
+                    ? "escalation \(e.level) to \(e.toRole ?? "?")" : e.kind == .overdue ? "overdue notice" : "reminder \(e.level)"
                 print("  \(e.firedOn)  \(what) (due \(e.dueOn))  -> \(e.recipients.isEmpty ? "nobody" : e.recipients.joined(separator: ", "))")
             }
         }

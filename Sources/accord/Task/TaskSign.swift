@@ -9,7 +9,8 @@ struct TaskSign: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign",
         abstract: "Sign a task in review. Your password is asked again; the signature binds the task and its current evidence.",
-        discussion: "Separation of duties applies unless the workflow turns it off: the assignee and the submitter may not sign, and one person fills one slot."
+        discussion:
+            "Separation of duties applies unless the workflow turns it off: the assignee and the submitter may not sign, and one person fills one slot."
     )
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var acting: ActorOptions
@@ -22,7 +23,9 @@ struct TaskSign: AsyncParsableCommand {
         guard let password = try readPassword(fromStdin: passwordStdin, confirm: false) else {
             throw CommandFailure("signing needs your password: give --password-stdin or run in a terminal")
         }
-        let outcome = try await withStore(database) { try await $0.sign(task, decision: .approve, meaning: meaning, comment: comment, password: password, actor: acting.actor) }
+        let outcome = try await withStore(database) {
+            try await $0.sign(task, decision: .approve, meaning: meaning, comment: comment, password: password, actor: acting.actor)
+        }
         printOutcome(outcome)
     }
 }
@@ -30,7 +33,9 @@ struct TaskSign: AsyncParsableCommand {
 func printOutcome(_ outcome: SigningOutcome) {
     let s = outcome.signature
     let who = s.onBehalfOf.map { "\(s.printedName) (\(s.signer)) on behalf of \($0)" } ?? "\(s.printedName) (\(s.signer))"
-    print("\(outcome.recorded ? "" : "already recorded: ")\(s.task): \(s.decision == .approve ? "signed" : "rejected") by \(who) as \(s.role ?? "-"), \(s.meaning.rawValue), \(s.versionNote), subject sha256 \(s.subjectSHA256)")
+    print(
+        "\(outcome.recorded ? "" : "already recorded: ")\(s.task): \(s.decision == .approve ? "signed" : "rejected") by \(who) as \(s.role ?? "-"), \(s.meaning.rawValue), \(s.versionNote), subject sha256 \(s.subjectSHA256)"
+    )
     switch outcome.taskState {
     case .done: print("\(s.task) is done: its approval policy is met")
     case .inReview: print("still needed: " + ApprovalPolicy.neededSummary(outcome.remaining))

@@ -3,7 +3,10 @@ import ArgumentParser
 
 /// `accord task start TASK`.
 struct TaskStart: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start work on a task (its assignee, or a holder of its owner role).")
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Start work on a task (its assignee, or a holder of its owner role)."
+    )
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var acting: ActorOptions
     @Argument(help: "The task: id, or PROGRAM/TASK[@SYSTEM].") var task: String

@@ -1,6 +1,6 @@
+import AccordCore
 import AccordStore
 import ArgumentParser
-import AccordCore
 
 /// `accord task submit TASK`.
 struct TaskSubmit: AsyncParsableCommand {

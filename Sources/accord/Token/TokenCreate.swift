@@ -12,14 +12,18 @@ struct TokenCreate: AsyncParsableCommand {
             A token acts as its person, so creating one takes that person's password (prompted, or the first \
             line of stdin with --password-stdin). An administrator may instead pass --admin-override with a \
             reason, which the audit log records with the operating-system user who ran the command.
-            """)
+            """
+    )
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var acting: ActorOptions
     @Option(help: "Whose token (default: the acting person; administrators may name anyone).") var user: String?
     @Option(help: "What the token is for.") var name = "api"
     @Option(help: "The day it stops working, YYYY-MM-DD.") var expires: String?
     @Flag(help: "Read the token owner's password from the first line of standard input.") var passwordStdin = false
-    @Option(name: .customLong("admin-override"), help: ArgumentHelp("An administrator creates the token without the owner's password; the reason is audited.", valueName: "reason"))
+    @Option(
+        name: .customLong("admin-override"),
+        help: ArgumentHelp("An administrator creates the token without the owner's password; the reason is audited.", valueName: "reason")
+    )
     var adminOverride: String?
 
     func validate() throws {
@@ -35,7 +39,9 @@ struct TokenCreate: AsyncParsableCommand {
             proof = .administratorOverride(reason: adminOverride)
         } else {
             guard let password = try readPassword(fromStdin: passwordStdin, confirm: false) else {
-                throw CommandFailure("creating a token takes \(owner)'s password: type it at the prompt, pipe it with --password-stdin, or, as an administrator, pass --admin-override REASON")
+                throw CommandFailure(
+                    "creating a token takes \(owner)'s password: type it at the prompt, pipe it with --password-stdin, or, as an administrator, pass --admin-override REASON"
+                )
             }
             proof = .password(password)
         }
@@ -43,6 +49,8 @@ struct TokenCreate: AsyncParsableCommand {
             try await store.createToken(for: owner, name: name, expires: expires.flatMap(CalendarDate.init), actor: acting.actor, proof: proof)
         }
         print(secret)
-        FileHandle.standardError.write(Data("token \(token.id) for \(token.person) ('\(token.name)'): shown once; send it as 'Authorization: Bearer TOKEN'\n".utf8))
+        FileHandle.standardError.write(
+            Data("token \(token.id) for \(token.person) ('\(token.name)'): shown once; send it as 'Authorization: Bearer TOKEN'\n".utf8)
+        )
     }
 }

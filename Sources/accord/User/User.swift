@@ -2,5 +2,9 @@ import ArgumentParser
 
 /// `accord user`: people.
 struct UserCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "user", abstract: "Add and list people.", subcommands: [UserAdd.self, UserList.self])
+    static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Add and list people.",
+        subcommands: [UserAdd.self, UserList.self]
+    )
 }

@@ -7,7 +7,8 @@ struct UserAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
         abstract: "Add a person. The first person added is an administrator; after that, an administrator adds people.",
-        discussion: "The password is read from standard input (--password-stdin) or a no-echo prompt, never from the command line; it is stored as a bcrypt hash."
+        discussion:
+            "The password is read from standard input (--password-stdin) or a no-echo prompt, never from the command line; it is stored as a bcrypt hash."
     )
 
     @OptionGroup var database: DatabaseOptions

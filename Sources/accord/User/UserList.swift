@@ -11,7 +11,9 @@ struct UserList: AsyncParsableCommand {
     func run() async throws {
         let people = try await withStore(database) { try await $0.people() }
         if output.json { return try printJSON(people) }
-        printTable(["HANDLE", "NAME", "EMAIL", "ADMIN", "CAN SIGN"],
-                   people.map { [$0.handle, $0.name, $0.email.orDash, $0.isAdmin ? "yes" : "no", $0.canSign ? "yes" : "no"] })
+        printTable(
+            ["HANDLE", "NAME", "EMAIL", "ADMIN", "CAN SIGN"],
+            people.map { [$0.handle, $0.name, $0.email.orDash, $0.isAdmin ? "yes" : "no", $0.canSign ? "yes" : "no"] }
+        )
     }
 }

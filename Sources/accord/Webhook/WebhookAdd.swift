@@ -9,11 +9,14 @@ struct WebhookAdd: AsyncParsableCommand {
     @OptionGroup var acting: ActorOptions
     @Argument(help: "The http(s) URL events are POSTed to.") var url: String
     @Option(help: "Only events of this program.") var program: String?
-    @Option(help: ArgumentHelp("Only this topic (repeatable): \(webhookTopics.joined(separator: ", ")).", valueName: "topic")) var topic: [String] = []
+    @Option(help: ArgumentHelp("Only this topic (repeatable): \(webhookTopics.joined(separator: ", ")).", valueName: "topic")) var topic: [String] =
+        []
 
     func run() async throws {
         let webhook = try await withStore(database) { try await $0.addWebhook(url: url, program: program, topics: topic, actor: acting.actor) }
-        print("webhook \(webhook.id) -> \(webhook.url) (\(webhook.program ?? "every program"); \(webhook.topics.isEmpty ? "every topic" : webhook.topics.joined(separator: ", ")))")
+        print(
+            "webhook \(webhook.id) -> \(webhook.url) (\(webhook.program ?? "every program"); \(webhook.topics.isEmpty ? "every topic" : webhook.topics.joined(separator: ", ")))"
+        )
         print("signing secret (shown once; receivers check Accord-Signature with it): \(webhook.secret ?? "")")
     }
 }

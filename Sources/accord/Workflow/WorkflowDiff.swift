@@ -1,6 +1,6 @@
+import AccordCore
 import AccordStore
 import ArgumentParser
-import AccordCore
 
 /// `accord workflow diff ID V1 V2`.
 struct WorkflowDiffCommand: AsyncParsableCommand {

@@ -11,7 +11,9 @@ struct WorkflowList: AsyncParsableCommand {
     func run() async throws {
         let workflows = try await withStore(database) { try await $0.workflows() }
         if output.json { return try printJSON(workflows) }
-        printTable(["WORKFLOW", "VERSION", "STEPS", "TASKS", "TITLE"],
-                   workflows.map { [$0.id, String($0.version), String($0.steps), String($0.tasks), $0.title] })
+        printTable(
+            ["WORKFLOW", "VERSION", "STEPS", "TASKS", "TITLE"],
+            workflows.map { [$0.id, String($0.version), String($0.steps), String($0.tasks), $0.title] }
+        )
     }
 }
