@@ -13,8 +13,10 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "accord", targets: ["accord"]),
+        .executable(name: "accord-verify-pack", targets: ["accord-verify-pack"]),
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "AccordCore", targets: ["AccordCore"]),
+        .library(name: "AccordPack", targets: ["AccordPack"]),
         .library(name: "AccordStore", targets: ["AccordStore"]),
         .library(name: "AccordScheduler", targets: ["AccordScheduler"]),
         .library(name: "AccordServer", targets: ["AccordServer"]),
@@ -75,9 +77,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The engine: every command is one transaction that changes state and appends its audit entry.
+        // Evidence packs: their format, the strict ZIP reader and writer, and the offline verifier, without
+        // libpq, so an auditor's verifier (accord-verify-pack) ships alone.
+        .target(
+            name: "AccordPack",
+            dependencies: [
+                "AccordCore",
+                "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "AccordStore",
             dependencies: [
+                "AccordPack",
                 "AccordCore",
                 "AccordResources",
                 "CZlib",
@@ -129,6 +143,7 @@ let package = Package(
         .executableTarget(
             name: "accord",
             dependencies: [
+                "AccordPack",
                 "AccordServer",
                 "AccordScheduler",
                 "AccordStore",
@@ -141,6 +156,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The evidence-pack verifier on its own, for auditors: no libpq, no server.
+        .executableTarget(
+            name: "accord-verify-pack",
+            dependencies: ["AccordPack", "AccordCore"],
             swiftSettings: swiftSettings
         ),
         // The benchmark (make bench): engine figures against raw baselines measured in the same run.
@@ -193,7 +214,9 @@ let package = Package(
         ),
         .testTarget(
             name: "AccordStoreTests",
-            dependencies: ["AccordStore", "AccordCore", "Postgres", "AccordTestSupport"],
+            dependencies: [
+                "AccordPack", "AccordStore", "AccordCore", "Postgres", "AccordTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

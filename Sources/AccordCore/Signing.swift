@@ -474,3 +474,13 @@ extension SignatureMeaning: CustomStringConvertible {
     /// The meaning as stored and shown: `approval`.
     public var description: String { rawValue }
 }
+
+extension AuditKey {
+    /// A key written as text: 64 hex digits, or base64 of 32 or more bytes (`ACCORD_AUDIT_KEY`, `audit.key`).
+    public init?(text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let bytes: [UInt8]? = trimmed.count == 64 ? hexBytes(trimmed.lowercased()) : nil
+        guard let bytes = bytes ?? Data(base64Encoded: trimmed).map(Array.init), bytes.count >= 32 else { return nil }
+        self.init(bytes: bytes)
+    }
+}

@@ -45,10 +45,7 @@ public enum AuditKeyFile {
     }
 
     /// A key as written in a key file or `ACCORD_AUDIT_KEY`: 64 hex digits or base64 of 32 bytes or more.
-    public static func parse(_ text: String) -> AuditKey? {
-        guard let bytes = decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32 else { return nil }
-        return AuditKey(bytes: bytes)
-    }
+    public static func parse(_ text: String) -> AuditKey? { AuditKey(text: text) }
 
     static func decode(_ text: String) -> [UInt8]? {
         if text.count == 64, let bytes = hexBytes(text.lowercased()) { return bytes }

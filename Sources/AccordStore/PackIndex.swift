@@ -1,4 +1,5 @@
 import AccordCore
+import AccordPack
 import Foundation
 
 /// `index.html` of an evidence pack: one self-contained, printable page (inline style, no scripts,

@@ -30,6 +30,13 @@ struct PackTourTests {
         #expect(verified.stdout.contains(": ok: program acme"))
         let key = sandbox.home.appendingPathComponent("audit.key").path
         #expect(try sandbox.run(["verify-pack", pack, "--key", key]).stdout.contains("MACs checked with key"))
+        // The auditor's verifier on its own: the same answer, and no libpq in the binary.
+        let alone = try accordBinary().deletingLastPathComponent().appendingPathComponent("accord-verify-pack")
+        let standalone = try runTool(alone, [pack, "--key", key])
+        #expect(standalone.status == 0, "\(standalone.stderr)")
+        #expect(standalone.stdout.contains(": ok: program acme") && standalone.stdout.contains("MACs checked with key"))
+        let linked = try runTool(URL(fileURLWithPath: "/usr/bin/ldd"), [alone.path])
+        #expect(linked.status == 0 && !linked.stdout.contains("libpq"), "\(linked.stdout)")
 
         var bytes = try Data(contentsOf: URL(fileURLWithPath: pack))
         let at = try #require(bytes.range(of: Data("Context analysis".utf8)))
@@ -38,7 +45,25 @@ struct PackTourTests {
         let refused = try sandbox.run(["verify-pack", pack])
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("problem(s): the pack cannot be trusted"))
+        let tamperedAlone = try runTool(alone, [pack])
+        #expect(tamperedAlone.status == 2 && tamperedAlone.stderr.contains("problem(s): the pack cannot be trusted"))
         let missing = try sandbox.run(["verify-pack", sandbox.home.appendingPathComponent("nope.zip").path])
         #expect(missing.status != 0 && missing.stderr.split(separator: "\n").count == 1)
     }
+}
+
+/// Runs a program with arguments and returns how it ended and what it printed.
+func runTool(_ executable: URL, _ arguments: [String]) throws -> CLIResult {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return CLIResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
 }

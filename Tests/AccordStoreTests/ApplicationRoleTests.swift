@@ -1,4 +1,5 @@
 import AccordCore
+import AccordPack
 import AccordStore
 import AccordTestSupport
 import Foundation

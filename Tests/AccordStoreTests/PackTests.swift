@@ -1,4 +1,5 @@
 import AccordCore
+import AccordPack
 import AccordTestSupport
 import Crypto
 import Foundation

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Waits until `condition` holds, checking every `every`, for at most `within`: tests wait for what they
 /// need, never for a fixed time. Returns whether it held in time.

@@ -1,3 +1,4 @@
+import AccordPack
 import AccordStore
 import ArgumentParser
 import Foundation

@@ -1,4 +1,5 @@
 import AccordCore
+import AccordPack
 import AccordStore
 import ArgumentParser
 import Foundation
@@ -34,15 +35,10 @@ struct VerifyPack: AsyncParsableCommand {
         let result = verifyPack(path: pack, key: auditKey)
         if output.json {
             try printJSON(result)
-        } else if result.ok {
-            print(
-                "\(pack): ok: program \(result.program ?? "?"), \(result.files) files match the manifest and its seal; \(result.evidence) evidence file(s) match their SHA-256; "
-                    + "\(result.auditEntries) audit entries chain and end at the checkpoint; \(result.signatures) signature(s) bind the evidence they name; "
-                    + (result.macsChecked ? "MACs checked with key \(auditKey?.id ?? "")" : "MACs not checked (no audit key given)")
-            )
         } else {
-            for problem in result.problems { FileHandle.standardError.write(Data("\(pack): \(problem)\n".utf8)) }
-            FileHandle.standardError.write(Data("\(pack): \(result.problems.count) problem(s): the pack cannot be trusted\n".utf8))
+            let (out, err) = result.lines(for: pack, keyID: auditKey?.id)
+            for line in out { print(line) }
+            for line in err { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
         if !result.ok { throw ExitCode(2) }
     }

@@ -1,12 +1,12 @@
 import AccordCore
 import CZlib
 import Crypto
-import Foundation
+public import Foundation
 
 /// Why a ZIP file cannot be written or read as an evidence pack.
 public struct PackZipError: Error, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// A ZIP writer for evidence packs: entries stored (not compressed: evidence is mostly PDFs and
@@ -14,12 +14,12 @@ public struct PackZipError: Error, CustomStringConvertible {
 /// local header is written first and patched with the CRC-32 and sizes once the data is through.
 /// The layout is exact (no data descriptors, extra fields or comments), so `PackZipReader` can insist
 /// on it and catch one changed byte anywhere. Without ZIP64, a pack holds at most 4 GiB.
-final class PackZipWriter {
+public final class PackZipWriter {
     struct Entry {
         var name: [UInt8]
         var offset: UInt64
         var crc: UInt32
-        var size: UInt64
+        public var size: UInt64
     }
 
     private let handle: FileHandle
@@ -27,7 +27,7 @@ final class PackZipWriter {
     private var entries: [Entry] = []
     private let dosTime: UInt16, dosDate: UInt16
 
-    init(path: String, time: Date) throws {
+    public init(path: String, time: Date) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw PackZipError("cannot create '\(path)'")
         }
@@ -37,7 +37,7 @@ final class PackZipWriter {
 
     /// Writes one entry from chunks the producer hands over; returns its size and SHA-256.
     @discardableResult
-    func add(_ name: String, _ produce: ((([UInt8]) throws -> Void)) async throws -> Void) async throws -> (size: UInt64, sha256: String) {
+    public func add(_ name: String, _ produce: ((([UInt8]) throws -> Void)) async throws -> Void) async throws -> (size: UInt64, sha256: String) {
         let nameBytes = Array(name.utf8)
         guard !nameBytes.isEmpty, nameBytes.count < 0xFFFF else { throw PackZipError("bad entry name '\(name)'") }
         let start = offset
@@ -64,12 +64,12 @@ final class PackZipWriter {
 
     /// Writes one entry from bytes in memory.
     @discardableResult
-    func add(_ name: String, bytes: [UInt8]) async throws -> (size: UInt64, sha256: String) {
+    public func add(_ name: String, bytes: [UInt8]) async throws -> (size: UInt64, sha256: String) {
         try await add(name) { emit in try emit(bytes) }
     }
 
     /// The central directory and its end record; closes the file.
-    func finish() throws {
+    public func finish() throws {
         let directoryStart = offset
         for entry in entries { try write(centralHeader(entry)) }
         let directorySize = offset - directoryStart
@@ -136,19 +136,20 @@ let packZipFlags: UInt16 = 1 << 11
 /// A strict reader for what `PackZipWriter` writes: every local header must agree with its central
 /// directory record field by field, entries must follow each other with no gap, and the end record must
 /// account for every byte. Anything else is refused with the place it differs.
-final class PackZipReader {
-    struct Entry {
-        var name: String
+public final class PackZipReader {
+    /// One entry of the central directory.
+    public struct Entry {
+        public var name: String
         var dataOffset: UInt64
-        var size: UInt64
+        public var size: UInt64
         var crc: UInt32
     }
 
-    let entries: [Entry]
+    public let entries: [Entry]
     private let handle: FileHandle
-    let fileSize: UInt64
+    public let fileSize: UInt64
 
-    init(path: String) throws {
+    public init(path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw PackZipError("cannot open '\(path)'") }
         self.handle = handle
         fileSize = try handle.seekToEnd()
@@ -214,7 +215,7 @@ final class PackZipReader {
     }
 
     /// Streams an entry's bytes in chunks; checks its CRC-32 at the end. Returns its SHA-256.
-    func stream(_ entry: Entry, _ body: ([UInt8]) throws -> Void = { _ in }) throws -> String {
+    public func stream(_ entry: Entry, _ body: ([UInt8]) throws -> Void = { _ in }) throws -> String {
         var hasher = SHA256()
         var crc = crc32(0, nil, 0)
         var remaining = entry.size
@@ -233,7 +234,7 @@ final class PackZipReader {
     }
 
     /// An entry's bytes, for the small JSON files (at most `limit`).
-    func bytes(_ entry: Entry, limit: UInt64 = 512 << 20) throws -> [UInt8] {
+    public func bytes(_ entry: Entry, limit: UInt64 = 512 << 20) throws -> [UInt8] {
         guard entry.size <= limit else { throw PackZipError("'\(entry.name)' is larger than a pack's metadata can be") }
         var out: [UInt8] = []
         out.reserveCapacity(Int(entry.size))
@@ -241,7 +242,7 @@ final class PackZipReader {
         return out
     }
 
-    func close() { try? handle.close() }
+    public func close() { try? handle.close() }
 
     private static func read(_ handle: FileHandle, at offset: UInt64, count: Int) throws -> LittleEndianReader {
         try handle.seek(toOffset: offset)
