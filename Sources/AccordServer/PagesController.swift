@@ -307,14 +307,13 @@ struct PagesController {
     /// The fields of an `application/x-www-form-urlencoded` body (64 KiB at most, or `limit`).
     func formFields(_ request: Request, upTo limit: Int = 64 << 10) async throws -> [String: String] {
         let body = try await request.body.collect(upTo: limit)
-        var fields: [String: String] = [:]
-        for pair in String(buffer: body).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
-                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            if let key = parts.first, fields[key] == nil { fields[key] = parts.count > 1 ? parts[1] : "" }
+        // Hummingbird's own decoder ('+' as space, percent escapes), not a parser of ours. A body it cannot
+        // read (a field twice, brackets that make no map) is the form's fault, and said so on the page.
+        do {
+            return try URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: body))
+        } catch {
+            throw AccordError(.invalid, "this form could not be read; reload the page and try again")
         }
-        return fields
     }
 
     func requireCSRF(_ form: [String: String], _ context: AccordContext) throws {

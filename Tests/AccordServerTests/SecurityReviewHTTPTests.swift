@@ -301,6 +301,33 @@ struct SecurityReviewHTTPTests {
         }
     }
 
+    @Test("a form Hummingbird's decoder cannot read is a 422 page, not a 500; '+' and escapes decode")
+    func unreadableForm() async throws {
+        try await TestDatabase.with { db in
+            _ = try await seededAPI(db.store)
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
+            try await app.test(.router) { client in
+                let login = try await client.execute(uri: "/login", method: .get) { loginForm($0) }
+                let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: login.cookie]
+                try await client.execute(uri: "/login", method: .post, headers: headers, body: ByteBuffer(string: "handle=a&handle=b&login_token=x"))
+                { response in
+                    #expect(response.status == .unprocessableContent)
+                    #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)
+                    #expect(String(buffer: response.body).contains("this form could not be read"))
+                }
+                let token = login.token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? login.token
+                try await client.execute(
+                    uri: "/login",
+                    method: .post,
+                    headers: headers,
+                    body: ByteBuffer(string: "handle=bea&password=api+test+password&login_token=\(token)")
+                ) {
+                    #expect($0.status == .seeOther, "'+' decodes as a space")
+                }
+            }
+        }
+    }
+
     // MARK: 13. Webhooks and SSRF
 
     @Test("item 13: webhooks to loopback or private addresses are refused after resolution unless allowed, and redirects are not followed")
