@@ -146,31 +146,22 @@ extension Store {
         }
         let place = address.map(throttleNetwork) ?? "-"
         let account = "login:\(handle.lowercased())@\(place)"
-        var keys = [(key: account, policy: policy.login), (key: "account:\(handle.lowercased())", policy: policy.account)]
-        if address != nil { keys.append((key: "address:\(place)", policy: policy.address)) }
+        var keys = [ThrottleKey(key: account, policy: policy.login), ThrottleKey(key: "account:\(handle.lowercased())", policy: policy.account)]
+        if address != nil { keys.append(ThrottleKey(key: "address:\(place)", policy: policy.address, shared: true)) }
+        var found: PostgresRow?
         do {
-            try await claimAttempt(keys)
+            let (matches, _) = try await throttled(keys) {
+                found = try await pool.withConnection { try await $0.query(SessionSQL.loginPerson, [handle]).firstRow }
+                let hash = try found?.decode(String?.self, "password_hash")
+                // Compare against a dummy hash when there is no such person, so timing does not reveal handles.
+                let right = try await verifyPassword(password, hash: hash ?? dummyPasswordHash, purpose: .login)
+                return try right && hash != nil && !(found?.decode(Bool.self, "disabled") ?? true)
+            }
+            guard matches else { throw AccordError(.unauthenticated, "wrong handle or password") }
         } catch let blocked as ThrottleBlocked {
             throw AccordError(.unauthenticated, "too many failed logins; try again in \(blocked.seconds) seconds")
         }
-        let checked: (row: PostgresRow?, hash: String?, matches: Bool)
-        do {
-            let row = try await pool.withConnection { try await $0.query(SessionSQL.loginPerson, [handle]).firstRow }
-            let hash = try row?.decode(String?.self, "password_hash")
-            // Compare against a dummy hash when there is no such person, so timing does not reveal handles.
-            checked = (row, hash, try await verifyPassword(password, hash: hash ?? dummyPasswordHash, purpose: .login))
-        } catch {
-            try? await settleAttempts(keys.map { ($0.key, $0.policy, .release) })
-            throw error
-        }
-        let disabled = try checked.row?.decode(Bool.self, "disabled") ?? true
-        guard checked.matches, checked.hash != nil, !disabled, let row = checked.row else {
-            try await settleAttempts(keys.map { ($0.key, $0.policy, .failure) })
-            throw AccordError(.unauthenticated, "wrong handle or password")
-        }
-        // The account's failures go; the address only gets its claim back, or one good account would
-        // launder guesses at others.
-        try await settleAttempts(keys.map { ($0.key, $0.policy, $0.key.hasPrefix("address:") ? .release : .success) })
+        guard let row = found else { throw AccordError(.unauthenticated, "wrong handle or password") }
         let token = randomToken()
         let csrf = randomToken()
         let personID = try row.decode(Int64.self, "id")

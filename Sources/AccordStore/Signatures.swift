@@ -441,25 +441,20 @@ extension Store {
         guard password.utf8.count <= SessionPolicy.maxPasswordLength else {
             throw AccordError(.invalid, "a password has at most \(SessionPolicy.maxPasswordLength) bytes")
         }
-        let key = "sign:\(person.id)"
         let policy = ThrottlePolicy.signing
+        let matches: Bool
+        let failures: Int
         do {
-            try await claimAttempt([(key, policy)])
+            (matches, failures) = try await throttled([ThrottleKey(key: "sign:\(person.id)", policy: policy)]) {
+                try await verifyPassword(password, hash: hash, purpose: .signing)
+            }
         } catch let blocked as ThrottleBlocked {
             throw AccordError(
                 .locked,
                 "signing is locked for \(handle) until \(ISO8601DateFormatter().string(from: blocked.until)) after \(signingLockThreshold) wrong passwords"
             )
         }
-        let matches: Bool
-        do {
-            matches = try await verifyPassword(password, hash: hash, purpose: .signing)
-        } catch {
-            _ = try? await settleAttempt(key, policy: policy, .release)
-            throw error
-        }
         guard matches else {
-            let failures = try await settleAttempt(key, policy: policy, .failure)
             try await pool.withTransaction { connection in
                 try await connection.appendAudit(
                     AuditRecord(
@@ -482,7 +477,6 @@ extension Store {
                 "wrong password; \(refused) (\(failures) of \(policy.limit) before signing locks for \(signingLockDuration))"
             )
         }
-        try await settleAttempt(key, policy: policy, .success)
         return person
     }
 

@@ -53,6 +53,15 @@ struct ThrottleBlocked: Error {
     var seconds: Int { max(1, Int(until.timeIntervalSinceNow.rounded(.up))) }
 }
 
+/// A key an attempt at a secret is counted on.
+struct ThrottleKey {
+    var key: String
+    var policy: ThrottlePolicy
+    /// A key many people share (an address): a success gives back only its claim, or one good account
+    /// would launder guesses at others.
+    var shared = false
+}
+
 /// How an attempt ended, for `Store.settleAttempt`.
 enum AttemptOutcome: String {
     /// The secret was right: the key's failures are forgotten.
@@ -102,19 +111,37 @@ enum ThrottleSQL {
 }
 
 extension Store {
+    /// Checks a secret under the throttle, the one mechanism for logins and signatures: claims an attempt
+    /// on every key before `check` runs (bcrypt inside it), then settles each key by the outcome: a
+    /// success clears it (or releases a shared one), a wrong secret counts, an error releases.
+    /// - Returns: whether the secret was right, and the first key's failures afterwards.
+    /// - Throws: `ThrottleBlocked` when a key is blocked (nothing is checked then), or what `check` threw.
+    func throttled(_ keys: [ThrottleKey], _ check: () async throws -> Bool) async throws -> (matches: Bool, failures: Int) {
+        try await claimAttempt(keys)
+        let matches: Bool
+        do {
+            matches = try await check()
+        } catch {
+            _ = try? await settleAttempts(keys.map { ($0, .release) })
+            throw error
+        }
+        let failures = try await settleAttempts(keys.map { ($0, matches ? ($0.shared ? .release : .success) : .failure) })
+        return (matches, failures.first ?? 0)
+    }
+
     /// Claims one attempt on each key, in one transaction that commits before the secret is checked;
     /// while a key is busy (its room taken by attempts in flight) it waits up to thirty seconds.
     /// - Throws: `ThrottleBlocked` for the first key that is blocked now (then nothing is claimed), or
     ///   `.unavailable` when a key stayed busy.
-    func claimAttempt(_ keys: [(key: String, policy: ThrottlePolicy)]) async throws {
+    private func claimAttempt(_ keys: [ThrottleKey]) async throws {
         // In this process, attempts on a key wait their turn without touching the database; only as many
         // go to it as the key has room for, so concurrent requests of one person queue here rather than
         // poll the key's row (other instances' attempts are what the database arbitrates).
         var entered: [String] = []
         do {
-            for (key, policy) in keys.sorted(by: { $0.key < $1.key }) {
-                try await attemptGate.enter(key, permits: policy.limit, within: .seconds(30))
-                entered.append(key)
+            for key in keys.sorted(by: { $0.key < $1.key }) {
+                try await attemptGate.enter(key.key, permits: key.policy.limit, within: .seconds(30))
+                entered.append(key.key)
             }
         } catch {
             for key in entered { attemptGate.leave(key) }
@@ -123,12 +150,12 @@ extension Store {
         do {
             try await claimInDatabase(keys)
         } catch {
-            for (key, _) in keys { attemptGate.leave(key) }
+            for key in keys { attemptGate.leave(key.key) }
             throw error
         }
     }
 
-    private func claimInDatabase(_ keys: [(key: String, policy: ThrottlePolicy)]) async throws {
+    private func claimInDatabase(_ keys: [ThrottleKey]) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         var pause = 20
         while true {
@@ -136,8 +163,9 @@ extension Store {
                 try await pool.withTransaction { connection in
                     // A counter, not a record: losing the last few on a crash costs nothing worth an fsync.
                     try await connection.executeDeferred("SET LOCAL synchronous_commit = off")
-                    for (key, policy) in keys {
-                        let rows = try await connection.query(ThrottleSQL.claim, [key, policy.limit, interval(policy.quiet)])
+                    for claimed in keys {
+                        let key = claimed.key
+                        let rows = try await connection.query(ThrottleSQL.claim, [key, claimed.policy.limit, interval(claimed.policy.quiet)])
                         if rows.firstRow != nil { continue }
                         let state = try await connection.query(ThrottleSQL.state, [key]).firstRow
                         if try state?.decode(Bool?.self, "blocked") == true, let until = try state?.decode(Date?.self, "blocked_until") {
@@ -158,18 +186,20 @@ extension Store {
 
     /// Settles every claimed key, even when one fails (each releases its place in the gate), then throws
     /// the first error.
-    func settleAttempts(_ keys: [(key: String, policy: ThrottlePolicy, outcome: AttemptOutcome)]) async throws {
+    /// - Returns: each key's failures afterwards.
+    private func settleAttempts(_ keys: [(key: ThrottleKey, outcome: AttemptOutcome)]) async throws -> [Int] {
         var first: (any Error)?
-        for (key, policy, outcome) in keys {
-            do { try await settleAttempt(key, policy: policy, outcome) } catch { first = first ?? error }
+        var failures: [Int] = []
+        for (key, outcome) in keys {
+            do { failures.append(try await settleAttempt(key.key, policy: key.policy, outcome)) } catch { first = first ?? error }
         }
         if let first { throw first }
+        return failures
     }
 
     /// Settles a claimed attempt, in its own statement (whatever the request does next).
     /// - Returns: the key's failures afterwards.
-    @discardableResult
-    func settleAttempt(_ key: String, policy: ThrottlePolicy, _ outcome: AttemptOutcome) async throws -> Int {
+    private func settleAttempt(_ key: String, policy: ThrottlePolicy, _ outcome: AttemptOutcome) async throws -> Int {
         defer { attemptGate.leave(key) }
         return try await pool.withTransaction { connection in
             try await connection.executeDeferred("SET LOCAL synchronous_commit = off")
@@ -189,7 +219,7 @@ extension Store {
     public func pruneSecurityRows(idempotencyRetention: Duration = .seconds(7 * 24 * 3600)) async throws -> Int {
         try await pool.withConnection { connection in
             let policy = SessionPolicy()
-            let quiet = max(ThrottlePolicy.signing.quiet, policy.login.quiet, policy.address.quiet)
+            let quiet = [ThrottlePolicy.signing, policy.login, policy.address, policy.account].map(\.quiet).max()!
             let throttles = try await connection.execute(ThrottleSQL.prune, [interval(quiet)])
             let answers = try await connection.execute(IdempotencySQL.prune, [interval(idempotencyRetention)])
             return throttles + answers
