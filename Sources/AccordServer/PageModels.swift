@@ -34,16 +34,6 @@ struct LoginPage {
     var loginToken: String
 }
 
-/// 32 random bytes, URL-safe base64.
-func randomLoginToken() -> String {
-    var generator = SystemRandomNumberGenerator()
-    let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-    return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
-        of: "=",
-        with: ""
-    )
-}
-
 /// One task in a list. Mustache looks a missing (nil) value up in the enclosing context, so optional
 /// fields get names no page model uses, and "no value" is spelled out.
 struct TaskLine {

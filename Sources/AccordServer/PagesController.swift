@@ -294,7 +294,7 @@ struct PagesController {
 
     /// The login form with a fresh pre-session token, in the page and in a cookie.
     func loginPage(_ context: AccordContext, error: String?, status: HTTPResponse.Status, handle: String? = nil) -> Response {
-        let token = randomLoginToken()
+        let token = randomToken()
         var response = render(
             "login",
             LoginPage(page: PageModel(title: "Log in", context: context, error: error), handle: handle ?? "", loginToken: token),

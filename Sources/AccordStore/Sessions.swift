@@ -124,8 +124,8 @@ let dummyPasswordHash = Bcrypt.hash("no such person", cost: defaultPasswordCost)
 
 func interval(_ duration: Duration) -> String { "\(duration.components.seconds) seconds" }
 
-/// A random token for cookies and API clients: 32 bytes, URL-safe base64 without padding.
-func randomToken(prefix: String = "") -> String {
+/// A random token for cookies, forms and API clients: 32 bytes, URL-safe base64 without padding.
+public func randomToken(prefix: String = "") -> String {
     var generator = SystemRandomNumberGenerator()
     let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     return prefix
