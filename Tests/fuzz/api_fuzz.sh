@@ -17,6 +17,9 @@ if [ ! -x "$venv/bin/st" ]; then
     /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet 'schemathesis>=4,<5'
 fi
+# The OpenAPI document is also checked by a maintained validator, not only by our own tests.
+"$venv/bin/python" -c 'import openapi_spec_validator' 2>/dev/null || "$venv/bin/pip" install --quiet 'openapi-spec-validator>=0.7,<1'
+
 home=$(mktemp -d /tmp/accord-fuzz.XXXXXX)
 chmod 755 "$home"
 server=""
@@ -33,6 +36,14 @@ port=$((21000 + RANDOM % 4000))
 "$accord" serve --demo --port "$port" --no-scheduler >"$home/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+curl -fs "http://127.0.0.1:$port/api/openapi.yaml" > "$home/openapi.yaml"
+"$venv/bin/python" - "$home/openapi.yaml" <<'PY'
+import sys, yaml
+from openapi_spec_validator import validate
+document = yaml.safe_load(open(sys.argv[1]))
+validate(document)
+print("api fuzz: the OpenAPI document validates (openapi-spec-validator, OpenAPI", document["openapi"] + ")")
+PY
 token=$(ACCORD_USER=ada "$accord" token create --name fuzz --admin-override "api fuzz run" | grep -o 'acc_[A-Za-z0-9_-]*' | head -1)
 [ -n "$token" ] || { echo "api fuzz: could not create a token" >&2; exit 1; }
 status=0
