@@ -16,19 +16,32 @@ public struct Person: Codable, Sendable, Equatable {
 }
 
 enum PeopleSQL {
-    static let count = "SELECT count(*) AS n FROM accord.person"
-    static let insert = """
+    static let personColumns = """
+        id, handle, name, email, is_admin, password_hash IS NOT NULL AS can_sign, disabled_at IS NOT NULL AS disabled
+        """
+    static let count = PostgresQuery<Int>("person_count", "SELECT count(*) AS n FROM accord.person") {
+        try $0.decode(Int.self, "n")
+    }
+    static let insert = PostgresQuery<String, String, String?, Bool, String?, Person>(
+        "person_insert",
+        """
         INSERT INTO accord.person (handle, name, email, is_admin, password_hash) VALUES ($1, $2, $3, $4, $5)
-        RETURNING id, handle, name, email, is_admin, password_hash IS NOT NULL AS can_sign, disabled_at IS NOT NULL AS disabled
-        """
-    static let byHandle = """
-        SELECT id, handle, name, email, is_admin, password_hash IS NOT NULL AS can_sign, disabled_at IS NOT NULL AS disabled
-        FROM accord.person WHERE handle = $1
-        """
-    static let list = """
-        SELECT id, handle, name, email, is_admin, password_hash IS NOT NULL AS can_sign, disabled_at IS NOT NULL AS disabled
-        FROM accord.person ORDER BY handle
-        """
+        RETURNING \(personColumns)
+        """,
+        row: Person.init(row:)
+    )
+    static let byHandle = PostgresQuery<String, Person>(
+        "person_by_handle",
+        "SELECT \(personColumns) FROM accord.person WHERE handle = $1",
+        row: Person.init(row:)
+    )
+    static let list = PostgresQuery<Person>(
+        "person_list",
+        "SELECT \(personColumns) FROM accord.person ORDER BY handle",
+        row: Person.init(row:)
+    )
+
+    static let catalogue: [any PostgresCheckable] = [count, insert, byHandle, list]
 }
 
 extension Person {
@@ -69,7 +82,7 @@ extension Store {
         let hash: String? =
             if let password { try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: self.passwordCost) } } else { nil }
         return try await pool.withTransaction { connection in
-            let count = try await connection.query(PeopleSQL.count)[0].decode(Int.self, "n")
+            let count = try await connection.queryOne(PeopleSQL.count)
             var makeAdmin = admin
             var actorHandle = actor ?? handle
             if count == 0 {
@@ -81,7 +94,7 @@ extension Store {
                 actorHandle = acting.handle
             }
             do {
-                let person = try Person(row: try await connection.query(PeopleSQL.insert, [handle, name, email, makeAdmin, hash])[0])
+                let person = try await connection.queryOne(PeopleSQL.insert, handle, name, email, makeAdmin, hash)
                 try await connection.appendAudit(
                     AuditRecord(
                         chain: organisationChain,
@@ -105,7 +118,7 @@ extension Store {
     /// Everyone, by handle.
     public func people() async throws -> [Person] {
         try await pool.withConnection { connection in
-            try await connection.query(PeopleSQL.list).map(Person.init(row:))
+            try await connection.query(PeopleSQL.list)
         }
     }
 
@@ -115,10 +128,10 @@ extension Store {
     }
 
     static func person(_ handle: String, on connection: PostgresConnection) async throws -> Person {
-        guard let row = try await connection.query(PeopleSQL.byHandle, [handle]).firstRow else {
+        guard let person = try await connection.queryFirst(PeopleSQL.byHandle, handle) else {
             throw AccordError(.notFound, "no person with handle '\(handle)'; 'accord user list' shows who exists")
         }
-        return try Person(row: row)
+        return person
     }
 
     /// The acting person: must be given, exist and be enabled.

@@ -95,6 +95,46 @@ public final class PostgresConnection: @unchecked Sendable {
         return try await run { handle in try Self.execPipeline(handle, statements, connection: self) }.last!
     }
 
+    /// Runs one statement with values already in wire form (a typed query's).
+    func query(_ statement: PostgresStatement, binds: [PostgresBind]) async throws -> PostgresResult {
+        let statements = takeQueued() + [(statement, binds)]
+        return try await run { handle in try Self.execPipeline(handle, statements, connection: self) }.last!
+    }
+
+    /// Queues a statement with values in wire form (see `executeDeferred`).
+    func executeDeferred(_ statement: PostgresStatement, binds: [PostgresBind]) async throws {
+        guard inTransactionBlock.withLockedValue({ $0 }) else {
+            _ = try await query(statement, binds: binds)
+            return
+        }
+        queued.withLockedValue { $0.append((statement, binds)) }
+    }
+
+    /// Runs statements with values in wire form in one round trip (see `pipeline`).
+    func pipelineBound(_ statements: [(statement: PostgresStatement, binds: [PostgresBind])]) async throws -> [PostgresResult] {
+        let pending = takeQueued()
+        let results = try await run { handle in try Self.execPipeline(handle, pending + statements, connection: self) }
+        return Array(results.dropFirst(pending.count))
+    }
+
+    /// What the server makes of a statement without running it: its parameters' types (those given, and
+    /// those it inferred) and its result columns. Prepared unnamed, so nothing stays behind.
+    public func describe(_ sql: String, parameterTypes: [UInt32]) async throws -> (parameters: [UInt32], columns: [PostgresColumn]) {
+        if !queued.withLockedValue({ $0.isEmpty }) { _ = try await query("SELECT 1") }
+        return try await run { handle in
+            _ = try Self.consume(PQprepare(handle, "", sql, Int32(parameterTypes.count), parameterTypes), handle: handle, sql: sql)
+            guard let described = PQdescribePrepared(handle, "") else {
+                throw PostgresError(PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, Self.lastError(handle))
+            }
+            defer { PQclear(described) }
+            let parameters = (0..<PQnparams(described)).map { PQparamtype(described, $0) }
+            let columns = (0..<PQnfields(described)).map {
+                PostgresColumn(name: String(cString: PQfname(described, $0)), oid: PQftype(described, $0))
+            }
+            return (parameters, columns)
+        }
+    }
+
     private static func binds(_ parameters: [(any PostgresEncodable)?]) -> [PostgresBind] {
         parameters.map { $0?.postgresBind ?? PostgresBind(oid: 0, format: 0, bytes: nil) }
     }

@@ -6,6 +6,16 @@ public struct PostgresCell {
     public let oid: UInt32
     /// The value's bytes, or `nil` for SQL NULL.
     public let bytes: ArraySlice<UInt8>?
+    /// Whether the cell is a placeholder of the column's type, made by `PostgresQuery.probe` to check a
+    /// decoder against a statement's columns without running it; decoders of constrained text (enums)
+    /// accept any placeholder.
+    public var isProbe = false
+
+    init(oid: UInt32, bytes: ArraySlice<UInt8>?, isProbe: Bool = false) {
+        self.oid = oid
+        self.bytes = bytes
+        self.isProbe = isProbe
+    }
 
     /// Thrown by decoders when the cell is not of a type they accept; the row turns it into a
     /// `PostgresError` naming the column.
@@ -49,7 +59,8 @@ extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
 
 extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
     /// `nil` is sent as SQL NULL.
-    public var postgresBind: PostgresBind { self?.postgresBind ?? PostgresBind(oid: 0, format: 0, bytes: nil) }
+    public var postgresBind: PostgresBind { self?.postgresBind ?? PostgresBind(oid: Wrapped.postgresType, format: 0, bytes: nil) }
+    public static var postgresType: UInt32 { Wrapped.postgresType }
 }
 
 /// Column types whose binary form is their UTF-8 text.
@@ -174,14 +185,18 @@ extension Data: PostgresDecodable {
 
 /// A Swift enum stored as its raw text (`TaskState` as `'in_review'`): decoded from the text column,
 /// refusing a value the enum does not know (a `Mismatch` naming the column), never by a force unwrap.
-public protocol PostgresTextEnum: PostgresDecodable, PostgresEncodable, RawRepresentable where RawValue == String {}
+public protocol PostgresTextEnum: PostgresDecodable, PostgresEncodable, RawRepresentable, CaseIterable
+where RawValue == String {}
 
 extension PostgresTextEnum {
     public static func decode(_ cell: PostgresCell) throws -> Self {
         let text = try String.decode(cell)
+        // A catalogue probe's cell holds no real value: any case shows the column fits.
+        if cell.isProbe, let any = allCases.first { return any }
         guard let value = Self(rawValue: text) else { throw PostgresCell.Mismatch(expected: "one of \(Self.self)'s values, not '\(text)'") }
         return value
     }
 
     public var postgresBind: PostgresBind { rawValue.postgresBind }
+    public static var postgresType: UInt32 { 0 }
 }

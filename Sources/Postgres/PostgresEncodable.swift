@@ -23,6 +23,10 @@ public struct PostgresBind: Sendable {
 public protocol PostgresEncodable: Sendable {
     /// The value in PostgreSQL's wire form.
     var postgresBind: PostgresBind { get }
+    /// The type OID every value of this Swift type is sent as (0 lets the server infer it from the
+    /// statement, as for text). A typed query prepares with these, so a parameter of the wrong type is
+    /// refused when the statement is prepared — by `PostgresQueryCatalogueTests` before any release.
+    static var postgresType: UInt32 { get }
 }
 
 /// Type OIDs this layer uses.
@@ -59,36 +63,44 @@ func bigEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
 }
 
 extension String: PostgresEncodable {
+    public static var postgresType: UInt32 { 0 }
     /// Text with an unspecified type, so the server reads it like a literal in that position
     /// (text, varchar, an enum, a date...).
     public var postgresBind: PostgresBind { PostgresBind(oid: 0, format: 0, bytes: Array(utf8)) }
 }
 
 extension Substring: PostgresEncodable {
+    public static var postgresType: UInt32 { 0 }
     public var postgresBind: PostgresBind { PostgresBind(oid: 0, format: 0, bytes: Array(utf8)) }
 }
 
 extension Int: PostgresEncodable {
+    public static var postgresType: UInt32 { PostgresOID.int8 }
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.int8, format: 1, bytes: bigEndianBytes(Int64(self))) }
 }
 
 extension Int64: PostgresEncodable {
+    public static var postgresType: UInt32 { PostgresOID.int8 }
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.int8, format: 1, bytes: bigEndianBytes(self)) }
 }
 
 extension Int32: PostgresEncodable {
+    public static var postgresType: UInt32 { PostgresOID.int4 }
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.int4, format: 1, bytes: bigEndianBytes(self)) }
 }
 
 extension Int16: PostgresEncodable {
+    public static var postgresType: UInt32 { PostgresOID.int2 }
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.int2, format: 1, bytes: bigEndianBytes(self)) }
 }
 
 extension Bool: PostgresEncodable {
+    public static var postgresType: UInt32 { PostgresOID.bool }
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.bool, format: 1, bytes: [self ? 1 : 0]) }
 }
 
 extension Double: PostgresEncodable {
+    public static var postgresType: UInt32 { PostgresOID.float8 }
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.float8, format: 1, bytes: bigEndianBytes(bitPattern)) }
 }
 
@@ -96,6 +108,7 @@ extension Double: PostgresEncodable {
 let postgresEpochOffsetMicroseconds: Int64 = 946_684_800_000_000
 
 extension Date: PostgresEncodable {
+    public static var postgresType: UInt32 { PostgresOID.timestamptz }
     /// A `timestamptz` with microsecond precision (PostgreSQL's own); finer fractions are rounded.
     public var postgresBind: PostgresBind {
         let micros = Int64((timeIntervalSince1970 * 1_000_000).rounded()) - postgresEpochOffsetMicroseconds
@@ -104,17 +117,20 @@ extension Date: PostgresEncodable {
 }
 
 extension UUID: PostgresEncodable {
+    public static var postgresType: UInt32 { PostgresOID.uuid }
     public var postgresBind: PostgresBind {
         withUnsafeBytes(of: uuid) { PostgresBind(oid: PostgresOID.uuid, format: 1, bytes: Array($0)) }
     }
 }
 
 extension Array: PostgresEncodable where Element == UInt8 {
+    public static var postgresType: UInt32 { PostgresOID.bytea }
     /// A `bytea`, sent in binary so zero bytes and any length pass unchanged.
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.bytea, format: 1, bytes: self) }
 }
 
 extension Data: PostgresEncodable {
+    public static var postgresType: UInt32 { PostgresOID.bytea }
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.bytea, format: 1, bytes: Array(self)) }
 }
 
@@ -139,6 +155,7 @@ public struct PostgresJSON: PostgresEncodable, PostgresDecodable, Hashable {
     }
 
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.jsonb, format: 0, bytes: Array(text.utf8)) }
+    public static var postgresType: UInt32 { PostgresOID.jsonb }
 
     public static func decode(_ cell: PostgresCell) throws -> PostgresJSON {
         let bytes = try cell.requireBytes()
@@ -191,6 +208,8 @@ public struct PostgresArray<Element: PostgresArrayElement>: PostgresEncodable {
 
     /// Wraps the elements.
     public init<S: Sequence>(_ elements: S) where S.Element == Element { self.elements = Array(elements) }
+
+    public static var postgresType: UInt32 { Element.arrayOID }
 
     public var postgresBind: PostgresBind {
         // Dimensions, has-nulls flag, element OID; then the one dimension's length and lower bound;

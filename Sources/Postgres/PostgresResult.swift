@@ -22,8 +22,20 @@ public final class PostgresResult: Sendable, RandomAccessCollection {
     let lengths: [Int32]
     let columnIndex: [String: Int]
     public let count: Int
+    /// Whether this is a probe: one row of placeholders, made from a statement's description.
+    let isProbe: Bool
 
-    init(columns: [PostgresColumn], rowCount: Int, affectedRows: Int, commandTag: String, storage: [UInt8], offsets: [Int], lengths: [Int32]) {
+    init(
+        columns: [PostgresColumn],
+        rowCount: Int,
+        affectedRows: Int,
+        commandTag: String,
+        storage: [UInt8],
+        offsets: [Int],
+        lengths: [Int32],
+        isProbe: Bool = false
+    ) {
+        self.isProbe = isProbe
         self.columns = columns
         self.commandTag = commandTag
         self.count = rowCount
@@ -58,7 +70,7 @@ public struct PostgresRow: Sendable {
         let length = result.lengths[field]
         if length < 0 { return PostgresCell(oid: result.columns[column].oid, bytes: nil) }
         let start = result.offsets[field]
-        return PostgresCell(oid: result.columns[column].oid, bytes: result.storage[start..<(start + Int(length))])
+        return PostgresCell(oid: result.columns[column].oid, bytes: result.storage[start..<(start + Int(length))], isProbe: result.isProbe)
     }
 
     /// Decodes the field at a column position.

@@ -1,0 +1,11 @@
+public import Postgres
+
+/// Every typed query of the engine, for the catalogue test (`StoreQueryCatalogueTests`), which prepares
+/// each against the migrated schema and runs its row decoder on the described columns. A query left out
+/// of this list is caught by the same test, which counts the declarations in the sources.
+public enum StoreQueries {
+    /// All of them, domain by domain.
+    public static var all: [any PostgresCheckable] {
+        PeopleSQL.catalogue
+    }
+}
