@@ -3,16 +3,27 @@ public import Foundation
 import Postgres
 
 enum CalendarSQL {
-    static let replace = """
+    static let replace = PostgresCommand<Int64, [UInt8]>(
+        "calendar_replace",
+        """
         INSERT INTO accord.calendar_feed (person_id, token_sha256) VALUES ($1, $2)
         ON CONFLICT (person_id) DO UPDATE SET token_sha256 = excluded.token_sha256, created_at = now()
         """
-    static let remove = "DELETE FROM accord.calendar_feed WHERE person_id = $1"
-    static let person = """
+    )
+    static let remove = PostgresCommand<Int64>("calendar_remove", "DELETE FROM accord.calendar_feed WHERE person_id = $1")
+    static let person = PostgresQuery<[UInt8], Person>(
+        "calendar_person",
+        """
         SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, p.disabled_at IS NOT NULL AS disabled
         FROM accord.calendar_feed f JOIN accord.person p ON p.id = f.person_id WHERE f.token_sha256 = $1 AND p.disabled_at IS NULL
-        """
-    static let exists = "SELECT created_at FROM accord.calendar_feed WHERE person_id = $1"
+        """,
+        row: Person.init(row:)
+    )
+    static let exists = PostgresQuery<Int64, Date>("calendar_exists", "SELECT created_at FROM accord.calendar_feed WHERE person_id = $1") {
+        try $0.decode(Date.self, "created_at")
+    }
+
+    static let catalogue: [any PostgresCheckable] = [replace, remove, person, exists]
 }
 
 extension Store {
@@ -21,7 +32,7 @@ extension Store {
         let token = randomToken(prefix: "cal_")
         try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            try await connection.execute(CalendarSQL.replace, [acting.id, sha256Bytes(token)])
+            try await connection.execute(CalendarSQL.replace, acting.id, sha256Bytes(token))
             try await connection.appendAudit(
                 AuditRecord(chain: organisationChain, actor: acting.handle, action: "calendar.token", objectType: "person", objectID: acting.handle)
             )
@@ -33,7 +44,7 @@ extension Store {
     public func calendarFeedCreated(actor: String?) async throws -> Date? {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            return try await connection.query(CalendarSQL.exists, [acting.id]).firstRow?.decode(Date.self, "created_at")
+            return try await connection.queryFirst(CalendarSQL.exists, acting.id)
         }
     }
 
@@ -41,7 +52,7 @@ extension Store {
     public func removeCalendarToken(actor: String?) async throws {
         try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            try await connection.execute(CalendarSQL.remove, [acting.id])
+            try await connection.execute(CalendarSQL.remove, acting.id)
         }
     }
 
@@ -50,7 +61,7 @@ extension Store {
     public func calendar(token: String, now: Date = Date()) async throws -> String? {
         guard
             let person = try await pool.withConnection({ connection in
-                try await connection.query(CalendarSQL.person, [sha256Bytes(token)]).firstRow.map(Person.init(row:))
+                try await connection.queryFirst(CalendarSQL.person, sha256Bytes(token))
             })
         else { return nil }
         let inbox = try await inbox(actor: person.handle)

@@ -4,12 +4,17 @@ import Postgres
 
 /// A reminder, overdue notice or escalation that a scheduler pass fired.
 public struct FiredDeadline: Codable, Sendable, Equatable {
+    /// The task's ref.
     public var task: String
+    /// Reminder, overdue notice or escalation.
     public var kind: DeadlineKind
+    /// Which reminder or escalation level (0 for an overdue notice).
     public var level: Int
+    /// The due date it was for, `YYYY-MM-DD`.
     public var dueOn: String
     /// The role handed up to, for escalations (resolved: the step's owner role for `step-owner`).
     public var toRole: String?
+    /// The handles told.
     public var recipients: [String]
 }
 
@@ -19,72 +24,38 @@ public struct DeadlinePass: Codable, Sendable, Equatable {
     public var today: String
     /// Outstanding dated tasks looked at.
     public var examined: Int
+    /// What fired, in the order it fired.
     public var fired: [FiredDeadline]
     /// Cycles opened because the previous one was closed and its period over.
     public var cyclesOpened: [String]
+    /// Reminders fired.
     public var reminders: Int { fired.filter { $0.kind == .reminder }.count }
+    /// Overdue notices fired.
     public var overdue: Int { fired.filter { $0.kind == .overdue }.count }
+    /// Escalations fired.
     public var escalations: Int { fired.filter { $0.kind == .escalation }.count }
 }
 
 /// An escalation or reminder as the task page and the leadership report show it.
 public struct DeadlineEvent: Codable, Sendable, Equatable {
+    /// The task's ref.
     public var task: String
+    /// The task's title.
     public var title: String
+    /// Reminder, overdue notice or escalation.
     public var kind: DeadlineKind
+    /// Which reminder or escalation level (0 for an overdue notice).
     public var level: Int
+    /// The due date it was for, `YYYY-MM-DD`.
     public var dueOn: String
+    /// The role handed up to, for escalations.
     public var toRole: String?
+    /// The handles told.
     public var recipients: [String]
+    /// The day the pass that fired it counted from, `YYYY-MM-DD`.
     public var firedOn: String
+    /// When it was recorded.
     public var recordedAt: Date
-}
-
-enum DeadlineSQL {
-    /// Outstanding dated tasks within the horizon, with what already fired for their current due date.
-    static let candidates = """
-        SELECT t.id, t.program_id, t.template_key, t.step_key, to_char(t.due_on, 'YYYY-MM-DD') AS due_on,
-               to_json(coalesce(array_agg(e.kind || ':' || e.level) FILTER (WHERE e.id IS NOT NULL), '{}')) AS fired
-        FROM accord.task t
-        LEFT JOIN accord.deadline_event e ON e.task_id = t.id AND e.due_on = t.due_on
-        WHERE \(TaskState.outstandingSQL("t.state")) AND t.due_on <= $1::date
-        GROUP BY t.id
-        ORDER BY t.due_on, t.id
-        """
-    static let workflowsInUse = "SELECT DISTINCT workflow_id, workflow_version FROM accord.program"
-    /// The task again, under its row lock, skipping a row someone else is changing (the next pass gets it).
-    static let lockForDeadline = """
-        SELECT t.id, t.program_id, p.slug AS program, t.template_key, t.system_id, sy.slug AS system, t.owner_role, t.state,
-               t.assignee_id, a.handle AS assignee, t.instance, t.finding_id, t.incident_id,
-               to_char(t.due_on, 'YYYY-MM-DD') AS due_on, t.title, t.submitted_by, t.review_round, t.evidence_version
-        FROM accord.task t JOIN accord.program p ON p.id = t.program_id
-        LEFT JOIN accord.ai_system sy ON sy.id = t.system_id LEFT JOIN accord.person a ON a.id = t.assignee_id
-        WHERE t.id = $1 FOR UPDATE OF t SKIP LOCKED
-        """
-    static let insertEvent = """
-        INSERT INTO accord.deadline_event (task_id, kind, level, due_on, to_role, recipients, fired_on)
-        VALUES ($1, $2, $3, $4::date, $5, $6::text[], $7::date)
-        ON CONFLICT ON CONSTRAINT deadline_event_once DO NOTHING RETURNING id
-        """
-    static let holders = """
-        SELECT p.id, p.handle FROM accord.role_binding b JOIN accord.person p ON p.id = b.person_id
-        WHERE b.program_id = $1 AND b.role = ANY($2::text[]) AND p.disabled_at IS NULL
-        ORDER BY p.handle
-        """
-    static let signedThisRound = """
-        SELECT signer_id FROM accord.signature WHERE task_id = $1 AND review_round = $2 AND evidence_version = $3
-        """
-    static let notify = """
-        INSERT INTO accord.notification (person_id, task_id, event_id, kind, message) VALUES ($1, $2, $3, $4, $5)
-        """
-    static let emit = "SELECT accord.emit($1, $2, $3::jsonb) AS id"
-    static let ofTask = forTask + "\nWHERE e.task_id = $1 ORDER BY e.id"
-    static let forTask = """
-        SELECT accord.task_ref(p.slug, t.template_key, s.slug, t.instance) AS ref, t.title, e.kind, e.level,
-               to_char(e.due_on, 'YYYY-MM-DD') AS due_on, e.to_role, to_json(e.recipients) AS recipients, to_char(e.fired_on, 'YYYY-MM-DD') AS fired_on, e.recorded_at
-        FROM accord.deadline_event e JOIN accord.task t ON t.id = e.task_id JOIN accord.program p ON p.id = t.program_id
-        LEFT JOIN accord.ai_system s ON s.id = t.system_id
-        """
 }
 
 /// The payload of a deadline event on the outbox (and so on every webhook).
@@ -111,9 +82,7 @@ extension Store {
         var workflows: [String: Workflow] = [:]
         var horizon = 0
         try await pool.withConnection { connection in
-            for row in try await connection.query(DeadlineSQL.workflowsInUse) {
-                let id = try row.decode(String.self, "workflow_id")
-                let version = try row.decode(Int.self, "workflow_version")
+            for (id, version) in try await connection.query(DeadlineSQL.workflowsInUse) {
                 let workflow = try await Self.workflow(id, version: version, on: connection)
                 workflows["\(id)@\(version)"] = workflow
                 horizon = max(horizon, workflow.tasks.map { DeadlineSchedule.horizon($0.task.escalation) }.max() ?? 0)
@@ -121,13 +90,7 @@ extension Store {
         }
         var pass = DeadlinePass(today: today.description, examined: 0, fired: [], cyclesOpened: [])
         let candidates = try await pool.withConnection { connection in
-            try await connection.query(DeadlineSQL.candidates, [today.adding(days: horizon).description]).map { row in
-                (
-                    id: try row.decode(Int64.self, "id"), programID: try row.decode(Int64.self, "program_id"),
-                    key: try row.decode(String.self, "template_key"), due: CalendarDate(try row.decode(String.self, "due_on"))!,
-                    fired: Set(try row.decode(PostgresJSON.self, "fired").decode([String].self))
-                )
-            }
+            try await connection.query(DeadlineSQL.candidates, today.adding(days: horizon).description)
         }
         pass.examined = candidates.count
         var programs: [Int64: ProgramRow] = [:]
@@ -165,12 +128,12 @@ extension Store {
         today: CalendarDate
     ) async throws -> [FiredDeadline] {
         try await pool.withTransaction { connection in
-            guard let row = try await connection.query(DeadlineSQL.lockForDeadline, [taskID]).firstRow else { return [] }
-            let task = try TaskRow(lockedRow: row, id: taskID)
+            guard let locked = try await connection.queryFirst(DeadlineSQL.lockForDeadline, taskID) else { return [] }
+            let task = locked.task
             let state = task.state
-            guard state.isOutstanding, try row.decode(String?.self, "due_on") == expectedDue.description else { return [] }
+            guard state.isOutstanding, locked.dueOn == expectedDue.description else { return [] }
             guard let (step, template) = workflow.tasks.first(where: { $0.task.key == task.templateKey }) else { return [] }
-            let title = try row.decode(String.self, "title")
+            let title = locked.title
             var fired: [FiredDeadline] = []
             for mark in marks {
                 var role = mark.role
@@ -182,7 +145,7 @@ extension Store {
                     state: state,
                     template: template,
                     workflow: workflow,
-                    lockedRow: row,
+                    locked: locked,
                     program: program,
                     on: connection
                 )
@@ -190,21 +153,22 @@ extension Store {
                 if recipients.isEmpty, mark.kind == .escalation {
                     // Nobody holds the role: the program's managers are told, so the hand-up does not vanish.
                     let managers = workflow.roles.filter(\.manager).map(\.key)
-                    recipients = try await connection.query(DeadlineSQL.holders, [program.id, PostgresArray(managers)]).map {
-                        (try $0.decode(Int64.self, "id"), try $0.decode(String.self, "handle"))
-                    }
+                    recipients = try await connection.query(DeadlineSQL.holders, program.id, PostgresArray(managers))
                     note = " (nobody holds '\(role ?? "?")'; sent to the program's managers)"
                 }
                 let handles = recipients.map(\.1)
                 guard
-                    let eventRow = try await connection.query(
+                    let eventID = try await connection.queryFirst(
                         DeadlineSQL.insertEvent,
-                        [
-                            taskID, mark.kind.rawValue, mark.level, expectedDue.description, role, PostgresArray(handles), today.description,
-                        ]
-                    ).firstRow
+                        taskID,
+                        mark.kind,
+                        mark.level,
+                        expectedDue.description,
+                        role,
+                        PostgresArray(handles),
+                        today.description
+                    )
                 else { continue }  // fired already, by another pass
-                let eventID = try eventRow.decode(Int64.self, "id")
                 let late = expectedDue.days(until: today)
                 let message =
                     Self.deadlineMessage(
@@ -214,10 +178,10 @@ extension Store {
                         due: expectedDue,
                         late: late,
                         role: role,
-                        assignee: try row.decode(String?.self, "assignee")
+                        assignee: task.assigneeHandle
                     ) + note
                 for (personID, _) in recipients {
-                    try await connection.execute(DeadlineSQL.notify, [personID, taskID, eventID, mark.kind.rawValue, message])
+                    try await connection.execute(DeadlineSQL.notify, personID, taskID, eventID, mark.kind.rawValue, message)
                 }
                 let payload = DeadlineMessage(
                     program: program.slug,
@@ -231,7 +195,7 @@ extension Store {
                     recipients: handles,
                     firedOn: today.description
                 )
-                _ = try await connection.query(DeadlineSQL.emit, ["task.\(mark.kind.rawValue)", program.id, try PostgresJSON(encoding: payload)])
+                try await connection.execute(DeadlineSQL.emit, "task.\(mark.kind.rawValue)", program.id, try PostgresJSON(encoding: payload))
                 try await connection.appendAudit(
                     AuditRecord(
                         chain: programChain(program.slug),
@@ -267,27 +231,17 @@ extension Store {
         state: TaskState,
         template: TaskTemplate,
         workflow: Workflow,
-        lockedRow row: PostgresRow,
+        locked: DeadlineTask,
         program: ProgramRow,
         on connection: PostgresConnection
     ) async throws -> [(Int64, String)] {
         func holders(_ roles: [String]) async throws -> [(Int64, String)] {
-            try await connection.query(DeadlineSQL.holders, [program.id, PostgresArray(roles)]).map {
-                (try $0.decode(Int64.self, "id"), try $0.decode(String.self, "handle"))
-            }
+            try await connection.query(DeadlineSQL.holders, program.id, PostgresArray(roles))
         }
         if mark.kind == .escalation { return try await holders(role.map { [$0] } ?? []) }
         if state == .inReview, let policy = template.approval {
-            let signed = Set(
-                try await connection.query(
-                    DeadlineSQL.signedThisRound,
-                    [
-                        task.id, try row.decode(Int.self, "review_round"), try row.decode(Int.self, "evidence_version"),
-                    ]
-                ).map { try $0.decode(Int64.self, "signer_id") }
-            )
-            let excluded: Set<Int64> =
-                policy.separationOfDuties ? Set([task.assigneeID, try row.decode(Int64?.self, "submitted_by")].compactMap { $0 }) : []
+            let signed = Set(try await connection.query(DeadlineSQL.signedThisRound, task.id, locked.reviewRound, locked.evidenceVersion))
+            let excluded: Set<Int64> = policy.separationOfDuties ? Set([task.assigneeID, locked.submittedBy].compactMap { $0 }) : []
             let signers = try await holders(policy.signers.map(\.role)).filter { !signed.contains($0.0) && !excluded.contains($0.0) }
             if !signers.isEmpty { return signers }
         }
@@ -321,20 +275,6 @@ extension Store {
 
     /// The reminders and escalations fired for a task, oldest first.
     static func deadlineEvents(taskID: Int64, on connection: PostgresConnection) async throws -> [DeadlineEvent] {
-        try await connection.query(DeadlineSQL.ofTask, [taskID]).map(DeadlineEvent.init(row:))
-    }
-}
-
-extension DeadlineEvent {
-    init(row: PostgresRow) throws {
-        task = try row.decode(String.self, "ref")
-        title = try row.decode(String.self, "title")
-        kind = DeadlineKind(rawValue: try row.decode(String.self, "kind"))!
-        level = try row.decode(Int.self, "level")
-        dueOn = try row.decode(String.self, "due_on")
-        toRole = try row.decode(String?.self, "to_role")
-        recipients = try row.decode(PostgresJSON.self, "recipients").decode([String].self)
-        firedOn = try row.decode(String.self, "fired_on")
-        recordedAt = try row.decode(Date.self, "recorded_at")
+        try await connection.query(DeadlineSQL.ofTask, taskID)
     }
 }

@@ -4,37 +4,58 @@ import Postgres
 
 /// A deputy's right to sign for a role while its holder is away.
 public struct Delegation: Codable, Sendable, Equatable {
+    /// The delegation's id.
     public var id: Int64
+    /// The slug of the program the role is in.
     public var program: String
+    /// The role delegated.
     public var role: String
+    /// The holder's handle.
     public var from: String
+    /// The deputy's handle.
     public var to: String
+    /// Its last day, `YYYY-MM-DD` (inclusive).
     public var validUntil: String
+    /// Why it was given.
     public var reason: String
+    /// Whether it was revoked.
     public var revoked: Bool
     /// Valid today: not revoked and not past its last day.
     public var active: Bool
 }
 
 enum DelegationSQL {
-    static let insert = """
+    static let insert = PostgresQuery<Int64, String, Int64, Int64, String, String, Int64, Int64>(
+        "delegation_insert",
+        """
         INSERT INTO accord.delegation (program_id, role, from_id, to_id, valid_until, reason, created_by)
         VALUES ($1, $2, $3, $4, $5::date, $6, $7) RETURNING id
         """
+    ) { try $0.decode(Int64.self, "id") }
+    /// The columns `Delegation` reads, from the delegation `d`.
     static let columns = """
         SELECT d.id, p.slug AS program, d.role, f.handle AS from_handle, t.handle AS to_handle, to_char(d.valid_until, 'YYYY-MM-DD') AS valid_until,
                d.reason, d.revoked_at IS NOT NULL AS revoked, d.revoked_at IS NULL AND d.valid_until >= current_date AS active, d.from_id
         FROM accord.delegation d JOIN accord.program p ON p.id = d.program_id
         JOIN accord.person f ON f.id = d.from_id JOIN accord.person t ON t.id = d.to_id
         """
-    static let byID = columns + "\nWHERE d.id = $1"
-    static let forProgram = columns + "\nWHERE d.program_id = $1 ORDER BY d.id"
-    static let revoke = "UPDATE accord.delegation SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"
+    static let byID = PostgresQuery<Int64, Delegation>("delegation_by_id", "\(columns)\nWHERE d.id = $1", row: Delegation.init(row:))
+    static let forProgram = PostgresQuery<Int64, Delegation>(
+        "delegation_for_program",
+        "\(columns)\nWHERE d.program_id = $1 ORDER BY d.id",
+        row: Delegation.init(row:)
+    )
+    static let revoke = PostgresCommand<Int64, Int64>(
+        "delegation_revoke",
+        "UPDATE accord.delegation SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"
+    )
     /// A delegation `d` in force now: not revoked, not past its last day, and its giver still holds the role.
     static let inForce = """
         d.revoked_at IS NULL AND d.valid_until >= current_date
           AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)
         """
+
+    static let catalogue: [any PostgresCheckable] = [insert, byID, forProgram, revoke]
 }
 
 extension Delegation {
@@ -90,11 +111,16 @@ extension Store {
             guard try await Self.isMember(deputy.id, of: program, on: connection) else {
                 throw AccordError(.conflict, "\(to) holds no role in '\(slug)'; a deputy must be a member of the program")
             }
-            let id = try await connection.query(
+            let id = try await connection.queryOne(
                 DelegationSQL.insert,
-                [program.id, role, holder.id, deputy.id, until.description, reason, acting.id]
-            )[0]
-            .decode(Int64.self, "id")
+                program.id,
+                role,
+                holder.id,
+                deputy.id,
+                until.description,
+                reason,
+                acting.id
+            )
             try await connection.appendAudit(
                 AuditRecord(
                     chain: programChain(slug),
@@ -106,7 +132,7 @@ extension Store {
                     reason: reason
                 )
             )
-            return try Delegation(row: try await connection.query(DelegationSQL.byID, [id])[0])
+            return try await connection.queryOne(DelegationSQL.byID, id)
         }
     }
 
@@ -114,14 +140,15 @@ extension Store {
     public func revokeDelegation(_ id: Int64, actor: String?) async throws -> Delegation {
         try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            guard let row = try await connection.query(DelegationSQL.byID, [id]).firstRow else { throw AccordError(.notFound, "no delegation \(id)") }
-            let delegation = try Delegation(row: row)
+            guard let delegation = try await connection.queryFirst(DelegationSQL.byID, id) else {
+                throw AccordError(.notFound, "no delegation \(id)")
+            }
             let program = try await Self.visibleProgram(delegation.program, for: acting, absent: "no delegation \(id)", on: connection)
             if acting.handle != delegation.from && acting.handle != delegation.to {
                 let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
                 try await Self.requireManager(acting, of: program, workflow: workflow, to: "revoke someone else's delegation", on: connection)
             }
-            guard try await connection.execute(DelegationSQL.revoke, [id, acting.id]) == 1 else {
+            guard try await connection.execute(DelegationSQL.revoke, id, acting.id) == 1 else {
                 throw AccordError(.conflict, "delegation \(id) is already revoked")
             }
             try await connection.appendAudit(
@@ -133,7 +160,7 @@ extension Store {
                     objectID: String(id)
                 )
             )
-            return try Delegation(row: try await connection.query(DelegationSQL.byID, [id])[0])
+            return try await connection.queryOne(DelegationSQL.byID, id)
         }
     }
 
@@ -142,7 +169,7 @@ extension Store {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             let program = try await Self.visibleProgram(slug, for: acting, on: connection)
-            return try await connection.query(DelegationSQL.forProgram, [program.id]).map(Delegation.init(row:))
+            return try await connection.query(DelegationSQL.forProgram, program.id)
         }
     }
 }

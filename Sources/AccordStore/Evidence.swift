@@ -5,40 +5,84 @@ import Postgres
 
 /// One stored version of a document attached to a task.
 public struct EvidenceVersion: Codable, Sendable, Equatable {
+    /// The stored version's id.
     public var id: Int64
+    /// The ref of the task it is attached to.
     public var task: String
+    /// The title versions are grouped under (the file name unless given).
     public var title: String
+    /// Its version under the title, from 1.
     public var version: Int
     /// The task's evidence version right after this upload.
     public var taskVersion: Int
+    /// The file name it was uploaded under, without folders.
     public var fileName: String
+    /// The media type it is downloaded as, from the file name's extension.
     public var mediaType: String
+    /// Its size in bytes.
     public var size: Int
+    /// The SHA-256 of its content, in hex.
     public var sha256: String
+    /// The uploader's handle.
     public var uploadedBy: String
+    /// When it was uploaded.
     public var uploadedAt: Date
 }
 
+/// An evidence row as stored: the version without its task's ref (`task` is empty), which the caller knows.
+struct StoredEvidence {
+    var taskID: Int64
+    var version: EvidenceVersion
+
+    /// The version, with the ref of its task.
+    func version(taskRef: String) -> EvidenceVersion {
+        var named = version
+        named.task = taskRef
+        return named
+    }
+}
+
 enum EvidenceSQL {
-    static let nextVersion = "SELECT coalesce(max(version), 0) + 1 AS v FROM accord.evidence WHERE task_id = $1 AND title = $2"
-    static let bumpTask =
+    static let nextVersion = PostgresQuery<Int64, String, Int>(
+        "evidence_next_version",
+        "SELECT coalesce(max(version), 0) + 1 AS v FROM accord.evidence WHERE task_id = $1 AND title = $2"
+    ) { try $0.decode(Int.self, "v") }
+    static let bumpTask = PostgresQuery<Int64, Int>(
+        "evidence_bump_task",
         "UPDATE accord.task SET evidence_version = evidence_version + 1, updated_at = now() WHERE id = $1 RETURNING evidence_version"
-    static let insert = """
+    ) { try $0.decode(Int.self, "evidence_version") }
+    static let insert = PostgresQuery<Int64, String, Int, Int, String, String, Int, [UInt8], [UInt8], Int64, Int64>(
+        "evidence_insert",
+        """
         INSERT INTO accord.evidence (task_id, title, version, task_version, file_name, media_type, size, sha256, content, uploaded_by)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
         """
+    ) { try $0.decode(Int64.self, "id") }
+    /// The columns `StoredEvidence` reads, from the evidence `e` with its uploader `p`.
     static let columns = """
         SELECT e.id, e.task_id, e.title, e.version, e.task_version, e.file_name, e.media_type, e.size, e.sha256, p.handle AS uploaded_by, e.uploaded_at
         FROM accord.evidence e JOIN accord.person p ON p.id = e.uploaded_by
         """
-    static let forTask = columns + "\nWHERE e.task_id = $1 ORDER BY e.title, e.version"
-    static let byID = columns + "\nWHERE e.id = $1"
-    static let content = "SELECT content FROM accord.evidence WHERE id = $1"
+    static let forTask = PostgresQuery<Int64, StoredEvidence>(
+        "evidence_for_task",
+        "\(columns)\nWHERE e.task_id = $1 ORDER BY e.title, e.version",
+        row: StoredEvidence.init(row:)
+    )
+    static let byID = PostgresQuery<Int64, StoredEvidence>("evidence_by_id", "\(columns)\nWHERE e.id = $1", row: StoredEvidence.init(row:))
+    static let content = PostgresQuery<Int64, [UInt8]>("evidence_content", "SELECT content FROM accord.evidence WHERE id = $1") {
+        try $0.decode([UInt8].self, "content")
+    }
     /// The newest version of each title as of a task evidence version: what a signature at that version signs.
-    static let digestsAt = """
+    static let digestsAt = PostgresQuery<Int64, Int, EvidenceDigest>(
+        "evidence_digests_at",
+        """
         SELECT DISTINCT ON (title) title, version, sha256 FROM accord.evidence
         WHERE task_id = $1 AND task_version <= $2 ORDER BY title, version DESC
-        """
+        """,
+        row: EvidenceDigest.init(row:)
+    )
+
+    static let catalogue: [any PostgresCheckable] = [nextVersion, bumpTask, insert, forTask, byID, content, digestsAt]
 }
 
 /// Media types by file extension, for downloads; anything else is application/octet-stream.
@@ -60,19 +104,33 @@ func mediaType(forFileName name: String) -> String {
     }
 }
 
-extension EvidenceVersion {
-    init(row: PostgresRow, taskRef: String) throws {
-        id = try row.decode(Int64.self, "id")
-        task = taskRef
-        title = try row.decode(String.self, "title")
-        version = try row.decode(Int.self, "version")
-        taskVersion = try row.decode(Int.self, "task_version")
-        fileName = try row.decode(String.self, "file_name")
-        mediaType = try row.decode(String.self, "media_type")
-        size = try row.decode(Int.self, "size")
-        sha256 = hexString(try row.decode([UInt8].self, "sha256"))
-        uploadedBy = try row.decode(String.self, "uploaded_by")
-        uploadedAt = try row.decode(Date.self, "uploaded_at")
+extension StoredEvidence {
+    init(row: PostgresRow) throws {
+        taskID = try row.decode(Int64.self, "task_id")
+        version = EvidenceVersion(
+            id: try row.decode(Int64.self, "id"),
+            task: "",
+            title: try row.decode(String.self, "title"),
+            version: try row.decode(Int.self, "version"),
+            taskVersion: try row.decode(Int.self, "task_version"),
+            fileName: try row.decode(String.self, "file_name"),
+            mediaType: try row.decode(String.self, "media_type"),
+            size: try row.decode(Int.self, "size"),
+            sha256: hexString(try row.decode([UInt8].self, "sha256")),
+            uploadedBy: try row.decode(String.self, "uploaded_by"),
+            uploadedAt: try row.decode(Date.self, "uploaded_at")
+        )
+    }
+}
+
+extension EvidenceDigest {
+    /// From a row with the columns `title`, `version` and `sha256`.
+    init(row: PostgresRow) throws {
+        self.init(
+            title: try row.decode(String.self, "title"),
+            version: try row.decode(Int.self, "version"),
+            sha256: hexString(try row.decode([UInt8].self, "sha256"))
+        )
     }
 }
 
@@ -107,14 +165,21 @@ extension Store {
                 throw AccordError(.conflict, "task '\(task.ref)' is \(task.state.rawValue); it takes no evidence")
             }
             try await Self.requireContributor(acting, task: task, program: program, workflow: workflow, on: connection)
-            let version = try await connection.query(EvidenceSQL.nextVersion, [id, title])[0].decode(Int.self, "v")
-            let taskVersion = try await connection.query(EvidenceSQL.bumpTask, [id])[0].decode(Int.self, "evidence_version")
-            let evidenceID = try await connection.query(
+            let version = try await connection.queryOne(EvidenceSQL.nextVersion, id, title)
+            let taskVersion = try await connection.queryOne(EvidenceSQL.bumpTask, id)
+            let evidenceID = try await connection.queryOne(
                 EvidenceSQL.insert,
-                [
-                    id, title, version, taskVersion, name, mediaType(forFileName: name), bytes.count, digest, bytes, acting.id,
-                ]
-            )[0].decode(Int64.self, "id")
+                id,
+                title,
+                version,
+                taskVersion,
+                name,
+                mediaType(forFileName: name),
+                bytes.count,
+                digest,
+                bytes,
+                acting.id
+            )
             try await connection.appendAudit(
                 AuditRecord(
                     chain: programChain(program.slug),
@@ -147,7 +212,7 @@ extension Store {
                     on: connection
                 )
             }
-            return try EvidenceVersion(row: try await connection.query(EvidenceSQL.byID, [evidenceID])[0], taskRef: task.ref)
+            return try await connection.queryOne(EvidenceSQL.byID, evidenceID).version(taskRef: task.ref)
         }
     }
 
@@ -157,7 +222,7 @@ extension Store {
             let acting = try await Self.requireActor(actor, on: connection)
             let id = try await Self.resolveTask(ref, for: acting, on: connection)
             let task = try await Self.lockTask(id, on: connection, lock: false)
-            return try await connection.query(EvidenceSQL.forTask, [id]).map { try EvidenceVersion(row: $0, taskRef: task.ref) }
+            return try await connection.query(EvidenceSQL.forTask, id).map { $0.version(taskRef: task.ref) }
         }
     }
 
@@ -165,12 +230,11 @@ extension Store {
     public func evidenceContent(_ id: Int64, actor: String?) async throws -> (EvidenceVersion, [UInt8]) {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            guard let row = try await connection.query(EvidenceSQL.byID, [id]).firstRow else { throw AccordError(.notFound, "no evidence \(id)") }
-            let taskID = try row.decode(Int64.self, "task_id")
-            let task = try await Self.lockTask(taskID, on: connection, lock: false)
+            guard let stored = try await connection.queryFirst(EvidenceSQL.byID, id) else { throw AccordError(.notFound, "no evidence \(id)") }
+            let task = try await Self.lockTask(stored.taskID, on: connection, lock: false)
             _ = try await Self.visibleProgram(task.programSlug, for: acting, absent: "no evidence \(id)", on: connection)
-            let version = try EvidenceVersion(row: row, taskRef: task.ref)
-            let bytes = try await connection.query(EvidenceSQL.content, [id])[0].decode([UInt8].self, "content")
+            let version = stored.version(taskRef: task.ref)
+            let bytes = try await connection.queryOne(EvidenceSQL.content, id)
             guard hexString(Array(SHA256.hash(data: bytes))) == version.sha256 else {
                 throw AccordError(.conflict, "evidence \(id) does not match its recorded SHA-256: it was altered in the database")
             }
@@ -196,8 +260,8 @@ extension Store {
     }
 
     static func programRow(_ id: Int64, on connection: PostgresConnection) async throws -> ProgramRow {
-        guard let row = try await connection.query(ProgramSQL.byID, [id]).firstRow else { throw AccordError(.notFound, "no program \(id)") }
-        return try ProgramRow(row: row)
+        guard let program = try await connection.queryFirst(ProgramSQL.byID, id) else { throw AccordError(.notFound, "no program \(id)") }
+        return program
     }
 }
 

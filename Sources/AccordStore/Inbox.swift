@@ -6,7 +6,9 @@ import Postgres
 public struct Inbox: Codable, Sendable, Equatable {
     /// The most sign-offs an inbox lists; the rest are behind `signOffsMore`.
     public static let signOffLimit = 100
+    /// Their outstanding tasks (assigned to them, or unassigned in a role they hold), overdue first.
     public var tasks: [TaskSummary]
+    /// The tasks in review they can sign now, overdue first.
     public var signOffs: [TaskSummary]
     /// True when more sign-offs wait than `signOffs` shows (it holds the first `Inbox.signOffLimit`, most late first).
     public var signOffsMore: Bool = false
@@ -16,17 +18,48 @@ public struct Inbox: Codable, Sendable, Equatable {
 
 /// A reminder, overdue notice or escalation in a person's inbox.
 public struct Notice: Codable, Sendable, Equatable {
+    /// The notification's id.
     public var id: Int64
+    /// Which kind of notice it is (reminder, overdue, escalation).
     public var kind: String
+    /// The notice's text.
     public var message: String
+    /// The ref of the task it is about, if any.
     public var task: String?
+    /// The id of the task it is about, if any.
     public var taskID: Int64?
+    /// When it was created.
     public var at: Date
+}
+
+/// A role a person holds, or is delegated now, in a program, with the program's workflow.
+struct InboxAuthority {
+    var programID: Int64
+    var role: String
+    var workflowID: String
+    var workflowVersion: Int
+    var checksum: String
+}
+
+/// A task in review that the person might sign, with what the policy's rules look at.
+struct SignOffCandidate {
+    var task: TaskSummary
+    var programID: Int64
+    var assigneeID: Int64?
+    var submittedBy: Int64?
+}
+
+/// A signature of a task's current round.
+struct InboxRoundSignature {
+    var taskID: Int64
+    var signerID: Int64
+    /// The role an approval fills; `nil` for a rejection (whose role is not read).
+    var approvedRole: String?
 }
 
 enum InboxSQL {
     /// The roles a person holds, and those delegated to them now, per program, with the program's workflow.
-    static let authority: PostgresStatement = .perCall(
+    static let authority = PostgresQuery<Int64, Int64?, InboxAuthority>(
         "inbox_authority",
         """
         SELECT r.program_id, r.role, p.workflow_id, p.workflow_version, w.checksum
@@ -37,13 +70,22 @@ enum InboxSQL {
         JOIN accord.program p ON p.id = r.program_id
         JOIN accord.workflow_version w ON w.workflow_id = p.workflow_id AND w.version = p.workflow_version
         WHERE $2::bigint IS NULL OR r.program_id = $2
-        """
-    )
+        """,
+        planning: .perCall
+    ) {
+        InboxAuthority(
+            programID: try $0.decode(Int64.self, "program_id"),
+            role: try $0.decode(String.self, "role"),
+            workflowID: try $0.decode(String.self, "workflow_id"),
+            workflowVersion: try $0.decode(Int.self, "workflow_version"),
+            checksum: try $0.decode(String.self, "checksum")
+        )
+    }
     /// Tasks in review of the given programs and templates (those whose policy names a role the person
     /// holds there), most late first, a batch at a time: the inbox costs what it shows, not what exists.
     /// Read program by program (each through its (program, state) index, at most one batch each), so the
     /// cost follows the signer's own programs, never the tasks in review of everyone else's.
-    static let candidates: PostgresStatement = .perCall(
+    static let candidates = PostgresQuery<PostgresArray<Int64>, PostgresArray<String>, Int64?, Int, Int, SignOffCandidate>(
         "inbox_candidates",
         """
         SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.instance, t.title, t.owner_role, t.state,
@@ -63,23 +105,51 @@ enum InboxSQL {
         LEFT JOIN accord.person a ON a.id = t.assignee_id
         ORDER BY t.due_on NULLS LAST, t.id
         LIMIT $4 OFFSET $5
-        """
-    )
+        """,
+        planning: .perCall
+    ) {
+        SignOffCandidate(
+            task: try TaskSummary(row: $0),
+            programID: try $0.decode(Int64.self, "program_id"),
+            assigneeID: try $0.decode(Int64?.self, "assignee_id"),
+            submittedBy: try $0.decode(Int64?.self, "submitted_by")
+        )
+    }
     /// The current round's signatures of the given tasks.
-    static let roundSignatures = """
+    static let roundSignatures = PostgresQuery<PostgresArray<Int64>, InboxRoundSignature>(
+        "inbox_round_signatures",
+        """
         SELECT s.task_id, s.role, s.signer_id, s.decision FROM accord.signature s
         JOIN accord.task t ON t.id = s.task_id AND s.review_round = t.review_round AND s.evidence_version = t.evidence_version
         WHERE s.task_id = ANY($1::bigint[])
         ORDER BY s.id
         """
-    static let notices = """
+    ) {
+        let approved = try $0.decode(SigningDecision.self, "decision") == .approve
+        return InboxRoundSignature(
+            taskID: try $0.decode(Int64.self, "task_id"),
+            signerID: try $0.decode(Int64.self, "signer_id"),
+            approvedRole: approved ? try $0.decode(String.self, "role") : nil
+        )
+    }
+    static let notices = PostgresQuery<Int64, Notice>(
+        "inbox_notices",
+        """
         SELECT n.id, n.kind, n.message, n.created_at, t.id AS task_id, accord.task_ref(p.slug, t.template_key, s.slug, t.instance) AS ref
         FROM accord.notification n
         LEFT JOIN accord.task t ON t.id = n.task_id LEFT JOIN accord.program p ON p.id = t.program_id LEFT JOIN accord.ai_system s ON s.id = t.system_id
         WHERE n.person_id = $1 AND n.dismissed_at IS NULL
           AND (t.id IS NULL OR \(TaskState.outstandingSQL("t.state")))
         ORDER BY n.created_at DESC, n.id DESC LIMIT 100
-        """
+        """,
+        row: Notice.init(row:)
+    )
+    /// A program's id by its slug.
+    static let programID = PostgresQuery<String, Int64>("inbox_program_id", "SELECT id FROM accord.program WHERE slug = $1") {
+        try $0.decode(Int64.self, "id")
+    }
+
+    static let catalogue: [any PostgresCheckable] = [authority, candidates, roundSignatures, notices, programID]
 }
 
 extension Notice {
@@ -111,21 +181,13 @@ extension Store {
     public func inbox(actor: String?) async throws -> Inbox {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            let reads = try await connection.pipeline([
-                (
-                    PostgresStatement(nil, TaskSQL.mine),
-                    [acting.id, PostgresArray([TaskState.open, .inProgress, .blocked].map(\.rawValue)), acting.isAdmin]
-                ),
-                (PostgresStatement(nil, InboxSQL.notices), [acting.id]),
-                (InboxSQL.authority, [acting.id, Int64?.none]),
-            ])
-            let waiting = try await Self.signOffsWaiting(for: acting, limit: Inbox.signOffLimit, authority: reads[2], on: connection)
-            return Inbox(
-                tasks: try reads[0].map(TaskSummary.init(row:)).sorted(by: inboxOrder),
-                signOffs: waiting.tasks,
-                signOffsMore: waiting.more,
-                notices: try reads[1].map(Notice.init(row:))
+            let (tasks, notices, authority) = try await connection.pipeline(
+                TaskSQL.mine.bind(acting.id, PostgresArray([TaskState.open, .inProgress, .blocked].map(\.rawValue)), acting.isAdmin),
+                InboxSQL.notices.bind(acting.id),
+                InboxSQL.authority.bind(acting.id, nil)
             )
+            let waiting = try await Self.signOffsWaiting(for: acting, limit: Inbox.signOffLimit, authority: authority, on: connection)
+            return Inbox(tasks: tasks.sorted(by: inboxOrder), signOffs: waiting.tasks, signOffsMore: waiting.more, notices: notices)
         }
     }
 
@@ -133,7 +195,7 @@ extension Store {
     public func notices(actor: String?) async throws -> [Notice] {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            return try await connection.query(InboxSQL.notices, [acting.id]).map(Notice.init(row:))
+            return try await connection.query(InboxSQL.notices, acting.id)
         }
     }
 
@@ -148,8 +210,7 @@ extension Store {
     func signOffsWaiting(actor handle: String, program slug: String) async throws -> [TaskSummary] {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(handle, on: connection)
-            guard let id = try await connection.query("SELECT id FROM accord.program WHERE slug = $1", [slug]).firstRow?.decode(Int64.self, "id")
-            else { return [] }
+            guard let id = try await connection.queryFirst(InboxSQL.programID, slug) else { return [] }
             return try await Self.signOffsWaiting(for: acting, program: id, on: connection).tasks
         }
     }
@@ -176,23 +237,20 @@ extension Store {
         task only: Int64? = nil,
         program: Int64? = nil,
         limit: Int? = nil,
-        authority rows: PostgresResult? = nil,
+        authority rows: [InboxAuthority]? = nil,
         on connection: PostgresConnection
     ) async throws -> (tasks: [TaskSummary], more: Bool) {
         var authority: [Int64: Set<String>] = [:]
         var workflowOf: [Int64: String] = [:]
         var workflows: [String: Workflow] = [:]
-        let authorityRows: PostgresResult
-        if let rows { authorityRows = rows } else { authorityRows = try await connection.query(InboxSQL.authority, [acting.id, program]) }
+        let authorityRows: [InboxAuthority]
+        if let rows { authorityRows = rows } else { authorityRows = try await connection.query(InboxSQL.authority, acting.id, program) }
         for row in authorityRows {
-            let programID = try row.decode(Int64.self, "program_id")
-            authority[programID, default: []].insert(try row.decode(String.self, "role"))
-            let id = try row.decode(String.self, "workflow_id")
-            let version = try row.decode(Int.self, "workflow_version")
-            let key = "\(id)@\(version)"
-            workflowOf[programID] = key
+            authority[row.programID, default: []].insert(row.role)
+            let key = "\(row.workflowID)@\(row.workflowVersion)"
+            workflowOf[row.programID] = key
             if workflows[key] == nil {
-                workflows[key] = try await workflow(id, version: version, checksum: try row.decode(String.self, "checksum"), on: connection)
+                workflows[key] = try await workflow(row.workflowID, version: row.workflowVersion, checksum: row.checksum, on: connection)
             }
         }
         // The templates whose approval names a role held in some program; the programs where one does.
@@ -221,22 +279,19 @@ extension Store {
         var waiting: [TaskSummary] = []
         var offset = 0
         while true {
-            let rows = try await connection.query(InboxSQL.candidates, [programList, templateList, only, batch, offset])
+            let rows = try await connection.query(InboxSQL.candidates, programList, templateList, only, batch, offset)
             if rows.isEmpty { break }
             var approvals: [Int64: [CountedApproval]] = [:]
             var signed: Set<Int64> = []
-            let ids = try rows.map { try $0.decode(Int64.self, "id") }
-            for row in try await connection.query(InboxSQL.roundSignatures, [PostgresArray(ids)]) {
-                let task = try row.decode(Int64.self, "task_id")
-                let signer = try row.decode(Int64.self, "signer_id")
-                if signer == acting.id { signed.insert(task) }
-                if try row.decode(SigningDecision.self, "decision") == .approve {
-                    approvals[task, default: []].append(CountedApproval(role: try row.decode(String.self, "role"), signerID: signer))
+            for signature in try await connection.query(InboxSQL.roundSignatures, PostgresArray(rows.map(\.task.id))) {
+                if signature.signerID == acting.id { signed.insert(signature.taskID) }
+                if let role = signature.approvedRole {
+                    approvals[signature.taskID, default: []].append(CountedApproval(role: role, signerID: signature.signerID))
                 }
             }
             for row in rows {
-                let task = try TaskSummary(row: row)
-                let programID = try row.decode(Int64.self, "program_id")
+                let task = row.task
+                let programID = row.programID
                 guard !signed.contains(task.id), let roles = authority[programID], let key = workflowOf[programID],
                     let policy = workflows[key]?.task(task.key)?.approval, policy.signers.contains(where: { roles.contains($0.role) })
                 else { continue }
@@ -244,8 +299,8 @@ extension Store {
                     signerID: acting.id,
                     signerName: acting.handle,
                     canSignFor: roles,
-                    assigneeID: try row.decode(Int64?.self, "assignee_id"),
-                    submitterID: try row.decode(Int64?.self, "submitted_by")
+                    assigneeID: row.assigneeID,
+                    submitterID: row.submittedBy
                 )
                 guard case .success = slot else { continue }
                 if let limit, waiting.count == limit { return (waiting, true) }

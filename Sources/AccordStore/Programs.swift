@@ -4,13 +4,21 @@ import Postgres
 
 /// A program in lists.
 public struct ProgramSummary: Codable, Sendable, Equatable {
+    /// The program's slug, its name in commands and URLs.
     public var slug: String
+    /// The program's title.
     public var title: String
+    /// The id of the workflow it runs.
     public var workflow: String
+    /// The workflow version it runs.
     public var workflowVersion: Int
+    /// When the program started, `YYYY-MM-DD`.
     public var startsOn: String
+    /// Its tasks, retired ones left out.
     public var tasks: Int
+    /// Of those, done or not applicable.
     public var finished: Int
+    /// Of those, outstanding and past their due date.
     public var overdue: Int
     /// Finished (done or not applicable) as a share of tasks in scope, 0 to 100.
     public var progress: Int
@@ -18,38 +26,65 @@ public struct ProgramSummary: Codable, Sendable, Equatable {
 
 /// A program in detail: progress per step, overdue counts, next deadlines.
 public struct ProgramDetail: Codable, Sendable, Equatable {
+    /// One workflow step's tasks, counted by state.
     public struct StepProgress: Codable, Sendable, Equatable {
+        /// The step's key in the workflow.
         public var key: String
+        /// The step's title.
         public var title: String
+        /// Its tasks, retired ones left out.
         public var tasks: Int
+        /// Of those, done or not applicable.
         public var finished: Int
+        /// Of those, in review.
         public var inReview: Int
+        /// Of those, in progress.
         public var inProgress: Int
+        /// Of those, open.
         public var open: Int
+        /// Of those, blocked by their dependencies.
         public var blocked: Int
+        /// Of those, outstanding and past their due date.
         public var overdue: Int
+        /// Finished as a share of the step's tasks, 0 to 100.
         public var progress: Int
     }
+    /// An outstanding task with a due date.
     public struct Deadline: Codable, Sendable, Equatable {
+        /// The task's ref.
         public var task: String
+        /// The task's title.
         public var title: String
+        /// When it is due, `YYYY-MM-DD`.
         public var dueOn: String
+        /// Its state.
         public var state: TaskState
+        /// Its assignee's handle, when it has one.
         public var assignee: String?
     }
+    /// The program's figures, as lists show them.
     public var summary: ProgramSummary
+    /// Progress per workflow step, in the workflow's order.
     public var steps: [StepProgress]
+    /// The five outstanding tasks due soonest.
     public var nextDeadlines: [Deadline]
+    /// The workflow's roles with who holds them.
     public var roles: [RoleMembers]
+    /// How many AI systems the program's inventory holds.
     public var systems: Int
 }
 
 /// Who holds a role in a program.
 public struct RoleMembers: Codable, Sendable, Equatable {
+    /// The role's key in the workflow.
     public var role: String
+    /// The role's title.
     public var title: String
+    /// Whether the role is top management.
     public var leadership: Bool
+    /// Whether the role manages the program.
     public var manager: Bool
+    /// The handles of the people who hold it, in order.
     public var members: [String]
 }
 
@@ -61,75 +96,6 @@ struct ProgramRow {
     var workflowID: String
     var workflowVersion: Int
     var startsOn: CalendarDate
-}
-
-enum ProgramSQL {
-    static let insert = """
-        INSERT INTO accord.program (slug, title, workflow_id, workflow_version, starts_on, created_by)
-        VALUES ($1, $2, $3, $4, $5::date, $6) RETURNING id
-        """
-    static let bySlug = """
-        SELECT id, slug, title, workflow_id, workflow_version, to_char(starts_on, 'YYYY-MM-DD') AS starts_on
-        FROM accord.program WHERE slug = $1
-        """
-    static let byID = """
-        SELECT id, slug, title, workflow_id, workflow_version, to_char(starts_on, 'YYYY-MM-DD') AS starts_on
-        FROM accord.program WHERE id = $1
-        """
-    /// Programs the person may see: all for an administrator, else those where they hold a role.
-    static let visible = """
-        SELECT p.slug, p.title, p.workflow_id, p.workflow_version, to_char(p.starts_on, 'YYYY-MM-DD') AS starts_on,
-               count(t.id) FILTER (WHERE t.state <> 'retired') AS tasks,
-               count(t.id) FILTER (WHERE t.state IN ('done', 'not_applicable')) AS finished,
-               count(t.id) FILTER (WHERE \(TaskState.outstandingSQL("t.state")) AND t.due_on < current_date) AS overdue
-        FROM accord.program p
-        LEFT JOIN accord.task t ON t.program_id = p.id
-        WHERE $1 OR EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $2)
-        GROUP BY p.id ORDER BY p.slug
-        """
-    static let stepCounts = """
-        SELECT step_key,
-               count(*) FILTER (WHERE state <> 'retired') AS tasks,
-               count(*) FILTER (WHERE state IN ('done', 'not_applicable')) AS finished,
-               count(*) FILTER (WHERE state = 'in_review') AS in_review,
-               count(*) FILTER (WHERE state = 'in_progress') AS in_progress,
-               count(*) FILTER (WHERE state = 'open') AS open,
-               count(*) FILTER (WHERE state = 'blocked') AS blocked,
-               count(*) FILTER (WHERE \(TaskState.outstandingSQL("state")) AND due_on < current_date) AS overdue
-        FROM accord.task WHERE program_id = $1 GROUP BY step_key
-        """
-    static let nextDeadlines = """
-        SELECT t.template_key, s.slug AS system, t.instance, t.title, to_char(t.due_on, 'YYYY-MM-DD') AS due_on, t.state, a.handle AS assignee
-        FROM accord.task t
-        LEFT JOIN accord.ai_system s ON s.id = t.system_id
-        LEFT JOIN accord.person a ON a.id = t.assignee_id
-        WHERE t.program_id = $1 AND \(TaskState.outstandingSQL("t.state")) AND t.due_on IS NOT NULL
-        ORDER BY t.due_on, t.position LIMIT 5
-        """
-    static let systemCount = "SELECT count(*) AS n FROM accord.ai_system WHERE program_id = $1"
-    static let isMember = "SELECT EXISTS (SELECT 1 FROM accord.role_binding WHERE program_id = $1 AND person_id = $2) AS member"
-    static let rolesOf = "SELECT role FROM accord.role_binding WHERE program_id = $1 AND person_id = $2"
-    static let bindings = """
-        SELECT b.role, p.handle FROM accord.role_binding b JOIN accord.person p ON p.id = b.person_id
-        WHERE b.program_id = $1 ORDER BY b.role, p.handle
-        """
-    static let bind = """
-        INSERT INTO accord.role_binding (program_id, role, person_id, bound_by) VALUES ($1, $2, $3, $4)
-        ON CONFLICT DO NOTHING
-        """
-    static let unbind = "DELETE FROM accord.role_binding WHERE program_id = $1 AND role = $2 AND person_id = $3"
-    static let countInRole = "SELECT count(*) AS n FROM accord.role_binding WHERE program_id = $1 AND role = $2"
-}
-
-extension ProgramRow {
-    init(row: PostgresRow) throws {
-        id = try row.decode(Int64.self, "id")
-        slug = try row.decode(String.self, "slug")
-        title = try row.decode(String.self, "title")
-        workflowID = try row.decode(String.self, "workflow_id")
-        workflowVersion = try row.decode(Int.self, "workflow_version")
-        startsOn = CalendarDate(try row.decode(String.self, "starts_on"))!
-    }
 }
 
 /// A slug from a title: lowercase words joined by dashes.
@@ -172,12 +138,11 @@ extension Store {
             let start = startsOn ?? CalendarDate.today()
             let id: Int64
             do {
-                id = try await connection.query(ProgramSQL.insert, [slug, title, workflow.id, workflow.version, start.description, acting.id])[0]
-                    .decode(Int64.self, "id")
+                id = try await connection.queryOne(ProgramSQL.insert, slug, title, workflow.id, workflow.version, start.description, acting.id)
             } catch let error as PostgresError where error.isUniqueViolation {
                 throw AccordError(.conflict, "a program with slug '\(slug)' already exists; choose another with --slug")
             }
-            try await connection.execute(AuditSQL.createChain, [programChain(slug)])
+            try await connection.execute(AuditSQL.createChain, programChain(slug))
             let program = ProgramRow(id: id, slug: slug, title: title, workflowID: workflow.id, workflowVersion: workflow.version, startsOn: start)
             let created = try await Self.instantiate(
                 workflow.roadmapTasks.filter { !$0.task.isPerSystem },
@@ -213,21 +178,7 @@ extension Store {
     public func programs(actor: String?) async throws -> [ProgramSummary] {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            return try await connection.query(ProgramSQL.visible, [acting.isAdmin, acting.id]).map { row in
-                let tasks = try row.decode(Int.self, "tasks")
-                let finished = try row.decode(Int.self, "finished")
-                return ProgramSummary(
-                    slug: try row.decode(String.self, "slug"),
-                    title: try row.decode(String.self, "title"),
-                    workflow: try row.decode(String.self, "workflow_id"),
-                    workflowVersion: try row.decode(Int.self, "workflow_version"),
-                    startsOn: try row.decode(String.self, "starts_on"),
-                    tasks: tasks,
-                    finished: finished,
-                    overdue: try row.decode(Int.self, "overdue"),
-                    progress: percent(finished, of: tasks)
-                )
-            }
+            return try await connection.query(ProgramSQL.visible, acting.isAdmin, acting.id)
         }
     }
 
@@ -242,37 +193,16 @@ extension Store {
 
     func programDetail(id: Int64) async throws -> ProgramDetail {
         try await pool.withConnection { connection in
-            guard let row = try await connection.query(ProgramSQL.byID, [id]).firstRow else { throw AccordError(.notFound, "no program \(id)") }
-            let program = try ProgramRow(row: row)
+            guard let program = try await connection.queryFirst(ProgramSQL.byID, id) else { throw AccordError(.notFound, "no program \(id)") }
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
-            var counts: [String: PostgresRow] = [:]
-            for row in try await connection.query(ProgramSQL.stepCounts, [id]) { counts[try row.decode(String.self, "step_key")] = row }
-            var steps: [ProgramDetail.StepProgress] = []
-            for step in workflow.steps {
-                let row = counts[step.key]
-                func n(_ column: String) throws -> Int { try row?.decode(Int.self, column) ?? 0 }
-                steps.append(
-                    .init(
-                        key: step.key,
-                        title: step.title,
-                        tasks: try n("tasks"),
-                        finished: try n("finished"),
-                        inReview: try n("in_review"),
-                        inProgress: try n("in_progress"),
-                        open: try n("open"),
-                        blocked: try n("blocked"),
-                        overdue: try n("overdue"),
-                        progress: percent(try n("finished"), of: try n("tasks"))
-                    )
-                )
-            }
-            let deadlines = try await connection.query(ProgramSQL.nextDeadlines, [id]).map { row in
+            let steps = Self.stepProgress(of: workflow, counts: try await connection.query(ProgramSQL.stepCounts, id))
+            let deadlines = try await connection.query(ProgramSQL.nextDeadlines, id).map { line in
                 ProgramDetail.Deadline(
-                    task: try row.taskRef(program: program.slug),
-                    title: try row.decode(String.self, "title"),
-                    dueOn: try row.decode(String.self, "due_on"),
-                    state: try row.decode(TaskState.self, "state"),
-                    assignee: try row.decode(String?.self, "assignee")
+                    task: taskRef(program: program.slug, key: line.key, system: line.system, instance: line.instance),
+                    title: line.title,
+                    dueOn: line.dueOn,
+                    state: line.state,
+                    assignee: line.assignee
                 )
             }
             let tasks = steps.reduce(0) { $0 + $1.tasks }
@@ -293,174 +223,29 @@ extension Store {
                 steps: steps,
                 nextDeadlines: deadlines,
                 roles: try await Self.roleMembers(program, workflow, on: connection),
-                systems: try await connection.query(ProgramSQL.systemCount, [id])[0].decode(Int.self, "n")
+                systems: try await connection.queryOne(ProgramSQL.systemCount, id)
             )
         }
     }
 
-    /// The program, when the person may see it: administrators see all, others where they hold a role.
-    /// Others get "not found", so a program's existence does not leak.
-    /// Runs `body` on a connection with the acting person and a program they may see.
-    func reading<Result>(
-        program slug: String,
-        actor: String?,
-        isolation: isolated (any Actor)? = #isolation,
-        _ body: (PostgresConnection, Person, ProgramRow) async throws -> sending Result
-    ) async throws -> sending Result {
-        try await pool.withConnection { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            return try await body(connection, acting, try await Self.visibleProgram(slug, for: acting, on: connection))
-        }
-    }
-
-    /// Runs `body` in one transaction with the acting person, a program they may see and its workflow.
-    func changing<Result>(
-        program slug: String,
-        actor: String?,
-        isolation: isolated (any Actor)? = #isolation,
-        _ body: (PostgresConnection, Person, ProgramRow, Workflow) async throws -> sending Result
-    ) async throws -> sending Result {
-        try await pool.withTransaction { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
-            return try await body(
-                connection,
-                acting,
-                program,
-                try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
+    /// Every step of the workflow, in its order, with its tasks' counts (zero for a step without tasks).
+    private static func stepProgress(of workflow: Workflow, counts rows: [StepCounts]) -> [ProgramDetail.StepProgress] {
+        var counts: [String: StepCounts] = [:]
+        for row in rows { counts[row.stepKey] = row }
+        return workflow.steps.map { step in
+            let row = counts[step.key]
+            return .init(
+                key: step.key,
+                title: step.title,
+                tasks: row?.tasks ?? 0,
+                finished: row?.finished ?? 0,
+                inReview: row?.inReview ?? 0,
+                inProgress: row?.inProgress ?? 0,
+                open: row?.open ?? 0,
+                blocked: row?.blocked ?? 0,
+                overdue: row?.overdue ?? 0,
+                progress: percent(row?.finished ?? 0, of: row?.tasks ?? 0)
             )
-        }
-    }
-
-    static func visibleProgram(_ slug: String, for person: Person, on connection: PostgresConnection) async throws -> ProgramRow {
-        guard let row = try await connection.query(ProgramSQL.bySlug, [slug]).firstRow else {
-            throw AccordError(.notFound, "no program '\(slug)'; 'accord program list' shows yours")
-        }
-        let program = try ProgramRow(row: row)
-        if !person.isAdmin {
-            guard try await isMember(person.id, of: program, on: connection) else {
-                throw AccordError(.notFound, "no program '\(slug)'; 'accord program list' shows yours")
-            }
-        }
-        return program
-    }
-
-    /// The program of an object the person asked for by its id: when they may not see the program, the
-    /// refusal is `absent`, the same words as for an object that does not exist, never the program's slug.
-    static func visibleProgram(_ slug: String, for person: Person, absent: String, on connection: PostgresConnection) async throws -> ProgramRow {
-        do {
-            return try await visibleProgram(slug, for: person, on: connection)
-        } catch let error as AccordError where error.code == .notFound {
-            throw AccordError(.notFound, absent)
-        }
-    }
-
-    /// Whether a person holds any role in a program.
-    static func isMember(_ personID: Int64, of program: ProgramRow, on connection: PostgresConnection) async throws -> Bool {
-        try await connection.query(ProgramSQL.isMember, [program.id, personID])[0].decode(Bool.self, "member")
-    }
-
-    /// The roles a person holds in a program.
-    static func roles(of person: Person, in program: ProgramRow, on connection: PostgresConnection) async throws -> Set<String> {
-        Set(try await connection.query(ProgramSQL.rolesOf, [program.id, person.id]).map { try $0.decode(String.self, "role") })
-    }
-
-    /// Refuses unless the person is an administrator or holds a manager role of the program's workflow.
-    static func requireManager(
-        _ person: Person,
-        of program: ProgramRow,
-        workflow: Workflow,
-        to doWhat: String,
-        on connection: PostgresConnection
-    ) async throws {
-        if person.isAdmin { return }
-        guard workflow.isManager(holding: try await roles(of: person, in: program, on: connection)) else {
-            let names = workflow.roles.filter(\.manager).map { "'\($0.key)'" }.joined(separator: " or ")
-            throw AccordError(
-                .forbidden,
-                "only an administrator or a holder of \(names) in '\(program.slug)' may \(doWhat); '\(person.handle)' is neither"
-            )
-        }
-    }
-
-    static func roleMembers(_ program: ProgramRow, _ workflow: Workflow, on connection: PostgresConnection) async throws -> [RoleMembers] {
-        var members: [String: [String]] = [:]
-        for row in try await connection.query(ProgramSQL.bindings, [program.id]) {
-            members[try row.decode(String.self, "role"), default: []].append(try row.decode(String.self, "handle"))
-        }
-        return workflow.roles.map {
-            RoleMembers(role: $0.key, title: $0.title, leadership: $0.leadership, manager: $0.manager, members: members[$0.key] ?? [])
-        }
-    }
-
-    /// Binds people to a role of a program.
-    public func bindRole(program slug: String, role: String, handles: [String], actor: String?) async throws -> RoleMembers {
-        try await changeBinding(program: slug, role: role, handles: handles, actor: actor, bind: true)
-    }
-
-    /// Removes people from a role of a program.
-    public func unbindRole(program slug: String, role: String, handles: [String], actor: String?) async throws -> RoleMembers {
-        try await changeBinding(program: slug, role: role, handles: handles, actor: actor, bind: false)
-    }
-
-    private func changeBinding(program slug: String, role: String, handles: [String], actor: String?, bind: Bool) async throws -> RoleMembers {
-        guard !handles.isEmpty else { throw AccordError(.invalid, "name at least one person") }
-        return try await pool.withTransaction { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
-            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
-            guard let roleDefinition = workflow.role(role) else {
-                let hint = closest(to: role, among: workflow.roles.map(\.key)).first.map { "; did you mean '\($0)'?" } ?? ""
-                throw AccordError(
-                    .notFound,
-                    "workflow \(workflow.id) has no role '\(role)'\(hint) (roles: \(workflow.roles.map(\.key).joined(separator: ", ")))"
-                )
-            }
-            try await Self.requireManager(acting, of: program, workflow: workflow, to: "change role bindings", on: connection)
-            let grantsAuthority = roleDefinition.leadership || workflow.grantsAuthority(role: role)
-            for handle in handles {
-                let person = try await Self.person(handle, on: connection)
-                // A manager does not give themselves the authority to sign or to lead: an administrator does.
-                if bind, grantsAuthority, person.id == acting.id, !acting.isAdmin {
-                    throw AccordError(
-                        .forbidden,
-                        "'\(role)' signs or leads in '\(slug)'; \(acting.handle) may not bind themselves into it, an administrator does"
-                    )
-                }
-                let changed = try await connection.execute(
-                    bind ? ProgramSQL.bind : ProgramSQL.unbind,
-                    bind ? [program.id, role, person.id, acting.id] : [program.id, role, person.id]
-                )
-                if changed == 0 {
-                    if !bind { throw AccordError(.notFound, "'\(handle)' does not hold '\(role)' in '\(slug)'") }
-                    continue
-                }
-                try await connection.appendAudit(
-                    AuditRecord(
-                        chain: programChain(slug),
-                        actor: acting.handle,
-                        action: bind ? "role.bind" : "role.unbind",
-                        objectType: "role",
-                        objectID: role,
-                        after: auditJSON(["person": handle, "role": role])
-                    )
-                )
-            }
-            if let max = roleDefinition.maxMembers {
-                let count = try await connection.query(ProgramSQL.countInRole, [program.id, role])[0].decode(Int.self, "n")
-                if count > max { throw AccordError(.conflict, "role '\(role)' allows at most \(max) members in a program; it would have \(count)") }
-            }
-            return try await Self.roleMembers(program, workflow, on: connection).first { $0.role == role }!
-        }
-    }
-
-    /// The roles of a program with their members.
-    public func roles(program slug: String, actor: String?) async throws -> [RoleMembers] {
-        try await pool.withConnection { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let program = try await Self.visibleProgram(slug, for: acting, on: connection)
-            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
-            return try await Self.roleMembers(program, workflow, on: connection)
         }
     }
 }

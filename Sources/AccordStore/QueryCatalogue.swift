@@ -6,6 +6,11 @@ public import Postgres
 public enum StoreQueries {
     /// All of them, domain by domain.
     public static var all: [any PostgresCheckable] {
-        PeopleSQL.catalogue
+        PeopleSQL.catalogue + AuditSQL.catalogue + VerifySQL.catalogue + AuditPageSQL.catalogue + SessionSQL.catalogue
+            + DeadlineSQL.catalogue + ThrottleSQL.catalogue + ReportSQL.catalogue + WebhookSQL.catalogue + PackSQL.catalogue
+            + StoreSQL.catalogue + IdempotencySQL.catalogue
+            + ProgramSQL.catalogue + CycleSQL.catalogue + ImprovementSQL.catalogue + WorkflowSQL.catalogue + UpgradeSQL.catalogue
+            + TaskSQL.catalogue + InboxSQL.catalogue + SignatureSQL.catalogue + EvidenceSQL.catalogue + DelegationSQL.catalogue
+            + LeadershipSQL.catalogue + CalendarSQL.catalogue + SystemSQL.catalogue
     }
 }

@@ -145,31 +145,82 @@ public struct OverdueReport: Codable, Sendable, Equatable {
 }
 
 enum ReportSQL {
-    static let tasks = TaskSQL.columns + "\nWHERE t.program_id = $1 AND t.state <> 'retired' ORDER BY t.position, s.slug NULLS FIRST, t.instance"
-    static let currentSignatures = """
+    static let tasks = PostgresQuery<Int64, TaskSummary>(
+        "report_tasks",
+        "\(TaskSQL.columns)\nWHERE t.program_id = $1 AND t.state <> 'retired' ORDER BY t.position, s.slug NULLS FIRST, t.instance",
+        row: TaskSummary.init(row:)
+    )
+    static let currentSignatures = PostgresQuery<Int64, (taskID: Int64, handle: String, decision: SigningDecision)>(
+        "report_current_signatures",
+        """
         SELECT s.task_id, p.handle, s.decision FROM accord.signature s JOIN accord.task t ON t.id = s.task_id JOIN accord.person p ON p.id = s.signer_id
         WHERE t.program_id = $1 AND s.review_round = t.review_round AND s.evidence_version = t.evidence_version ORDER BY s.id
         """
-    static let taskFacts = """
+    ) {
+        (
+            taskID: try $0.decode(Int64.self, "task_id"), handle: try $0.decode(String.self, "handle"),
+            decision: try $0.decode(SigningDecision.self, "decision")
+        )
+    }
+    static let taskFacts = PostgresQuery<Int64, (key: String, ref: String, state: TaskState, reason: String?, evidence: Int)>(
+        "report_task_facts",
+        """
         SELECT t.id, t.template_key, t.state, t.na_reason, t.evidence_version,
                accord.task_ref(p.slug, t.template_key, s.slug, t.instance) AS ref
         FROM accord.task t JOIN accord.program p ON p.id = t.program_id LEFT JOIN accord.ai_system s ON s.id = t.system_id
         WHERE t.program_id = $1 AND t.state <> 'retired' ORDER BY t.position, s.slug NULLS FIRST, t.instance
         """
-    static let signingTimes = LeadershipSQL.signingTimes(where: "t.program_id = $1")
-    static let members = """
+    ) {
+        (
+            key: try $0.decode(String.self, "template_key"), ref: try $0.decode(String.self, "ref"), state: try $0.decode(TaskState.self, "state"),
+            reason: try $0.decode(String?.self, "na_reason"), evidence: try $0.decode(Int.self, "evidence_version")
+        )
+    }
+    static let signingTimes = PostgresQuery<Int64, (signerID: Int64, signed: Int, medianHours: Double?, p90Hours: Double?)>(
+        "report_signing_times",
+        "\(LeadershipSQL.signingTimesFrom)\nWHERE t.program_id = $1\n\(LeadershipSQL.signingTimesGroup)"
+    ) {
+        (
+            signerID: try $0.decode(Int64.self, "signer_id"), signed: try $0.decode(Int.self, "signed"),
+            medianHours: try $0.decode(Double?.self, "median_hours"), p90Hours: try $0.decode(Double?.self, "p90_hours")
+        )
+    }
+    static let members = PostgresQuery<Int64, (id: Int64, handle: String, name: String, role: String)>(
+        "report_members",
+        """
         SELECT pe.id, pe.handle, pe.name, b.role FROM accord.role_binding b JOIN accord.person pe ON pe.id = b.person_id
         WHERE b.program_id = $1 ORDER BY pe.handle, b.role
         """
-    static let ownerLoad = """
+    ) {
+        (
+            id: try $0.decode(Int64.self, "id"), handle: try $0.decode(String.self, "handle"), name: try $0.decode(String.self, "name"),
+            role: try $0.decode(String.self, "role")
+        )
+    }
+    /// Per assignee in a program ($1): outstanding tasks, those past due on $2, and tasks done.
+    static let ownerLoad = PostgresQuery<Int64, String, (handle: String, pending: Int, overdue: Int, done: Int)>(
+        "report_owner_load",
+        """
         SELECT a.handle,
                count(*) FILTER (WHERE \(TaskState.outstandingSQL("t.state"))) AS pending,
                count(*) FILTER (WHERE \(TaskState.outstandingSQL("t.state")) AND t.due_on < $2::date) AS overdue,
                count(*) FILTER (WHERE t.state = 'done') AS done
         FROM accord.task t JOIN accord.person a ON a.id = t.assignee_id WHERE t.program_id = $1 GROUP BY a.handle
         """
-    static let escalationsReceived = LeadershipSQL.escalationsReceived(where: "t.program_id = $1")
-    static let overdue = """
+    ) {
+        (
+            handle: try $0.decode(String.self, "handle"), pending: try $0.decode(Int.self, "pending"), overdue: try $0.decode(Int.self, "overdue"),
+            done: try $0.decode(Int.self, "done")
+        )
+    }
+    static let escalationsReceived = PostgresQuery<Int64, (handle: String, count: Int)>(
+        "report_escalations_received",
+        "\(LeadershipSQL.escalationsFrom) AND t.program_id = $1 GROUP BY r.handle"
+    ) { (handle: try $0.decode(String.self, "handle"), count: try $0.decode(Int.self, "n")) }
+    /// A program's ($1) outstanding tasks past due on $2, with the highest escalation fired for the due date.
+    static let overdue = PostgresQuery<Int64, String, OverdueReport.Row>(
+        "report_overdue",
+        """
         SELECT accord.task_ref(p.slug, t.template_key, s.slug, t.instance) AS ref, t.title, t.state, coalesce(a.handle, 'unassigned (' || t.owner_role || ')') AS owner,
                to_char(t.due_on, 'YYYY-MM-DD') AS due_on, $2::date - t.due_on AS days_late,
                (SELECT 'level ' || e.level || ' to ' || coalesce(e.to_role, '?') || ' (' || array_to_string(e.recipients, ', ') || ') on ' || to_char(e.fired_on, 'YYYY-MM-DD')
@@ -179,6 +230,21 @@ enum ReportSQL {
         WHERE t.program_id = $1 AND \(TaskState.outstandingSQL("t.state")) AND t.due_on < $2::date
         ORDER BY t.due_on, t.position, s.slug NULLS FIRST
         """
+    ) {
+        OverdueReport.Row(
+            ref: try $0.decode(String.self, "ref"),
+            title: try $0.decode(String.self, "title"),
+            state: try $0.decode(TaskState.self, "state"),
+            owner: try $0.decode(String.self, "owner"),
+            dueOn: try $0.decode(String.self, "due_on"),
+            daysLate: try $0.decode(Int.self, "days_late"),
+            escalatedTo: try $0.decode(String?.self, "escalated_to")
+        )
+    }
+
+    static let catalogue: [any PostgresCheckable] = [
+        tasks, currentSignatures, taskFacts, signingTimes, members, ownerLoad, escalationsReceived, overdue,
+    ]
 }
 
 extension Store {
@@ -355,14 +421,13 @@ extension Store {
     public func statusReport(program slug: String, actor: String?) async throws -> StatusReport {
         try await reading(program: slug, actor: actor) { connection, _, program in
             var signatures: [Int64: [String]] = [:]
-            for row in try await connection.query(ReportSQL.currentSignatures, [program.id]) {
-                let decision = try row.decode(SigningDecision.self, "decision") == .approve ? "approved" : "rejected"
-                signatures[try row.decode(Int64.self, "task_id"), default: []].append("\(try row.decode(String.self, "handle")) \(decision)")
+            for signature in try await connection.query(ReportSQL.currentSignatures, program.id) {
+                let decision = signature.decision == .approve ? "approved" : "rejected"
+                signatures[signature.taskID, default: []].append("\(signature.handle) \(decision)")
             }
             return StatusReport(
-                rows: try await connection.query(ReportSQL.tasks, [program.id]).map { row in
-                    let t = try TaskSummary(row: row)
-                    return .init(
+                rows: try await connection.query(ReportSQL.tasks, program.id).map { t in
+                    .init(
                         step: t.step,
                         ref: t.ref,
                         title: t.title,
@@ -382,28 +447,22 @@ extension Store {
         let (people, raci, leaders) = try await reading(program: slug, actor: actor) { connection, _, program in
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             var members: [String: (id: Int64, name: String, roles: [String])] = [:]
-            for row in try await connection.query(ReportSQL.members, [program.id]) {
-                let handle = try row.decode(String.self, "handle")
-                let fresh = (id: try row.decode(Int64.self, "id"), name: try row.decode(String.self, "name"), roles: [String]())
-                var entry = members[handle] ?? fresh
-                entry.roles.append(try row.decode(String.self, "role"))
-                members[handle] = entry
+            for member in try await connection.query(ReportSQL.members, program.id) {
+                var entry = members[member.handle] ?? (id: member.id, name: member.name, roles: [String]())
+                entry.roles.append(member.role)
+                members[member.handle] = entry
             }
             var times: [Int64: (Int, Double?, Double?)] = [:]
-            for row in try await connection.query(ReportSQL.signingTimes, [program.id]) {
-                times[try row.decode(Int64.self, "signer_id")] = (
-                    try row.decode(Int.self, "signed"), try row.decode(Double?.self, "median_hours"), try row.decode(Double?.self, "p90_hours")
-                )
+            for time in try await connection.query(ReportSQL.signingTimes, program.id) {
+                times[time.signerID] = (time.signed, time.medianHours, time.p90Hours)
             }
             var load: [String: (Int, Int, Int)] = [:]
-            for row in try await connection.query(ReportSQL.ownerLoad, [program.id, today.description]) {
-                load[try row.decode(String.self, "handle")] = (
-                    try row.decode(Int.self, "pending"), try row.decode(Int.self, "overdue"), try row.decode(Int.self, "done")
-                )
+            for owner in try await connection.query(ReportSQL.ownerLoad, program.id, today.description) {
+                load[owner.handle] = (owner.pending, owner.overdue, owner.done)
             }
             var escalations: [String: Int] = [:]
-            for row in try await connection.query(ReportSQL.escalationsReceived, [program.id]) {
-                escalations[try row.decode(String.self, "handle")] = try row.decode(Int.self, "n")
+            for received in try await connection.query(ReportSQL.escalationsReceived, program.id) {
+                escalations[received.handle] = received.count
             }
             func rounded(_ value: Double?) -> Double? { value.map { ($0 * 10).rounded() / 10 } }
             var people: [AccountabilityReport.Person] = []
@@ -478,13 +537,7 @@ extension Store {
     public func soaReport(program slug: String, actor: String?) async throws -> SoAReport {
         try await reading(program: slug, actor: actor) { connection, _, program in
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
-            let facts = try await connection.query(ReportSQL.taskFacts, [program.id]).map { row in
-                (
-                    key: try row.decode(String.self, "template_key"), ref: try row.decode(String.self, "ref"),
-                    state: try row.decode(TaskState.self, "state"),
-                    reason: try row.decode(String?.self, "na_reason"), evidence: try row.decode(Int.self, "evidence_version")
-                )
-            }
+            let facts = try await connection.query(ReportSQL.taskFacts, program.id)
             let catalogue = ReferenceCatalogue.builtIn
             return SoAReport(
                 controls: catalogue.annexAControls.map { control in
@@ -519,9 +572,7 @@ extension Store {
     public func crosswalkReport(program slug: String, actor: String?) async throws -> CrosswalkReport {
         try await reading(program: slug, actor: actor) { connection, _, program in
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
-            let facts = try await connection.query(ReportSQL.taskFacts, [program.id]).map {
-                (key: try $0.decode(String.self, "template_key"), state: try $0.decode(TaskState.self, "state"))
-            }
+            let facts = try await connection.query(ReportSQL.taskFacts, program.id)
             let catalogue = ReferenceCatalogue.builtIn
             let used = Set(workflow.tasks.flatMap(\.task.refs))
             var covered: [CrosswalkReport.Line] = []
@@ -548,17 +599,7 @@ extension Store {
     public func overdueReport(program slug: String, actor: String?, today: CalendarDate = .today()) async throws -> OverdueReport {
         try await reading(program: slug, actor: actor) { connection, _, program in
             OverdueReport(
-                rows: try await connection.query(ReportSQL.overdue, [program.id, today.description]).map { row in
-                    .init(
-                        ref: try row.decode(String.self, "ref"),
-                        title: try row.decode(String.self, "title"),
-                        state: try row.decode(TaskState.self, "state"),
-                        owner: try row.decode(String.self, "owner"),
-                        dueOn: try row.decode(String.self, "due_on"),
-                        daysLate: try row.decode(Int.self, "days_late"),
-                        escalatedTo: try row.decode(String?.self, "escalated_to")
-                    )
-                }
+                rows: try await connection.query(ReportSQL.overdue, program.id, today.description)
             )
         }
     }

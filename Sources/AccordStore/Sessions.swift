@@ -15,8 +15,11 @@ public struct WebSession: Sendable, Equatable {
 
 /// A new session: the cookie value (shown to the browser only) and the session.
 public struct NewWebSession: Sendable {
+    /// The session cookie's value; only its hash is kept.
     public var cookieToken: String
+    /// The session it opens.
     public var session: WebSession
+    /// When it ends at the latest, whatever happens.
     public var expiresAt: Date
 }
 
@@ -30,12 +33,19 @@ public enum TokenProof: Sendable {
 
 /// An API token as listed (never the token itself).
 public struct APIToken: Codable, Sendable, Equatable {
+    /// Its number, for `accord token revoke`.
     public var id: Int64
+    /// The handle of the person it acts for.
     public var person: String
+    /// What its owner called it.
     public var name: String
+    /// When it was created.
     public var createdAt: Date
+    /// When it stops working; `nil` for never.
     public var expiresAt: Date?
+    /// Whether it was revoked.
     public var revoked: Bool
+    /// When it was last used (recorded at most once a minute).
     public var lastUsedAt: Date?
 }
 
@@ -72,41 +82,80 @@ public struct SessionPolicy: Sendable {
             login.maxBlock = max(login.maxBlock, newValue)
         }
     }
+    /// The defaults described on each property.
     public init() {}
 }
 
 enum SessionSQL {
-    static let create = """
+    static let create = PostgresQuery<[UInt8], Int64, String, String, String?, Date>(
+        "session_create",
+        """
         INSERT INTO accord.web_session (token_sha256, person_id, csrf_token, expires_at, address)
         VALUES ($1, $2, $3, now() + $4::interval, $5) RETURNING expires_at
         """
+    ) { try $0.decode(Date.self, "expires_at") }
     /// Resolves a live session, saying whether its last-seen time is more than a minute old.
-    static let touch = """
+    static let touch = PostgresQuery<[UInt8], String, (person: Person, csrfToken: String, stale: Bool)>(
+        "session_touch",
+        """
         SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled, s.csrf_token,
                s.last_seen_at < now() - interval '1 minute' AS stale
         FROM accord.web_session s JOIN accord.person p ON p.id = s.person_id
         WHERE s.token_sha256 = $1 AND s.ended_at IS NULL AND s.expires_at > now()
           AND s.last_seen_at > now() - $2::interval AND p.disabled_at IS NULL
         """
-    static let markSeen = "UPDATE accord.web_session SET last_seen_at = now() WHERE token_sha256 = $1"
-    static let end = "UPDATE accord.web_session SET ended_at = now() WHERE token_sha256 = $1 AND ended_at IS NULL"
-    static let endAll = "UPDATE accord.web_session SET ended_at = now() WHERE person_id = $1 AND ended_at IS NULL"
-    static let loginPerson = "SELECT id, password_hash, disabled_at IS NOT NULL AS disabled FROM accord.person WHERE handle = $1"
-    static let createToken = """
+    ) { (person: try Person(row: $0), csrfToken: try $0.decode(String.self, "csrf_token"), stale: try $0.decode(Bool.self, "stale")) }
+    static let markSeen = PostgresCommand<[UInt8]>("session_mark_seen", "UPDATE accord.web_session SET last_seen_at = now() WHERE token_sha256 = $1")
+    static let end = PostgresCommand<[UInt8]>(
+        "session_end",
+        "UPDATE accord.web_session SET ended_at = now() WHERE token_sha256 = $1 AND ended_at IS NULL"
+    )
+    static let endAll = PostgresCommand<Int64>(
+        "session_end_all",
+        "UPDATE accord.web_session SET ended_at = now() WHERE person_id = $1 AND ended_at IS NULL"
+    )
+    static let loginPerson = PostgresQuery<String, (id: Int64, passwordHash: String?, disabled: Bool)>(
+        "session_login_person",
+        "SELECT id, password_hash, disabled_at IS NOT NULL AS disabled FROM accord.person WHERE handle = $1"
+    ) {
+        (
+            id: try $0.decode(Int64.self, "id"), passwordHash: try $0.decode(String?.self, "password_hash"),
+            disabled: try $0.decode(Bool.self, "disabled")
+        )
+    }
+    static let createToken = PostgresQuery<Int64, String, [UInt8], String?, Int64>(
+        "token_create",
+        """
         INSERT INTO accord.api_token (person_id, name, token_sha256, expires_at) VALUES ($1, $2, $3, $4::date) RETURNING id
         """
-    static let tokenPerson = """
+    ) { try $0.decode(Int64.self, "id") }
+    static let tokenPerson = PostgresQuery<[UInt8], (person: Person, stale: Bool)>(
+        "token_person",
+        """
         SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled,
                t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale
         FROM accord.api_token t JOIN accord.person p ON p.id = t.person_id
         WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND p.disabled_at IS NULL
         """
-    static let markUsed = "UPDATE accord.api_token SET last_used_at = now() WHERE token_sha256 = $1"
-    static let tokens = """
+    ) { (person: try Person(row: $0), stale: try $0.decode(Bool.self, "stale")) }
+    static let markUsed = PostgresCommand<[UInt8]>("token_mark_used", "UPDATE accord.api_token SET last_used_at = now() WHERE token_sha256 = $1")
+    /// Every token ($1, for an administrator) or the person's ($2).
+    static let tokens = PostgresQuery<Bool, Int64, APIToken>(
+        "token_list",
+        """
         SELECT t.id, p.handle, t.name, t.created_at, t.expires_at, t.revoked_at IS NOT NULL AS revoked, t.last_used_at
         FROM accord.api_token t JOIN accord.person p ON p.id = t.person_id WHERE ($1 OR t.person_id = $2) ORDER BY t.id
-        """
-    static let revokeToken = "UPDATE accord.api_token SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL AND ($2 OR person_id = $3)"
+        """,
+        row: APIToken.init(row:)
+    )
+    static let revokeToken = PostgresCommand<Int64, Bool, Int64>(
+        "token_revoke",
+        "UPDATE accord.api_token SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL AND ($2 OR person_id = $3)"
+    )
+
+    static let catalogue: [any PostgresCheckable] = [
+        create, touch, markSeen, end, endAll, loginPerson, createToken, tokenPerson, markUsed, tokens, revokeToken,
+    ]
 }
 
 /// The part of an address a throttle keys on: an IPv4 address, or an IPv6 address's /64 (one host
@@ -148,29 +197,31 @@ extension Store {
         let account = "login:\(handle.lowercased())@\(place)"
         var keys = [ThrottleKey(key: account, policy: policy.login), ThrottleKey(key: "account:\(handle.lowercased())", policy: policy.account)]
         if address != nil { keys.append(ThrottleKey(key: "address:\(place)", policy: policy.address, shared: true)) }
-        var found: PostgresRow?
+        var found: (id: Int64, passwordHash: String?, disabled: Bool)?
         do {
             let (matches, _) = try await throttled(keys) {
-                found = try await pool.withConnection { try await $0.query(SessionSQL.loginPerson, [handle]).firstRow }
-                let hash = try found?.decode(String?.self, "password_hash")
+                found = try await pool.withConnection { try await $0.queryFirst(SessionSQL.loginPerson, handle) }
+                let hash = found?.passwordHash
                 // Compare against a dummy hash when there is no such person, so timing does not reveal handles.
                 let right = try await verifyPassword(password, hash: hash ?? dummyPasswordHash, purpose: .login)
-                return try right && hash != nil && !(found?.decode(Bool.self, "disabled") ?? true)
+                return right && hash != nil && !(found?.disabled ?? true)
             }
             guard matches else { throw AccordError(.unauthenticated, "wrong handle or password") }
         } catch let blocked as ThrottleBlocked {
             throw AccordError(.unauthenticated, "too many failed logins; try again in \(blocked.seconds) seconds")
         }
-        guard let row = found else { throw AccordError(.unauthenticated, "wrong handle or password") }
+        guard let personID = found?.id else { throw AccordError(.unauthenticated, "wrong handle or password") }
         let token = randomToken()
         let csrf = randomToken()
-        let personID = try row.decode(Int64.self, "id")
         let expires: Date = try await pool.withTransaction { connection in
-            let expires = try await connection.query(
+            let expires = try await connection.queryOne(
                 SessionSQL.create,
-                [sha256Bytes(token), personID, csrf, interval(policy.absoluteTimeout), address]
-            )[0]
-            .decode(Date.self, "expires_at")
+                sha256Bytes(token),
+                personID,
+                csrf,
+                interval(policy.absoluteTimeout),
+                address
+            )
             try await connection.appendAudit(
                 AuditRecord(chain: organisationChain, actor: handle, action: "session.login", objectType: "person", objectID: handle)
             )
@@ -183,17 +234,17 @@ extension Store {
     public func session(cookieToken: String, policy: SessionPolicy = SessionPolicy()) async throws -> WebSession? {
         try await pool.withConnection { connection in
             let key = sha256Bytes(cookieToken)
-            guard let row = try await connection.query(SessionSQL.touch, [key, interval(policy.idleTimeout)]).firstRow else { return nil }
+            guard let live = try await connection.queryFirst(SessionSQL.touch, key, interval(policy.idleTimeout)) else { return nil }
             // Marked seen at most once a minute, and best effort: every request writing the same row would
             // queue requests behind each other, and a read-only database must still serve reads.
-            if try row.decode(Bool.self, "stale") { _ = try? await connection.execute(SessionSQL.markSeen, [key]) }
-            return WebSession(person: try Person(row: row), csrfToken: try row.decode(String.self, "csrf_token"))
+            if live.stale { _ = try? await connection.execute(SessionSQL.markSeen, key) }
+            return WebSession(person: live.person, csrfToken: live.csrfToken)
         }
     }
 
     /// Ends a session server-side.
     public func logout(cookieToken: String) async throws {
-        try await pool.withConnection { _ = try await $0.execute(SessionSQL.end, [sha256Bytes(cookieToken)]) }
+        try await pool.withConnection { _ = try await $0.execute(SessionSQL.end, sha256Bytes(cookieToken)) }
     }
 
     /// Creates an API token for a person; returns the token, shown once (only its hash is kept).
@@ -231,10 +282,7 @@ extension Store {
             if overrideReason != nil, !acting.isAdmin {
                 throw AccordError(.forbidden, "only an administrator may override the password check; '\(acting.handle)' is not one")
             }
-            let id = try await connection.query(SessionSQL.createToken, [owner.id, name, sha256Bytes(token), expires?.description])[0].decode(
-                Int64.self,
-                "id"
-            )
+            let id = try await connection.queryOne(SessionSQL.createToken, owner.id, name, sha256Bytes(token), expires?.description)
             try await connection.appendAudit(
                 AuditRecord(
                     chain: organisationChain,
@@ -246,7 +294,7 @@ extension Store {
                     reason: overrideReason
                 )
             )
-            let listed = try await connection.query(SessionSQL.tokens, [true, owner.id]).map(APIToken.init(row:)).first { $0.id == id }!
+            let listed = try await connection.query(SessionSQL.tokens, true, owner.id).first { $0.id == id }!
             return (listed, token)
         }
     }
@@ -255,10 +303,10 @@ extension Store {
     public func person(bearerToken: String) async throws -> Person? {
         try await pool.withConnection { connection in
             let key = sha256Bytes(bearerToken)
-            guard let row = try await connection.query(SessionSQL.tokenPerson, [key]).firstRow else { return nil }
+            guard let holder = try await connection.queryFirst(SessionSQL.tokenPerson, key) else { return nil }
             // Last use is recorded at most once a minute, best effort (see `session(cookieToken:)`).
-            if try row.decode(Bool.self, "stale") { _ = try? await connection.execute(SessionSQL.markUsed, [key]) }
-            return try Person(row: row)
+            if holder.stale { _ = try? await connection.execute(SessionSQL.markUsed, key) }
+            return holder.person
         }
     }
 
@@ -266,7 +314,7 @@ extension Store {
     public func tokens(actor: String?) async throws -> [APIToken] {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            return try await connection.query(SessionSQL.tokens, [acting.isAdmin, acting.id]).map(APIToken.init(row:))
+            return try await connection.query(SessionSQL.tokens, acting.isAdmin, acting.id)
         }
     }
 
@@ -274,7 +322,7 @@ extension Store {
     public func revokeToken(_ id: Int64, actor: String?) async throws {
         try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            guard try await connection.execute(SessionSQL.revokeToken, [id, acting.isAdmin, acting.id]) == 1 else {
+            guard try await connection.execute(SessionSQL.revokeToken, id, acting.isAdmin, acting.id) == 1 else {
                 throw AccordError(.notFound, "no active token \(id) of yours")
             }
             try await connection.appendAudit(

@@ -85,7 +85,7 @@ public final class Store: Sendable {
                 let store = Store(pool: first, location: location, auditKey: key, maxEvidenceBytes: limit, logger: logger)
                 let plan = try await store.migrationPlan()
                 if !plan.pending.isEmpty, owner == nil,
-                    try await first.withConnection({ try await $0.query(StoreSQL.standing, [applicationRole])[0].decode(Bool.self, "is_app") })
+                    try await first.withConnection({ try await $0.queryOne(StoreSQL.standing, applicationRole).isApp })
                 {
                     throw AccordError(
                         .conflict,
@@ -99,16 +99,16 @@ public final class Store: Sendable {
         }
         // Where the application's own connections stand: they are what `location` logs in as.
         let probe = PostgresPool(configuration: .init(conninfo: location.conninfo, maxConnections: 1), logger: logger)
-        let standing = try await Self.closing(probe) { try await $0.withConnection { try await $0.query(StoreSQL.standing, [applicationRole])[0] } }
+        let standing = try await Self.closing(probe) { try await $0.withConnection { try await $0.queryOne(StoreSQL.standing, applicationRole) } }
         var conninfo = location.conninfo
         let mode: ApplicationRoleMode
-        if try standing.decode(Bool.self, "is_app") {
+        if standing.isApp {
             mode = .ownLogin
-        } else if case .embedded(let home) = location, try standing.decode(Bool.self, "app_can_login") {
+        } else if case .embedded(let home) = location, standing.appCanLogin {
             conninfo = LocalCluster(home: home).conninfo(user: applicationRole)
             mode = .ownLogin
         } else {
-            mode = try standing.decode(Bool.self, "can_set") ? .setRole : .loginRole
+            mode = standing.canSet ? .setRole : .loginRole
         }
         if mode != .ownLogin {
             logger.warning(
@@ -207,20 +207,18 @@ public final class Store: Sendable {
 
     /// The role the pool's connections act as (`SELECT current_user`).
     public func currentRole() async throws -> String {
-        try await pool.withConnection { try await $0.query("SELECT current_user AS r")[0].decode(String.self, "r") }
+        try await pool.withConnection { try await $0.queryOne(StoreSQL.currentRole) }
     }
 
     /// Checks that the database answers; used by `/readyz`.
     public func ping() async throws {
-        _ = try await pool.withConnection { try await $0.query("SELECT 1") }
+        try await pool.withConnection { _ = try await $0.execute(StoreSQL.ping) }
     }
 
     /// The server's version string, e.g. `PostgreSQL 15.10`.
     public func serverVersion() async throws -> String {
-        try await pool.withConnection { connection in
-            let rows = try await connection.query("SELECT current_setting('server_version')")
-            return "PostgreSQL " + (try rows[0].decode(String.self, at: 0))
-        }
+        let version = try await pool.withConnection { try await $0.queryOne(StoreSQL.serverVersion) }
+        return "PostgreSQL \(version)"
     }
 
     /// Closes the pool.
@@ -232,9 +230,24 @@ public final class Store: Sendable {
 enum StoreSQL {
     /// Where the login role stands towards the application role: it is that role; it may SET ROLE to it;
     /// the role may log in (so the embedded cluster connects as it).
-    static let standing = """
+    static let standing = PostgresQuery<String, (isApp: Bool, canSet: Bool, appCanLogin: Bool)>(
+        "store_role_standing",
+        """
         SELECT current_user = $1 AS is_app,
                EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AND current_user <> $1 AND pg_has_role(current_user, $1, 'MEMBER') AS can_set,
                coalesce((SELECT rolcanlogin FROM pg_roles WHERE rolname = $1), false) AS app_can_login
         """
+    ) {
+        (
+            isApp: try $0.decode(Bool.self, "is_app"), canSet: try $0.decode(Bool.self, "can_set"),
+            appCanLogin: try $0.decode(Bool.self, "app_can_login")
+        )
+    }
+    static let currentRole = PostgresQuery<String>("store_current_role", "SELECT current_user AS r") { try $0.decode(String.self, "r") }
+    static let ping = PostgresQuery<Void>("store_ping", "SELECT 1")
+    static let serverVersion = PostgresQuery<String>("store_server_version", "SELECT current_setting('server_version') AS version") {
+        try $0.decode(String.self, "version")
+    }
+
+    static let catalogue: [any PostgresCheckable] = [standing, currentRole, ping, serverVersion]
 }

@@ -1,17 +1,26 @@
 public import AccordCore
 import Foundation
-import Postgres
+public import Postgres
 
 /// An entry of a program's AI-system inventory.
 public struct AISystem: Codable, Sendable, Equatable {
+    /// Its slug in the program, from its name.
     public var slug: String
+    /// Its name.
     public var name: String
+    /// What the organisation is for it under the AI Act (provider, deployer…).
     public var operatorRole: OperatorRole
+    /// Its risk class under the AI Act.
     public var riskClass: RiskClass
+    /// Whether it is a general-purpose AI model.
     public var gpai: Bool
+    /// Its Annex III area (1 to 8), when it has one.
     public var annexIII: Int?
+    /// Its owner's handle, if any.
     public var owner: String?
+    /// What it is used for.
     public var purpose: String?
+    /// The day it was added, `YYYY-MM-DD`.
     public var addedOn: String
     /// Per-system tasks this system has.
     public var tasks: Int
@@ -19,13 +28,21 @@ public struct AISystem: Codable, Sendable, Equatable {
 
 /// A system to add.
 public struct NewAISystem: Sendable {
+    /// Its name; the slug is made from it.
     public var name: String
+    /// What the organisation is for it under the AI Act.
     public var operatorRole: OperatorRole
+    /// Its risk class under the AI Act.
     public var riskClass: RiskClass
+    /// Whether it is a general-purpose AI model.
     public var gpai = false
+    /// Its Annex III area (1 to 8), when it has one.
     public var annexIII: Int?
+    /// Its owner's handle, if any.
     public var owner: String?
+    /// What it is used for.
     public var purpose: String?
+    /// A system to add, with the facts that decide which tasks apply to it.
     public init(
         name: String,
         operatorRole: OperatorRole,
@@ -45,23 +62,42 @@ public struct NewAISystem: Sendable {
     }
 }
 
+// Stored as their raw text, so rows decode into them directly (an unknown value is a decoding error naming the column).
+extension OperatorRole: PostgresTextEnum {}
+extension RiskClass: PostgresTextEnum {}
+
 enum SystemSQL {
-    static let insert = """
+    static let insert = PostgresQuery<
+        Int64, String, String, OperatorRole, RiskClass, Bool, String?, Int64?, String?, (id: Int64, addedOn: CalendarDate)
+    >(
+        "system_insert",
+        """
         INSERT INTO accord.ai_system (program_id, slug, name, operator_role, risk_class, gpai, annex_iii, owner_id, purpose, added_on)
         VALUES ($1, $2, $3, $4, $5, $6, $7::smallint, $8, $9, current_date)
         RETURNING id, to_char(added_on, 'YYYY-MM-DD') AS added_on
         """
-    static let list = """
+    ) { (id: try $0.decode(Int64.self, "id"), addedOn: try $0.decode(CalendarDateColumn.self, "added_on").date) }
+    static let list = PostgresQuery<Int64, AISystem>(
+        "system_list",
+        """
         SELECT s.slug, s.name, s.operator_role, s.risk_class, s.gpai, s.annex_iii, o.handle AS owner, s.purpose,
                to_char(s.added_on, 'YYYY-MM-DD') AS added_on,
                (SELECT count(*) FROM accord.task t WHERE t.system_id = s.id AND t.state <> 'retired') AS tasks
         FROM accord.ai_system s LEFT JOIN accord.person o ON o.id = s.owner_id
         WHERE s.program_id = $1 ORDER BY s.slug
+        """,
+        row: AISystem.init(row:)
+    )
+    static let rows = PostgresQuery<Int64, SystemRow>(
+        "system_rows",
         """
-    static let rows = """
         SELECT id, slug, operator_role, risk_class, gpai, to_char(added_on, 'YYYY-MM-DD') AS added_on
         FROM accord.ai_system WHERE program_id = $1 ORDER BY slug
-        """
+        """,
+        row: SystemRow.init(row:)
+    )
+
+    static let catalogue: [any PostgresCheckable] = [insert, list, rows]
 }
 
 extension SystemRow {
@@ -69,11 +105,28 @@ extension SystemRow {
         id = try row.decode(Int64.self, "id")
         slug = try row.decode(String.self, "slug")
         profile = SystemProfile(
-            operatorRole: OperatorRole(rawValue: try row.decode(String.self, "operator_role"))!,
-            riskClass: RiskClass(rawValue: try row.decode(String.self, "risk_class"))!,
+            operatorRole: try row.decode(OperatorRole.self, "operator_role"),
+            riskClass: try row.decode(RiskClass.self, "risk_class"),
             gpai: try row.decode(Bool.self, "gpai")
         )
-        addedOn = CalendarDate(try row.decode(String.self, "added_on"))!
+        addedOn = try row.decode(CalendarDateColumn.self, "added_on").date
+    }
+}
+
+extension AISystem {
+    init(row: PostgresRow) throws {
+        self.init(
+            slug: try row.decode(String.self, "slug"),
+            name: try row.decode(String.self, "name"),
+            operatorRole: try row.decode(OperatorRole.self, "operator_role"),
+            riskClass: try row.decode(RiskClass.self, "risk_class"),
+            gpai: try row.decode(Bool.self, "gpai"),
+            annexIII: try row.decode(Int?.self, "annex_iii"),
+            owner: try row.decode(String?.self, "owner"),
+            purpose: try row.decode(String?.self, "purpose"),
+            addedOn: try row.decode(String.self, "added_on"),
+            tasks: try row.decode(Int.self, "tasks")
+        )
     }
 }
 
@@ -100,23 +153,28 @@ extension Store {
                 let systemSlug = slugify(system.name)
                 guard !systemSlug.isEmpty else { throw AccordError(.invalid, "AI system name '\(system.name)' needs at least one letter or digit") }
                 let ownerID = if let owner = system.owner { try await Self.person(owner, on: connection).id } else { Int64?.none }
-                let row: PostgresRow
+                let inserted: (id: Int64, addedOn: CalendarDate)
                 do {
-                    row = try await connection.query(
+                    inserted = try await connection.queryOne(
                         SystemSQL.insert,
-                        [
-                            program.id, systemSlug, system.name, system.operatorRole.rawValue, system.riskClass.rawValue, system.gpai,
-                            system.annexIII.map { String($0) }, ownerID, system.purpose,
-                        ]
-                    )[0]
+                        program.id,
+                        systemSlug,
+                        system.name,
+                        system.operatorRole,
+                        system.riskClass,
+                        system.gpai,
+                        system.annexIII.map { String($0) },
+                        ownerID,
+                        system.purpose
+                    )
                 } catch let error as PostgresError where error.isUniqueViolation {
                     throw AccordError(.conflict, "program '\(slug)' already has an AI system '\(systemSlug)'")
                 }
                 let systemRow = SystemRow(
-                    id: try row.decode(Int64.self, "id"),
+                    id: inserted.id,
                     slug: systemSlug,
                     profile: SystemProfile(operatorRole: system.operatorRole, riskClass: system.riskClass, gpai: system.gpai),
-                    addedOn: CalendarDate(try row.decode(String.self, "added_on"))!
+                    addedOn: inserted.addedOn
                 )
                 let applicable = workflow.roadmapTasks.filter { $0.task.appliesTo?.matches(systemRow.profile) == true }
                 let created = try await Self.instantiate(applicable, of: workflow, in: program, system: systemRow, on: connection)
@@ -155,20 +213,7 @@ extension Store {
     }
 
     static func systems(_ program: ProgramRow, on connection: PostgresConnection) async throws -> [AISystem] {
-        try await connection.query(SystemSQL.list, [program.id]).map { row in
-            AISystem(
-                slug: try row.decode(String.self, "slug"),
-                name: try row.decode(String.self, "name"),
-                operatorRole: OperatorRole(rawValue: try row.decode(String.self, "operator_role"))!,
-                riskClass: RiskClass(rawValue: try row.decode(String.self, "risk_class"))!,
-                gpai: try row.decode(Bool.self, "gpai"),
-                annexIII: try row.decode(Int?.self, "annex_iii"),
-                owner: try row.decode(String?.self, "owner"),
-                purpose: try row.decode(String?.self, "purpose"),
-                addedOn: try row.decode(String.self, "added_on"),
-                tasks: try row.decode(Int.self, "tasks")
-            )
-        }
+        try await connection.query(SystemSQL.list, program.id)
     }
 
     /// Reads an inventory spreadsheet (CSV with a header row: name, role, risk; optional gpai, annex_iii,

@@ -75,7 +75,9 @@ enum AttemptOutcome: String {
 enum ThrottleSQL {
     /// Claims one attempt unless the key is blocked or as many attempts are in flight as failures leave
     /// room for; then no row comes back. $1 key, $2 limit, $3 quiet period.
-    static let claim = """
+    static let claim = PostgresQuery<String, Int, String, Int>(
+        "throttle_claim",
+        """
         INSERT INTO accord.auth_throttle AS t (key, failures, in_flight, last_attempt) VALUES ($1, 0, 1, now())
         ON CONFLICT (key) DO UPDATE SET
             failures = \(failuresNow),
@@ -86,14 +88,20 @@ enum ThrottleSQL {
           AND \(inFlightNow) < greatest($2 - \(failuresNow), 1)
         RETURNING t.failures
         """
+    ) { try $0.decode(Int.self, "failures") }
     /// A key quiet for the whole period starts again.
     private static let forgotten = "(coalesce(t.blocked_until, t.last_attempt) < now() - $3::interval)"
     private static let failuresNow = "(CASE WHEN \(forgotten) THEN 0 ELSE t.failures END)"
     /// Claims older than 30 seconds belong to a process that stopped mid-check.
     private static let inFlightNow = "(CASE WHEN t.last_attempt < now() - interval '30 seconds' THEN 0 ELSE t.in_flight END)"
-    static let state = "SELECT blocked_until, blocked_until > now() AS blocked FROM accord.auth_throttle WHERE key = $1"
+    static let state = PostgresQuery<String, (until: Date?, blocked: Bool?)>(
+        "throttle_state",
+        "SELECT blocked_until, blocked_until > now() AS blocked FROM accord.auth_throttle WHERE key = $1"
+    ) { (until: try $0.decode(Date?.self, "blocked_until"), blocked: try $0.decode(Bool?.self, "blocked")) }
     /// Settles a claim. $2 the outcome, $3 the block this failure starts (NULL below the limit).
-    static let settle = """
+    static let settle = PostgresQuery<String, String, String?, Int>(
+        "throttle_settle",
+        """
         UPDATE accord.auth_throttle SET
             in_flight = greatest(in_flight - 1, 0),
             failures = CASE $2 WHEN 'success' THEN 0 WHEN 'failure' THEN failures + 1 ELSE failures END,
@@ -101,13 +109,26 @@ enum ThrottleSQL {
         WHERE key = $1
         RETURNING failures
         """
+    ) { try $0.decode(Int.self, "failures") }
     /// A key at rest (nothing in flight, no failure, no block) is deleted: it says nothing.
-    static let forgetAtRest = "DELETE FROM accord.auth_throttle WHERE key = $1 AND failures = 0 AND in_flight = 0 AND blocked_until IS NULL"
+    static let forgetAtRest = PostgresCommand<String>(
+        "throttle_forget_at_rest",
+        "DELETE FROM accord.auth_throttle WHERE key = $1 AND failures = 0 AND in_flight = 0 AND blocked_until IS NULL"
+    )
     /// The failure count the next settle would leave, to choose its block.
-    static let failures = "SELECT failures FROM accord.auth_throttle WHERE key = $1 FOR UPDATE"
+    static let failures = PostgresQuery<String, Int>("throttle_failures", "SELECT failures FROM accord.auth_throttle WHERE key = $1 FOR UPDATE") {
+        try $0.decode(Int.self, "failures")
+    }
     /// Keys whose last attempt and block are older than the longest quiet period in use (a claim that old is
     /// a dead process's, whatever `in_flight` says).
-    static let prune = "DELETE FROM accord.auth_throttle WHERE greatest(blocked_until, last_attempt) < now() - $1::interval"
+    static let prune = PostgresCommand<String>(
+        "throttle_prune",
+        "DELETE FROM accord.auth_throttle WHERE greatest(blocked_until, last_attempt) < now() - $1::interval"
+    )
+    /// A counter, not a record: its transactions do not wait for the WAL flush.
+    static let asynchronousCommit = PostgresQuery<Void>("throttle_asynchronous_commit", "SET LOCAL synchronous_commit = off")
+
+    static let catalogue: [any PostgresCheckable] = [claim, state, settle, forgetAtRest, failures, prune, asynchronousCommit]
 }
 
 extension Store {
@@ -162,13 +183,14 @@ extension Store {
             do {
                 try await pool.withTransaction { connection in
                     // A counter, not a record: losing the last few on a crash costs nothing worth an fsync.
-                    try await connection.executeDeferred("SET LOCAL synchronous_commit = off")
+                    try await connection.executeDeferred(ThrottleSQL.asynchronousCommit)
                     for claimed in keys {
                         let key = claimed.key
-                        let rows = try await connection.query(ThrottleSQL.claim, [key, claimed.policy.limit, interval(claimed.policy.quiet)])
-                        if rows.firstRow != nil { continue }
-                        let state = try await connection.query(ThrottleSQL.state, [key]).firstRow
-                        if try state?.decode(Bool?.self, "blocked") == true, let until = try state?.decode(Date?.self, "blocked_until") {
+                        if try await connection.queryFirst(ThrottleSQL.claim, key, claimed.policy.limit, interval(claimed.policy.quiet)) != nil {
+                            continue
+                        }
+                        let state = try await connection.queryFirst(ThrottleSQL.state, key)
+                        if state?.blocked == true, let until = state?.until {
                             throw ThrottleBlocked(key: key, until: until)
                         }
                         throw BusyKey()
@@ -202,13 +224,13 @@ extension Store {
     private func settleAttempt(_ key: String, policy: ThrottlePolicy, _ outcome: AttemptOutcome) async throws -> Int {
         defer { attemptGate.leave(key) }
         return try await pool.withTransaction { connection in
-            try await connection.executeDeferred("SET LOCAL synchronous_commit = off")
+            try await connection.executeDeferred(ThrottleSQL.asynchronousCommit)
             var block: String?
-            if outcome == .failure, let failures = try await connection.query(ThrottleSQL.failures, [key]).firstRow?.decode(Int.self, "failures") {
+            if outcome == .failure, let failures = try await connection.queryFirst(ThrottleSQL.failures, key) {
                 block = policy.block(after: failures + 1).map(interval)
             }
-            let failures = try await connection.query(ThrottleSQL.settle, [key, outcome.rawValue, block]).firstRow?.decode(Int.self, "failures") ?? 0
-            if failures == 0 { try await connection.executeDeferred(ThrottleSQL.forgetAtRest, [key]) }
+            let failures = try await connection.queryFirst(ThrottleSQL.settle, key, outcome.rawValue, block) ?? 0
+            if failures == 0 { try await connection.executeDeferred(ThrottleSQL.forgetAtRest, key) }
             return failures
         }
     }
@@ -220,8 +242,8 @@ extension Store {
         try await pool.withConnection { connection in
             let policy = SessionPolicy()
             let quiet = [ThrottlePolicy.signing, policy.login, policy.address, policy.account].map(\.quiet).max()!
-            let throttles = try await connection.execute(ThrottleSQL.prune, [interval(quiet)])
-            let answers = try await connection.execute(IdempotencySQL.prune, [interval(idempotencyRetention)])
+            let throttles = try await connection.execute(ThrottleSQL.prune, interval(quiet))
+            let answers = try await connection.execute(IdempotencySQL.prune, interval(idempotencyRetention))
             return throttles + answers
         }
     }

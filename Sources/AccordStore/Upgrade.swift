@@ -4,7 +4,9 @@ import Postgres
 
 /// What moving a program to a newer workflow version does.
 public struct UpgradePlan: Codable, Sendable, Equatable {
+    /// The program's slug.
     public var program: String
+    /// What changed between the two versions.
     public var diff: WorkflowDiff
     /// New tasks, as refs.
     public var add: [String]
@@ -19,19 +21,38 @@ public struct UpgradePlan: Codable, Sendable, Equatable {
 }
 
 enum UpgradeSQL {
-    static let instances = """
+    static let instances = PostgresQuery<Int64, UpgradeInstance>(
+        "upgrade_instances",
+        """
         SELECT t.id, t.template_key, t.state, t.system_id, s.slug AS system FROM accord.task t
         LEFT JOIN accord.ai_system s ON s.id = t.system_id WHERE t.program_id = $1 AND t.instance = '' ORDER BY t.position, s.slug
+        """,
+        row: UpgradeInstance.init(row:)
+    )
+    static let retire = PostgresCommand<Int64, String>(
+        "upgrade_retire_task",
         """
-    static let retire = """
         UPDATE accord.task SET state = 'retired', retired_reason = $2, updated_at = now() WHERE id = $1
         """
-    static let redefine = """
+    )
+    static let redefine = PostgresCommand<Int64, String, String, String, Int>(
+        "upgrade_redefine_task",
+        """
         UPDATE accord.task SET title = $2, owner_role = $3, step_key = $4, position = $5, updated_at = now() WHERE id = $1
         """
-    static let dropDependencies = "DELETE FROM accord.task_dependency WHERE task_id = $1"
-    static let setVersion = "UPDATE accord.program SET workflow_version = $2 WHERE id = $1"
-    static let resettle = """
+    )
+    static let dropDependencies = PostgresCommand<Int64>(
+        "upgrade_drop_dependencies",
+        "DELETE FROM accord.task_dependency WHERE task_id = $1"
+    )
+    static let setVersion = PostgresCommand<Int64, Int>(
+        "upgrade_set_workflow_version",
+        "UPDATE accord.program SET workflow_version = $2 WHERE id = $1"
+    )
+    /// Sets the program's open and blocked tasks open or blocked again from their dependencies.
+    static let resettle = PostgresCommand<Int64>(
+        "upgrade_resettle",
+        """
         UPDATE accord.task t SET state = CASE WHEN EXISTS (
             SELECT 1 FROM accord.task_dependency d JOIN accord.task u ON u.id = d.depends_on
             WHERE d.task_id = t.id AND u.state NOT IN ('done', 'not_applicable', 'retired')) THEN 'blocked' ELSE 'open' END,
@@ -39,6 +60,26 @@ enum UpgradeSQL {
         WHERE t.program_id = $1 AND t.state IN ('blocked', 'open')
         RETURNING t.id
         """
+    )
+
+    static let catalogue: [any PostgresCheckable] = [instances, retire, redefine, dropDependencies, setVersion, resettle]
+}
+
+/// A roadmap task of a program, as an upgrade sorts it.
+struct UpgradeInstance {
+    var id: Int64
+    var key: String
+    var state: TaskState
+    var systemID: Int64?
+    var system: String?
+
+    init(row: PostgresRow) throws {
+        id = try row.decode(Int64.self, "id")
+        key = try row.decode(String.self, "template_key")
+        state = try row.decode(TaskState.self, "state")
+        systemID = try row.decode(Int64?.self, "system_id")
+        system = try row.decode(String?.self, "system")
+    }
 }
 
 extension Store {
@@ -77,14 +118,8 @@ extension Store {
                 }
             }
             let diff = WorkflowDiff.compare(old, new)
-            let systems = try await connection.query(SystemSQL.rows, [program.id]).map(SystemRow.init(row:))
-            let instances = try await connection.query(UpgradeSQL.instances, [program.id]).map { row in
-                (
-                    id: try row.decode(Int64.self, "id"), key: try row.decode(String.self, "template_key"),
-                    state: try row.decode(TaskState.self, "state"), systemID: try row.decode(Int64?.self, "system_id"),
-                    system: try row.decode(String?.self, "system")
-                )
-            }
+            let systems = try await connection.query(SystemSQL.rows, program.id)
+            let instances = try await connection.query(UpgradeSQL.instances, program.id)
             var plan = UpgradePlan(program: slug, diff: diff, add: [], retire: [], update: [], keep: [], applied: !dryRun)
             let reason = "removed in \(new.id) version \(version)"
             let changedKeys = Set(diff.changedTasks.map(\.task))
@@ -128,11 +163,11 @@ extension Store {
             }
             guard !dryRun else { return plan }
 
-            try await connection.execute(UpgradeSQL.setVersion, [program.id, version])
+            try await connection.execute(UpgradeSQL.setVersion, program.id, version)
             var upgraded = program
             upgraded.workflowVersion = version
             for (id, ref) in toRetire {
-                try await connection.execute(UpgradeSQL.retire, [id, reason])
+                try await connection.execute(UpgradeSQL.retire, id, reason)
                 try await connection.appendAudit(
                     AuditRecord(
                         chain: programChain(slug),
@@ -148,29 +183,30 @@ extension Store {
             for instance in instances
             where changedKeys.contains(instance.key) && instance.state != .retired && !toRetire.contains(where: { $0.0 == instance.id }) {
                 guard let (step, template) = new.tasks.first(where: { $0.task.key == instance.key }) else { continue }
-                try await connection.execute(
-                    UpgradeSQL.redefine,
-                    [instance.id, template.title, template.owner, step.key, positions[template.key] ?? 0]
-                )
+                try await connection.execute(UpgradeSQL.redefine, instance.id, template.title, template.owner, step.key, positions[template.key] ?? 0)
                 guard instance.state.isOutstanding else { continue }
                 let system = systems.first { $0.id == instance.systemID }
                 let due = DueDates.due(template.due, programStart: program.startsOn, systemAdded: system?.addedOn, dates: new.dates)
-                if case .afterTask = template.due {} else { try await connection.execute(TaskSQL.setDue, [instance.id, due?.description]) }
-                try await connection.execute(UpgradeSQL.dropDependencies, [instance.id])
+                if case .afterTask = template.due {} else { try await connection.execute(TaskSQL.setDue, instance.id, due?.description) }
+                try await connection.execute(UpgradeSQL.dropDependencies, instance.id)
                 for dependency in template.dependsOn {
                     guard let target = new.task(dependency) else { continue }
-                    if let row = try await connection.query(
+                    if let found = try await connection.queryFirst(
                         TaskSQL.instance,
-                        [program.id, dependency, target.isPerSystem ? instance.systemID : nil, "", nil]
-                    ).firstRow {
-                        try await connection.execute(TaskSQL.addDependency, [instance.id, try row.decode(Int64.self, "id")])
+                        program.id,
+                        dependency,
+                        target.isPerSystem ? instance.systemID : nil,
+                        "",
+                        nil
+                    ) {
+                        try await connection.execute(TaskSQL.addDependency, instance.id, found.id)
                     }
                 }
             }
             for batch in toAdd {
                 try await Self.instantiate(batch.templates, of: new, in: upgraded, system: batch.system, on: connection)
             }
-            _ = try await connection.query(UpgradeSQL.resettle, [program.id])
+            try await connection.execute(UpgradeSQL.resettle, program.id)
             try await connection.appendAudit(
                 AuditRecord(
                     chain: programChain(slug),

@@ -7,13 +7,21 @@ import Postgres
 
 /// A stored workflow version, without its full definition.
 public struct WorkflowSummary: Codable, Sendable, Equatable {
+    /// The workflow's id.
     public var id: String
+    /// The version's number.
     public var version: Int
+    /// The workflow's title in this version.
     public var title: String
+    /// How many steps the version has.
     public var steps: Int
+    /// How many task templates its steps have.
     public var tasks: Int
+    /// The SHA-256 of the YAML as loaded, in hex.
     public var checksum: String
+    /// When it was loaded.
     public var loadedAt: Date
+    /// Who loaded it: a handle, or `system` for the built-in workflows.
     public var loadedBy: String
 }
 
@@ -26,17 +34,80 @@ public enum WorkflowLoadOutcome: Sendable, Equatable {
 }
 
 enum WorkflowSQL {
-    static let find = "SELECT checksum FROM accord.workflow_version WHERE workflow_id = $1 AND version = $2"
-    static let insert = """
+    static let find = PostgresQuery<String, Int, String>(
+        "workflow_find",
+        "SELECT checksum FROM accord.workflow_version WHERE workflow_id = $1 AND version = $2"
+    ) { try $0.decode(String.self, "checksum") }
+    static let insert = PostgresCommand<String, Int, String, PostgresJSON, String, String, String>(
+        "workflow_insert",
+        """
         INSERT INTO accord.workflow_version (workflow_id, version, title, definition, source, checksum, loaded_by)
         VALUES ($1, $2, $3, $4, $5, $6, $7)
         """
+    )
     static let summaryColumns = "SELECT workflow_id, version, title, definition, checksum, loaded_at, loaded_by FROM accord.workflow_version"
-    static let list = summaryColumns + " ORDER BY workflow_id, version"
-    static let one = summaryColumns + " WHERE workflow_id = $1 AND version = $2"
-    static let checksum = "SELECT version, checksum FROM accord.workflow_version WHERE workflow_id = $1 AND version = $2"
-    static let latestChecksum = "SELECT version, checksum FROM accord.workflow_version WHERE workflow_id = $1 ORDER BY version DESC LIMIT 1"
-    static let definition = "SELECT definition FROM accord.workflow_version WHERE workflow_id = $1 AND version = $2"
+    static let list = PostgresQuery<WorkflowSummary>(
+        "workflow_list",
+        "\(summaryColumns) ORDER BY workflow_id, version",
+        row: WorkflowSummary.init(row:)
+    )
+    static let one = PostgresQuery<String, Int, WorkflowSummary>(
+        "workflow_summary",
+        "\(summaryColumns) WHERE workflow_id = $1 AND version = $2",
+        row: WorkflowSummary.init(row:)
+    )
+    static let checksum = PostgresQuery<String, Int, VersionChecksum>(
+        "workflow_version_checksum",
+        "SELECT version, checksum FROM accord.workflow_version WHERE workflow_id = $1 AND version = $2",
+        row: VersionChecksum.init(row:)
+    )
+    static let latestChecksum = PostgresQuery<String, VersionChecksum>(
+        "workflow_latest_checksum",
+        "SELECT version, checksum FROM accord.workflow_version WHERE workflow_id = $1 ORDER BY version DESC LIMIT 1",
+        row: VersionChecksum.init(row:)
+    )
+    /// The stored definition, decoded (a definition that does not decode throws the decoder's error).
+    static let definition = PostgresQuery<String, Int, Workflow>(
+        "workflow_definition",
+        "SELECT definition FROM accord.workflow_version WHERE workflow_id = $1 AND version = $2"
+    ) { try $0.decode(PostgresJSON.self, "definition").decode(Workflow.self) }
+
+    static let catalogue: [any PostgresCheckable] = [find, insert, list, one, checksum, latestChecksum, definition]
+}
+
+/// A stored version's number and checksum.
+struct VersionChecksum {
+    var version: Int
+    var checksum: String
+
+    init(row: PostgresRow) throws {
+        version = try row.decode(Int.self, "version")
+        checksum = try row.decode(String.self, "checksum")
+    }
+}
+
+extension WorkflowSummary {
+    /// Reads every column before decoding the definition, which a catalogue probe's placeholder cannot hold.
+    init(row: PostgresRow) throws {
+        let id = try row.decode(String.self, "workflow_id")
+        let version = try row.decode(Int.self, "version")
+        let title = try row.decode(String.self, "title")
+        let definition = try row.decode(PostgresJSON.self, "definition")
+        let checksum = try row.decode(String.self, "checksum")
+        let loadedAt = try row.decode(Date.self, "loaded_at")
+        let loadedBy = try row.decode(String.self, "loaded_by")
+        let workflow = try definition.decode(Workflow.self)
+        self.init(
+            id: id,
+            version: version,
+            title: title,
+            steps: workflow.steps.count,
+            tasks: workflow.steps.reduce(0) { $0 + $1.tasks.count },
+            checksum: checksum,
+            loadedAt: loadedAt,
+            loadedBy: loadedBy
+        )
+    }
 }
 
 /// Decoded workflow definitions by id, version and checksum.
@@ -64,8 +135,8 @@ extension Store {
             } else {
                 actorHandle = "system"
             }
-            if let row = try await connection.query(WorkflowSQL.find, [workflow.id, workflow.version]).firstRow {
-                guard try row.decode(String.self, "checksum") == checksum else {
+            if let stored = try await connection.queryFirst(WorkflowSQL.find, workflow.id, workflow.version) {
+                guard stored == checksum else {
                     throw AccordError(
                         .conflict,
                         "workflow \(workflow.id) version \(workflow.version) is already loaded with different content; versions are immutable, so give the changed file version \(workflow.version + 1)"
@@ -73,10 +144,7 @@ extension Store {
                 }
                 return .unchanged(try await Self.summary(workflow.id, workflow.version, on: connection))
             }
-            try await connection.execute(
-                WorkflowSQL.insert,
-                [workflow.id, workflow.version, workflow.title, definition, yaml, checksum, actorHandle]
-            )
+            try await connection.execute(WorkflowSQL.insert, workflow.id, workflow.version, workflow.title, definition, yaml, checksum, actorHandle)
             try await connection.appendAudit(
                 AuditRecord(
                     chain: organisationChain,
@@ -104,7 +172,7 @@ extension Store {
     /// Every stored version.
     public func workflows() async throws -> [WorkflowSummary] {
         try await pool.withConnection { connection in
-            try await connection.query(WorkflowSQL.list).map(Self.summary(row:))
+            try await connection.query(WorkflowSQL.list)
         }
     }
 
@@ -114,17 +182,17 @@ extension Store {
     }
 
     static func workflow(_ id: String, version: Int?, on connection: PostgresConnection) async throws -> Workflow {
-        let rows =
+        let found =
             if let version {
-                try await connection.query(WorkflowSQL.checksum, [id, version])
+                try await connection.queryFirst(WorkflowSQL.checksum, id, version)
             } else {
-                try await connection.query(WorkflowSQL.latestChecksum, [id])
+                try await connection.queryFirst(WorkflowSQL.latestChecksum, id)
             }
-        guard let row = rows.firstRow else {
+        guard let found else {
             let what = version.map { "workflow '\(id)' version \($0)" } ?? "workflow '\(id)'"
             throw AccordError(.notFound, "no \(what) is loaded; 'accord workflow list' shows what is")
         }
-        return try await workflow(id, version: try row.decode(Int.self, "version"), checksum: try row.decode(String.self, "checksum"), on: connection)
+        return try await workflow(id, version: found.version, checksum: found.checksum, on: connection)
     }
 
     /// A version whose checksum the caller has read already (in a query it made anyway).
@@ -133,9 +201,7 @@ extension Store {
         // databases holding different content under the same version apart.
         let key = "\(id)@\(found)#\(checksum)"
         if let cached = decodedWorkflows.withLockedValue({ $0[key] }) { return cached }
-        let workflow = try await connection.query(WorkflowSQL.definition, [id, found])[0].decode(PostgresJSON.self, "definition").decode(
-            Workflow.self
-        )
+        let workflow = try await connection.queryOne(WorkflowSQL.definition, id, found)
         decodedWorkflows.withLockedValue { cache in
             if cache.count > 256 { cache.removeAll() }
             cache[key] = workflow
@@ -143,22 +209,8 @@ extension Store {
         return workflow
     }
 
+    /// The stored version's summary.
     static func summary(_ id: String, _ version: Int, on connection: PostgresConnection) async throws -> WorkflowSummary {
-        let rows = try await connection.query(WorkflowSQL.one, [id, version])
-        return try summary(row: rows[0])
-    }
-
-    static func summary(row: PostgresRow) throws -> WorkflowSummary {
-        let workflow = try row.decode(PostgresJSON.self, "definition").decode(Workflow.self)
-        return WorkflowSummary(
-            id: try row.decode(String.self, "workflow_id"),
-            version: try row.decode(Int.self, "version"),
-            title: try row.decode(String.self, "title"),
-            steps: workflow.steps.count,
-            tasks: workflow.steps.reduce(0) { $0 + $1.tasks.count },
-            checksum: try row.decode(String.self, "checksum"),
-            loadedAt: try row.decode(Date.self, "loaded_at"),
-            loadedBy: try row.decode(String.self, "loaded_by")
-        )
+        try await connection.queryOne(WorkflowSQL.one, id, version)
     }
 }
