@@ -1,7 +1,9 @@
 /// A refusal by the engine: the thing, the rule, and what would be allowed instead.
 ///
-/// Only the HTTP layer maps codes to statuses (not found 404, forbidden 403, conflict 409, invalid 422…);
-/// the CLI prints `description` as one line.
+/// The engine words the rule in terms of the domain only; the input it concerns (`field`) and where to
+/// look for what exists (`remedy`) are data, which each front words its own way: the CLI names its flag
+/// and command, the API adds a `field` member to the problem, a page marks the form's field. Only the
+/// HTTP layer maps codes to statuses (not found 404, forbidden 403, conflict 409, invalid 422…).
 public struct AccordError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The kind of refusal. New kinds may be added; switch with a `default`.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
@@ -36,15 +38,37 @@ public struct AccordError: Error, Sendable, CustomStringConvertible, Equatable {
         public var description: String { name }
     }
 
+    /// Where a front can point the person for what would be allowed instead.
+    public enum Remedy: Sendable, Hashable {
+        /// Say who is acting (the CLI's `--as`; the API and pages always know).
+        case identifyActor
+        /// The people who exist.
+        case listPeople
+        /// The programs the actor can see.
+        case listPrograms
+        /// The workflows loaded.
+        case listWorkflows
+        /// The AI systems of a program.
+        case listSystems(program: String)
+        /// Name one program instead of all of them.
+        case nameProgram
+    }
+
     /// The kind of refusal.
     public let code: Code
-    /// One line for people.
+    /// One line for people, in the domain's words (no CLI flag, no URL).
     public let message: String
+    /// The input the refusal is about, by its domain name (`reason`, `until`, `slug`…), if one.
+    public let field: String?
+    /// Where the person can look for what would be allowed instead, if anywhere.
+    public let remedy: Remedy?
 
     /// Creates a refusal.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, field: String? = nil, remedy: Remedy? = nil) {
         self.code = code
         self.message = message
+        self.field = field
+        self.remedy = remedy
     }
 
     public var description: String { message }

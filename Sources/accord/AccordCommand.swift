@@ -47,7 +47,7 @@ enum Main {
         } catch let error as ClusterError {
             fail(error.message)
         } catch let error as AccordError {
-            fail(error.message, code: error.code == .notFound ? 4 : [.forbidden, .unauthenticated, .locked].contains(error.code) ? 5 : 1)
+            fail(error.cliMessage, code: error.code == .notFound ? 4 : [.forbidden, .unauthenticated, .locked].contains(error.code) ? 5 : 1)
         } catch let error as WorkflowInvalid {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             exit(1)
