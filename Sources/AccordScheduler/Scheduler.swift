@@ -1,14 +1,13 @@
 import AccordCore
 public import AccordStore
+import AsyncHTTPClient
 public import Foundation
 public import Logging
+import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Postgres
 public import ServiceLifecycle
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// What one scheduler pass did: deadlines fired, cycles opened, webhook deliveries tried.
 public struct SchedulerPass: Sendable {
@@ -132,63 +131,74 @@ public struct Scheduler: Service {
         return (delivered, failed)
     }
 
-    /// Why a webhook's address is refused, or `nil`: only http(s), and, unless `allowPrivate`, never an
-    /// address off the public internet (loopback, private, link-local such as cloud metadata services),
-    /// checked on every address the name resolves to, at each delivery (blind SSRF).
-    static func refusal(of url: URL, allowPrivate: Bool) async -> String? {
-        guard let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), let host = url.host, !host.isEmpty else {
-            return "refused: a webhook URL is http:// or https:// with a host"
-        }
-        if allowPrivate { return nil }
-        let addresses = (try? await NIOThreadPool.singleton.runIfActive { resolveAddresses(of: host) }) ?? []
-        guard !addresses.isEmpty else { return "refused: \(host) does not resolve" }
-        if let inside = addresses.first(where: \.isInternal) {
-            return
-                "refused: \(host) resolves to \(inside), which is not a public address (start the server with --allow-private-webhooks to allow it)"
-        }
-        return nil
+    /// Where a delivery may go: refused with the reason, or allowed, with the checked address the
+    /// connection is pinned to (so a name that resolves differently a moment later cannot send it inside).
+    enum Target: Equatable {
+        case refused(String)
+        case allowed(host: String, pinnedTo: String?)
     }
 
-    /// POSTs one delivery: the JSON body, its id, topic and HMAC signature in headers. Redirects are not
-    /// followed (a redirect could point inside the network): a 3xx is a failed attempt.
+    /// Only http(s), and, unless `allowPrivate`, never an address off the public internet (loopback,
+    /// private, link-local such as cloud metadata services), checked on every address the name resolves
+    /// to, at each delivery (blind SSRF).
+    static func target(of url: URL, allowPrivate: Bool) async -> Target {
+        guard let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), let host = url.host, !host.isEmpty else {
+            return .refused("refused: a webhook URL is http:// or https:// with a host")
+        }
+        if allowPrivate { return .allowed(host: host, pinnedTo: nil) }
+        let addresses = (try? await NIOThreadPool.singleton.runIfActive { resolveAddresses(of: host) }) ?? []
+        guard let first = addresses.first else { return .refused("refused: \(host) does not resolve") }
+        if let inside = addresses.first(where: \.isInternal) {
+            return .refused(
+                "refused: \(host) resolves to \(inside), which is not a public address (start the server with --allow-private-webhooks to allow it)"
+            )
+        }
+        return .allowed(host: host, pinnedTo: first.description)
+    }
+
+    /// POSTs one delivery with AsyncHTTPClient: the JSON body, its id, topic and HMAC signature in headers.
+    /// The connection goes to the address checked (`dnsOverride`: TLS still verifies the certificate for the
+    /// URL's host). Redirects are not followed (a redirect could point inside the network): a 3xx is a
+    /// failed attempt.
     static func send(_ delivery: WebhookDelivery, timeout: TimeInterval, allowPrivate: Bool = false) async -> (Int?, String?) {
         guard let url = URL(string: delivery.url) else { return (nil, "invalid URL") }
-        if let refused = await refusal(of: url, allowPrivate: allowPrivate) { return (nil, refused) }
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.httpBody = Data(delivery.body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("accord-webhook/1", forHTTPHeaderField: "User-Agent")
-        request.setValue(delivery.eventID.uuidString.lowercased(), forHTTPHeaderField: "Accord-Delivery")
-        request.setValue(delivery.topic, forHTTPHeaderField: "Accord-Event")
-        request.setValue(String(delivery.attempt), forHTTPHeaderField: "Accord-Attempt")
-        request.setValue(
-            webhookSignature(secret: delivery.secret, timestamp: Int(Date().timeIntervalSince1970), body: delivery.body),
-            forHTTPHeaderField: "Accord-Signature"
-        )
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        let session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
-        do {
-            let (_, response) = try await session.data(for: request)
-            return ((response as? HTTPURLResponse)?.statusCode, nil)
-        } catch {
-            return (nil, (error as NSError).localizedDescription)
+        let pinned: String?
+        let host: String
+        switch await target(of: url, allowPrivate: allowPrivate) {
+        case .refused(let reason): return (nil, reason)
+        case .allowed(let name, let address):
+            host = name
+            pinned = address
         }
-    }
-}
-
-/// Refuses every redirect: the 3xx answer itself is the outcome.
-private final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
-    func urlSession(
-        _ session: URLSession,
-        task: URLSessionTask,
-        willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest,
-        completionHandler: @escaping (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
+        let limit = TimeAmount.milliseconds(Int64(timeout * 1000))
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: limit, read: limit)
+        )
+        if let pinned { configuration.dnsOverride = [host: pinned] }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "accord-webhook/1")
+        request.headers.add(name: "Accord-Delivery", value: delivery.eventID.uuidString.lowercased())
+        request.headers.add(name: "Accord-Event", value: delivery.topic)
+        request.headers.add(name: "Accord-Attempt", value: String(delivery.attempt))
+        request.headers.add(
+            name: "Accord-Signature",
+            value: webhookSignature(secret: delivery.secret, timestamp: Int(Date().timeIntervalSince1970), body: delivery.body)
+        )
+        request.body = .bytes(ByteBuffer(bytes: delivery.body))
+        let outcome: (Int?, String?)
+        do {
+            let response = try await client.execute(request, timeout: limit)
+            // The answer's body is not read; at most 64 KiB of it is drained so the connection ends cleanly.
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            outcome = (Int(response.status.code), nil)
+        } catch {
+            outcome = (nil, String(describing: error))
+        }
+        try? await client.shutdown()
+        return outcome
     }
 }

@@ -3,6 +3,7 @@ public import AccordStore
 import Crypto
 import Foundation
 public import Hummingbird
+import HummingbirdAuth
 import NIOFoundationEssentialsCompat
 
 /// A page of a list.
@@ -56,115 +57,163 @@ struct SignFingerprint: Encodable {
     var comment: String?
 }
 
-/// The JSON API under `/api/v1`. Every route needs an authenticated person; the engine checks what they may do.
+/// The JSON API under `/api/v1`. Every route needs an authenticated person (the group's
+/// `IsAuthenticatedMiddleware`); the engine checks what they may do. One named method per route.
 struct APIController {
     let store: Store
 
-    func addRoutes(to group: RouterGroup<AccordContext>) {
-        group.get("me") { _, context in try context.requirePerson() }
-        group.get("inbox") { _, context in try await store.inbox(actor: try context.requirePerson().handle) }
-        group.get("programs") { request, context in
-            let programs = try await store.programs(actor: try context.requirePerson().handle)
-            return try paginate(programs, request)
+    /// The routes, relative to `/api/v1`.
+    var endpoints: RouteCollection<AccordContext> {
+        RouteCollection(context: AccordContext.self)
+            .get("me", use: me)
+            .get("inbox", use: inbox)
+            .get("programs", use: programs)
+            .get("programs/:program", use: program)
+            .get("programs/:program/reports/:kind", use: report)
+            .get("programs/:program/cycles", use: cycles)
+            .get("programs/:program/findings", use: findings)
+            .get("programs/:program/incidents", use: incidents)
+            .get("tasks", use: tasks)
+            .get("tasks/:task", use: task)
+            .post("tasks/:task/assign", use: assign)
+            .post("tasks/:task/start", use: start)
+            .post("tasks/:task/submit", use: submit)
+            .post("tasks/:task/not-applicable", use: notApplicable)
+            .post("tasks/:task/sign", use: sign)
+            .post("tasks/:task/reject", use: reject)
+            .get("tasks/:task/evidence", use: evidence)
+            .post("tasks/:task/evidence", use: uploadEvidence)
+            .get("evidence/:evidence/content", use: evidenceContent)
+            .get("leadership", use: leadership)
+            .get("audit/verify", use: verifyAudit)
+    }
+
+    @Sendable func me(_ request: Request, context: AccordContext) async throws -> Person {
+        try context.requireIdentity().person
+    }
+
+    @Sendable func inbox(_ request: Request, context: AccordContext) async throws -> Inbox {
+        try await store.inbox(actor: try context.actor)
+    }
+
+    @Sendable func programs(_ request: Request, context: AccordContext) async throws -> Page<ProgramSummary> {
+        try paginate(try await store.programs(actor: try context.actor), request)
+    }
+
+    @Sendable func program(_ request: Request, context: AccordContext) async throws -> ProgramDetail {
+        try await store.program(try context.parameters.require("program"), actor: try context.actor)
+    }
+
+    @Sendable func report(_ request: Request, context: AccordContext) async throws -> Report {
+        let name = try context.parameters.require("kind")
+        guard let kind = ReportKind(rawValue: name) else {
+            throw AccordError(.notFound, "no report '\(name)'; reports are \(ReportKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        group.get("programs/:program") { _, context in
-            try await store.program(try context.parameters.require("program"), actor: try context.requirePerson().handle)
-        }
-        group.get("programs/:program/reports/:kind") { _, context in
-            let name = try context.parameters.require("kind")
-            guard let kind = ReportKind(rawValue: name) else {
-                throw AccordError(.notFound, "no report '\(name)'; reports are \(ReportKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        return try await store.report(kind, program: try context.parameters.require("program"), actor: try context.actor)
+    }
+
+    @Sendable func cycles(_ request: Request, context: AccordContext) async throws -> [CycleSummary] {
+        try await store.cycles(program: try context.parameters.require("program"), actor: try context.actor)
+    }
+
+    @Sendable func findings(_ request: Request, context: AccordContext) async throws -> [Finding] {
+        try await store.findings(program: try context.parameters.require("program"), actor: try context.actor)
+    }
+
+    @Sendable func incidents(_ request: Request, context: AccordContext) async throws -> [Incident] {
+        try await store.incidents(program: try context.parameters.require("program"), actor: try context.actor)
+    }
+
+    @Sendable func tasks(_ request: Request, context: AccordContext) async throws -> Page<TaskSummary> {
+        let query = request.uri.queryParameters
+        var filter = TaskFilter(program: query["program"].map(String.init), assignee: query["assignee"].map(String.init))
+        if let state = query["state"] {
+            guard let parsed = TaskState(rawValue: String(state)) else {
+                throw AccordError(.invalid, "state must be one of \(TaskState.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            return try await store.report(kind, program: try context.parameters.require("program"), actor: try context.requirePerson().handle)
+            filter.state = parsed
         }
-        group.get("programs/:program/cycles") { _, context in
-            try await store.cycles(program: try context.parameters.require("program"), actor: try context.requirePerson().handle)
+        for flag in ["overdue", "mine"] {
+            if let value = query[flag[...]], value != "true" && value != "false" { throw AccordError(.invalid, "\(flag) is true or false") }
         }
-        group.get("programs/:program/findings") { _, context in
-            try await store.findings(program: try context.parameters.require("program"), actor: try context.requirePerson().handle)
+        filter.overdueOnly = query["overdue"] == "true"
+        filter.mineOnly = query["mine"] == "true"
+        return try paginate(try await store.tasks(filter, actor: try context.actor), request)
+    }
+
+    @Sendable func task(_ request: Request, context: AccordContext) async throws -> TaskDetail {
+        try await store.task(try taskID(context), actor: try context.actor)
+    }
+
+    @Sendable func assign(_ request: Request, context: AccordContext) async throws -> TaskSummary {
+        let body = try await request.decode(as: AssignBody.self, context: context)
+        return try await store.assignTask(try taskID(context), to: body.assignee, actor: try context.actor)
+    }
+
+    @Sendable func start(_ request: Request, context: AccordContext) async throws -> TaskSummary {
+        try await store.startTask(try taskID(context), actor: try context.actor)
+    }
+
+    @Sendable func submit(_ request: Request, context: AccordContext) async throws -> TaskSummary {
+        try await store.submitTask(try taskID(context), actor: try context.actor)
+    }
+
+    @Sendable func notApplicable(_ request: Request, context: AccordContext) async throws -> TaskSummary {
+        let body = try await request.decode(as: ReasonBody.self, context: context)
+        return try await store.markNotApplicable(try taskID(context), reason: body.reason, actor: try context.actor)
+    }
+
+    @Sendable func sign(_ request: Request, context: AccordContext) async throws -> Response {
+        try await signOff(request, context, decision: .approve)
+    }
+
+    @Sendable func reject(_ request: Request, context: AccordContext) async throws -> Response {
+        try await signOff(request, context, decision: .reject)
+    }
+
+    @Sendable func evidence(_ request: Request, context: AccordContext) async throws -> Items<EvidenceVersion> {
+        Items(items: try await store.evidence(of: try taskID(context), actor: try context.actor))
+    }
+
+    @Sendable func uploadEvidence(_ request: Request, context: AccordContext) async throws -> EditedResponse<EvidenceVersion> {
+        let query = request.uri.queryParameters
+        guard let fileName = query["filename"].map(String.init), !fileName.isEmpty else {
+            throw AccordError(.invalid, "name the file: POST …/evidence?filename=NAME[&title=TITLE] with the bytes as the body")
         }
-        group.get("programs/:program/incidents") { _, context in
-            try await store.incidents(program: try context.parameters.require("program"), actor: try context.requirePerson().handle)
-        }
-        group.get("tasks") { request, context in
-            let query = request.uri.queryParameters
-            var filter = TaskFilter(program: query["program"].map(String.init), assignee: query["assignee"].map(String.init))
-            if let state = query["state"] {
-                guard let parsed = TaskState(rawValue: String(state)) else {
-                    throw AccordError(.invalid, "state must be one of \(TaskState.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                filter.state = parsed
-            }
-            for flag in ["overdue", "mine"] {
-                if let value = query[flag[...]], value != "true" && value != "false" { throw AccordError(.invalid, "\(flag) is true or false") }
-            }
-            filter.overdueOnly = query["overdue"] == "true"
-            filter.mineOnly = query["mine"] == "true"
-            return try paginate(try await store.tasks(filter, actor: try context.requirePerson().handle), request)
-        }
-        group.get("tasks/:task") { _, context in
-            try await store.task(try taskID(context), actor: try context.requirePerson().handle)
-        }
-        group.post("tasks/:task/assign") { request, context in
-            let body = try await request.decode(as: AssignBody.self, context: context)
-            return try await store.assignTask(try taskID(context), to: body.assignee, actor: try context.requirePerson().handle)
-        }
-        group.post("tasks/:task/start") { _, context in
-            try await store.startTask(try taskID(context), actor: try context.requirePerson().handle)
-        }
-        group.post("tasks/:task/submit") { _, context in
-            try await store.submitTask(try taskID(context), actor: try context.requirePerson().handle)
-        }
-        group.post("tasks/:task/not-applicable") { request, context in
-            let body = try await request.decode(as: ReasonBody.self, context: context)
-            return try await store.markNotApplicable(try taskID(context), reason: body.reason, actor: try context.requirePerson().handle)
-        }
-        group.post("tasks/:task/sign") { request, context in
-            try await signOff(request, context, decision: .approve)
-        }
-        group.post("tasks/:task/reject") { request, context in
-            try await signOff(request, context, decision: .reject)
-        }
-        group.get("tasks/:task/evidence") { _, context in
-            Items(items: try await store.evidence(of: try taskID(context), actor: try context.requirePerson().handle))
-        }
-        group.post("tasks/:task/evidence") { request, context in
-            let query = request.uri.queryParameters
-            guard let fileName = query["filename"].map(String.init), !fileName.isEmpty else {
-                throw AccordError(.invalid, "name the file: POST …/evidence?filename=NAME[&title=TITLE] with the bytes as the body")
-            }
-            guard fileName.count <= 255 else { throw AccordError(.invalid, "a file name has at most 255 characters") }
-            let body = try await request.body.collect(upTo: store.maxEvidenceBytes + 1)
-            let version = try await store.addEvidence(
-                to: try taskID(context),
-                fileName: fileName,
-                bytes: Array(buffer: body),
-                title: query["title"].map(String.init),
-                actor: try context.requirePerson().handle
-            )
-            return EditedResponse(status: .created, response: version)
-        }
-        group.get("evidence/:evidence/content") { _, context in
-            guard let id = Int64(try context.parameters.require("evidence")) else { throw AccordError(.invalid, "an evidence id is a number") }
-            let (version, bytes) = try await store.evidenceContent(id, actor: try context.requirePerson().handle)
-            return evidenceDownload(version, bytes)
-        }
-        group.get("leadership") { _, context in
-            try await store.leadership(actor: try context.requirePerson().handle)
-        }
-        group.get("audit/verify") { request, context in
-            // Asked again and again, it answers from the last run while nothing it covers has moved (at most five minutes old).
-            try await store.verifyAudit(
-                program: request.uri.queryParameters["program"].map(String.init),
-                actor: try context.requirePerson().handle,
-                reuseWithin: .seconds(300)
-            )
-        }
+        guard fileName.count <= 255 else { throw AccordError(.invalid, "a file name has at most 255 characters") }
+        let body = try await request.body.collect(upTo: store.maxEvidenceBytes + 1)
+        let version = try await store.addEvidence(
+            to: try taskID(context),
+            fileName: fileName,
+            bytes: Array(buffer: body),
+            title: query["title"].map(String.init),
+            actor: try context.actor
+        )
+        return EditedResponse(status: .created, response: version)
+    }
+
+    @Sendable func evidenceContent(_ request: Request, context: AccordContext) async throws -> Response {
+        guard let id = Int64(try context.parameters.require("evidence")) else { throw AccordError(.invalid, "an evidence id is a number") }
+        let (version, bytes) = try await store.evidenceContent(id, actor: try context.actor)
+        return evidenceDownload(version, bytes)
+    }
+
+    @Sendable func leadership(_ request: Request, context: AccordContext) async throws -> LeadershipReport {
+        try await store.leadership(actor: try context.actor)
+    }
+
+    @Sendable func verifyAudit(_ request: Request, context: AccordContext) async throws -> AuditVerification {
+        // Asked again and again, it answers from the last run while nothing it covers has moved (at most five minutes old).
+        try await store.verifyAudit(
+            program: request.uri.queryParameters["program"].map(String.init),
+            actor: try context.actor,
+            reuseWithin: .seconds(300)
+        )
     }
 
     /// Signs or rejects; with an `Idempotency-Key` header a retried request gets the first answer and never signs twice.
     private func signOff(_ request: Request, _ context: AccordContext, decision: SigningDecision) async throws -> Response {
-        let person = try context.requirePerson()
+        let person = try context.requireIdentity().person
         let task = try taskID(context)
         let raw = try await request.body.collect(upTo: 64 << 10)
         let body = try JSONDecoder().decode(SignBody.self, from: Data(buffer: raw))

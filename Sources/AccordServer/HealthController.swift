@@ -2,15 +2,26 @@ import AccordStore
 import Hummingbird
 
 /// `/healthz`: the process answers (no database). `/readyz`: the database answers too.
-func addHealthRoutes(to router: Router<AccordContext>, store: Store, configuration: ServerConfiguration) {
-    router.get("healthz") { _, _ in
+struct HealthController {
+    let store: Store
+    let configuration: ServerConfiguration
+
+    /// The routes, at the root.
+    var endpoints: RouteCollection<AccordContext> {
+        RouteCollection(context: AccordContext.self)
+            .get("healthz", use: live)
+            .get("readyz", use: ready)
+    }
+
+    @Sendable func live(_ request: Request, context: AccordContext) async throws -> Response {
         Response(
             status: .ok,
             headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: "ok\n"))
         )
     }
-    router.get("readyz") { _, _ in
+
+    @Sendable func ready(_ request: Request, context: AccordContext) async throws -> Response {
         do {
             try await withDeadline(configuration.readinessTimeout) { try await store.ping() }
             return Response(

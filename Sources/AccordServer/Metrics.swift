@@ -2,94 +2,86 @@ import AccordCore
 import AccordStore
 import Foundation
 import Hummingbird
-import NIOConcurrencyHelpers
+public import Metrics
 import Postgres
+public import Prometheus
 
-/// Request counts and latency by route, kept in memory per instance, exported in the Prometheus text format.
-final class RequestMetrics: Sendable {
-    struct Series {
-        var count = 0
-        var errors = 0
-        var seconds = 0.0
-        var buckets = [Int](repeating: 0, count: RequestMetrics.bounds.count)
-    }
-    static let bounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
-    private let series = NIOLockedValueBox<[String: Series]>([:])
+/// The process's metrics: swift-metrics' global system, bootstrapped once per process with a
+/// swift-prometheus registry. Hummingbird's `MetricsMiddleware` records every request through it; the
+/// names are mapped to Prometheus' conventions (`_total` counters, `_seconds` histograms, short labels).
+public enum AccordMetrics {
+    /// The registry `/metrics` emits. Reading it the first time bootstraps the metrics system.
+    public static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.nameAndLabelSanitizer = { name, labels in
+            (names[name] ?? name, labels.map { (labelNames[$0.0] ?? $0.0, $0.1) })
+        }
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }()
 
-    func record(method: String, route: String, status: Int, seconds: Double) {
-        series.withLockedValue { all in
-            var s = all["\(method) \(route)"] ?? Series()
-            s.count += 1
-            if status >= 500 { s.errors += 1 }
-            s.seconds += seconds
-            for (i, bound) in Self.bounds.enumerated() where seconds <= bound { s.buckets[i] += 1 }
-            all["\(method) \(route)"] = s
-        }
-    }
-
-    func text() -> String {
-        var out = "# HELP accord_http_requests_total HTTP requests by method and route.\n# TYPE accord_http_requests_total counter\n"
-        let snapshot = series.withLockedValue { $0 }.sorted { $0.key < $1.key }
-        func labels(_ key: String) -> String {
-            let parts = key.split(separator: " ", maxSplits: 1)
-            return "method=\"\(parts[0])\",route=\"\(parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "\"", with: "") : "")\""
-        }
-        for (key, s) in snapshot { out += "accord_http_requests_total{\(labels(key))} \(s.count)\n" }
-        out += "# HELP accord_http_server_errors_total Responses with a 5xx status.\n# TYPE accord_http_server_errors_total counter\n"
-        for (key, s) in snapshot { out += "accord_http_server_errors_total{\(labels(key))} \(s.errors)\n" }
-        out += "# HELP accord_http_request_duration_seconds Request latency.\n# TYPE accord_http_request_duration_seconds histogram\n"
-        for (key, s) in snapshot {
-            for (i, bound) in Self.bounds.enumerated() {
-                out += "accord_http_request_duration_seconds_bucket{\(labels(key)),le=\"\(bound)\"} \(s.buckets[i])\n"
-            }
-            out += "accord_http_request_duration_seconds_bucket{\(labels(key)),le=\"+Inf\"} \(s.count)\n"
-            out +=
-                "accord_http_request_duration_seconds_sum{\(labels(key))} \(s.seconds)\naccord_http_request_duration_seconds_count{\(labels(key))} \(s.count)\n"
-        }
-        return out
-    }
+    /// Hummingbird's metric names, as Accord exposes them.
+    static let names = [
+        "hb.requests": "accord_http_requests_total",
+        "hb.request.errors": "accord_http_request_errors_total",
+        "http.server.request.duration": "accord_http_request_duration_seconds",
+        "http.server.active_requests": "accord_http_active_requests",
+    ]
+    static let labelNames = [
+        "http.route": "route",
+        "http.request.method": "method",
+        "http.response.status_code": "status",
+        "error.type": "status",
+    ]
 }
 
-/// Times each request and records it under its route pattern (never the raw path, whose ids would explode the label set).
-struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    let metrics: RequestMetrics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let started = ContinuousClock.now
-        var status = 500
-        defer {
-            let elapsed = started.duration(to: .now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            metrics.record(method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status, seconds: seconds)
-        }
-        let response = try await next(request, context)
-        status = response.status.code
-        return response
-    }
-}
-
+/// Counts over the whole database, read when `/metrics` is scraped.
 enum MetricsSQL {
-    static let gauges = """
+    struct Gauges {
+        var overdue: Int
+        var inReview: Int
+        var tasks: Int
+    }
+
+    static let gauges = PostgresQuery<Gauges>(
+        "metrics_gauges",
+        """
         SELECT (SELECT count(*) FROM accord.task WHERE \(TaskState.outstandingSQL("state")) AND due_on < current_date) AS overdue,
                (SELECT count(*) FROM accord.task WHERE state = 'in_review') AS in_review,
                (SELECT count(*) FROM accord.task WHERE state NOT IN ('retired')) AS tasks
         """
+    ) { row in
+        Gauges(
+            overdue: try row.decode(Int.self, "overdue"),
+            inReview: try row.decode(Int.self, "in_review"),
+            tasks: try row.decode(Int.self, "tasks")
+        )
+    }
+
+    static let catalogue: [any PostgresCheckable] = [gauges]
 }
 
-func addMetricsRoute(to router: Router<AccordContext>, store: Store, metrics: RequestMetrics) {
-    router.get("metrics") { _, _ in
-        var text = metrics.text()
-        if let row = try? await store.pool.withConnection({ try await $0.query(MetricsSQL.gauges)[0] }) {
-            text += "# HELP accord_tasks_overdue Outstanding tasks past their due date.\n# TYPE accord_tasks_overdue gauge\n"
-            text += "accord_tasks_overdue \((try? row.decode(Int.self, "overdue")) ?? 0)\n"
-            text += "# HELP accord_signoffs_pending Tasks in review, waiting for sign-offs.\n# TYPE accord_signoffs_pending gauge\n"
-            text += "accord_signoffs_pending \((try? row.decode(Int.self, "in_review")) ?? 0)\n"
-            text += "# HELP accord_tasks Tasks in scope.\n# TYPE accord_tasks gauge\naccord_tasks \((try? row.decode(Int.self, "tasks")) ?? 0)\n"
+/// `/metrics`: the registry in Prometheus' text exposition format, with the task gauges read now.
+struct MetricsController {
+    let store: Store
+
+    var endpoints: RouteCollection<AccordContext> {
+        RouteCollection(context: AccordContext.self).get("metrics", use: scrape)
+    }
+
+    @Sendable func scrape(_ request: Request, context: AccordContext) async throws -> Response {
+        let registry = AccordMetrics.registry
+        // The database may be down: the request metrics are still worth a scrape.
+        if let gauges = try? await store.pool.withConnection({ try await $0.queryOne(MetricsSQL.gauges) }) {
+            registry.makeGauge(name: "accord_tasks_overdue", help: "Outstanding tasks past their due date.").set(Double(gauges.overdue))
+            registry.makeGauge(name: "accord_signoffs_pending", help: "Tasks in review, waiting for sign-offs.").set(Double(gauges.inReview))
+            registry.makeGauge(name: "accord_tasks", help: "Tasks in scope.").set(Double(gauges.tasks))
         }
         return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: text))
+            body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
         )
     }
 }

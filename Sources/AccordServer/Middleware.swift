@@ -2,6 +2,7 @@ public import AccordCore
 import AccordStore
 import Foundation
 import Hummingbird
+import HummingbirdAuth
 import Logging
 import NIOCore
 import Postgres
@@ -98,37 +99,50 @@ struct SessionCookies {
     }
 }
 
-/// Finds who is acting on the API: a bearer token (API clients) or a session cookie (browsers), and
-/// refuses a request with neither (401) before any handler reads its input, so an anonymous caller
-/// learns nothing from validation messages; only logging in is open. Cookie-authenticated requests that
-/// change state must carry the session's CSRF token in the `X-CSRF-Token` header.
-struct AuthenticationMiddleware: RouterMiddleware {
+/// Recognises a bearer token (`Authorization: Bearer TOKEN`, API clients and scripts). A request with an
+/// Authorization header that is not a valid token is refused at once (401), never passed on as anonymous.
+struct BearerTokenAuthenticator: AuthenticatorMiddleware {
+    typealias Context = AccordContext
     let store: Store
-    let tls: Bool
 
+    func authenticate(request: Request, context: AccordContext) async throws -> Caller? {
+        guard let header = request.headers[.authorization] else { return nil }
+        // hummingbird-auth's `bearer` matches "Bearer " exactly; RFC 9110 makes the scheme case-insensitive.
+        let token: String
+        if let bearer = request.headers.bearer {
+            token = bearer.token
+        } else if header.lowercased().hasPrefix("bearer ") {
+            token = String(header.dropFirst(7))
+        } else {
+            throw AccordError(.unauthenticated, "the Authorization header must be 'Bearer TOKEN'")
+        }
+        guard let person = try await store.person(bearerToken: token.trimmingCharacters(in: .whitespaces)) else {
+            throw AccordError(.unauthenticated, "the bearer token is unknown, revoked or expired")
+        }
+        return Caller(person: person, session: nil)
+    }
+}
+
+/// Recognises a browser by its session cookie, when no authenticator before it did.
+struct SessionCookieAuthenticator: AuthenticatorMiddleware {
+    typealias Context = AccordContext
+    let cookies: SessionCookies
+
+    func authenticate(request: Request, context: AccordContext) async throws -> Caller? {
+        guard context.identity == nil, let session = try await cookies.current(request) else { return context.identity }
+        return Caller(person: session.person, session: session)
+    }
+}
+
+/// A cookie-authenticated API request that changes state must carry the session's CSRF token in the
+/// `X-CSRF-Token` header (a bearer token is not sent by browsers on their own, so it needs none).
+struct APICSRFMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
-        var context = context
-        // Logging in is exempt: it needs no session and starts a new one.
-        let isLogin = request.method == .post && request.uri.path == "/api/v1/session"
-        if let header = request.headers[.authorization] {
-            guard header.lowercased().hasPrefix("bearer ") else {
-                throw AccordError(.unauthenticated, "the Authorization header must be 'Bearer TOKEN'")
-            }
-            let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-            guard let person = try await store.person(bearerToken: token) else {
-                throw AccordError(.unauthenticated, "the bearer token is unknown, revoked or expired")
-            }
-            context.person = person
-        } else if let session = try await SessionCookies(store: store, tls: tls).current(request) {
-            context.person = session.person
-            context.session = session
-            if ![.get, .head, .options].contains(request.method), !isLogin {
-                guard let sent = request.headers[.init("X-CSRF-Token")!], constantTimeEquals(sent, session.csrfToken) else {
-                    throw AccordError(.forbidden, "this request needs the session's CSRF token in the X-CSRF-Token header")
-                }
+        if let session = context.session, ![.get, .head, .options].contains(request.method) {
+            guard let sent = request.headers[.init("X-CSRF-Token")!], constantTimeEquals(sent, session.csrfToken) else {
+                throw AccordError(.forbidden, "this request needs the session's CSRF token in the X-CSRF-Token header")
             }
         }
-        if !isLogin { _ = try context.requirePerson() }
         return try await next(request, context)
     }
 }
@@ -159,6 +173,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 status: .unprocessableContent,
                 detail: "A value in the request cannot be stored: \(error.message)."
             ).response()
+        } catch let error as HTTPError where error.status == .unauthorized {
+            // hummingbird-auth's IsAuthenticatedMiddleware: nobody authenticated.
+            return Problem(AccordError(.unauthenticated, "log in, or send 'Authorization: Bearer TOKEN'")).response()
         } catch let error as HTTPError {
             return Problem(type: "/problems/\(error.status.code)", title: error.status.reasonPhrase, status: error.status, detail: error.body)
                 .response()

@@ -1,20 +1,17 @@
-import AccordCore
-import AccordResources
 import AccordStore
-import Foundation
 import Hummingbird
-import Mustache
+import HummingbirdAuth
 
 /// A refusal on a page is an HTML page with the right status, not a problem document.
 struct PageErrorMiddleware: RouterMiddleware {
-    let pages: PagesController
+    let renderer: PageRenderer
 
     func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as AccordError {
             let problem = Problem(error)
-            return pages.render(
+            return renderer.render(
                 "error",
                 ErrorPage(page: PageModel(title: problem.title, context: context), detail: error.message),
                 status: problem.httpStatus
@@ -23,6 +20,7 @@ struct PageErrorMiddleware: RouterMiddleware {
     }
 }
 
+/// The error page's model.
 struct ErrorPage {
     var page: PageModel, detail: String
     init(page: PageModel, detail: String) {
@@ -31,17 +29,13 @@ struct ErrorPage {
     }
 }
 
-/// Pages authenticate with the session cookie only (never a bearer token).
-struct PageSessionMiddleware: RouterMiddleware {
-    let store: Store
-    let tls: Bool
+/// A page for someone logged in: anybody else is sent to the login page (as hummingbird-auth's
+/// `IsAuthenticatedMiddleware` answers 401 for the API).
+struct LoginRequiredMiddleware: RouterMiddleware {
+    let renderer: PageRenderer
 
     func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
-        var context = context
-        if let session = try await SessionCookies(store: store, tls: tls).current(request) {
-            context.person = session.person
-            context.session = session
-        }
+        guard context.identity != nil else { return renderer.redirectToLogin() }
         return try await next(request, context)
     }
 }

@@ -3,6 +3,7 @@ import AccordResources
 public import AccordScheduler
 public import AccordStore
 public import Hummingbird
+import HummingbirdAuth
 public import Logging
 import ServiceLifecycle
 
@@ -72,23 +73,41 @@ public let openAPIDocument: String = Resources.templates.first { $0.name == "ope
 /// Every route: health, metrics, the JSON API and the pages.
 public func makeRouter(store: Store, configuration: ServerConfiguration) throws -> Router<AccordContext> {
     let router = Router(context: AccordContext.self)
-    let metrics = RequestMetrics()
-    router.add(middleware: MetricsMiddleware(metrics: metrics))
+    _ = AccordMetrics.registry  // bootstraps swift-metrics before the first request is recorded
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware(tls: configuration.tls))
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
-    addHealthRoutes(to: router, store: store, configuration: configuration)
-    addMetricsRoute(to: router, store: store, metrics: metrics)
-    let api = router.group("api/v1").add(middleware: AuthenticationMiddleware(store: store, tls: configuration.tls))
-    APIController(store: store).addRoutes(to: api)
-    SessionController(store: store, tls: configuration.tls).addRoutes(to: api)
+    router.addRoutes(HealthController(store: store, configuration: configuration).endpoints)
+    router.addRoutes(MetricsController(store: store).endpoints)
+    router.addRoutes(OpenAPIController().endpoints)
+    // The API: a bearer token or the session cookie; only logging in is open. Anonymous callers are refused
+    // (401) before any handler reads their input, so they learn nothing from validation messages.
+    let api = router.group("api/v1")
+        .add(middleware: BearerTokenAuthenticator(store: store))
+        .add(middleware: SessionCookieAuthenticator(cookies: SessionCookies(store: store, tls: configuration.tls)))
+    let sessions = SessionController(store: store, tls: configuration.tls)
+    api.addRoutes(sessions.loginEndpoints)
+    let authenticated = api.group()
+        .add(middleware: IsAuthenticatedMiddleware())
+        .add(middleware: APICSRFMiddleware())
+    authenticated.addRoutes(sessions.endpoints)
+    authenticated.addRoutes(APIController(store: store).endpoints)
     try PagesController(store: store, tls: configuration.tls).addRoutes(to: router)
-    router.get("api/openapi.yaml") { _, _ in
+    return router
+}
+
+/// `/api/openapi.yaml`: the API's OpenAPI 3.1 description.
+struct OpenAPIController {
+    var endpoints: RouteCollection<AccordContext> {
+        RouteCollection(context: AccordContext.self).get("api/openapi.yaml", use: document)
+    }
+
+    @Sendable func document(_ request: Request, context: AccordContext) async throws -> Response {
         Response(
             status: .ok,
             headers: [.contentType: "application/yaml; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: openAPIDocument))
         )
     }
-    return router
 }

@@ -23,35 +23,43 @@ struct SessionController {
     /// The largest login body read (a handle and a password fit in far less).
     static let maxLoginBody = 16 << 10
 
-    func addRoutes(to group: RouterGroup<AccordContext>) {
-        group.post("session") { request, context in
-            // Login CSRF: a page elsewhere must not log a visitor in as the attacker. Browsers send Origin
-            // (and Sec-Fetch-Site) with a cross-site POST, and no cross-site form can send application/json.
-            try refuseCrossSite(request)
-            guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
-                throw HTTPError(.unsupportedMediaType, message: "log in with a JSON body: Content-Type: application/json")
-            }
-            let raw = try await request.body.collect(upTo: SessionController.maxLoginBody)
-            let body = try JSONDecoder().decode(LoginBody.self, from: Data(buffer: raw))
-            // The socket's address, or the forwarded one behind a --trusted-proxy.
-            let address = context.clientAddress
-            let (new, cookie) = try await SessionCookies(store: store, tls: tls).begin(
-                request,
-                handle: body.handle,
-                password: body.password,
-                address: address
-            )
-            var response = try SessionInfo(person: new.session.person, csrfToken: new.session.csrfToken, expiresAt: new.expiresAt)
-                .response(from: request, context: context)
-            response.status = .created
-            response.setCookie(cookie)
-            return response
+    /// Logging in: open to anybody (it starts a session), relative to `/api/v1`.
+    var loginEndpoints: RouteCollection<AccordContext> {
+        RouteCollection(context: AccordContext.self).post("session", use: login)
+    }
+
+    /// Logging out: for an authenticated caller, relative to `/api/v1`.
+    var endpoints: RouteCollection<AccordContext> {
+        RouteCollection(context: AccordContext.self).delete("session", use: logout)
+    }
+
+    @Sendable func login(_ request: Request, context: AccordContext) async throws -> Response {
+        // Login CSRF: a page elsewhere must not log a visitor in as the attacker. Browsers send Origin
+        // (and Sec-Fetch-Site) with a cross-site POST, and no cross-site form can send application/json.
+        try refuseCrossSite(request)
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
+            throw HTTPError(.unsupportedMediaType, message: "log in with a JSON body: Content-Type: application/json")
         }
-        group.delete("session") { request, context in
-            var response = Response(status: .noContent)
-            response.setCookie(try await SessionCookies(store: store, tls: tls).end(request))
-            return response
-        }
+        let raw = try await request.body.collect(upTo: SessionController.maxLoginBody)
+        let body = try JSONDecoder().decode(LoginBody.self, from: Data(buffer: raw))
+        // The socket's address, or the forwarded one behind a --trusted-proxy.
+        let (new, cookie) = try await SessionCookies(store: store, tls: tls).begin(
+            request,
+            handle: body.handle,
+            password: body.password,
+            address: context.clientAddress
+        )
+        var response = try SessionInfo(person: new.session.person, csrfToken: new.session.csrfToken, expiresAt: new.expiresAt)
+            .response(from: request, context: context)
+        response.status = .created
+        response.setCookie(cookie)
+        return response
+    }
+
+    @Sendable func logout(_ request: Request, context: AccordContext) async throws -> Response {
+        var response = Response(status: .noContent)
+        response.setCookie(try await SessionCookies(store: store, tls: tls).end(request))
+        return response
     }
 }
 

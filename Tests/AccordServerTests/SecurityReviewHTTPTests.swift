@@ -1,5 +1,4 @@
 import AccordCore
-import AccordScheduler
 import AccordServer
 import AccordStore
 import AccordTestSupport
@@ -12,6 +11,8 @@ import NIOConcurrencyHelpers
 import NIOCore
 import Postgres
 import Testing
+
+@testable import AccordScheduler
 
 /// The security review of issue 14, the items the HTTP layer answers for.
 @Suite("Security review over HTTP: fingerprints, limits, proxies, CSRF, SSRF, caching")
@@ -362,6 +363,23 @@ struct SecurityReviewHTTPTests {
                 #expect(log.withLockedValue { $0.count } >= 1, "the loopback /ok receiver was reached only once allowed")
             }
         }
+    }
+
+    @Test("item 13: a delivery is pinned to the address that was checked, so a name cannot resolve elsewhere between check and connect")
+    func webhookPinnedToCheckedAddress() async throws {
+        let public4 = try #require(URL(string: "https://93.184.215.14/hook"))
+        #expect(await Scheduler.target(of: public4, allowPrivate: false) == .allowed(host: "93.184.215.14", pinnedTo: "93.184.215.14"))
+        let inside = try #require(URL(string: "http://169.254.169.254/latest/meta-data"))
+        guard case .refused(let reason) = await Scheduler.target(of: inside, allowPrivate: false) else {
+            Issue.record("the metadata address was not refused")
+            return
+        }
+        #expect(reason.contains("169.254.169.254"))
+        let ftp = try #require(URL(string: "ftp://93.184.215.14/x"))
+        #expect(await Scheduler.target(of: ftp, allowPrivate: true) == .refused("refused: a webhook URL is http:// or https:// with a host"))
+        // Allowed inside on purpose (--allow-private-webhooks), the system resolver is used as is.
+        let local = try #require(URL(string: "http://localhost:9/x"))
+        #expect(await Scheduler.target(of: local, allowPrivate: true) == .allowed(host: "localhost", pinnedTo: nil))
     }
 
     // MARK: 14 and 15. TLS behind a proxy, caching

@@ -19,6 +19,8 @@ if [ ! -x "$venv/bin/st" ]; then
 fi
 # The OpenAPI document is also checked by a maintained validator, not only by our own tests.
 "$venv/bin/python" -c 'import openapi_spec_validator' 2>/dev/null || "$venv/bin/pip" install --quiet 'openapi-spec-validator>=0.7,<1'
+# And /metrics by the Prometheus project's own Python client's parser of the text exposition format.
+"$venv/bin/python" -c 'import prometheus_client' 2>/dev/null || "$venv/bin/pip" install --quiet 'prometheus-client>=0.20,<1'
 
 home=$(mktemp -d /tmp/accord-fuzz.XXXXXX)
 chmod 755 "$home"
@@ -51,6 +53,18 @@ status=0
 (cd "$home" && "$venv/bin/st" run "http://127.0.0.1:$port/api/openapi.yaml" --url "http://127.0.0.1:$port" \
     -H "Authorization: Bearer $token" --checks all --exclude-checks positive_data_acceptance,unsupported_method \
     --max-examples "$examples" ${seed:+--seed "$seed"} --request-timeout 10 --no-color) || status=$?
+curl -fs "http://127.0.0.1:$port/metrics" > "$home/metrics.txt"
+"$venv/bin/python" - "$home/metrics.txt" <<'PY' || status=1
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+families = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+requests = families["accord_http_requests"]
+assert requests.type == "counter" and requests.samples, "no request counter"
+assert families["accord_http_request_duration_seconds"].type == "histogram"
+assert {"route", "method", "status"} <= set(requests.samples[0].labels), requests.samples[0].labels
+total = sum(s.value for s in requests.samples)
+print(f"api fuzz: /metrics parses (prometheus_client): {len(families)} families, {int(total)} requests counted")
+PY
 if grep -q "unexpected error" "$home/server.log"; then
     echo "api fuzz: the server logged unexpected errors:" >&2
     grep "unexpected error" "$home/server.log" | head -20 >&2

@@ -1,0 +1,68 @@
+import AccordStore
+import Hummingbird
+import HummingbirdAuth
+
+/// Logging in and out in the browser, and the root redirect: open to anybody.
+struct LoginPages {
+    let store: Store
+    let renderer: PageRenderer
+
+    var endpoints: RouteCollection<AccordContext> {
+        RouteCollection(context: AccordContext.self)
+            .get("/", use: root)
+            .get("login", use: form)
+            .post("login", use: login)
+            .post("logout", use: logout)
+    }
+
+    @Sendable func root(_ request: Request, context: AccordContext) async throws -> Response {
+        Response(status: .seeOther, headers: [.location: "/inbox"])
+    }
+
+    @Sendable func form(_ request: Request, context: AccordContext) async throws -> Response {
+        if context.identity != nil { return Response(status: .seeOther, headers: [.location: "/inbox"]) }
+        return renderer.loginPage(context, error: nil, status: .ok)
+    }
+
+    @Sendable func login(_ request: Request, context: AccordContext) async throws -> Response {
+        let form = try await renderer.formFields(request, upTo: SessionController.maxLoginBody)
+        // Login CSRF: the form's token must match the pre-session cookie set with the form (SameSite,
+        // so another site's form cannot carry it), and a browser's Origin must be this site.
+        guard let sent = form["login_token"], let cookie = request.cookies[renderer.loginCookie]?.value, constantTimeEquals(sent, cookie)
+        else {
+            return renderer.loginPage(
+                context,
+                error: "this login form has expired or did not come from Accord; log in again",
+                status: .forbidden,
+                handle: form["handle"]
+            )
+        }
+        do {
+            try refuseCrossSite(request)
+        } catch let error as AccordError {
+            return renderer.loginPage(context, error: error.message, status: .forbidden, handle: form["handle"])
+        }
+        do {
+            let (_, cookie) = try await SessionCookies(store: store, tls: renderer.tls)
+                .begin(request, handle: form["handle"] ?? "", password: form["password"] ?? "", address: context.clientAddress)
+            var response = Response(status: .seeOther, headers: [.location: "/inbox"])
+            response.setCookie(cookie)
+            return response
+        } catch let error as AccordError {
+            return renderer.loginPage(
+                context,
+                error: error.message,
+                status: Problem(error).httpStatus == .serviceUnavailable ? .serviceUnavailable : .unauthorized,
+                handle: form["handle"]
+            )
+        }
+    }
+
+    @Sendable func logout(_ request: Request, context: AccordContext) async throws -> Response {
+        let form = try await renderer.formFields(request)
+        try renderer.requireCSRF(form, context)
+        var response = Response(status: .seeOther, headers: [.location: "/login"])
+        response.setCookie(try await SessionCookies(store: store, tls: renderer.tls).end(request))
+        return response
+    }
+}

@@ -1,0 +1,103 @@
+import AccordCore
+import AccordStore
+import Hummingbird
+import HummingbirdAuth
+import MultipartKit
+
+/// A task's page: what it asks, its evidence and signatures; signing or rejecting; uploading evidence
+/// and downloading it.
+struct TaskPages {
+    let store: Store
+    let renderer: PageRenderer
+
+    var endpoints: RouteCollection<AccordContext> {
+        RouteCollection(context: AccordContext.self)
+            .get("tasks/:task", use: task)
+            .post("tasks/:task/sign", use: sign)
+            .post("tasks/:task/evidence", use: uploadEvidence)
+            .get("evidence/:evidence", use: downloadEvidence)
+    }
+
+    @Sendable func task(_ request: Request, context: AccordContext) async throws -> Response {
+        let actor = try context.actor
+        let id = try context.parameters.require("task")
+        guard Int64(id) != nil else { throw AccordError(.notFound, "no task '\(id)'") }
+        let detail = try await store.task(id, actor: actor)
+        let signable = try await store.canSignNow(id, actor: actor)
+        var page = PageModel(title: detail.task.title, context: context)
+        page.notice =
+            request.uri.queryParameters["signed"].map { _ in "Your decision is recorded." }
+            ?? request.uri.queryParameters["uploaded"].map { _ in "The evidence is stored; earlier signatures on this task are superseded." }
+        return renderer.render("task", TaskPage(page: page, detail: detail, canSign: signable))
+    }
+
+    @Sendable func sign(_ request: Request, context: AccordContext) async throws -> Response {
+        let actor = try context.actor
+        let id = try context.parameters.require("task")
+        let form = try await renderer.formFields(request)
+        try renderer.requireCSRF(form, context)
+        let decision: SigningDecision = form["decision"] == "reject" ? .reject : .approve
+        do {
+            _ = try await store.sign(
+                id,
+                decision: decision,
+                meaning: form["meaning"].flatMap(SignatureMeaning.init(rawValue:)),
+                comment: form["comment"],
+                password: form["password"] ?? "",
+                actor: actor
+            )
+            return Response(status: .seeOther, headers: [.location: "/tasks/\(id)?signed=1"])
+        } catch let error as AccordError {
+            let detail = try await store.task(id, actor: actor)
+            var page = PageModel(title: detail.task.title, context: context)
+            page.error = error.message
+            return renderer.render(
+                "task",
+                TaskPage(page: page, detail: detail, canSign: detail.task.state == .inReview),
+                status: Problem(error).httpStatus
+            )
+        }
+    }
+
+    /// The upload form's fields, as MultipartKit decodes them.
+    struct EvidenceForm: Decodable {
+        var csrf_token: String?
+        var title: String?
+        var file: UploadedFile?
+    }
+
+    @Sendable func uploadEvidence(_ request: Request, context: AccordContext) async throws -> Response {
+        let actor = try context.actor
+        let id = try context.parameters.require("task")
+        guard let boundary = multipartBoundary(request.headers[.contentType]) else {
+            throw AccordError(.invalid, "upload the file with the page's form (multipart/form-data)")
+        }
+        let body = try await request.body.collect(upTo: store.maxEvidenceBytes + (64 << 10))
+        // MultipartKit reads a body cut short as if it were whole; a cut upload must not store a cut file, so
+        // the close-delimiter (RFC 2046 §5.1.1) must be there.
+        let closed = body.readableBytesView.suffix(boundary.utf8.count + 12).firstRange(of: Array("--\(boundary)--".utf8)) != nil
+        guard closed, let form = try? FormDataDecoder().decode(EvidenceForm.self, from: body, boundary: boundary) else {
+            throw AccordError(.invalid, "the upload is not a well-formed form")
+        }
+        try renderer.requireCSRF(form.csrf_token, context)
+        guard let file = form.file, let fileName = file.fileName, !fileName.isEmpty else {
+            throw AccordError(.invalid, "choose a file to upload")
+        }
+        let title = form.title.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        do {
+            _ = try await store.addEvidence(to: id, fileName: fileName, bytes: file.bytes, title: title, actor: actor)
+            return Response(status: .seeOther, headers: [.location: "/tasks/\(id)?uploaded=1"])
+        } catch let error as AccordError {
+            let detail = try await store.task(id, actor: actor)
+            var page = PageModel(title: detail.task.title, context: context)
+            page.error = error.message
+            return renderer.render("task", TaskPage(page: page, detail: detail, canSign: false), status: Problem(error).httpStatus)
+        }
+    }
+
+    @Sendable func downloadEvidence(_ request: Request, context: AccordContext) async throws -> Response {
+        guard let id = Int64(try context.parameters.require("evidence")) else { throw AccordError(.notFound, "no such evidence") }
+        let (version, bytes) = try await store.evidenceContent(id, actor: try context.actor)
+        return evidenceDownload(version, bytes)
+    }
+}
