@@ -1,4 +1,5 @@
 import AccordCore
+import AccordReports
 public import AccordStore
 import Crypto
 import Foundation

@@ -1,4 +1,5 @@
 import AccordCore
+import AccordReports
 import AccordResources
 import AccordStore
 import Foundation

@@ -1,4 +1,5 @@
 import AccordStore
+import Foundation
 import Hummingbird
 import HummingbirdAuth
 
@@ -56,13 +57,13 @@ struct CalendarController {
 
     @Sendable func feed(_ request: Request, context: AccordContext) async throws -> Response {
         let file = try context.parameters.require("file")
-        guard file.hasSuffix(".ics"), let ics = try await store.calendar(token: String(file.dropLast(4))) else {
+        guard file.hasSuffix(".ics"), let feed = try await store.calendar(token: String(file.dropLast(4))) else {
             throw AccordError(.notFound, "no such calendar; create a feed on your account page")
         }
         return Response(
             status: .ok,
             headers: [.contentType: "text/calendar; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: ics))
+            body: .init(byteBuffer: ByteBuffer(string: iCalendar(feed, now: Date())))
         )
     }
 }

@@ -1,4 +1,5 @@
 import AccordCore
+import AccordReports
 import AccordStore
 import Hummingbird
 import HummingbirdAuth

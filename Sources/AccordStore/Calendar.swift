@@ -1,4 +1,4 @@
-import AccordCore
+public import AccordCore
 public import Foundation
 import Postgres
 
@@ -56,70 +56,45 @@ extension Store {
         }
     }
 
-    /// The feed for a token: the person's dated outstanding tasks and the sign-offs they can give, as
-    /// iCalendar; `nil` for an unknown token.
-    public func calendar(token: String, now: Date = Date()) async throws -> String? {
+    /// The feed for a token: whose it is, their dated outstanding tasks and the sign-offs they can give;
+    /// `nil` for an unknown token. The server words it as iCalendar.
+    public func calendar(token: String) async throws -> CalendarFeed? {
         guard
             let person = try await pool.withConnection({ connection in
                 try await connection.queryFirst(CalendarSQL.person, sha256Bytes(token))
             })
         else { return nil }
         let inbox = try await inbox(actor: person.handle)
-        var events: [CalendarEvent] = []
-        for task in inbox.tasks { if let due = task.dueOn.flatMap(CalendarDate.init) { events.append(.init(task: task, due: due, kind: "Due")) } }
+        var events: [CalendarFeed.Event] = []
+        for task in inbox.tasks { if let due = task.dueOn.flatMap(CalendarDate.init) { events.append(.init(task: task, due: due, kind: .due)) } }
         for task in inbox.signOffs {
-            if let due = task.dueOn.flatMap(CalendarDate.init) { events.append(.init(task: task, due: due, kind: "Sign off")) }
+            if let due = task.dueOn.flatMap(CalendarDate.init) { events.append(.init(task: task, due: due, kind: .signOff)) }
         }
-        return iCalendar(name: "Accord: \(person.name)", events: events, now: now)
+        return CalendarFeed(personName: person.name, events: events)
     }
 }
 
-struct CalendarEvent {
-    var task: TaskSummary
-    var due: CalendarDate
-    var kind: String
-}
-
-/// RFC 5545 text: all-day events, escaped, folded at 75 octets, CRLF line ends.
-func iCalendar(name: String, events: [CalendarEvent], now: Date) -> String {
-    func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ";", with: "\\;").replacingOccurrences(of: ",", with: "\\,")
-            .replacingOccurrences(of: "\r\n", with: "\\n").replacingOccurrences(of: "\n", with: "\\n")
-    }
-    func fold(_ line: String) -> String {
-        var out = ""
-        var current = 0
-        for character in line {
-            let size = String(character).utf8.count
-            if current + size > 75 {
-                out += "\r\n "
-                current = 1
-            }
-            out.append(character)
-            current += size
+/// A person's calendar feed: one all-day event per dated task they owe or sign-off they can give.
+public struct CalendarFeed: Sendable {
+    /// One event.
+    public struct Event: Sendable {
+        /// What falls due that day.
+        public enum Kind: Sendable {
+            /// A task of theirs is due.
+            case due
+            /// A sign-off they can give is due.
+            case signOff
         }
-        return out + "\r\n"
+        /// The task.
+        public var task: TaskSummary
+        /// Its due date.
+        public var due: CalendarDate
+        /// Whether they owe the task or a sign-off on it.
+        public var kind: Kind
     }
-    func day(_ date: CalendarDate) -> String { date.description.replacingOccurrences(of: "-", with: "") }
-    let stamp = ISO8601DateFormatter().string(from: now).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-    var lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Accord//Deadlines//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:\(escape(name))",
-    ]
-    for event in events {
-        let late = event.task.overdueDays.map { " (\($0) days late)" } ?? ""
-        lines += [
-            "BEGIN:VEVENT",
-            "UID:\(event.kind == "Due" ? "due" : "signoff")-\(event.task.id)@accord",
-            "DTSTAMP:\(stamp)",
-            "DTSTART;VALUE=DATE:\(day(event.due))",
-            "DTEND;VALUE=DATE:\(day(event.due.adding(days: 1)))",
-            "SUMMARY:\(escape("\(event.kind): \(event.task.title)\(late)"))",
-            "DESCRIPTION:\(escape("\(event.task.ref) · \(event.task.state) · owner \(event.task.ownerRole)"))",
-            "CATEGORIES:\(escape(event.task.program))",
-            "TRANSP:TRANSPARENT",
-            "END:VEVENT",
-        ]
-    }
-    lines.append("END:VCALENDAR")
-    return lines.map(fold).joined()
+
+    /// The person's name.
+    public var personName: String
+    /// The events, tasks first.
+    public var events: [Event]
 }

@@ -1,4 +1,4 @@
-import AccordCore
+public import AccordCore
 public import AccordPack
 import Crypto
 public import Foundation
@@ -85,12 +85,59 @@ private struct PackWriting {
     }
 }
 
+/// How a pack's readable parts are worded: each report's files and the printable `index.html`. The
+/// engine writes the pack; the words are the fronts' (AccordReports gives the standard one), so the
+/// engine holds no prose or HTML.
+public struct PackRenderer: Sendable {
+    /// A report's two files in the pack: its JSON document and its CSV.
+    public var report: @Sendable (ReportData) throws -> (json: [UInt8], csv: [UInt8])
+    /// The printable `index.html`.
+    public var index: @Sendable (PackIndex) -> String
+
+    /// A renderer from its two parts.
+    public init(
+        report: @escaping @Sendable (ReportData) throws -> (json: [UInt8], csv: [UInt8]),
+        index: @escaping @Sendable (PackIndex) -> String
+    ) {
+        self.report = report
+        self.index = index
+    }
+}
+
+/// What the pack's `index.html` shows: the program, the export, the reports' data and every file.
+public struct PackIndex: Sendable {
+    /// The program's title.
+    public var programTitle: String
+    /// The program's slug.
+    public var programSlug: String
+    /// Its workflow's title, id and version.
+    public var workflowTitle: String, workflowID: String, workflowVersion: Int
+    /// The program's start date.
+    public var startsOn: String
+    /// When the pack was exported (ISO 8601) and by whom (a handle).
+    public var exportedAt: String, exportedBy: String
+    /// Every report, as the exporter sees it.
+    public var reports: [ReportData]
+    /// Every evidence file in the pack.
+    public var evidence: [PackEvidence]
+    /// Every signature, current and superseded.
+    public var signatures: [PackSignature]
+    /// The audit chain's checkpoint, and how many entries the pack holds.
+    public var checkpoint: Checkpoint, auditEntries: Int
+}
+
 extension Store {
     /// Writes a program's evidence pack to `path`: every evidence version, the signatures, the audit
     /// chain, a checkpoint, the reports (JSON and CSV), `index.html` and `manifest.json`, sealed with the
     /// audit key. Evidence streams from the database in 1 MiB slices, so memory does not grow with it.
     /// Any member of the program; the export is recorded in its audit chain first, so the pack shows it.
-    public func exportPack(program slug: String, to path: String, actor: String?, now: Date = Date()) async throws -> PackExport {
+    public func exportPack(
+        program slug: String,
+        to path: String,
+        actor: String?,
+        now: Date = Date(),
+        renderer: PackRenderer
+    ) async throws -> PackExport {
         let (program, workflowTitle, by) = try await recordExport(program: slug, to: path, actor: actor)
         let exportedAt = iso8601Fractional(now)
         var pack = PackWriting(writer: try PackZipWriter(path: path, time: now))
@@ -105,17 +152,23 @@ extension Store {
         let (checkpoint, auditEntries) = try await writeAuditChain(programChain(slug), to: &pack)
 
         // The reports, as JSON and CSV, and the printable index.
-        let reports = try await writeReports(program: slug, actor: by, now: now, to: &pack)
-        let index = packIndexHTML(
-            program: program,
-            workflowTitle: workflowTitle,
-            exportedAt: exportedAt,
-            exportedBy: by,
-            reports: reports,
-            evidence: evidence,
-            signatures: signatures,
-            checkpoint: checkpoint,
-            auditEntries: auditEntries
+        let reports = try await writeReports(program: slug, actor: by, now: now, renderer: renderer, to: &pack)
+        let index = renderer.index(
+            PackIndex(
+                programTitle: program.title,
+                programSlug: program.slug,
+                workflowTitle: workflowTitle,
+                workflowID: program.workflowID,
+                workflowVersion: program.workflowVersion,
+                startsOn: program.startsOn.description,
+                exportedAt: exportedAt,
+                exportedBy: by,
+                reports: reports,
+                evidence: evidence,
+                signatures: signatures,
+                checkpoint: checkpoint,
+                auditEntries: auditEntries
+            )
         )
         try await pack.add("index.html", bytes: Array(index.utf8))
 
@@ -168,7 +221,8 @@ extension Store {
             guard written.sha256 == item.sha256 else {
                 throw AccordError(
                     .conflict,
-                    "evidence \(item.id) ('\(item.title)' version \(item.version)) does not match its SHA-256 in the database; run accord audit verify --program \(slug)"
+                    "evidence \(item.id) ('\(item.title)' version \(item.version)) does not match its SHA-256 in the database",
+                    remedy: .verifyAudit(program: slug)
                 )
             }
             evidenceBytes += written.size
@@ -242,13 +296,20 @@ extension Store {
     }
 
     /// Writes every report over the program, as JSON and as CSV (its first table), as the exporter sees it.
-    private func writeReports(program slug: String, actor: String, now: Date, to pack: inout PackWriting) async throws -> [Report] {
-        var reports: [Report] = []
+    private func writeReports(
+        program slug: String,
+        actor: String,
+        now: Date,
+        renderer: PackRenderer,
+        to pack: inout PackWriting
+    ) async throws -> [ReportData] {
+        var reports: [ReportData] = []
         for kind in ReportKind.allCases {
-            let report = try await self.report(kind, program: slug, actor: actor, now: now)
-            reports.append(report)
-            try await pack.add("reports/\(kind.rawValue).json", json: report)
-            try await pack.add("reports/\(kind.rawValue).csv", bytes: Array(report.tables[0].csv.utf8))
+            let data = try await reportData(kind, program: slug, actor: actor, now: now)
+            reports.append(data)
+            let files = try renderer.report(data)
+            try await pack.add("reports/\(kind.rawValue).json", bytes: files.json)
+            try await pack.add("reports/\(kind.rawValue).csv", bytes: files.csv)
         }
         return reports
     }
@@ -290,7 +351,3 @@ extension Store {
         return manifestSHA
     }
 }
-
-/// Checks an evidence pack offline, with no database: the ZIP's structure, every file against the
-/// manifest and the manifest against the seal, every link of the audit chain, the checkpoint against
-/// the chain's head, and every signature's binding to the evidence it names. With the audit key, also

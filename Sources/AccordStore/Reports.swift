@@ -2,81 +2,102 @@ public import AccordCore
 public import Foundation
 import Postgres
 
-/// A table of a report: what the CLI prints, CSV exports and the report page renders.
-public struct ReportTable: Codable, Sendable, Equatable {
-    public var title: String
-    public var header: [String]
-    public var rows: [[String]]
-
-    /// The table as CSV: a header row, fields quoted where they need it, CRLF line ends (RFC 4180).
-    public var csv: String { ([header] + rows).map { CSV.line($0) + "\r\n" }.joined() }
-}
-
-/// The reports an auditor and leadership read, each over one program.
+/// The reports an auditor and leadership read, each over one program. Their titles, tables and prose
+/// are the fronts' (AccordReports); the engine gathers their data (`reportData`).
 public enum ReportKind: String, Codable, Sendable, CaseIterable {
     case status, accountability, soa, crosswalk, overdue, cycles
-
-    public var title: String {
-        switch self {
-        case .status: "Status"
-        case .accountability: "Accountability"
-        case .soa: "Statement of applicability (ISO/IEC 42001 Annex A)"
-        case .crosswalk: "Crosswalk: ISO/IEC 42001 and the AI Act"
-        case .overdue: "Overdue work"
-        case .cycles: "Improvement cycles"
-        }
-    }
 }
 
-/// One report: its data as JSON, its tables for people and CSV (the first table is the CSV).
-public struct Report: Codable, Sendable, Equatable {
+/// One report's data over one program, as of a moment: what each front renders (the CLI's tables, the
+/// report page, the CSV, the evidence pack).
+public struct ReportData: Sendable {
+    /// The figures, by kind of report.
+    public enum Content: Sendable {
+        /// Per step and task: state, owner, due date, lateness, signatures.
+        case status(StatusReport)
+        /// Per person: what they owe and sign; RACI per step.
+        case accountability(AccountabilityReport)
+        /// Per Annex A control: applicability, justification, status.
+        case soa(SoAReport)
+        /// Per ref: tasks and progress, through the standard or legal-only.
+        case crosswalk(CrosswalkReport)
+        /// The outstanding tasks past their due date on `today`.
+        case overdue(OverdueReport, today: CalendarDate)
+        /// One line per plan-do-check-act cycle.
+        case cycles([CycleSummary])
+    }
+
+    /// Which report.
     public var kind: ReportKind
+    /// The program's slug.
     public var program: String
+    /// The program's title.
     public var programTitle: String
+    /// When the figures were read.
     public var generatedAt: Date
-    /// A line or two saying what the figures mean.
-    public var summary: [String]
-    public var tables: [ReportTable]
+    /// The figures.
+    public var content: Content
 }
 
 // MARK: - The reports' data
 
 /// Per step and task: state, owner, due date, lateness, signatures.
 public struct StatusReport: Codable, Sendable, Equatable {
+    /// One task of the program, with where it stands and who has signed it.
     public struct Row: Codable, Sendable, Equatable {
+        /// The key of the workflow step the task belongs to.
         public var step: String
+        /// The task's ref: `PROGRAM/TASK`, or `PROGRAM/TASK@SYSTEM` for a per-system task.
         public var ref: String
+        /// The task's title.
         public var title: String
+        /// Where the task is in its life cycle.
         public var state: TaskState
+        /// The role that owns and works the task.
         public var ownerRole: String
+        /// The handle of the person assigned to the task, if anyone.
         public var assignee: String?
+        /// The due date, `YYYY-MM-DD`, when the task has one.
         public var dueOn: String?
+        /// Days past the due date as of today, for outstanding tasks that are late; otherwise `nil`.
         public var overdueDays: Int?
         /// The current review's signatures: "grace approved", …
         public var signatures: [String]
     }
+    /// Every task of the program except retired ones, in workflow order.
     public var rows: [Row]
 }
 
 /// Who is accountable for what: leadership and owners, and each step's RACI from the workflow.
 public struct AccountabilityReport: Codable, Sendable, Equatable {
+    /// One line for a person as a leader or as an owner; someone who is both has two lines.
     public struct Person: Codable, Sendable, Equatable {
+        /// The person's handle.
         public var handle: String
+        /// The person's name.
         public var name: String
         /// `leader` (holds a leadership role) or `owner` (assigned work).
         public var kind: String
+        /// The roles the person holds in the program.
         public var roles: [String]
         /// Leaders: sign-offs they can give now. Owners: their outstanding tasks.
         public var pending: Int
+        /// Leaders: waiting sign-offs whose task is past its due date. Owners: outstanding tasks past their due date.
         public var overdue: Int
         /// Leaders: signatures given. Owners: tasks done.
         public var done: Int
+        /// Leaders: median hours from a task's latest submission to their signature; `nil` for owners or without signatures.
         public var medianHoursToSign: Double?
+        /// Leaders: 90th-percentile hours from a task's latest submission to their signature; `nil` for owners or without signatures.
         public var p90HoursToSign: Double?
+        /// How many escalations in the program named the person among their recipients.
         public var escalationsReceived: Int
     }
+    /// Who is responsible, accountable, consulted and informed for one workflow step.
     public struct RACI: Codable, Sendable, Equatable {
+        /// The workflow step's key.
         public var step: String
+        /// The workflow step's title.
         public var title: String
         /// The owner roles of the step's tasks.
         public var responsible: [String]
@@ -87,14 +108,19 @@ public struct AccountabilityReport: Codable, Sendable, Equatable {
         /// Roles that receive the step's escalations.
         public var informed: [String]
     }
+    /// Everyone with a role in the program who leads or has tasks assigned, by handle.
     public var people: [Person]
+    /// One line per workflow step, in workflow order.
     public var raci: [RACI]
 }
 
 /// The statement of applicability: every Annex A control.
 public struct SoAReport: Codable, Sendable, Equatable {
+    /// One ISO/IEC 42001 Annex A control and how the program's tasks implement it.
     public struct Control: Codable, Sendable, Equatable {
+        /// The control's id in the reference catalogue, e.g. `iso42001:A.6.2.8`.
         public var id: String
+        /// The control's official title.
         public var title: String
         /// `applicable`, `not applicable` (every implementing task was marked so), `not addressed` (no task refers to it).
         public var applicability: String
@@ -102,23 +128,34 @@ public struct SoAReport: Codable, Sendable, Equatable {
         public var justification: String?
         /// `implemented` (every applicable task done), `in progress`, `not started`, or `-`.
         public var status: String
+        /// The refs of the program's tasks whose templates cite the control, not-applicable ones included.
         public var tasks: [String]
+        /// How many of the applicable implementing tasks are done.
         public var tasksDone: Int
+        /// How many implementing tasks are not marked not applicable.
         public var tasksApplicable: Int
         /// Evidence versions on the implementing tasks.
         public var evidence: Int
     }
+    /// Every Annex A control in the reference catalogue, in catalogue order.
     public var controls: [Control]
 }
 
 /// Coverage of every ref the workflow uses; the law's obligations the standard leaves out, apart.
 public struct CrosswalkReport: Codable, Sendable, Equatable {
+    /// One reference the workflow cites, with the progress of the program's tasks that cite it.
     public struct Line: Codable, Sendable, Equatable {
+        /// The reference's id, e.g. `iso42001:A.6.2.8`, `ai-act:art-73`.
         public var id: String
+        /// `clause`, `control`, `article` or `annex`.
         public var kind: String
+        /// The reference's official title.
         public var title: String
+        /// The program's tasks citing the reference, not counting those marked not applicable.
         public var tasks: Int
+        /// How many of those tasks are done.
         public var done: Int
+        /// `done` as a whole percentage of `tasks`, rounded down (0 when there are no tasks).
         public var percentDone: Int
         /// For the law's obligations outside ISO/IEC 42001: what the standard does not cover.
         public var gap: String?
@@ -131,16 +168,24 @@ public struct CrosswalkReport: Codable, Sendable, Equatable {
 
 /// What is late, whose it is, since when, and who it was escalated to.
 public struct OverdueReport: Codable, Sendable, Equatable {
+    /// One outstanding task past its due date.
     public struct Row: Codable, Sendable, Equatable {
+        /// The task's ref: `PROGRAM/TASK`, or `PROGRAM/TASK@SYSTEM` for a per-system task.
         public var ref: String
+        /// The task's title.
         public var title: String
+        /// The task's state: blocked, open, in progress or in review.
         public var state: TaskState
+        /// The assignee's handle, or `unassigned (ROLE)` naming the owner role when no one is assigned.
         public var owner: String
+        /// The due date the task missed, `YYYY-MM-DD`.
         public var dueOn: String
+        /// Days from the due date to the report's day.
         public var daysLate: Int
         /// The highest escalation level fired for the current due date: "level 2 to top-management (grace, kat) on 2027-01-18".
         public var escalatedTo: String?
     }
+    /// The late tasks, earliest due date first.
     public var rows: [Row]
 }
 
@@ -248,176 +293,23 @@ enum ReportSQL {
 }
 
 extension Store {
-    /// One report over a program the actor may see, as of `now`.
-    public func report(_ kind: ReportKind, program slug: String, actor: String?, now: Date = Date()) async throws -> Report {
+    /// One report's data over a program the actor may see, as of `now`.
+    public func reportData(_ kind: ReportKind, program slug: String, actor: String?, now: Date = Date()) async throws -> ReportData {
         let today = CalendarDate.today(now: now)
-        switch kind {
-        case .status:
-            let data = try await statusReport(program: slug, actor: actor)
-            return try await wrap(
-                kind,
-                slug,
-                actor,
-                now,
-                summary: [
-                    "\(data.rows.count) tasks: \(data.rows.filter { $0.state == .done }.count) done, \(data.rows.filter { $0.state == .notApplicable }.count) not applicable, \(data.rows.filter { $0.overdueDays != nil }.count) overdue."
-                ],
-                tables: [
-                    ReportTable(
-                        title: "Tasks by step",
-                        header: ["step", "task", "title", "state", "owner role", "assignee", "due", "days late", "signatures"],
-                        rows: data.rows.map {
-                            [
-                                $0.step, $0.ref, $0.title, $0.state.rawValue, $0.ownerRole, $0.assignee ?? "", $0.dueOn ?? "",
-                                $0.overdueDays.map(String.init) ?? "", $0.signatures.joined(separator: "; "),
-                            ]
-                        }
-                    )
-                ]
-            )
-        case .accountability:
-            let data = try await accountabilityReport(program: slug, actor: actor, today: today)
-            func hours(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "" }
-            return try await wrap(
-                kind,
-                slug,
-                actor,
-                now,
-                summary: [
-                    "Leaders: sign-offs they can give now (pending), of those past due, signatures given, and hours from submission to their signature. Owners: their outstanding, overdue and done tasks.",
-                    "RACI from the workflow: responsible = the tasks' owner roles; accountable = leadership roles that sign off; consulted = other signers; informed = escalation targets.",
-                ],
-                tables: [
-                    ReportTable(
-                        title: "People",
-                        header: [
-                            "person", "name", "kind", "roles", "pending", "overdue", "done", "median h to sign", "p90 h to sign",
-                            "escalations received",
-                        ],
-                        rows: data.people.map {
-                            [
-                                $0.handle, $0.name, $0.kind, $0.roles.joined(separator: " "), String($0.pending), String($0.overdue), String($0.done),
-                                hours($0.medianHoursToSign), hours($0.p90HoursToSign), String($0.escalationsReceived),
-                            ]
-                        }
-                    ),
-                    ReportTable(
-                        title: "RACI per step",
-                        header: ["step", "title", "responsible", "accountable", "consulted", "informed"],
-                        rows: data.raci.map {
-                            [
-                                $0.step, $0.title, $0.responsible.joined(separator: " "), $0.accountable.joined(separator: " "),
-                                $0.consulted.joined(separator: " "), $0.informed.joined(separator: " "),
-                            ]
-                        }
-                    ),
-                ]
-            )
-        case .soa:
-            let data = try await soaReport(program: slug, actor: actor)
-            let count = { (applicability: String) in data.controls.filter { $0.applicability == applicability }.count }
-            return try await wrap(
-                kind,
-                slug,
-                actor,
-                now,
-                summary: [
-                    "\(data.controls.count) Annex A controls: \(count("applicable")) applicable (\(data.controls.filter { $0.status == "implemented" }.count) implemented), \(count("not applicable")) not applicable, \(count("not addressed")) not addressed by the roadmap."
-                ],
-                tables: [
-                    ReportTable(
-                        title: "Annex A controls",
-                        header: ["control", "title", "applicability", "justification", "status", "tasks done", "tasks", "evidence"],
-                        rows: data.controls.map {
-                            [
-                                $0.id, $0.title, $0.applicability, $0.justification ?? "", $0.status, "\($0.tasksDone)/\($0.tasksApplicable)",
-                                $0.tasks.joined(separator: " "), String($0.evidence),
-                            ]
-                        }
-                    )
-                ]
-            )
-        case .crosswalk:
-            let data = try await crosswalkReport(program: slug, actor: actor)
-            let lines = { (lines: [CrosswalkReport.Line]) in
-                lines.map { [$0.id, $0.kind, $0.title, String($0.tasks), String($0.done), "\($0.percentDone)%", $0.gap ?? ""] }
+        let content: ReportData.Content =
+            switch kind {
+            case .status: .status(try await statusReport(program: slug, actor: actor))
+            case .accountability: .accountability(try await accountabilityReport(program: slug, actor: actor, today: today))
+            case .soa: .soa(try await soaReport(program: slug, actor: actor))
+            case .crosswalk: .crosswalk(try await crosswalkReport(program: slug, actor: actor))
+            case .overdue: .overdue(try await overdueReport(program: slug, actor: actor, today: today), today: today)
+            case .cycles: .cycles(try await cycles(program: slug, actor: actor, now: now))
             }
-            let header = ["ref", "kind", "title", "tasks", "done", "% done", "gap in ISO/IEC 42001"]
-            return try await wrap(
-                kind,
-                slug,
-                actor,
-                now,
-                summary: [
-                    "\(data.covered.count) clauses, controls and articles delivered through the AI management system; \(data.legalOnly.count) AI Act obligations ISO/IEC 42001 does not cover, listed apart."
-                ],
-                tables: [
-                    ReportTable(title: "Through the AI management system", header: header, rows: lines(data.covered)),
-                    ReportTable(
-                        title: "Legal-only obligations: the gap between the standard and the law",
-                        header: header,
-                        rows: lines(data.legalOnly)
-                    ),
-                ]
-            )
-        case .overdue:
-            let data = try await overdueReport(program: slug, actor: actor, today: today)
-            return try await wrap(
-                kind,
-                slug,
-                actor,
-                now,
-                summary: ["\(data.rows.count) outstanding tasks past their due date on \(today)."],
-                tables: [
-                    ReportTable(
-                        title: "Overdue",
-                        header: ["task", "title", "state", "owner", "due", "days late", "escalated to"],
-                        rows: data.rows.map { [$0.ref, $0.title, $0.state.rawValue, $0.owner, $0.dueOn, String($0.daysLate), $0.escalatedTo ?? ""] }
-                    )
-                ]
-            )
-        case .cycles:
-            let cycles = try await self.cycles(program: slug, actor: actor, now: now)
-            func num(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "" }
-            return try await wrap(
-                kind,
-                slug,
-                actor,
-                now,
-                summary: ["One row per cycle; closed cycles show the figures snapshotted when they closed."],
-                tables: [
-                    ReportTable(
-                        title: "Cycles",
-                        header: [
-                            "cycle", "from", "to", "state", "tasks due", "done on time", "done late", "overdue", "on time %",
-                            "sign-off latency h", "findings opened", "findings closed", "mean days to close", "escalations",
-                        ],
-                        rows: cycles.map { c in
-                            [
-                                String(c.number), c.startsOn, c.endsOn, c.isOpen ? "open" : "closed", String(c.kpis.tasksDue),
-                                String(c.kpis.doneOnTime), String(c.kpis.doneLate), String(c.kpis.overdue), String(c.kpis.onTimePercent),
-                                num(c.kpis.signOffLatencyHours), String(c.kpis.findingsOpened), String(c.kpis.findingsClosed),
-                                num(c.kpis.meanDaysToCloseCorrectiveAction), String(c.kpis.escalations),
-                            ]
-                        }
-                    )
-                ]
-            )
-        }
-    }
-
-    private func wrap(
-        _ kind: ReportKind,
-        _ slug: String,
-        _ actor: String?,
-        _ now: Date,
-        summary: [String],
-        tables: [ReportTable]
-    ) async throws -> Report {
         let title = try await reading(program: slug, actor: actor) { _, _, program in program.title }
-        return Report(kind: kind, program: slug, programTitle: title, generatedAt: now, summary: summary, tables: tables)
+        return ReportData(kind: kind, program: slug, programTitle: title, generatedAt: now, content: content)
     }
 
+    /// The status report of a program the actor may see: every task but retired ones, with its current review's signatures.
     public func statusReport(program slug: String, actor: String?) async throws -> StatusReport {
         try await reading(program: slug, actor: actor) { connection, _, program in
             var signatures: [Int64: [String]] = [:]
@@ -443,6 +335,7 @@ extension Store {
         }
     }
 
+    /// The accountability report of a program the actor may see, with owners' overdue tasks counted as of `today`.
     public func accountabilityReport(program slug: String, actor: String?, today: CalendarDate = .today()) async throws -> AccountabilityReport {
         let (people, raci, leaders) = try await reading(program: slug, actor: actor) { connection, _, program in
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
@@ -534,6 +427,7 @@ extension Store {
         return AccountabilityReport(people: result, raci: raci)
     }
 
+    /// The statement of applicability of a program the actor may see, over every Annex A control.
     public func soaReport(program slug: String, actor: String?) async throws -> SoAReport {
         try await reading(program: slug, actor: actor) { connection, _, program in
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
@@ -569,6 +463,7 @@ extension Store {
         }
     }
 
+    /// The crosswalk of a program the actor may see: each reference its workflow cites, with progress, legal-only ones apart.
     public func crosswalkReport(program slug: String, actor: String?) async throws -> CrosswalkReport {
         try await reading(program: slug, actor: actor) { connection, _, program in
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
@@ -596,6 +491,7 @@ extension Store {
         }
     }
 
+    /// The outstanding tasks of a program the actor may see that are past their due date on `today`.
     public func overdueReport(program slug: String, actor: String?, today: CalendarDate = .today()) async throws -> OverdueReport {
         try await reading(program: slug, actor: actor) { connection, _, program in
             OverdueReport(

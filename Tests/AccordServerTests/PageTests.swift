@@ -1,4 +1,5 @@
 import AccordCore
+import AccordReports
 import AccordServer
 import AccordStore
 import AccordTestSupport

@@ -1,5 +1,6 @@
 import AccordCore
 import AccordPack
+import AccordReports
 import AccordTestSupport
 import Crypto
 import Foundation

@@ -1,4 +1,5 @@
 import AccordPack
+import AccordReports
 import AccordStore
 import ArgumentParser
 import Foundation

@@ -1,4 +1,5 @@
 import AccordCore
+import AccordReports
 import AccordStore
 public import ArgumentParser
 import Foundation

@@ -1,20 +1,15 @@
 import AccordCore
-import AccordPack
-import Foundation
+public import AccordPack
+public import AccordStore
+public import Foundation
 
 /// `index.html` of an evidence pack: one self-contained, printable page (inline style, no scripts,
 /// nothing fetched), so an auditor can read the pack in any browser, offline.
-func packIndexHTML(
-    program: ProgramRow,
-    workflowTitle: String,
-    exportedAt: String,
-    exportedBy: String,
-    reports: [Report],
-    evidence: [PackEvidence],
-    signatures: [PackSignature],
-    checkpoint: Checkpoint,
-    auditEntries: Int
-) -> String {
+func packIndexHTML(_ index: PackIndex) -> String {
+    let reports = index.reports.map(Report.init)
+    let evidence = index.evidence
+    let signatures = index.signatures
+    let checkpoint = index.checkpoint
     func e(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
@@ -28,7 +23,7 @@ func packIndexHTML(
     var html = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>Evidence pack: \(e(program.title))</title>
+        <title>Evidence pack: \(e(index.programTitle))</title>
         <style>
         body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 75rem; padding: 0 1rem; color: #1b1f24; }
         h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ccd; } h3 { font-size: 1.05rem; }
@@ -37,14 +32,14 @@ func packIndexHTML(
         th { background: #f1f3f6; } code { font-size: 11px; } .muted { color: #5b6470; }
         @media print { body { margin: 0; max-width: none; } h2 { break-before: page; } h2:first-of-type { break-before: auto; } }
         </style></head><body>
-        <h1>Evidence pack: \(e(program.title))</h1>
-        <p>Program <code>\(e(program.slug))</code> · \(e(workflowTitle)) (\(e(program.workflowID)) version \(program.workflowVersion)) · started \(program.startsOn)</p>
-        <p class="muted">Exported \(e(exportedAt)) by \(e(exportedBy)). Every file of this pack is listed with its SHA-256 in <code>manifest.json</code>,
+        <h1>Evidence pack: \(e(index.programTitle))</h1>
+        <p>Program <code>\(e(index.programSlug))</code> · \(e(index.workflowTitle)) (\(e(index.workflowID)) version \(index.workflowVersion)) · started \(index.startsOn)</p>
+        <p class="muted">Exported \(e(index.exportedAt)) by \(e(index.exportedBy)). Every file of this pack is listed with its SHA-256 in <code>manifest.json</code>,
         sealed in <code>seal.json</code>. Check it offline with <code>accord verify-pack FILE.zip</code> (add the audit key to check the MACs).</p>
         <h2>Contents</h2>
         <ul><li>\(evidence.count) evidence file(s): <code>evidence/</code>, described in <code>evidence.json</code></li>
         <li>\(signatures.count) signature(s) with what each signed: <code>signatures.json</code></li>
-        <li>the program's audit chain, \(auditEntries) entries: <code>audit/program.jsonl</code>; its checkpoint: <code>audit/checkpoint.json</code>
+        <li>the program's audit chain, \(index.auditEntries) entries: <code>audit/program.jsonl</code>; its checkpoint: <code>audit/checkpoint.json</code>
         (position \(checkpoint.position), head <code>\(e(checkpoint.headSHA256))</code>, key \(e(checkpoint.keyID)))</li>
         <li>the reports below as JSON and CSV: <code>reports/</code></li></ul>
 
@@ -79,4 +74,23 @@ func packIndexHTML(
         )
     html += "</body></html>\n"
     return html
+}
+
+extension PackRenderer {
+    /// The packs Accord writes: each report as its JSON document and its first table as CSV, and the
+    /// printable index.
+    public static let standard = PackRenderer(
+        report: { data in
+            let report = Report(data)
+            return (Array(try packEncoder().encode(report)), Array(report.tables[0].csv.utf8))
+        },
+        index: packIndexHTML
+    )
+}
+
+extension Store {
+    /// Writes a program's evidence pack with the standard wording (see `exportPack(program:to:actor:now:renderer:)`).
+    public func exportPack(program slug: String, to path: String, actor: String?, now: Date = Date()) async throws -> PackExport {
+        try await exportPack(program: slug, to: path, actor: actor, now: now, renderer: .standard)
+    }
 }
