@@ -217,6 +217,6 @@ extension Problem {
             case .unavailable: (.serviceUnavailable, "Busy")
             default: (.unprocessableContent, "Invalid input")
             }
-        self.init(type: "/problems/\(error.code)", title: title, status: status, detail: error.message)
+        self.init(type: "/problems/\(error.code)", title: title, status: status, detail: error.message, field: error.field)
     }
 }

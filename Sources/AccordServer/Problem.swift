@@ -11,9 +11,13 @@ public struct Problem: Codable, Sendable, Equatable {
     public var status: Int
     /// What went wrong this time, for people.
     public var detail: String?
+    /// The request member the problem is about (`reason`, `until`…), when it is about one: an extension
+    /// member (RFC 9457 §3.2) a client can use to mark the field.
+    public var field: String?
 
     /// Creates a problem.
-    public init(type: String, title: String, status: HTTPResponse.Status, detail: String? = nil) {
+    public init(type: String, title: String, status: HTTPResponse.Status, detail: String? = nil, field: String? = nil) {
+        self.field = field
         self.type = type
         self.title = title
         self.status = status.code

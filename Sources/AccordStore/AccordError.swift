@@ -35,6 +35,7 @@ public struct AccordError: Error, Sendable, CustomStringConvertible, Equatable {
         }
 
         init(_ name: StaticString) { self.name = "\(name)" }
+        /// The code's stable name, e.g. `not-found`.
         public var description: String { name }
     }
 
@@ -52,6 +53,16 @@ public struct AccordError: Error, Sendable, CustomStringConvertible, Equatable {
         case listSystems(program: String)
         /// Name one program instead of all of them.
         case nameProgram
+        /// Open the program's next cycle.
+        case openCycle(program: String)
+        /// Close the program's open cycle.
+        case closeCycle(program: String)
+        /// Bind the person to a role of the program.
+        case bindRole(program: String, role: String, person: String)
+        /// Verify the program's audit chain.
+        case verifyAudit(program: String)
+        /// Migrate the schema with the schema owner's credentials.
+        case migrateAsOwner
     }
 
     /// The kind of refusal.
@@ -71,5 +82,6 @@ public struct AccordError: Error, Sendable, CustomStringConvertible, Equatable {
         self.remedy = remedy
     }
 
+    /// The refusal's one-line message for people.
     public var description: String { message }
 }

@@ -240,7 +240,7 @@ extension Store {
                 return programChain(slug)
             }
             guard acting.isAdmin else {
-                throw AccordError(.forbidden, "the organisation-wide log is for administrators; name a program with --program")
+                throw AccordError(.forbidden, "the organisation-wide log is for administrators", remedy: .nameProgram)
             }
             return organisationChain
         }

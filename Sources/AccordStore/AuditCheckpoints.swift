@@ -40,7 +40,7 @@ extension Store {
                 chains = [programChain(slug)]
             } else {
                 guard acting.isAdmin else {
-                    throw AccordError(.forbidden, "checkpoints of every chain are for administrators; name a program with --program")
+                    throw AccordError(.forbidden, "checkpoints of every chain are for administrators", remedy: .nameProgram)
                 }
                 chains = try await connection.query(AuditSQL.chains)
             }

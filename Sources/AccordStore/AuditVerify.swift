@@ -129,7 +129,7 @@ extension Store {
                 let program = try await Self.visibleProgram(slug, for: acting, on: connection)
                 return ([programChain(slug)], program.id)
             }
-            guard acting.isAdmin else { throw AccordError(.forbidden, "verifying every chain is for administrators; name a program with --program") }
+            guard acting.isAdmin else { throw AccordError(.forbidden, "verifying every chain is for administrators", remedy: .nameProgram) }
             return (try await connection.query(AuditSQL.chains), nil)
         }
         var fingerprint: String?

@@ -58,7 +58,8 @@ extension Store {
             if latest.closedAt == nil {
                 throw AccordError(
                     .conflict,
-                    "cycle \(number - 1) of '\(program.slug)' is open; close it first (accord cycle close \(program.slug)), which needs its management review signed"
+                    "cycle \(number - 1) of '\(program.slug)' is open; close it first, which needs its management review signed",
+                    remedy: .closeCycle(program: program.slug)
                 )
             }
             let previousEnd = latest.endsOn

@@ -69,7 +69,7 @@ extension Store {
             try await Self.requireManager(acting, of: program, workflow: workflow, to: "close cycles", on: connection)
             try await connection.execute(CycleSQL.lockProgram, program.id)
             guard let latest = try await connection.queryFirst(CycleSQL.latest, program.id), latest.closedAt == nil else {
-                throw AccordError(.conflict, "'\(slug)' has no open cycle; open one with: accord cycle open \(slug)")
+                throw AccordError(.conflict, "'\(slug)' has no open cycle", remedy: .openCycle(program: slug))
             }
             let cycleID = latest.id
             let number = latest.number
@@ -144,7 +144,8 @@ extension Store {
             guard let row = found else {
                 throw AccordError(
                     .notFound,
-                    number.map { "'\(slug)' has no cycle \($0)" } ?? "'\(slug)' has no cycles yet; open one with: accord cycle open \(slug)"
+                    number.map { "'\(slug)' has no cycle \($0)" } ?? "'\(slug)' has no cycles yet",
+                    remedy: number == nil ? .openCycle(program: slug) : nil
                 )
             }
             let summary = try await Self.cycleSummary(row, programID: program.id, asOf: .today(now: now), on: connection)

@@ -1,5 +1,6 @@
 public import Foundation
 import Postgres
+import PostgresCluster
 
 /// Where Accord's database is: a server given by the operator, or the embedded cluster.
 public enum DatabaseLocation: Sendable, Equatable {

@@ -87,11 +87,11 @@ extension Store {
         actor: String?
     ) async throws -> Delegation {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty else { throw AccordError(.invalid, "say why: --reason") }
-        guard until >= CalendarDate.today() else { throw AccordError(.invalid, "--until \(until) is in the past") }
+        guard !reason.isEmpty else { throw AccordError(.invalid, "say why", field: "reason") }
+        guard until >= CalendarDate.today() else { throw AccordError(.invalid, "the end date \(until) is in the past", field: "until") }
         let latest = CalendarDate.today().adding(days: maxDelegationDays)
         guard until <= latest else {
-            throw AccordError(.invalid, "a delegation lasts at most \(maxDelegationDays) days: --until \(latest) at the latest")
+            throw AccordError(.invalid, "a delegation lasts at most \(maxDelegationDays) days: until \(latest) at the latest", field: "until")
         }
         return try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)

@@ -3,9 +3,13 @@ import Foundation
 
 /// A demo organisation, so that a newcomer's first screen is alive.
 public struct DemoAccount: Sendable {
+    /// The handle to log in with, e.g. `ada`.
     public var handle: String
+    /// The person's full name.
     public var name: String
+    /// What the person does in the demo, in words for the printed list (not the role keys bound).
     public var roles: String
+    /// The generated password: 16 random characters, printed once and stored only as a bcrypt hash.
     public var password: String
 }
 

@@ -14,7 +14,7 @@ extension Store {
         actor: String?
     ) async throws -> Finding {
         let title = title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !title.isEmpty else { throw AccordError(.invalid, "a finding needs a title: --title") }
+        guard !title.isEmpty else { throw AccordError(.invalid, "a finding needs a title", field: "title") }
         let id = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
             let systemRow = try await system.asyncMap { try await Self.systemRow($0, of: program, on: connection) }
             return try await Self.openFinding(
@@ -96,7 +96,7 @@ extension Store {
     /// Records a finding's root cause (cl. 10.2 b). Managers, and whoever works one of the finding's tasks.
     public func recordRootCause(program slug: String, finding number: Int, rootCause: String, actor: String?) async throws -> Finding {
         let text = rootCause.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw AccordError(.invalid, "say what the root cause is: --text") }
+        guard !text.isEmpty else { throw AccordError(.invalid, "say what the root cause is", field: "text") }
         let id = try await changing(program: slug, actor: actor) { connection, acting, program, workflow in
             guard let locked = try await connection.queryFirst(ImprovementSQL.lockFinding, program.id, number) else {
                 throw AccordError(.notFound, "'\(slug)' has no finding \(number)")

@@ -16,7 +16,7 @@ extension Store {
         now: Date = Date()
     ) async throws -> Incident {
         let summary = summary.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !summary.isEmpty else { throw AccordError(.invalid, "say what happened: --summary") }
+        guard !summary.isEmpty else { throw AccordError(.invalid, "say what happened", field: "summary") }
         guard awareAt <= now.addingTimeInterval(300) else {
             throw AccordError(
                 .invalid,
@@ -123,7 +123,7 @@ extension Store {
     /// The program's AI system with this slug.
     static func systemRow(_ slug: String, of program: ProgramRow, on connection: PostgresConnection) async throws -> SystemRow {
         guard let system = try await connection.queryFirst(ImprovementSQL.system, program.id, slug) else {
-            throw AccordError(.notFound, "'\(program.slug)' has no AI system '\(slug)'; 'accord system list \(program.slug)' shows them")
+            throw AccordError(.notFound, "'\(program.slug)' has no AI system '\(slug)'", remedy: .listSystems(program: program.slug))
         }
         return system
     }

@@ -6,12 +6,19 @@ import Postgres
 
 /// A person as other code sees them (never with the password hash).
 public struct Person: Codable, Sendable, Equatable {
+    /// The person's database id, stable for life; signatures and approvals refer to people by it.
     public var id: Int64
+    /// The unique login name (lower-case letters, digits, `.`, `_`, `-`), e.g. `ada`; `--as` and the audit log use it.
     public var handle: String
+    /// The full name, as printed with signatures.
     public var name: String
+    /// The e-mail address, if given.
     public var email: String?
+    /// Whether the person is an administrator: adds people, starts programs, and sees and manages every program.
     public var isAdmin: Bool
+    /// Whether the person has a password, which signing asks for again; without one they cannot sign.
     public var canSign: Bool
+    /// Whether the account is disabled: no login, no signing, no new assignments.
     public var disabled: Bool
 }
 
@@ -129,7 +136,7 @@ extension Store {
 
     static func person(_ handle: String, on connection: PostgresConnection) async throws -> Person {
         guard let person = try await connection.queryFirst(PeopleSQL.byHandle, handle) else {
-            throw AccordError(.notFound, "no person with handle '\(handle)'; 'accord user list' shows who exists")
+            throw AccordError(.notFound, "no person with handle '\(handle)'", remedy: .listPeople)
         }
         return person
     }
@@ -137,7 +144,7 @@ extension Store {
     /// The acting person: must be given, exist and be enabled.
     static func requireActor(_ handle: String?, on connection: PostgresConnection) async throws -> Person {
         guard let handle, !handle.isEmpty else {
-            throw AccordError(.unauthenticated, "say who is acting: --as HANDLE or ACCORD_USER")
+            throw AccordError(.unauthenticated, "say who is acting", remedy: .identifyActor)
         }
         let person: Person
         do {

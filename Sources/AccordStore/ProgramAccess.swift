@@ -38,11 +38,11 @@ extension Store {
     /// Others get "not found", so a program's existence does not leak.
     static func visibleProgram(_ slug: String, for person: Person, on connection: PostgresConnection) async throws -> ProgramRow {
         guard let program = try await connection.queryFirst(ProgramSQL.bySlug, slug) else {
-            throw AccordError(.notFound, "no program '\(slug)'; 'accord program list' shows yours")
+            throw AccordError(.notFound, "no program '\(slug)'", remedy: .listPrograms)
         }
         if !person.isAdmin {
             guard try await isMember(person.id, of: program, on: connection) else {
-                throw AccordError(.notFound, "no program '\(slug)'; 'accord program list' shows yours")
+                throw AccordError(.notFound, "no program '\(slug)'", remedy: .listPrograms)
             }
         }
         return program

@@ -128,7 +128,7 @@ extension Store {
     ) async throws -> ProgramDetail {
         let slug = slug ?? slugify(title)
         guard slug.range(of: #"^[a-z0-9][a-z0-9-]{0,62}$"#, options: .regularExpression) != nil else {
-            throw AccordError(.invalid, "program slug '\(slug)' must be lowercase letters, digits and dashes; give one with --slug")
+            throw AccordError(.invalid, "program slug '\(slug)' must be lowercase letters, digits and dashes", field: "slug")
         }
         guard !title.trimmingCharacters(in: .whitespaces).isEmpty else { throw AccordError(.invalid, "the program's title must not be empty") }
         let id: Int64 = try await pool.withTransaction { connection in
@@ -140,7 +140,7 @@ extension Store {
             do {
                 id = try await connection.queryOne(ProgramSQL.insert, slug, title, workflow.id, workflow.version, start.description, acting.id)
             } catch let error as PostgresError where error.isUniqueViolation {
-                throw AccordError(.conflict, "a program with slug '\(slug)' already exists; choose another with --slug")
+                throw AccordError(.conflict, "a program with slug '\(slug)' already exists; choose another", field: "slug")
             }
             try await connection.execute(AuditSQL.createChain, programChain(slug))
             let program = ProgramRow(id: id, slug: slug, title: title, workflowID: workflow.id, workflowVersion: workflow.version, startsOn: start)

@@ -260,7 +260,9 @@ extension Store {
         actor: String?,
         proof: TokenProof
     ) async throws -> (APIToken, String) {
-        if let expires, expires <= CalendarDate.today() { throw AccordError(.invalid, "--expires \(expires) is not in the future") }
+        if let expires, expires <= CalendarDate.today() {
+            throw AccordError(.invalid, "the expiry date \(expires) is not in the future", field: "expires")
+        }
         let overrideReason: String?
         switch proof {
         case .password(let password):
@@ -269,7 +271,7 @@ extension Store {
             overrideReason = nil
         case .administratorOverride(let reason):
             let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !reason.isEmpty else { throw AccordError(.invalid, "an administrator override needs a reason (--admin-override REASON)") }
+            guard !reason.isEmpty else { throw AccordError(.invalid, "an administrator override needs a reason", field: "admin-override") }
             overrideReason = reason
         }
         let token = randomToken(prefix: "acc_")

@@ -73,7 +73,7 @@ extension Store {
         idempotency: IdempotencyClaim? = nil
     ) async throws -> SigningOutcome {
         let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
-        if decision == .reject && comment == nil { throw AccordError(.invalid, "a rejection needs a comment saying why (--comment)") }
+        if decision == .reject && comment == nil { throw AccordError(.invalid, "a rejection needs a comment saying why", field: "comment") }
         if decision == .approve, meaning == .rejection {
             throw AccordError(
                 .invalid,

@@ -13,7 +13,7 @@ extension Store {
     /// Returns the signer.
     /// - Parameter refused: what a wrong password leaves undone, for its message.
     func checkSigningPassword(actor: String?, password: String, refused: String = "nothing was signed") async throws -> Person {
-        guard let handle = actor, !handle.isEmpty else { throw AccordError(.unauthenticated, "say who is signing: --as HANDLE or ACCORD_USER") }
+        guard let handle = actor, !handle.isEmpty else { throw AccordError(.unauthenticated, "say who is signing", remedy: .identifyActor) }
         let signer = try await pool.withConnection { connection in
             guard let signer = try await connection.queryFirst(SignatureSQL.signer, handle) else {
                 throw AccordError(.unauthenticated, "the acting user '\(handle)' does not exist")

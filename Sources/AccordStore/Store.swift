@@ -5,6 +5,7 @@ public import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
 public import Postgres
+import PostgresCluster
 
 /// Accord's engine over its database. Every command it offers is one transaction that changes state
 /// and appends its audit entry; the CLI and the HTTP front only call it.
@@ -89,7 +90,8 @@ public final class Store: Sendable {
                 {
                     throw AccordError(
                         .conflict,
-                        "the schema needs \(plan.pending.count) migration(s) and \(applicationRole) may not apply them; run 'accord db migrate --owner-database URL' with the schema owner's credentials"
+                        "the schema needs \(plan.pending.count) migration(s) and \(applicationRole) may not apply them",
+                        remedy: .migrateAsOwner
                     )
                 }
                 try await store.migrate()

@@ -89,7 +89,8 @@ extension Store {
             guard try await Self.isMember(assignee.id, of: program, on: connection) else {
                 throw AccordError(
                     .conflict,
-                    "'\(handle)' holds no role in '\(program.slug)'; bind them first: accord role bind \(program.slug) \(task.ownerRole) \(handle)"
+                    "'\(handle)' holds no role in '\(program.slug)'; bind them to a role first",
+                    remedy: .bindRole(program: program.slug, role: task.ownerRole, person: handle)
                 )
             }
             try await connection.execute(TaskSQL.setAssignee, task.id, assignee.id)
@@ -126,7 +127,7 @@ extension Store {
     /// Declares a task out of scope with a reason (kept for the statement of applicability). Managers.
     public func markNotApplicable(_ ref: String, reason: String, actor: String?) async throws -> TaskSummary {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty else { throw AccordError(.invalid, "say why the task does not apply: --reason") }
+        guard !reason.isEmpty else { throw AccordError(.invalid, "say why the task does not apply", field: "reason") }
         return try await changeTask(ref, actor: actor) { connection, acting, task, program, workflow in
             try await Self.requireManager(acting, of: program, workflow: workflow, to: "mark tasks not applicable", on: connection)
             try await Self.transition(task, .markNotApplicable, workflow: workflow, program: program, actor: acting, reason: reason, on: connection)

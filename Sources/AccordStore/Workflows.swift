@@ -190,7 +190,7 @@ extension Store {
             }
         guard let found else {
             let what = version.map { "workflow '\(id)' version \($0)" } ?? "workflow '\(id)'"
-            throw AccordError(.notFound, "no \(what) is loaded; 'accord workflow list' shows what is")
+            throw AccordError(.notFound, "no \(what) is loaded", remedy: .listWorkflows)
         }
         return try await workflow(id, version: found.version, checksum: found.checksum, on: connection)
     }

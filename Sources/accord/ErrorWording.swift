@@ -13,6 +13,11 @@ extension AccordError {
             case .listWorkflows: text += "; 'accord workflow list' shows what is"
             case .listSystems(let program): text += "; 'accord system list \(program)' shows them"
             case .nameProgram: text += "; name a program with --program"
+            case .openCycle(let program): text += "; open one with: accord cycle open \(program)"
+            case .closeCycle(let program): text += " (accord cycle close \(program))"
+            case .bindRole(let program, let role, let person): text += ": accord role bind \(program) \(role) \(person)"
+            case .verifyAudit(let program): text += "; run accord audit verify --program \(program)"
+            case .migrateAsOwner: text += "; run 'accord db migrate --owner-database URL' with the schema owner's credentials"
             }
         }
         if let field, remedy != .identifyActor { text += " (--\(field))" }

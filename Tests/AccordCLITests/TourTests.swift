@@ -24,6 +24,10 @@ struct TourTests {
         let noActor = try sandbox.run(["program", "list"])
         #expect(noActor.status == 5)
         #expect(noActor.stderr == "error: say who is acting: --as HANDLE or ACCORD_USER\n")
+        // The engine says what is wrong; the CLI names the place its fix goes (a flag, a listing command).
+        let noProgram = try sandbox.run(["program", "show", "nope", "--as", "ada"])
+        #expect(noProgram.status == 4)
+        #expect(noProgram.stderr == "error: no program 'nope'; 'accord program list' shows yours\n")
 
         let started = try sandbox.run([
             "program", "start", "eu-ai-act-iso42001", "--title", "ACME 2027", "--slug", "acme", "--starts", "2026-01-05", "--as", "ada",
@@ -50,6 +54,9 @@ struct TourTests {
         let blocked = try sandbox.run(["task", "start", "acme/gap-assessment", "--as", "ada"])
         #expect(blocked.status == 1)
         #expect(blocked.stderr.hasPrefix("error: task 'acme/gap-assessment' is blocked and cannot start"))
+        let noReason = try sandbox.run(["task", "not-applicable", "acme/gap-assessment", "--reason", " ", "--as", "ada"])
+        #expect(noReason.status == 1)
+        #expect(noReason.stderr == "error: say why the task does not apply (--reason)\n")
         #expect(try sandbox.run(["task", "assign", "acme/ai-inventory", "ada", "--as", "ada"]).status == 0)
         #expect(try sandbox.run(["task", "start", "acme/ai-inventory", "--as", "ada"]).stdout.contains("in_progress"))
         #expect(try sandbox.run(["task", "submit", "acme/ai-inventory", "--as", "ada"]).stdout == "acme/ai-inventory is done\n")

@@ -465,8 +465,12 @@ struct APIEndpointTests {
                     method: .post,
                     headers: bearer(tokens["ada"]),
                     body: json(["reason": " "])
-                ) {
-                    #expect($0.status == .unprocessableContent)
+                ) { response in
+                    #expect(response.status == .unprocessableContent)
+                    // The problem names the member; its detail is the engine's words, with no CLI flag in them.
+                    let problem = object(response.body)
+                    #expect(problem["field"] as? String == "reason")
+                    #expect((problem["detail"] as? String).map { !$0.contains("--") } == true, "\(problem)")
                 }
                 try await client.execute(
                     uri: "/api/v1/tasks/\(later.id)/not-applicable",

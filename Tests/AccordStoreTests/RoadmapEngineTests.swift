@@ -165,7 +165,10 @@ struct RoadmapEngineTests {
             await expectRefusal(.forbidden, containing: "only an administrator starts programs") {
                 _ = try await store.startProgram(workflow: "engine-test", version: nil, title: "X", slug: nil, startsOn: nil, actor: "mia")
             }
-            await expectRefusal(.unauthenticated, containing: "--as HANDLE or ACCORD_USER") { _ = try await store.programs(actor: nil) }
+            // The engine names no CLI flag: it says who is missing, and the remedy is data each front words.
+            await #expect(throws: AccordError(.unauthenticated, "say who is acting", remedy: .identifyActor)) {
+                _ = try await store.programs(actor: nil)
+            }
             await expectRefusal(.unauthenticated, containing: "'ghost' does not exist") { _ = try await store.programs(actor: "ghost") }
             await expectRefusal(.invalid, containing: "say why") {
                 _ = try await store.markNotApplicable("eng/inventory", reason: "  ", actor: "mia")
