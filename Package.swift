@@ -15,9 +15,11 @@ let package = Package(
         .executable(name: "accord", targets: ["accord"]),
         .executable(name: "accord-verify-pack", targets: ["accord-verify-pack"]),
         .library(name: "Postgres", targets: ["Postgres"]),
+        .library(name: "PostgresCluster", targets: ["PostgresCluster"]),
         .library(name: "AccordCore", targets: ["AccordCore"]),
         .library(name: "AccordPack", targets: ["AccordPack"]),
         .library(name: "AccordStore", targets: ["AccordStore"]),
+        .library(name: "AccordReports", targets: ["AccordReports"]),
         .library(name: "AccordScheduler", targets: ["AccordScheduler"]),
         .library(name: "AccordServer", targets: ["AccordServer"]),
     ],
@@ -53,7 +55,7 @@ let package = Package(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
-        // Our Swift layer over libpq: connections, pool, typed rows, errors, migrations, LocalCluster.
+        // Our Swift layer over libpq: connections, pool, typed queries and rows, errors, migrations.
         .target(
             name: "Postgres",
             dependencies: [
@@ -64,6 +66,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The embedded PostgreSQL: initdb, pg_ctl, a private cluster reachable by a Unix socket only. Apart
+        // from the driver, which it only uses to reach the new server once.
+        .target(
+            name: "PostgresCluster",
+            dependencies: ["CLibPQ", "Postgres"],
             swiftSettings: swiftSettings
         ),
         // The files under sql/, workflows/, reference/ and Sources/AccordServer/Templates, compiled into the binary
@@ -103,6 +112,7 @@ let package = Package(
                 "AccordResources",
                 "CZlib",
                 "Postgres",
+                "PostgresCluster",
                 .product(name: "Logging", package: "swift-log"),
                 // bcrypt only (CBcrypt underneath); no HTTP code comes with it.
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -110,6 +120,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The reports and the pack's index as people read them: titles, tables, number formats, prose.
+        // The engine gathers the figures; every front words them through this.
+        .target(
+            name: "AccordReports",
+            dependencies: ["AccordStore", "AccordPack", "AccordCore"],
             swiftSettings: swiftSettings
         ),
         // Background work: deadlines, escalations, cycle openings, webhook delivery.
@@ -133,6 +150,7 @@ let package = Package(
         .target(
             name: "AccordServer",
             dependencies: [
+                "AccordReports",
                 "AccordScheduler",
                 "AccordStore",
                 "AccordCore",
@@ -159,11 +177,13 @@ let package = Package(
             name: "accord",
             dependencies: [
                 "AccordPack",
+                "AccordReports",
                 "AccordServer",
                 "AccordScheduler",
                 "AccordStore",
                 "AccordCore",
                 "Postgres",
+                "PostgresCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -184,6 +204,7 @@ let package = Package(
             name: "accord-bench",
             dependencies: [
                 "AccordCore",
+                "AccordReports",
                 "AccordStore",
                 "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -210,6 +231,7 @@ let package = Package(
                 "AccordCore",
                 "AccordResources",
                 "Postgres",
+                "PostgresCluster",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -219,7 +241,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres", "AccordTestSupport"],
+            dependencies: ["Postgres", "PostgresCluster", "AccordTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -230,13 +252,14 @@ let package = Package(
         .testTarget(
             name: "AccordStoreTests",
             dependencies: [
-                "AccordPack", "AccordStore", "AccordCore", "Postgres", "AccordTestSupport",
+                "AccordPack", "AccordReports", "AccordStore", "AccordCore", "Postgres", "AccordTestSupport",
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AccordServerTests",
             dependencies: [
+                "AccordReports",
                 "AccordServer",
                 "AccordScheduler",
                 "AccordStore",

@@ -3,21 +3,30 @@ import Foundation
 
 /// The content of one audit entry, as hashed into its chain.
 public struct AuditEntryContent: Sendable, Equatable {
+    /// The chain the entry belongs to: `org` for the organisation, `program:SLUG` for a program.
     public var chain: String
+    /// Its position in the chain, from 1 with no gaps.
     public var seq: Int64
     /// Database time of the change, in microseconds since 1970-01-01 UTC.
     public var recordedAtMicros: Int64
+    /// Who made the change: a person's handle, or `system`/`scheduler` for automatic changes.
     public var actor: String
+    /// What was done, e.g. `task.submit` or `person.add`.
     public var action: String
+    /// The kind of thing changed (`task`, `person`, `program`…), if any.
     public var objectType: String?
+    /// Which one: a task ref, a handle, a slug…
     public var objectID: String?
     /// The JSON text exactly as stored (a `json` column keeps it byte for byte).
     public var before: String?
+    /// The object's JSON after the change, exactly as stored, if any.
     public var after: String?
+    /// The reason given for the change, if any.
     public var reason: String?
     /// The channel that wrote the entry when it was not the server (`cli user=… host=…`), or `nil`.
     public var origin: String?
 
+    /// Creates the value from its fields; `origin` defaults to none, as for the server's own entries.
     public init(
         chain: String,
         seq: Int64,
@@ -130,8 +139,10 @@ public func hexString(_ bytes: [UInt8]) -> String {
 /// in between: what `accord audit verify` uses to recompute long chains. Same bytes as
 /// `AuditEntryContent.canonicalBytes` (a test holds them equal).
 public struct AuditCanonicalWriter {
+    /// The entry encoded so far; reused from one entry to the next.
     public private(set) var bytes: [UInt8] = []
 
+    /// An empty writer; call `begin()` before each entry.
     public init() { bytes.reserveCapacity(1024) }
 
     /// Starts an entry: clears the buffer and writes the version tag.

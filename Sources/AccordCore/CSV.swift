@@ -5,8 +5,11 @@ import Foundation
 public enum CSV {
     /// A malformed file: the line where the problem is.
     public struct Malformed: Error, CustomStringConvertible {
+        /// The line of the text, from 1, where the problem is (for an unclosed quote, where its row starts).
         public let line: Int
+        /// What is wrong and how to fix it.
         public let message: String
+        /// `line N: message`, as printed to whoever supplied the file.
         public var description: String { "line \(line): \(message)" }
     }
 

@@ -62,12 +62,15 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         CalendarDate(Self.calendar.date(byAdding: .day, value: days, to: startOfDay)!)
     }
 
+    /// The date as `YYYY-MM-DD`, e.g. `2027-08-02`: how it is stored, sent and shown.
     public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
 
+    /// Whether `a` is an earlier day than `b`.
     public static func < (a: CalendarDate, b: CalendarDate) -> Bool {
         (a.year, a.month, a.day) < (b.year, b.month, b.day)
     }
 
+    /// Decodes a `YYYY-MM-DD` string; any other value, or a day that does not exist, is a decoding error.
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let date = CalendarDate(text) else {
@@ -76,6 +79,7 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         self = date
     }
 
+    /// Encodes the date as a `YYYY-MM-DD` string.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

@@ -5,6 +5,7 @@ public enum DeadlineKind: String, Codable, Sendable, CaseIterable {
 
 /// One reminder, overdue notice or escalation level of a task's due date, and the day it falls due.
 public struct DeadlineMark: Equatable, Sendable {
+    /// Whether it is a reminder, the overdue notice or an escalation.
     public var kind: DeadlineKind
     /// Reminders: 1 for the earliest offset, counting up towards the due date. Overdue: 0. Escalations: chain position from 1.
     public var level: Int
@@ -12,6 +13,7 @@ public struct DeadlineMark: Equatable, Sendable {
     public var day: CalendarDate
     /// For escalations: the role handed up to (`step-owner` unresolved).
     public var role: String?
+    /// Creates the value from its fields.
     public init(kind: DeadlineKind, level: Int, day: CalendarDate, role: String? = nil) {
         self.kind = kind
         self.level = level

@@ -27,6 +27,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
+    /// The address in its usual text form (`203.0.113.7`, `2001:db8::1`), or `?` if the C library cannot print it.
     public var description: String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         let family = bytes.count == 4 ? AF_INET : AF_INET6
@@ -60,7 +61,9 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
 
 /// A network in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`), or one address.
 public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
+    /// The address as written (host bits are not cleared; `contains` masks them).
     public let address: IPAddress
+    /// How many leading bits are the network: 0 to 32 for IPv4, 0 to 128 for IPv6; all of them for one address.
     public let prefixLength: Int
 
     /// Parses `ADDRESS/PREFIX` or a single address; `nil` when malformed.
@@ -77,6 +80,7 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         self.address = address
     }
 
+    /// The network as `ADDRESS/PREFIX`, e.g. `10.0.0.0/8` (a single address gets `/32` or `/128`).
     public var description: String { "\(address)/\(prefixLength)" }
 
     /// Whether an address lies in the network (an IPv4-mapped IPv6 address counts as its IPv4 address).

@@ -3,6 +3,7 @@ public import Foundation
 /// An ISO 8601 duration such as `P30D`, `P3M`, `P1Y2M`, `P2W` or `PT36H`, applied in calendar terms
 /// (adding `P1M` to 31 January gives the last day of February).
 public struct ISODuration: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// Each part's count as written (`P1Y2M` has years 1, months 2); parts are kept apart, never normalised.
     public var years = 0, months = 0, weeks = 0, days = 0, hours = 0, minutes = 0, seconds = 0
 
     /// Parses `PnYnMnWnDTnHnMnS`; every part is optional but at least one is needed.
@@ -79,6 +80,7 @@ public struct ISODuration: Hashable, Sendable, Codable, CustomStringConvertible 
         return CalendarDate.calendar.date(byAdding: c, to: date)!
     }
 
+    /// The duration in ISO 8601 form with zero parts left out, e.g. `P1Y2M` or `PT36H`; `P0D` when zero.
     public var description: String {
         var text = "P"
         if years != 0 { text += "\(years)Y" }
@@ -94,6 +96,7 @@ public struct ISODuration: Hashable, Sendable, Codable, CustomStringConvertible 
         return text == "P" ? "P0D" : text
     }
 
+    /// Decodes an ISO 8601 duration string such as `P30D`; anything else is a decoding error.
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let duration = ISODuration(text) else {
@@ -102,6 +105,7 @@ public struct ISODuration: Hashable, Sendable, Codable, CustomStringConvertible 
         self = duration
     }
 
+    /// Encodes the duration as its ISO 8601 string (`description`).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

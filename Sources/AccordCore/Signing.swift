@@ -17,10 +17,13 @@ public enum SigningDecision: String, Codable, Sendable, CaseIterable {
 
 /// One approval counted towards a policy.
 public struct CountedApproval: Sendable, Equatable {
+    /// The policy role whose slot the approval fills.
     public var role: String
+    /// The database id of the person who signed.
     public var signerID: Int64
     /// The holder a deputy signed for: the approval counts as theirs too.
     public var onBehalfOf: Int64?
+    /// Creates the value from its fields.
     public init(role: String, signerID: Int64, onBehalfOf: Int64? = nil) {
         self.role = role
         self.signerID = signerID
@@ -35,8 +38,11 @@ public struct CountedApproval: Sendable, Equatable {
 public struct SigningAuthority: Sendable, Equatable {
     /// A role held by someone who delegated it to the signer.
     public struct Holder: Sendable, Equatable {
+        /// The holder's database id, checked by the separation-of-duties and one-slot rules.
         public var id: Int64
+        /// The holder's handle, for messages and the signature's `onBehalfOf`.
         public var handle: String
+        /// Creates the value from its fields.
         public init(id: Int64, handle: String) {
             self.id = id
             self.handle = handle
@@ -50,6 +56,7 @@ public struct SigningAuthority: Sendable, Equatable {
     /// Roles delegated to the signer, with their holder.
     public var deputyFor: [String: Holder]
 
+    /// Creates the value from its fields; only `held` is needed when nothing is delegated.
     public init(held: Set<String>, delegatedAway: [String: String] = [:], deputyFor: [String: Holder] = [:]) {
         self.held = held
         self.delegatedAway = delegatedAway
@@ -59,8 +66,11 @@ public struct SigningAuthority: Sendable, Equatable {
 
 /// The slot a signature fills: a role, and the holder when a deputy signs for them.
 public struct SigningSlot: Sendable, Equatable {
+    /// The policy role the signature is recorded in.
     public var role: String
+    /// The holder the signer signs for as a deputy; `nil` when signing in their own right.
     public var onBehalfOf: SigningAuthority.Holder?
+    /// Creates the value from its fields.
     public init(role: String, onBehalfOf: SigningAuthority.Holder? = nil) {
         self.role = role
         self.onBehalfOf = onBehalfOf
@@ -74,10 +84,12 @@ public struct SigningSlot: Sendable, Equatable {
 /// fill a second slot of the same quorum. A holder who has delegated a role does not sign for it while
 /// the delegation is in force.
 public struct ApprovalEvaluation: Sendable {
+    /// The task template's approval policy being filled.
     public let policy: ApprovalPolicy
     /// Approvals of the current round and evidence version.
     public let approvals: [CountedApproval]
 
+    /// An evaluation of these approvals against the policy.
     public init(policy: ApprovalPolicy, approvals: [CountedApproval]) {
         self.policy = policy
         self.approvals = approvals
@@ -243,6 +255,7 @@ public struct ApprovalEvaluation: Sendable {
 
 /// Why a signature is refused.
 public struct SigningRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The rule that refused the signature; the store lets a rejection through some of them (a filled quorum, the order).
     public enum Rule: String, Sendable {
         case separationOfDuties = "separation-of-duties"
         case oneSlotPerPerson = "one-slot-per-person"
@@ -251,20 +264,28 @@ public struct SigningRefusal: Error, Sendable, Equatable, CustomStringConvertibl
         case quorumFilled = "quorum-filled"
         case delegated = "delegated"
     }
+    /// Which rule refused it.
     public let rule: Rule
+    /// The refusal in words for the signer, naming the rule and the people concerned.
     public let message: String
+    /// Creates a refusal under a rule with its message.
     public init(rule: Rule, _ message: String) {
         self.rule = rule
         self.message = message
     }
+    /// The message, as shown to the signer.
     public var description: String { message }
 }
 
 /// One evidence version as a signature binds it.
 public struct EvidenceDigest: Sendable, Equatable, Codable {
+    /// The title the evidence versions are grouped under.
     public var title: String
+    /// The version under that title, from 1.
     public var version: Int
+    /// The SHA-256 of that version's content, in hex.
     public var sha256: String
+    /// Creates the value from its fields.
     public init(title: String, version: Int, sha256: String) {
         self.title = title
         self.version = version
@@ -288,11 +309,16 @@ struct Canonical {
 
 /// What a signature signs: the task's identity and the hashes of its current evidence versions.
 public struct SignedSubject: Sendable, Equatable {
+    /// The database id of the task signed.
     public var taskID: Int64
+    /// The task's ref (`PROGRAM/TASK[@SYSTEM][+INSTANCE]`).
     public var taskRef: String
+    /// The task evidence version being signed.
     public var evidenceVersion: Int
+    /// The newest version of each evidence title as of that version, sorted by title then version.
     public var evidence: [EvidenceDigest]
 
+    /// Creates the subject, sorting the evidence so that the hash does not depend on the order given.
     public init(taskID: Int64, taskRef: String, evidenceVersion: Int, evidence: [EvidenceDigest]) {
         self.taskID = taskID
         self.taskRef = taskRef
@@ -342,21 +368,36 @@ public struct AuditKey: Sendable {
 
 /// The fields of a signature its MAC covers (`accord-signature-v1`).
 public struct SignatureContent: Sendable, Equatable {
+    /// The database id of the task signed.
     public var taskID: Int64
+    /// The task's ref.
     public var taskRef: String
+    /// The task's review round the signature belongs to.
     public var reviewRound: Int
+    /// The task evidence version signed.
     public var evidenceVersion: Int
+    /// The signer's handle.
     public var signer: String
+    /// The signer's name as printed with the signature.
     public var printedName: String
+    /// When it was signed, in microseconds since 1970-01-01 UTC (what the database stores, exactly).
     public var signedAtMicros: Int64
+    /// The decision's raw value, `approve` or `reject`.
     public var decision: String
+    /// The meaning's raw value, e.g. `approval` or `rejection`.
     public var meaning: String
+    /// The signer's comment, if any.
     public var comment: String?
+    /// The policy slot (a role) filled, if any.
     public var role: String?
+    /// The handle of the holder a deputy signed for, if any.
     public var onBehalfOf: String?
+    /// How the signer was authenticated (`password`).
     public var authMethod: String
+    /// The SHA-256 of the signed subject (`SignedSubject.sha256`).
     public var subjectSHA256: [UInt8]
 
+    /// Creates the value from its fields.
     public init(
         taskID: Int64,
         taskRef: String,
@@ -389,6 +430,7 @@ public struct SignatureContent: Sendable, Equatable {
         self.subjectSHA256 = subjectSHA256
     }
 
+    /// The bytes the MAC covers: `accord-signature-v1;` then each field length-prefixed (`~;` for none), in a fixed order.
     public var canonicalBytes: [UInt8] {
         var c = Canonical("accord-signature-v1")
         c.add(String(taskID))
@@ -412,12 +454,17 @@ public struct SignatureContent: Sendable, Equatable {
 /// A chain's position and head, authenticated with the audit key, to keep outside the database.
 /// With one, verification also catches a cut tail and a chain recomputed from scratch.
 public struct Checkpoint: Codable, Sendable, Equatable {
+    /// The audit chain checkpointed (`org`, or `program:SLUG`).
     public var chain: String
+    /// The sequence number of the chain's head entry when taken (0 for an empty chain).
     public var position: Int64
+    /// That entry's hash, in hex (empty for an empty chain).
     public var headSHA256: String
     /// When it was taken, ISO 8601 in UTC: the MAC covers this text, so it survives any JSON round trip.
     public var at: String
+    /// The id of the audit key that made the MAC.
     public var keyID: String
+    /// HMAC-SHA256 of the checkpoint's canonical encoding (`accord-checkpoint-v1`) under that key, in hex.
     public var mac: String
 
     /// Creates a checkpoint and its MAC.

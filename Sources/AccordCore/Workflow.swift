@@ -44,6 +44,7 @@ public struct Workflow: Codable, Sendable, Equatable {
     /// The task template with this key.
     public func task(_ key: String) -> TaskTemplate? { steps.lazy.flatMap(\.tasks).first { $0.key == key } }
 
+    /// Creates a workflow from its parts as given, unchecked; `WorkflowLoader.load` is what validates one.
     public init(
         id: String,
         version: Int,
@@ -71,6 +72,7 @@ public struct CyclePolicy: Codable, Sendable, Equatable {
     public var period: ISODuration
     /// The recurring task whose sign-off closes a cycle (the management review).
     public var review: String
+    /// Creates the value from its fields.
     public init(period: ISODuration, review: String) {
         self.period = period
         self.review = review
@@ -91,6 +93,7 @@ public struct NamedDate: Codable, Sendable, Equatable {
     public var date: CalendarDate
     /// Why this date, e.g. "AI Act Art. 113, as amended by …".
     public var note: String?
+    /// Creates the value from its fields.
     public init(date: CalendarDate, note: String? = nil) {
         self.date = date
         self.note = note
@@ -112,6 +115,7 @@ public struct Role: Codable, Sendable, Equatable {
     /// The most people that may hold the role in one program, when limited.
     public var maxMembers: Int?
 
+    /// Creates the value from its fields; a role is neither leadership nor manager unless said.
     public init(key: String, title: String, leadership: Bool = false, manager: Bool = false, description: String? = nil, maxMembers: Int? = nil) {
         self.key = key
         self.title = title
@@ -124,13 +128,18 @@ public struct Role: Codable, Sendable, Equatable {
 
 /// A stage of the roadmap, grouping tasks.
 public struct Step: Codable, Sendable, Equatable {
+    /// The step's identifier within the workflow, e.g. `scope`.
     public var key: String
+    /// The title people read.
     public var title: String
+    /// What the step covers, if written.
     public var description: String?
     /// The role accountable for the step (the first escalation target, `step-owner`).
     public var owner: String?
+    /// The step's task templates, in the order written.
     public var tasks: [TaskTemplate]
 
+    /// Creates the value from its fields.
     public init(key: String, title: String, description: String? = nil, owner: String? = nil, tasks: [TaskTemplate]) {
         self.key = key
         self.title = title
@@ -142,8 +151,11 @@ public struct Step: Codable, Sendable, Equatable {
 
 /// A unit of work as the workflow defines it; a program instantiates it once, or once per matching AI system.
 public struct TaskTemplate: Codable, Sendable, Equatable {
+    /// The template's identifier, unique in the workflow (`ai-inventory`); task refs and `dependsOn` use it.
     public var key: String
+    /// The title people read.
     public var title: String
+    /// What the task asks for, if written.
     public var description: String?
     /// The role that does the work.
     public var owner: String
@@ -168,6 +180,7 @@ public struct TaskTemplate: Codable, Sendable, Equatable {
     /// When set, the task is not part of the roadmap: it is instantiated once per finding or incident.
     public var trigger: TaskTrigger?
 
+    /// Creates the value from its fields; only the key, title and owner are needed.
     public init(
         key: String,
         title: String,
@@ -222,8 +235,11 @@ public enum DueRule: Codable, Sendable, Equatable {
 public struct ApprovalPolicy: Codable, Sendable, Equatable {
     /// One requirement per role: how many distinct members of it must sign.
     public struct Requirement: Codable, Sendable, Equatable {
+        /// The key of the workflow role whose members sign.
         public var role: String
+        /// How many distinct members of it must approve (at most `WorkflowLoader.maximumQuorum`).
         public var quorum: Int
+        /// Creates a requirement; one signature unless said.
         public init(role: String, quorum: Int = 1) {
             self.role = role
             self.quorum = quorum
@@ -235,7 +251,9 @@ public struct ApprovalPolicy: Codable, Sendable, Equatable {
         case parallel, sequential
     }
 
+    /// The requirements, one per role, in the order written (the signing order when sequential).
     public var signers: [Requirement]
+    /// Whether the requirements are met in any order or one after the other.
     public var order: Order
 
     /// Who signs, in words: "1 of legal, then 1 of top-management" (sequential) or "… and …" (parallel).
@@ -250,6 +268,7 @@ public struct ApprovalPolicy: Codable, Sendable, Equatable {
     /// The assignee, the submitter and the owner may not sign, and one person fills one slot. On by default.
     public var separationOfDuties: Bool
 
+    /// Creates a policy; parallel, with separation of duties, unless said.
     public init(signers: [Requirement], order: Order = .parallel, separationOfDuties: Bool = true) {
         self.signers = signers
         self.order = order
@@ -262,15 +281,19 @@ public struct Escalation: Codable, Sendable, Equatable {
     /// One hand-up: this long after the due date (or, with `beforeDue`, before it), to this role
     /// (`step-owner` for the step's owner role).
     public struct Level: Codable, Sendable, Equatable {
+        /// How long after the due date (or before it, with `beforeDue`) the hand-up comes.
         public var after: ISODuration
+        /// The role handed up to, or `step-owner` for the owner role of the task's step.
         public var to: String
         /// The hand-up comes `after` *before* the due date: for clocks that must not run out (Art. 73).
         public var beforeDue: Bool
+        /// Creates a level; after the due date unless `beforeDue`.
         public init(after: ISODuration, to: String, beforeDue: Bool = false) {
             self.after = after
             self.to = to
             self.beforeDue = beforeDue
         }
+        /// Decodes a level as stored; a definition without `beforeDue` (written before it existed) means after the due date.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             after = try c.decode(ISODuration.self, forKey: .after)
@@ -283,9 +306,12 @@ public struct Escalation: Codable, Sendable, Equatable {
         public var summary: String { beforeDue ? "\(after) before due" : "\(after) late" }
     }
 
+    /// How long before the due date each reminder fires (one that falls on or after the due date never does).
     public var remindBefore: [ISODuration]
+    /// The hand-ups, in the order written; every level reached fires.
     public var chain: [Level]
 
+    /// Creates the value from its fields; no reminders and no hand-ups unless given.
     public init(remindBefore: [ISODuration] = [], chain: [Level] = []) {
         self.remindBefore = remindBefore
         self.chain = chain
@@ -301,6 +327,7 @@ public struct Applicability: Codable, Sendable, Equatable {
     /// When set, whether the system must (true) or must not (false) be general-purpose AI.
     public var gpai: Bool?
 
+    /// Creates the conditions; with none given, every system matches.
     public init(operatorRoles: [OperatorRole]? = nil, riskClasses: [RiskClass]? = nil, gpai: Bool? = nil) {
         self.operatorRoles = operatorRoles
         self.riskClasses = riskClasses
@@ -337,9 +364,13 @@ public enum RiskClass: String, Codable, Sendable, CaseIterable {
 
 /// What applicability is decided on.
 public struct SystemProfile: Sendable, Equatable {
+    /// The organisation's role for the system (provider, deployer…).
     public var operatorRole: OperatorRole
+    /// The system's risk class under the AI Act.
     public var riskClass: RiskClass
+    /// Whether the system is a general-purpose AI model or system.
     public var gpai: Bool
+    /// Creates a profile; not general-purpose AI unless said.
     public init(operatorRole: OperatorRole, riskClass: RiskClass, gpai: Bool = false) {
         self.operatorRole = operatorRole
         self.riskClass = riskClass

@@ -2,21 +2,31 @@
 public struct WorkflowDiff: Codable, Sendable, Equatable {
     /// A task template present in both versions that differs.
     public struct Change: Codable, Sendable, Equatable {
+        /// The task template's key.
         public var task: String
         /// Each difference in words, e.g. "due: P30D -> P45D".
         public var changes: [String]
+        /// Creates the value from its fields.
         public init(task: String, changes: [String]) {
             self.task = task
             self.changes = changes
         }
     }
+    /// The old version's number.
     public var from: Int
+    /// The new version's number.
     public var to: Int
+    /// Keys of task templates only the new version has, in its order.
     public var addedTasks: [String]
+    /// Keys of task templates only the old version has, in its order.
     public var removedTasks: [String]
+    /// Templates in both versions that differ, in the new version's order.
     public var changedTasks: [Change]
+    /// Keys of roles only the new version has.
     public var addedRoles: [String]
+    /// Keys of roles only the old version has.
     public var removedRoles: [String]
+    /// Named dates added, removed or changed, as "NAME: OLD -> NEW" ("none" when absent), by name.
     public var changedDates: [String]
 
     /// Whether nothing differs.

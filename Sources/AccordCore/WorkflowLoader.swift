@@ -3,17 +3,24 @@ import Yams
 
 /// One problem in a workflow file, printed as `FILE:LINE:COLUMN: error: message`.
 public struct WorkflowDiagnostic: Sendable, Equatable, CustomStringConvertible {
+    /// The file name as the caller gave it to `WorkflowLoader.load`.
     public var file: String
+    /// The line of the offending node, from 1 (1 when the problem has no place, e.g. an empty file).
     public var line: Int
+    /// The column of the offending node, from 1.
     public var column: Int
+    /// What is wrong, with a did-you-mean where one helps.
     public var message: String
 
+    /// The diagnostic as compilers print one, so editors can jump to it.
     public var description: String { "\(file):\(line):\(column): error: \(message)" }
 }
 
 /// A workflow file that did not load, with every problem found.
 public struct WorkflowInvalid: Error, Sendable, CustomStringConvertible {
+    /// Every problem found, in file order (YAML syntax errors alone, as nothing further can be read).
     public let diagnostics: [WorkflowDiagnostic]
+    /// The diagnostics, one per line.
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
 

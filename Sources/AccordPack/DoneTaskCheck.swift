@@ -3,16 +3,26 @@ public import AccordCore
 /// A done task that needs a sign-off, and the policies its signatures must meet (one of them, after upgrades).
 /// In an evidence pack as `approvals.json`, so `verify-pack` checks it offline against `signatures.json`.
 public struct DoneTaskCheck: Codable, Sendable, Equatable {
+    /// The task's ref.
     public var task: String
+    /// The assignee's database id, for separation of duties (not written to the pack).
     public var assigneeID: Int64?
+    /// The database id of who submitted the task, for separation of duties (not written to the pack).
     public var submitterID: Int64?
+    /// The assignee's handle: how the pack names them.
     public var assignee: String?
+    /// The submitter's handle: how the pack names them.
     public var submitter: String?
+    /// The task template's approval policy in each workflow version up to the program's current one,
+    /// newest first; meeting any one of them is enough.
     public var policies: [ApprovalPolicy]
+    /// The approvals of the task's current round and evidence version, oldest first (from the database;
+    /// not written to the pack, where `signatures.json` supplies them).
     public var approvals: [CountedApproval] = []
     /// What the database shows against the task regardless of its signatures (checked with the database only).
     public var standing: String?
 
+    /// Creates the value from its fields.
     public init(
         task: String,
         assigneeID: Int64? = nil,

@@ -3,11 +3,17 @@ public import Foundation
 
 /// `manifest.json`: every other file of the pack with its size and SHA-256.
 public struct PackManifest: Codable, Sendable, Equatable {
+    /// The program the pack was exported from, as the manifest names it.
     public struct Program: Codable, Sendable, Equatable {
+        /// The program's slug, the short name the CLI and task refs use (`acme` in `acme/aims-scope`).
         public var slug: String
+        /// The program's title for people.
         public var title: String
+        /// The id of the workflow the program follows, e.g. `eu-ai-act-iso42001`.
         public var workflow: String
+        /// The version of that workflow the program was on when exported.
         public var workflowVersion: Int
+        /// The day the program started, as `YYYY-MM-DD`.
         public var startsOn: String
 
         /// Creates the value from its fields.
@@ -19,9 +25,13 @@ public struct PackManifest: Codable, Sendable, Equatable {
             self.startsOn = startsOn
         }
     }
+    /// One file written to the pack, with what `verify-pack` checks it against.
     public struct File: Codable, Sendable, Equatable {
+        /// The file's path inside the ZIP, e.g. `evidence.json` or `evidence/12-report.pdf`.
         public var path: String
+        /// Its size in bytes.
         public var size: UInt64
+        /// The SHA-256 of its bytes, in lowercase hex.
         public var sha256: String
 
         /// Creates the value from its fields.
@@ -31,12 +41,17 @@ public struct PackManifest: Codable, Sendable, Equatable {
             self.sha256 = sha256
         }
     }
+    /// The pack format, `packFormat`; `verify-pack` reports any other as a problem.
     public var format: String
+    /// The program exported.
     public var program: Program
+    /// When the pack was exported: ISO 8601 in UTC with fractional seconds.
     public var exportedAt: String
+    /// The handle of the person who exported it.
     public var exportedBy: String
     /// The id of the audit key that made the checkpoint, the signatures' MACs and the seal.
     public var auditKeyID: String
+    /// Every file of the pack but `manifest.json` and `seal.json`, in the order written.
     public var files: [File]
 
     /// Creates the value from its fields.
@@ -52,9 +67,13 @@ public struct PackManifest: Codable, Sendable, Equatable {
 
 /// `seal.json`: the SHA-256 of `manifest.json`, authenticated with the audit key.
 public struct PackSeal: Codable, Sendable, Equatable {
+    /// The pack format, as in the manifest (`packFormat`).
     public var format: String
+    /// The SHA-256 of `manifest.json`'s exact bytes, in hex.
     public var manifestSHA256: String
+    /// The id of the audit key the MAC was made with (`AuditKey.id`).
     public var keyID: String
+    /// HMAC-SHA256 of `canonical(manifestSHA256, keyID:)` under the audit key, in hex.
     public var mac: String
 
     /// The bytes the seal's MAC covers.
@@ -71,18 +90,31 @@ public struct PackSeal: Codable, Sendable, Equatable {
 
 /// One evidence version in `evidence.json`, with where its bytes are in the pack.
 public struct PackEvidence: Codable, Sendable, Equatable {
+    /// The evidence version's database id; its file in the pack is named after it.
     public var id: Int64
+    /// The ref of the task it is attached to (`PROGRAM/TASK[@SYSTEM][+INSTANCE]`).
     public var task: String
+    /// The database id of that task, by which signatures' subjects name it.
     public var taskID: Int64
+    /// The title versions are grouped under (the file name unless given).
     public var title: String
+    /// Its version under the title, from 1.
     public var version: Int
+    /// The task's evidence version right after this upload.
     public var taskVersion: Int
+    /// The file name it was uploaded under, without folders.
     public var fileName: String
+    /// The media type it is downloaded as, from the file name's extension.
     public var mediaType: String
+    /// Its size in bytes, as recorded at upload.
     public var size: Int
+    /// The SHA-256 recorded at upload, in hex; the file in the pack must match it.
     public var sha256: String
+    /// The uploader's handle.
     public var uploadedBy: String
+    /// When it was uploaded.
     public var uploadedAt: Date
+    /// Where its bytes are in the pack (`packEvidencePath(id:fileName:)`).
     public var path: String
 
     /// Creates the value from its fields.
@@ -120,10 +152,15 @@ public struct PackEvidence: Codable, Sendable, Equatable {
 /// One signature in `signatures.json`: its full manifestation, the fields its MAC covers, and the
 /// subject it signed (the task and the digests of its evidence at that version).
 public struct PackSignature: Codable, Sendable, Equatable {
+    /// What the signature signed, field for field as `SignedSubject` hashes it, so `verify-pack` can recompute it.
     public struct Subject: Codable, Sendable, Equatable {
+        /// The database id of the task signed.
         public var taskID: Int64
+        /// The task's ref.
         public var taskRef: String
+        /// The task evidence version signed.
         public var evidenceVersion: Int
+        /// The newest version of each evidence title as of that version, with its SHA-256.
         public var evidence: [EvidenceDigest]
 
         /// Creates the value from its fields.
@@ -134,24 +171,43 @@ public struct PackSignature: Codable, Sendable, Equatable {
             self.evidence = evidence
         }
     }
+    /// The signature's database id.
     public var id: Int64
+    /// The ref of the task signed.
     public var task: String
+    /// The signer's handle.
     public var signer: String
+    /// The signer's name as printed with the signature, as it was at signing time.
     public var printedName: String
+    /// The handle of the role holder a deputy signed for, if any.
     public var onBehalfOf: String?
+    /// The policy slot (a role) the signature fills.
     public var role: String?
+    /// Approve or reject.
     public var decision: SigningDecision
+    /// What the signature means (approval, review…; `rejection` for a rejection).
     public var meaning: SignatureMeaning
+    /// The signer's comment; a rejection's reason.
     public var comment: String?
+    /// When it was signed.
     public var signedAt: Date
+    /// The same instant in microseconds since 1970-01-01 UTC, exactly as the MAC covers it.
     public var signedAtMicros: Int64
+    /// How the signer was authenticated (`password`).
     public var authMethod: String
+    /// The task's review round the signature belongs to.
     public var reviewRound: Int
+    /// The task evidence version the signature binds.
     public var evidenceVersion: Int
+    /// Whether it still counted at export: same review round and evidence version as the task then.
     public var current: Bool
+    /// The SHA-256 of the signed subject, in hex; `verify-pack` recomputes it from `subject`.
     public var subjectSHA256: String
+    /// The id of the audit key its MAC was made with.
     public var keyID: String
+    /// HMAC-SHA256 of its `SignatureContent` under the audit key, in hex; checked only with the key.
     public var mac: String
+    /// What it signed, so the binding can be checked without the database.
     public var subject: Subject
 
     /// Creates the value from its fields.
@@ -200,19 +256,31 @@ public struct PackSignature: Codable, Sendable, Equatable {
 
 /// One line of `audit/program.jsonl`: an audit entry with exactly the bytes its hash covers.
 public struct PackAuditEntry: Codable, Sendable, Equatable {
+    /// The audit chain it belongs to: the program's, `program:SLUG`.
     public var chain: String
+    /// Its position in the chain, from 1 with no gaps.
     public var seq: Int64
+    /// Database time of the change, in microseconds since 1970-01-01 UTC.
     public var recordedAtMicros: Int64
+    /// Who made the change: a person's handle, or `system`/`scheduler` for automatic changes.
     public var actor: String
+    /// What was done, e.g. `task.submit` or `program.export`.
     public var action: String
+    /// The kind of thing changed (`task`, `person`, `program`…), if any.
     public var objectType: String?
+    /// Which one: a task ref, a handle, a slug…
     public var objectID: String?
+    /// The object's JSON before the change, exactly as stored, if any.
     public var before: String?
+    /// The object's JSON after the change, exactly as stored, if any.
     public var after: String?
+    /// The reason given for the change, if any.
     public var reason: String?
     /// The channel that wrote it when it was not the server; absent in packs made before it was recorded.
     public var origin: String?
+    /// The previous entry's hash in hex; `nil` for the first entry.
     public var prevHash: String?
+    /// SHA-256 of `prevHash` and the entry's canonical encoding (`AuditEntryContent`), in hex.
     public var hash: String
 
     /// Creates the value from its fields.
@@ -249,12 +317,19 @@ public struct PackAuditEntry: Codable, Sendable, Equatable {
 
 /// What `export` wrote.
 public struct PackExport: Sendable {
+    /// Where the pack was written.
     public var path: String
+    /// Files in the ZIP, `manifest.json` and `seal.json` included.
     public var files: Int
+    /// Evidence versions written.
     public var evidenceFiles: Int
+    /// Their total size in bytes.
     public var evidenceBytes: UInt64
+    /// Audit entries written to `audit/program.jsonl`.
     public var auditEntries: Int
+    /// Signatures written to `signatures.json`.
     public var signatures: Int
+    /// The SHA-256 of `manifest.json`, in hex: what the seal covers; `accord export` prints it.
     public var manifestSHA256: String
 
     /// Creates the value from its fields.
@@ -271,15 +346,23 @@ public struct PackExport: Sendable {
 
 /// What `verify-pack` checked, and every problem it found.
 public struct PackVerification: Codable, Sendable, Equatable {
+    /// The slug of the program the manifest names; `nil` when the manifest could not be read.
     public var program: String?
+    /// Files found in the pack and listed in the manifest (`manifest.json` and `seal.json` aside).
     public var files: Int
+    /// Evidence versions listed in `evidence.json`.
     public var evidence: Int
+    /// Signatures listed in `signatures.json`.
     public var signatures: Int
+    /// Audit entries that chained correctly, counting from the first until the first broken link.
     public var auditEntries: Int
+    /// Whether `audit/checkpoint.json` was found and compared with the chain's head.
     public var checkpointChecked: Bool
     /// Whether MACs (seal, checkpoint, signatures) were checked: only with the audit key.
     public var macsChecked: Bool
+    /// Every problem found, one sentence each; empty when the pack holds.
     public var problems: [String]
+    /// Whether the pack can be trusted: no problem was found.
     public var ok: Bool { problems.isEmpty }
 
     /// Creates the value from its fields.
@@ -304,6 +387,7 @@ public struct PackVerification: Codable, Sendable, Equatable {
     }
 }
 
+/// The format name written in `manifest.json` and `seal.json`; a pack in any other format is reported.
 public let packFormat = "accord-evidence-pack-v1"
 
 /// JSON as the pack writes it: keys sorted, dates ISO 8601 with fractions, slashes as they are.
@@ -317,6 +401,7 @@ public func packEncoder() -> JSONEncoder {
     return encoder
 }
 
+/// JSON as the pack reads it back: dates must be ISO 8601 with fractional seconds, as `packEncoder()` writes them.
 public func packDecoder() -> JSONDecoder {
     let decoder = JSONDecoder()
     decoder.dateDecodingStrategy = .custom { decoder in
@@ -329,6 +414,7 @@ public func packDecoder() -> JSONDecoder {
     return decoder
 }
 
+/// An instant as ISO 8601 in UTC with milliseconds, e.g. `2026-03-01T09:30:00.125Z`.
 public func iso8601Fractional(_ date: Date) -> String {
     let format = ISO8601DateFormatter()
     format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

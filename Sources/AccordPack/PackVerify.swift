@@ -2,6 +2,9 @@ public import AccordCore
 import Crypto
 import Foundation
 
+/// Checks an evidence pack offline, with no database: the ZIP's structure, every file against the
+/// manifest and the manifest against the seal, every link of the audit chain, the checkpoint against
+/// the chain's head, and every signature's binding to the evidence it names. With the audit key, also
 /// the MACs of the seal, the checkpoint and the signatures. Names each problem.
 public func verifyPack(path: String, key: AuditKey?) -> PackVerification {
     var result = PackVerification(

@@ -5,7 +5,9 @@ public import Foundation
 
 /// Why a ZIP file cannot be written or read as an evidence pack.
 public struct PackZipError: Error, CustomStringConvertible {
+    /// What is wrong, in one sentence for the operator (`verify-pack` prints it as a problem).
     public var description: String
+    /// Creates an error with its sentence.
     public init(_ description: String) { self.description = description }
 }
 
@@ -19,6 +21,7 @@ public final class PackZipWriter {
         var name: [UInt8]
         var offset: UInt64
         var crc: UInt32
+        /// The entry's size in bytes (stored, so compressed and uncompressed alike).
         public var size: UInt64
     }
 
@@ -27,6 +30,7 @@ public final class PackZipWriter {
     private var entries: [Entry] = []
     private let dosTime: UInt16, dosDate: UInt16
 
+    /// Creates (or empties) the file at `path`; every entry gets `time` as its modification time, in UTC.
     public init(path: String, time: Date) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw PackZipError("cannot create '\(path)'")
@@ -139,16 +143,22 @@ let packZipFlags: UInt16 = 1 << 11
 public final class PackZipReader {
     /// One entry of the central directory.
     public struct Entry {
+        /// The entry's path inside the ZIP, e.g. `audit/program.jsonl`.
         public var name: String
         var dataOffset: UInt64
+        /// The entry's size in bytes.
         public var size: UInt64
         var crc: UInt32
     }
 
+    /// The entries, in the order of the central directory (which is the order they were written).
     public let entries: [Entry]
     private let handle: FileHandle
+    /// The size of the whole ZIP file in bytes.
     public let fileSize: UInt64
 
+    /// Opens the file and checks its whole structure (end record, central directory, every local header)
+    /// before any entry is read; throws `PackZipError` saying where it differs from what the writer makes.
     public init(path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw PackZipError("cannot open '\(path)'") }
         self.handle = handle
@@ -242,6 +252,7 @@ public final class PackZipReader {
         return out
     }
 
+    /// Closes the file; the reader must not be used afterwards.
     public func close() { try? handle.close() }
 
     private static func read(_ handle: FileHandle, at offset: UInt64, count: Int) throws -> LittleEndianReader {

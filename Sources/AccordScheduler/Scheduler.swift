@@ -11,8 +11,11 @@ public import ServiceLifecycle
 
 /// What one scheduler pass did: deadlines fired, cycles opened, webhook deliveries tried.
 public struct SchedulerPass: Sendable {
+    /// What the deadline pass fired and which cycles it opened; `nil` when this pass skipped deadlines.
     public var deadlines: DeadlinePass?
+    /// Webhook deliveries answered with a 2xx status.
     public var delivered: Int
+    /// Delivery attempts that failed (refused target, network error, timeout, or a non-2xx answer); retried later with backoff, up to a limit.
     public var failedAttempts: Int
 }
 
@@ -20,13 +23,18 @@ public struct SchedulerPass: Sendable {
 /// openings every `deadlineInterval`, webhook deliveries every `deliveryInterval`. Any number may run
 /// against one database: deadlines fire once by unique key, deliveries are leased with SKIP LOCKED.
 public struct Scheduler: Service {
+    /// The store whose deadlines, cycles and webhook outbox the scheduler works on.
     public let store: Store
+    /// How often deadlines fire and due cycles open (a minute by default).
     public var deadlineInterval: Duration
+    /// The pause between passes, and so between webhook polls (5 seconds by default); a NOTIFY on
+    /// `accord_outbox` triggers a delivery at once in between.
     public var deliveryInterval: Duration
     /// Whether webhooks may target loopback and private addresses (`--allow-private-webhooks`).
     public var allowPrivateWebhooks: Bool
     let logger: Logger
 
+    /// A scheduler over a store; nothing runs until the service group calls `run()`.
     public init(
         store: Store,
         deadlineInterval: Duration = .seconds(60),
@@ -41,6 +49,7 @@ public struct Scheduler: Service {
         self.logger = logger
     }
 
+    /// Runs until cancelled or graceful shutdown: the pass loop, and a LISTEN on `accord_outbox` that delivers at once.
     public func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             // NOTIFY accord_outbox (sent by accord.emit) wakes deliveries at once; the loop below is the fallback.

@@ -15,6 +15,7 @@ public struct Caller: Sendable {
 /// The request context of Accord's routes: who is acting (hummingbird-auth's `identity`, set by the
 /// authenticators) and from where.
 public struct AccordContext: AuthRequestContext, RemoteAddressRequestContext {
+    /// Hummingbird's own per-request state (logger, allocator, route parameters), which every context carries.
     public var coreContext: CoreRequestContextStorage
     /// The peer's socket address (the proxy's, behind one).
     public let remoteAddress: SocketAddress?

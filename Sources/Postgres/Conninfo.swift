@@ -34,3 +34,9 @@ public enum Conninfo {
         return pairs.map { "\($0.key)=\(quoteConninfo($0.value))" }.joined(separator: " ")
     }
 }
+
+/// Quotes a conninfo value when it needs it (spaces, quotes, backslashes, empty).
+public func quoteConninfo(_ value: String) -> String {
+    if !value.isEmpty, !value.contains(where: { $0 == " " || $0 == "'" || $0 == "\\" }) { return value }
+    return "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+}

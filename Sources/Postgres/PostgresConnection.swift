@@ -515,7 +515,8 @@ public final class PostgresConnection: @unchecked Sendable {
         PQresultErrorField(result, code).map { String(cString: $0) }
     }
 
-    static func lastError(_ handle: OpaquePointer) -> String {
+    /// libpq's last error on a connection handle, on one line.
+    public static func lastError(_ handle: OpaquePointer) -> String {
         let text = PQerrorMessage(handle).map { String(cString: $0) } ?? "unknown error"
         // libpq's messages may span lines ("FATAL: …\nDETAIL: …"); keep them on one.
         return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -530,7 +531,7 @@ struct UnsafeHandle: @unchecked Sendable {
 }
 
 /// Calls `body` with a NULL-terminated array of C strings that live for the call.
-func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+public func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
     let copies = strings.map { strdup($0) }
     defer { for copy in copies { free(copy) } }
     let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } } + [nil]

@@ -60,6 +60,7 @@ extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
 extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
     /// `nil` is sent as SQL NULL.
     public var postgresBind: PostgresBind { self?.postgresBind ?? PostgresBind(oid: Wrapped.postgresType, format: 0, bytes: nil) }
+    /// The wrapped type's OID, so a NULL parameter is still typed.
     public static var postgresType: UInt32 { Wrapped.postgresType }
 }
 
@@ -119,6 +120,7 @@ extension Int32: PostgresDecodable {
 }
 
 extension Bool: PostgresDecodable {
+    /// Reads boolean columns (one byte; anything but 0 is true).
     public static func decode(_ cell: PostgresCell) throws -> Bool {
         guard cell.oid == PostgresOID.bool else { throw PostgresCell.Mismatch(expected: "Bool") }
         let bytes = try cell.requireBytes()
@@ -160,6 +162,7 @@ extension Date: PostgresDecodable {
 }
 
 extension UUID: PostgresDecodable {
+    /// Reads uuid columns (16 bytes).
     public static func decode(_ cell: PostgresCell) throws -> UUID {
         guard cell.oid == PostgresOID.uuid else { throw PostgresCell.Mismatch(expected: "UUID") }
         let b = Array(try cell.requireBytes())
@@ -189,6 +192,7 @@ public protocol PostgresTextEnum: PostgresDecodable, PostgresEncodable, RawRepre
 where RawValue == String {}
 
 extension PostgresTextEnum {
+    /// Reads a text column as the case with that raw value; a value the enum lacks is a `Mismatch`.
     public static func decode(_ cell: PostgresCell) throws -> Self {
         let text = try String.decode(cell)
         // A catalogue probe's cell holds no real value: any case shows the column fits.
@@ -197,6 +201,8 @@ extension PostgresTextEnum {
         return value
     }
 
+    /// The raw value as untyped text, so the server reads it as the column's type (text or a database enum).
     public var postgresBind: PostgresBind { rawValue.postgresBind }
+    /// 0: the server infers the type, as for `String`.
     public static var postgresType: UInt32 { 0 }
 }

@@ -31,27 +31,49 @@ public protocol PostgresEncodable: Sendable {
 
 /// Type OIDs this layer uses.
 public enum PostgresOID {
+    /// `boolean`: one byte in binary, 0 or 1.
     public static let bool: UInt32 = 16
+    /// `bytea`: raw bytes, unchanged in binary.
     public static let bytea: UInt32 = 17
+    /// `"char"`: the one-byte internal type of the system catalogues (`char(n)` is `bpchar`).
     public static let char: UInt32 = 18
+    /// `name`: the 63-byte identifier type of the system catalogues.
     public static let name: UInt32 = 19
+    /// `bigint` (`int8`): 8 bytes big-endian; Swift's `Int` and `Int64` are sent as it.
     public static let int8: UInt32 = 20
+    /// `smallint` (`int2`): 2 bytes big-endian.
     public static let int2: UInt32 = 21
+    /// `integer` (`int4`): 4 bytes big-endian.
     public static let int4: UInt32 = 23
+    /// `text`: UTF-8 bytes.
     public static let text: UInt32 = 25
+    /// `oid`: an unsigned 4-byte object identifier.
     public static let oid: UInt32 = 26
+    /// `json`: the document's text exactly as stored.
     public static let json: UInt32 = 114
+    /// `xml`: the document's text.
     public static let xml: UInt32 = 142
+    /// `real` (`float4`): an IEEE 754 single, big-endian.
     public static let float4: UInt32 = 700
+    /// `double precision` (`float8`): an IEEE 754 double, big-endian.
     public static let float8: UInt32 = 701
+    /// `unknown`: an untyped literal, such as a bare `'text'` in a SELECT list; read as text.
     public static let unknown: UInt32 = 705
+    /// `char(n)` (`bpchar`): blank-padded text.
     public static let bpchar: UInt32 = 1042
+    /// `varchar`: UTF-8 text.
     public static let varchar: UInt32 = 1043
+    /// `date`: days since 2000-01-01 as 4 bytes big-endian.
     public static let date: UInt32 = 1082
+    /// `timestamp` without time zone: microseconds since 2000-01-01, which this layer reads as UTC.
     public static let timestamp: UInt32 = 1114
+    /// `timestamptz`: microseconds since 2000-01-01 UTC as 8 bytes big-endian; how a `Date` is sent.
     public static let timestamptz: UInt32 = 1184
+    /// `numeric`: not decoded here (only named in errors); cast it to `float8` or `text` in the query.
     public static let numeric: UInt32 = 1700
+    /// `uuid`: 16 bytes.
     public static let uuid: UInt32 = 2950
+    /// `jsonb`: in binary results a version byte (1) before the text; `PostgresJSON` is sent as it, in text form.
     public static let jsonb: UInt32 = 3802
     /// OIDs at or above this belong to types created in the database (enums, composite types).
     public static let firstUserOID: UInt32 = 16384
@@ -63,6 +85,7 @@ func bigEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
 }
 
 extension String: PostgresEncodable {
+    /// 0: the server infers the type from where the parameter stands.
     public static var postgresType: UInt32 { 0 }
     /// Text with an unspecified type, so the server reads it like a literal in that position
     /// (text, varchar, an enum, a date...).
@@ -70,37 +93,51 @@ extension String: PostgresEncodable {
 }
 
 extension Substring: PostgresEncodable {
+    /// 0: the server infers the type, as for `String`.
     public static var postgresType: UInt32 { 0 }
+    /// The text as UTF-8 with an unspecified type, as for `String`.
     public var postgresBind: PostgresBind { PostgresBind(oid: 0, format: 0, bytes: Array(utf8)) }
 }
 
 extension Int: PostgresEncodable {
+    /// `bigint`, whatever the platform's `Int` width.
     public static var postgresType: UInt32 { PostgresOID.int8 }
+    /// A binary `bigint`.
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.int8, format: 1, bytes: bigEndianBytes(Int64(self))) }
 }
 
 extension Int64: PostgresEncodable {
+    /// `bigint`.
     public static var postgresType: UInt32 { PostgresOID.int8 }
+    /// A binary `bigint`.
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.int8, format: 1, bytes: bigEndianBytes(self)) }
 }
 
 extension Int32: PostgresEncodable {
+    /// `integer`.
     public static var postgresType: UInt32 { PostgresOID.int4 }
+    /// A binary `integer`.
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.int4, format: 1, bytes: bigEndianBytes(self)) }
 }
 
 extension Int16: PostgresEncodable {
+    /// `smallint`.
     public static var postgresType: UInt32 { PostgresOID.int2 }
+    /// A binary `smallint`.
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.int2, format: 1, bytes: bigEndianBytes(self)) }
 }
 
 extension Bool: PostgresEncodable {
+    /// `boolean`.
     public static var postgresType: UInt32 { PostgresOID.bool }
+    /// A binary `boolean`: one byte, 1 or 0.
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.bool, format: 1, bytes: [self ? 1 : 0]) }
 }
 
 extension Double: PostgresEncodable {
+    /// `double precision`.
     public static var postgresType: UInt32 { PostgresOID.float8 }
+    /// A binary `double precision`: the IEEE 754 bits, big-endian, so no digit is lost.
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.float8, format: 1, bytes: bigEndianBytes(bitPattern)) }
 }
 
@@ -108,6 +145,7 @@ extension Double: PostgresEncodable {
 let postgresEpochOffsetMicroseconds: Int64 = 946_684_800_000_000
 
 extension Date: PostgresEncodable {
+    /// `timestamptz`.
     public static var postgresType: UInt32 { PostgresOID.timestamptz }
     /// A `timestamptz` with microsecond precision (PostgreSQL's own); finer fractions are rounded.
     public var postgresBind: PostgresBind {
@@ -117,20 +155,25 @@ extension Date: PostgresEncodable {
 }
 
 extension UUID: PostgresEncodable {
+    /// `uuid`.
     public static var postgresType: UInt32 { PostgresOID.uuid }
+    /// A binary `uuid`: its 16 bytes in order.
     public var postgresBind: PostgresBind {
         withUnsafeBytes(of: uuid) { PostgresBind(oid: PostgresOID.uuid, format: 1, bytes: Array($0)) }
     }
 }
 
 extension Array: PostgresEncodable where Element == UInt8 {
+    /// `bytea`.
     public static var postgresType: UInt32 { PostgresOID.bytea }
     /// A `bytea`, sent in binary so zero bytes and any length pass unchanged.
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.bytea, format: 1, bytes: self) }
 }
 
 extension Data: PostgresEncodable {
+    /// `bytea`.
     public static var postgresType: UInt32 { PostgresOID.bytea }
+    /// A binary `bytea`, as for `[UInt8]`.
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.bytea, format: 1, bytes: Array(self)) }
 }
 
@@ -154,9 +197,12 @@ public struct PostgresJSON: PostgresEncodable, PostgresDecodable, Hashable {
         try JSONDecoder().decode(type, from: Data(text.utf8))
     }
 
+    /// The text, typed `jsonb` and sent in text form, so the server parses and checks it.
     public var postgresBind: PostgresBind { PostgresBind(oid: PostgresOID.jsonb, format: 0, bytes: Array(text.utf8)) }
+    /// `jsonb`.
     public static var postgresType: UInt32 { PostgresOID.jsonb }
 
+    /// Reads a `json` column as it is, or a binary `jsonb` column after its version byte.
     public static func decode(_ cell: PostgresCell) throws -> PostgresJSON {
         let bytes = try cell.requireBytes()
         switch cell.oid {
@@ -183,20 +229,29 @@ public protocol PostgresArrayElement: Sendable {
 }
 
 extension String: PostgresArrayElement {
+    /// `text`.
     public static var elementOID: UInt32 { PostgresOID.text }
+    /// `text[]` (OID 1009).
     public static var arrayOID: UInt32 { 1009 }
+    /// The UTF-8 bytes.
     public var postgresBinary: [UInt8] { Array(utf8) }
 }
 
 extension Int64: PostgresArrayElement {
+    /// `bigint`.
     public static var elementOID: UInt32 { PostgresOID.int8 }
+    /// `bigint[]` (OID 1016).
     public static var arrayOID: UInt32 { 1016 }
+    /// 8 bytes big-endian.
     public var postgresBinary: [UInt8] { bigEndianBytes(self) }
 }
 
 extension Int: PostgresArrayElement {
+    /// `bigint`, as for `Int64`.
     public static var elementOID: UInt32 { PostgresOID.int8 }
+    /// `bigint[]` (OID 1016).
     public static var arrayOID: UInt32 { 1016 }
+    /// The value as an `Int64`, 8 bytes big-endian.
     public var postgresBinary: [UInt8] { bigEndianBytes(Int64(self)) }
 }
 
@@ -209,8 +264,10 @@ public struct PostgresArray<Element: PostgresArrayElement>: PostgresEncodable {
     /// Wraps the elements.
     public init<S: Sequence>(_ elements: S) where S.Element == Element { self.elements = Array(elements) }
 
+    /// The element type's array type, e.g. `text[]`.
     public static var postgresType: UInt32 { Element.arrayOID }
 
+    /// The array in binary: one dimension from index 1, no NULLs, each element length-prefixed.
     public var postgresBind: PostgresBind {
         // Dimensions, has-nulls flag, element OID; then the one dimension's length and lower bound;
         // then each element's length and bytes.

@@ -25,6 +25,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         public static let decoding = Code(base: .decoding)
         /// The schema cannot be migrated safely (database ahead of the code, changed file, bad file name).
         public static let migration = Code(base: .migration)
+        /// The kind's name, e.g. `connectionLost`.
         public var description: String { "\(base)" }
     }
 
@@ -78,6 +79,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
             || sqlState.map { $0.hasPrefix("08") || $0 == "57P01" || $0 == "57P02" || $0 == "57P03" } == true
     }
 
+    /// The message, the server's detail in brackets and the SQLSTATE: for logs and operators.
     public var description: String {
         var text = message
         if let detail, !detail.isEmpty { text += " (\(detail))" }
@@ -85,6 +87,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         return text
     }
 
+    /// `description` with the kind, the hint, the constraint and the failing SQL text, for debugging.
     public var debugDescription: String {
         var text = "PostgresError(\(code)): \(description)"
         if let hint { text += "\nhint: \(hint)" }

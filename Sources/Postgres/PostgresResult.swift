@@ -21,6 +21,7 @@ public final class PostgresResult: Sendable, RandomAccessCollection {
     let offsets: [Int]
     let lengths: [Int32]
     let columnIndex: [String: Int]
+    /// The number of rows returned (0 for a command that returns none).
     public let count: Int
     /// Whether this is a probe: one row of placeholders, made from a statement's description.
     let isProbe: Bool
@@ -48,8 +49,11 @@ public final class PostgresResult: Sendable, RandomAccessCollection {
         self.columnIndex = index
     }
 
+    /// The first row's index: rows are numbered from 0.
     public var startIndex: Int { 0 }
+    /// One past the last row's index, `count`.
     public var endIndex: Int { count }
+    /// The row at an index from 0 to `count - 1` (not checked here: a wrong index traps when a field is read).
     public subscript(position: Int) -> PostgresRow { PostgresRow(result: self, index: position) }
 
     /// The first row, or `nil` when there is none.

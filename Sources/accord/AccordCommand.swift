@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Postgres
+import PostgresCluster
 
 /// `accord`: the command-line front of the Accord engine.
 struct AccordCommand: AsyncParsableCommand {

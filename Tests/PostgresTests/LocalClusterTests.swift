@@ -1,6 +1,7 @@
 import AccordTestSupport
 import Foundation
 import Postgres
+import PostgresCluster
 import Testing
 
 @Suite("The embedded cluster")

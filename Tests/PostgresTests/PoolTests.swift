@@ -2,6 +2,7 @@ import AccordTestSupport
 import Foundation
 import NIOConcurrencyHelpers
 import Postgres
+import PostgresCluster
 import Testing
 
 @Suite("The connection pool")

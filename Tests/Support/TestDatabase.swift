@@ -6,6 +6,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOPosix
 public import Postgres
+public import PostgresCluster
 
 /// The audit key the tests sign with.
 public let testAuditKey = AuditKey(bytes: Array("accord test audit key, 32+ bytes long".utf8))

@@ -13,6 +13,7 @@ struct CycleCommand: AsyncParsableCommand {
 }
 
 extension ISODuration: ExpressibleByArgument {
+    /// Parses a command-line value such as `--period P6M`; ArgumentParser reports a usage error when it is not a duration.
     public init?(argument: String) { self.init(argument) }
 }
 

@@ -2,6 +2,7 @@ import AccordStore
 import ArgumentParser
 import Foundation
 import Postgres
+import PostgresCluster
 
 /// `accord db start`: create (first time) and start the embedded cluster, then migrate.
 struct DBStart: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import AccordStore
 import ArgumentParser
 import Foundation
 import Postgres
+import PostgresCluster
 
 /// `accord db status`: is the database up, which server, which schema version.
 struct DBStatus: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import AccordStore
 import ArgumentParser
 import NIOPosix
 import Postgres
+import PostgresCluster
 
 /// `accord db stop`: stop the embedded cluster.
 struct DBStop: AsyncParsableCommand {

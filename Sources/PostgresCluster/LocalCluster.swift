@@ -1,5 +1,6 @@
 import CLibPQ
 public import Foundation
+import Postgres
 
 /// A private PostgreSQL cluster in a folder, reachable only through a Unix socket inside it,
 /// as embedded-postgres libraries run one: `initdb` on first use, `pg_ctl start`, then a database.
@@ -336,11 +337,6 @@ public struct ClusterError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// Creates an error.
     public init(_ message: String) { self.message = message }
+    /// The message, as printed to the operator.
     public var description: String { message }
-}
-
-/// Quotes a conninfo value when it needs it (spaces, quotes, backslashes, empty).
-func quoteConninfo(_ value: String) -> String {
-    if !value.isEmpty, !value.contains(where: { $0 == " " || $0 == "'" || $0 == "\\" }) { return value }
-    return "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
 }
