@@ -52,7 +52,7 @@ format-check:
 # The tests that need no database: the pure model in AccordCore.
 unit:
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --filter AccordCoreTests
+	$(SWIFT) test --skip-build --filter 'AccordCoreTests|SourceHabitTests'
 
 # The long variants: faults with more kills and restarts, more fuzz cases, schemathesis with more examples.
 soak: deps-test build-tests

@@ -58,67 +58,21 @@ public struct AuditEntryContent: Sendable, Equatable {
     /// more field at the end (so entries without one keep the bytes they always had). The database function
     /// `accord.audit_canonical` produces the same bytes; length prefixes make it unambiguous.
     public var canonicalBytes: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(
-            64 + chain.utf8.count + actor.utf8.count + action.utf8.count + (objectType?.utf8.count ?? 0)
-                + (objectID?.utf8.count ?? 0) + (before?.utf8.count ?? 0) + (after?.utf8.count ?? 0) + (reason?.utf8.count ?? 0)
-        )
-        out.append(contentsOf: "accord-audit-v1;".utf8)
-        func decimal(_ value: Int) {
-            // The digits of a non-negative length or a number, without a String in between.
-            var digits:
-                (
-                    UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                    UInt8, UInt8
-                ) =
-                    (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-            var count = 0
-            var rest = value.magnitude
-            withUnsafeMutableBytes(of: &digits) { buffer in
-                repeat {
-                    buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                    rest /= 10
-                    count += 1
-                } while rest > 0
-                if value < 0 { out.append(UInt8(ascii: "-")) }
-                for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
-            }
-        }
-        func field(_ value: String?) {
-            guard let value else {
-                out.append(UInt8(ascii: "~"))
-                out.append(UInt8(ascii: ";"))
-                return
-            }
-            decimal(value.utf8.count)
-            out.append(UInt8(ascii: ":"))
-            out.append(contentsOf: value.utf8)
-            out.append(UInt8(ascii: ";"))
-        }
-        func number(_ value: Int64) {
-            var digits = 0
-            var rest = value.magnitude
-            repeat {
-                digits += 1
-                rest /= 10
-            } while rest > 0
-            decimal(digits + (value < 0 ? 1 : 0))
-            out.append(UInt8(ascii: ":"))
-            decimal(Int(value))
-            out.append(UInt8(ascii: ";"))
-        }
-        field(chain)
-        number(seq)
-        number(recordedAtMicros)
-        field(actor)
-        field(action)
-        field(objectType)
-        field(objectID)
-        field(before)
-        field(after)
-        field(reason)
-        if let origin { field(origin) }
-        return out
+        // One encoder for both paths: this one and `accord audit verify`'s, which writes from row bytes.
+        var writer = AuditCanonicalWriter()
+        writer.begin()
+        writer.field(chain.utf8)
+        writer.number(seq)
+        writer.number(recordedAtMicros)
+        writer.field(actor.utf8)
+        writer.field(action.utf8)
+        writer.field(objectType?.utf8)
+        writer.field(objectID?.utf8)
+        writer.field(before?.utf8)
+        writer.field(after?.utf8)
+        writer.field(reason?.utf8)
+        if let origin { writer.field(origin.utf8) }
+        return writer.bytes
     }
 
     /// SHA-256 of the previous entry's hash (nothing for the first entry) followed by the canonical encoding.
@@ -137,7 +91,7 @@ public func hexString(_ bytes: [UInt8]) -> String {
 
 /// The canonical encoding written straight from field bytes (UTF-8 text as stored), with no `String`
 /// in between: what `accord audit verify` uses to recompute long chains. Same bytes as
-/// `AuditEntryContent.canonicalBytes` (a test holds them equal).
+/// `AuditEntryContent.canonicalBytes`, which is written with it.
 public struct AuditCanonicalWriter {
     /// The entry encoded so far; reused from one entry to the next.
     public private(set) var bytes: [UInt8] = []

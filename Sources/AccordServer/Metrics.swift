@@ -1,9 +1,7 @@
-import AccordCore
 import AccordStore
 import Foundation
 import Hummingbird
 public import Metrics
-import Postgres
 public import Prometheus
 
 /// The process's metrics: swift-metrics' global system, bootstrapped once per process with a
@@ -36,32 +34,6 @@ public enum AccordMetrics {
     ]
 }
 
-/// Counts over the whole database, read when `/metrics` is scraped.
-enum MetricsSQL {
-    struct Gauges {
-        var overdue: Int
-        var inReview: Int
-        var tasks: Int
-    }
-
-    static let gauges = PostgresQuery<Gauges>(
-        "metrics_gauges",
-        """
-        SELECT (SELECT count(*) FROM accord.task WHERE \(TaskState.outstandingSQL("state")) AND due_on < current_date) AS overdue,
-               (SELECT count(*) FROM accord.task WHERE state = 'in_review') AS in_review,
-               (SELECT count(*) FROM accord.task WHERE state NOT IN ('retired')) AS tasks
-        """
-    ) { row in
-        Gauges(
-            overdue: try row.decode(Int.self, "overdue"),
-            inReview: try row.decode(Int.self, "in_review"),
-            tasks: try row.decode(Int.self, "tasks")
-        )
-    }
-
-    static let catalogue: [any PostgresCheckable] = [gauges]
-}
-
 /// `/metrics`: the registry in Prometheus' text exposition format, with the task gauges read now.
 struct MetricsController {
     let store: Store
@@ -73,7 +45,7 @@ struct MetricsController {
     @Sendable func scrape(_ request: Request, context: AccordContext) async throws -> Response {
         let registry = AccordMetrics.registry
         // The database may be down: the request metrics are still worth a scrape.
-        if let gauges = try? await store.pool.withConnection({ try await $0.queryOne(MetricsSQL.gauges) }) {
+        if let gauges = try? await store.taskGauges() {
             registry.makeGauge(name: "accord_tasks_overdue", help: "Outstanding tasks past their due date.").set(Double(gauges.overdue))
             registry.makeGauge(name: "accord_signoffs_pending", help: "Tasks in review, waiting for sign-offs.").set(Double(gauges.inReview))
             registry.makeGauge(name: "accord_tasks", help: "Tasks in scope.").set(Double(gauges.tasks))

@@ -36,7 +36,7 @@ struct TaskPages {
         let id = try context.parameters.require("task")
         let form = try await renderer.formFields(request)
         try renderer.requireCSRF(form, context)
-        let decision: SigningDecision = form["decision"] == "reject" ? .reject : .approve
+        let decision = form["decision"].flatMap(SigningDecision.init(rawValue:)) ?? .approve
         do {
             _ = try await store.sign(
                 id,

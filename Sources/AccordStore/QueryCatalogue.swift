@@ -11,6 +11,6 @@ public enum StoreQueries {
             + StoreSQL.catalogue + IdempotencySQL.catalogue
             + ProgramSQL.catalogue + CycleSQL.catalogue + ImprovementSQL.catalogue + WorkflowSQL.catalogue + UpgradeSQL.catalogue
             + TaskSQL.catalogue + InboxSQL.catalogue + SignatureSQL.catalogue + EvidenceSQL.catalogue + DelegationSQL.catalogue
-            + LeadershipSQL.catalogue + CalendarSQL.catalogue + SystemSQL.catalogue
+            + LeadershipSQL.catalogue + CalendarSQL.catalogue + SystemSQL.catalogue + GaugeSQL.catalogue
     }
 }
