@@ -32,7 +32,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         let family = bytes.count == 4 ? AF_INET : AF_INET6
         return bytes.withUnsafeBytes { raw in
-            inet_ntop(family, raw.baseAddress, &buffer, socklen_t(buffer.count)) != nil ? String(cString: buffer) : "?"
+            inet_ntop(family, raw.baseAddress, &buffer, socklen_t(buffer.count)) != nil ? cText(buffer) : "?"
         }
     }
 
@@ -125,4 +125,9 @@ public func resolveAddresses(of host: String) -> [IPAddress] {
         cursor = entry.pointee.ai_next
     }
     return Array(Set(addresses)).sorted { $0.description < $1.description }
+}
+
+/// The text of a NUL-terminated C buffer (the bytes before its first NUL), decoded as UTF-8.
+public func cText(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -1,4 +1,4 @@
-public import AccordCore
+import AccordCore
 public import AccordStore
 public import Foundation
 

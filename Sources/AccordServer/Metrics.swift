@@ -1,7 +1,7 @@
 import AccordStore
 import Foundation
 import Hummingbird
-public import Metrics
+import Metrics
 public import Prometheus
 
 /// The process's metrics: swift-metrics' global system, bootstrapped once per process with a
@@ -42,13 +42,18 @@ struct MetricsController {
         RouteCollection(context: AccordContext.self).get("metrics", use: scrape)
     }
 
+    /// `accord_NAME`, with its help line.
+    private func gauge(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "accord", metricName: name, unitName: "", helpText: help)
+    }
+
     @Sendable func scrape(_ request: Request, context: AccordContext) async throws -> Response {
         let registry = AccordMetrics.registry
         // The database may be down: the request metrics are still worth a scrape.
         if let gauges = try? await store.taskGauges() {
-            registry.makeGauge(name: "accord_tasks_overdue", help: "Outstanding tasks past their due date.").set(Double(gauges.overdue))
-            registry.makeGauge(name: "accord_signoffs_pending", help: "Tasks in review, waiting for sign-offs.").set(Double(gauges.inReview))
-            registry.makeGauge(name: "accord_tasks", help: "Tasks in scope.").set(Double(gauges.tasks))
+            registry.makeGauge(descriptor: gauge("tasks_overdue", "Outstanding tasks past their due date.")).set(Double(gauges.overdue))
+            registry.makeGauge(descriptor: gauge("signoffs_pending", "Tasks in review, waiting for sign-offs.")).set(Double(gauges.inReview))
+            registry.makeGauge(descriptor: gauge("tasks", "Tasks in scope.")).set(Double(gauges.tasks))
         }
         return Response(
             status: .ok,

@@ -123,8 +123,18 @@ struct TaskPage {
     struct DeadlineLine { var what: String, firedOn: String, recipients: String, isEscalation: Bool }
     var deadlines: [DeadlineLine], hasDeadlines: Bool
     var openFindings: [OpenFinding], hasOpenFindings: Bool
+    /// The owner's actions the page offers the person (the engine still decides).
+    var canStart: Bool, canSubmit: Bool, canMarkNotApplicable: Bool
+    /// The not-applicable form's reason, kept after a refusal, and whether it is the field at fault.
+    var reason = "", reasonInvalid = false
 
-    init(page: PageModel, detail: TaskDetail, canSign: Bool) {
+    /// Marks the field a refusal concerns and keeps what was typed.
+    mutating func mark(field: String?, input: [String: String]) {
+        reason = input["reason"] ?? ""
+        reasonInvalid = field == "reason"
+    }
+
+    init(page: PageModel, detail: TaskDetail, canSign: Bool, actor: String) {
         self.page = page
         csrf = page.person?.csrf ?? ""
         let t = detail.task
@@ -177,6 +187,11 @@ struct TaskPage {
         needed = detail.signaturesNeeded.isEmpty ? nil : ApprovalPolicy.neededSummary(detail.signaturesNeeded)
         self.canSign = canSign
         canUpload = ![.retired, .notApplicable].contains(t.state)
+        let mine = t.assignee == actor
+        canStart = mine && t.state == .open
+        canSubmit = mine && t.state == .inProgress
+        // Managers decide applicability; others who try are told so by the engine, on this page.
+        canMarkNotApplicable = [.blocked, .open, .inProgress].contains(t.state)
     }
 }
 

@@ -14,6 +14,9 @@ struct TaskPages {
         RouteCollection(context: AccordContext.self)
             .get("tasks/:task", use: task)
             .post("tasks/:task/sign", use: sign)
+            .post("tasks/:task/start", use: start)
+            .post("tasks/:task/submit", use: submit)
+            .post("tasks/:task/not-applicable", use: notApplicable)
             .post("tasks/:task/evidence", use: uploadEvidence)
             .get("evidence/:evidence", use: downloadEvidence)
     }
@@ -25,10 +28,59 @@ struct TaskPages {
         let detail = try await store.task(id, actor: actor)
         let signable = try await store.canSignNow(id, actor: actor)
         var page = PageModel(title: detail.task.title, context: context)
-        page.notice =
-            request.uri.queryParameters["signed"].map { _ in "Your decision is recorded." }
-            ?? request.uri.queryParameters["uploaded"].map { _ in "The evidence is stored; earlier signatures on this task are superseded." }
-        return renderer.render("task", TaskPage(page: page, detail: detail, canSign: signable))
+        let query = request.uri.queryParameters
+        page.notice = Self.notices.first { query[$0.key[...]] != nil }?.value
+        return renderer.render("task", TaskPage(page: page, detail: detail, canSign: signable, actor: actor))
+    }
+
+    /// What the page says after each action (post/redirect/get: the action redirects here with its key).
+    static let notices = [
+        "signed": "Your decision is recorded.",
+        "uploaded": "The evidence is stored; earlier signatures on this task are superseded.",
+        "started": "The task is started; upload its evidence, then submit it for review.",
+        "submitted": "Submitted for review: the signers it needs see it in their inbox.",
+        "na": "Marked not applicable; the reason is recorded in the program's audit trail.",
+    ]
+
+    @Sendable func start(_ request: Request, context: AccordContext) async throws -> Response {
+        try await act(request, context, done: "started") { id, _, actor in _ = try await store.startTask(id, actor: actor) }
+    }
+
+    @Sendable func submit(_ request: Request, context: AccordContext) async throws -> Response {
+        try await act(request, context, done: "submitted") { id, _, actor in _ = try await store.submitTask(id, actor: actor) }
+    }
+
+    @Sendable func notApplicable(_ request: Request, context: AccordContext) async throws -> Response {
+        try await act(request, context, done: "na") { id, form, actor in
+            _ = try await store.markNotApplicable(id, reason: form["reason"] ?? "", actor: actor)
+        }
+    }
+
+    /// A task action from a form: CSRF checked, the engine called, then a redirect to the task (so a reload
+    /// or a double submit does not act twice); a refusal shows the task page again with the message, the
+    /// field it concerns marked and what was typed kept.
+    private func act(
+        _ request: Request,
+        _ context: AccordContext,
+        done: String,
+        _ action: (String, [String: String], String) async throws -> Void
+    ) async throws -> Response {
+        let actor = try context.actor
+        let id = try context.parameters.require("task")
+        guard Int64(id) != nil else { throw AccordError(.notFound, "no task '\(id)'") }
+        let form = try await renderer.formFields(request)
+        try renderer.requireCSRF(form, context)
+        do {
+            try await action(id, form, actor)
+            return Response(status: .seeOther, headers: [.location: "/tasks/\(id)?\(done)=1"])
+        } catch let error as AccordError {
+            let detail = try await store.task(id, actor: actor)
+            var page = PageModel(title: detail.task.title, context: context)
+            page.error = error.message
+            var model = TaskPage(page: page, detail: detail, canSign: try await store.canSignNow(id, actor: actor), actor: actor)
+            model.mark(field: error.field, input: form)
+            return renderer.render("task", model, status: Problem(error).httpStatus)
+        }
     }
 
     @Sendable func sign(_ request: Request, context: AccordContext) async throws -> Response {
@@ -53,7 +105,7 @@ struct TaskPages {
             page.error = error.message
             return renderer.render(
                 "task",
-                TaskPage(page: page, detail: detail, canSign: detail.task.state == .inReview),
+                TaskPage(page: page, detail: detail, canSign: detail.task.state == .inReview, actor: actor),
                 status: Problem(error).httpStatus
             )
         }
@@ -91,7 +143,7 @@ struct TaskPages {
             let detail = try await store.task(id, actor: actor)
             var page = PageModel(title: detail.task.title, context: context)
             page.error = error.message
-            return renderer.render("task", TaskPage(page: page, detail: detail, canSign: false), status: Problem(error).httpStatus)
+            return renderer.render("task", TaskPage(page: page, detail: detail, canSign: false, actor: actor), status: Problem(error).httpStatus)
         }
     }
 

@@ -1,5 +1,5 @@
 public import AccordCore
-public import Foundation
+import Foundation
 import Postgres
 
 /// What the sign path reads in its first round trip, after the lock.

@@ -1,3 +1,4 @@
+import AccordCore
 import AccordStore
 import ArgumentParser
 import Foundation
@@ -52,6 +53,6 @@ func cliOrigin(environment: [String: String] = ProcessInfo.processInfo.environme
     var origin = "cli user=\(user)"
     if let sudo = environment["SUDO_USER"], !sudo.isEmpty { origin += " sudo_user=\(sudo)" }
     var host = [CChar](repeating: 0, count: 256)
-    if gethostname(&host, host.count) == 0 { origin += " host=\(String(cString: host))" }
+    if gethostname(&host, host.count) == 0 { origin += " host=\(cText(host))" }
     return origin
 }

@@ -417,3 +417,86 @@ func loginForm(_ response: TestResponse) -> (cookie: String, token: String) {
     let cookie = String((response.headers[.setCookie] ?? "").split(separator: ";").first ?? "")
     return (cookie, token)
 }
+
+@Suite("A task owner works a task from its page")
+struct PageTaskActionTests {
+    @Test("start and submit by form, post/redirect/get; a refusal shows the page again with the field marked; no CSRF, no change")
+    func startSubmitNotApplicable() async throws {
+        try await TestDatabase.with { db in
+            _ = try await seededAPI(db.store)
+            let tasks = try await db.store.tasks(TaskFilter(program: "api"), actor: "ada")
+            let plan = try #require(tasks.first { $0.key == "plan" })
+            let later = try #require(tasks.first { $0.key == "later" })
+            if plan.assignee != "otto" { _ = try await db.store.assignTask(String(plan.id), to: "otto", actor: "ada") }
+            let otto = try await db.store.login(handle: "otto", password: apiPassword, address: nil)
+            let ada = try await db.store.login(handle: "ada", password: apiPassword, address: nil)
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
+            @Sendable func headers(_ session: NewWebSession) -> HTTPFields {
+                [.cookie: "accord_session=\(session.cookieToken)", .contentType: "application/x-www-form-urlencoded"]
+            }
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/tasks/\(plan.id)", method: .get, headers: headers(otto)) { response in
+                    #expect(String(buffer: response.body).contains("Start this task"))
+                }
+                // Without the form's token nothing happens.
+                try await client.execute(uri: "/tasks/\(plan.id)/start", method: .post, headers: headers(otto), body: form([:])) {
+                    #expect($0.status == .forbidden)
+                }
+                #expect(try await db.store.task(String(plan.id), actor: "otto").task.state == .open)
+                try await client.execute(
+                    uri: "/tasks/\(plan.id)/start",
+                    method: .post,
+                    headers: headers(otto),
+                    body: form(["csrf_token": otto.session.csrfToken])
+                ) { response in
+                    #expect(response.status == .seeOther)
+                    #expect(response.headers[.location] == "/tasks/\(plan.id)?started=1")
+                }
+                try await client.execute(uri: "/tasks/\(plan.id)?started=1", method: .get, headers: headers(otto)) { response in
+                    let html = String(buffer: response.body)
+                    #expect(html.contains("The task is started") && html.contains("Submit for review"))
+                }
+                try await client.execute(
+                    uri: "/tasks/\(plan.id)/submit",
+                    method: .post,
+                    headers: headers(otto),
+                    body: form(["csrf_token": otto.session.csrfToken])
+                ) { response in
+                    #expect(response.headers[.location] == "/tasks/\(plan.id)?submitted=1")
+                }
+                #expect(try await db.store.task(String(plan.id), actor: "otto").task.state == .inReview)
+                // A second submit (a reload, a double click) is refused on the page and changes nothing.
+                try await client.execute(
+                    uri: "/tasks/\(plan.id)/submit",
+                    method: .post,
+                    headers: headers(otto),
+                    body: form(["csrf_token": otto.session.csrfToken])
+                ) { response in
+                    #expect(response.status == .conflict)
+                    #expect(String(buffer: response.body).contains("role=\"alert\""))
+                }
+                // A reason of blanks: the same page, the reason field marked, the message announced.
+                try await client.execute(
+                    uri: "/tasks/\(later.id)/not-applicable",
+                    method: .post,
+                    headers: headers(ada),
+                    body: form(["csrf_token": ada.session.csrfToken, "reason": "   "])
+                ) { response in
+                    let html = String(buffer: response.body)
+                    #expect(response.status == .unprocessableContent)
+                    #expect(html.contains("aria-invalid=\"true\"") && html.contains("say why the task does not apply"))
+                    #expect(!html.contains("--reason"), "the page does not speak of CLI flags")
+                }
+                try await client.execute(
+                    uri: "/tasks/\(later.id)/not-applicable",
+                    method: .post,
+                    headers: headers(ada),
+                    body: form(["csrf_token": ada.session.csrfToken, "reason": "No AI system in scope"])
+                ) { response in
+                    #expect(response.headers[.location] == "/tasks/\(later.id)?na=1")
+                }
+                #expect(try await db.store.task(String(later.id), actor: "ada").task.state == .notApplicable)
+            }
+        }
+    }
+}
