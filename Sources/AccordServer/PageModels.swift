@@ -223,9 +223,18 @@ struct AuditPage {
 }
 
 struct AccountPage {
+    /// One of the person's API tokens, as the account page lists it.
+    struct Token { var id: Int64, name: String, created: String, expires: String, lastUsed: String }
     var page: PageModel
     var handle: String, name: String, email: String, feedOn: Bool, feedCreated: String?, feedURL: String?, csrf: String
-    init(page: PageModel, person: Person, feedCreated: Date?, feedURL: String?) {
+    /// The person's tokens still in force.
+    var tokens: [Token] = [], hasTokens = false
+    /// A token just created, shown this once.
+    var newToken: String?
+    /// The token form's input, kept after a refusal, and the field at fault.
+    var tokenName = "", tokenExpires = "", nameInvalid = false, expiresInvalid = false, passwordInvalid = false
+
+    init(page: PageModel, person: Person, feedCreated: Date?, feedURL: String?, tokens: [APIToken] = []) {
         self.page = page
         handle = person.handle
         name = person.name
@@ -234,6 +243,26 @@ struct AccountPage {
         self.feedCreated = feedCreated.map { ISO8601DateFormatter().string(from: $0) }
         self.feedURL = feedURL
         csrf = page.person?.csrf ?? ""
+        let format = ISO8601DateFormatter()
+        self.tokens = tokens.filter { $0.person == person.handle && !$0.revoked && ($0.expiresAt ?? .distantFuture) > Date() }.map {
+            Token(
+                id: $0.id,
+                name: $0.name,
+                created: format.string(from: $0.createdAt),
+                expires: $0.expiresAt.map { format.string(from: $0) } ?? "never",
+                lastUsed: $0.lastUsedAt.map { format.string(from: $0) } ?? "not yet"
+            )
+        }
+        hasTokens = !self.tokens.isEmpty
+    }
+
+    /// Keeps the token form's input and marks the field a refusal concerns.
+    mutating func markTokenForm(field: String?, code: AccordError.Code, input: [String: String]) {
+        tokenName = input["name"] ?? ""
+        tokenExpires = input["expires"] ?? ""
+        nameInvalid = field == "name"
+        expiresInvalid = field == "expires"
+        passwordInvalid = field == nil && [.unauthenticated, .locked].contains(code)
     }
 }
 

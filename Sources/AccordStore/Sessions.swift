@@ -260,6 +260,10 @@ extension Store {
         actor: String?,
         proof: TokenProof
     ) async throws -> (APIToken, String) {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(name.count) else {
+            throw AccordError(.invalid, "a token needs a name of 1 to 100 characters, to tell it apart when revoking", field: "name")
+        }
         if let expires, expires <= CalendarDate.today() {
             throw AccordError(.invalid, "the expiry date \(expires) is not in the future", field: "expires")
         }

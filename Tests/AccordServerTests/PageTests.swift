@@ -500,3 +500,84 @@ struct PageTaskActionTests {
         }
     }
 }
+
+@Suite("API tokens on the account page")
+struct PageTokenTests {
+    @Test("create a token with the password (shown once, works as a bearer), refused without it with the field marked, revoke it")
+    func createAndRevoke() async throws {
+        try await TestDatabase.with { db in
+            _ = try await seededAPI(db.store)
+            let bea = try await db.store.login(handle: "bea", password: apiPassword, address: nil)
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
+            let headers: HTTPFields = [.cookie: "accord_session=\(bea.cookieToken)", .contentType: "application/x-www-form-urlencoded"]
+            try await app.test(.router) { client in
+                // A wrong password: nothing created, the password field marked, the name kept.
+                try await client.execute(
+                    uri: "/account/tokens",
+                    method: .post,
+                    headers: headers,
+                    body: form(["csrf_token": bea.session.csrfToken, "name": "laptop <script>", "password": "wrong"])
+                ) { response in
+                    let html = String(buffer: response.body)
+                    #expect(response.status == .unauthorized)
+                    #expect(
+                        html.contains(
+                            "id=\"token-password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required aria-invalid=\"true\""
+                        )
+                    )
+                    #expect(html.contains("value=\"laptop &lt;script&gt;\""), "the input is kept, escaped")
+                }
+                #expect(try await db.store.tokens(actor: "bea").filter { $0.name.hasPrefix("laptop") }.isEmpty)
+                // An empty name: the name field marked.
+                try await client.execute(
+                    uri: "/account/tokens",
+                    method: .post,
+                    headers: headers,
+                    body: form(["csrf_token": bea.session.csrfToken, "name": " ", "password": apiPassword])
+                ) { response in
+                    #expect(response.status == .unprocessableContent)
+                    #expect(String(buffer: response.body).contains("required value=\" \" aria-invalid=\"true\""))
+                }
+                let token = try await client.execute(
+                    uri: "/account/tokens",
+                    method: .post,
+                    headers: headers,
+                    body: form(["csrf_token": bea.session.csrfToken, "name": "laptop", "password": apiPassword])
+                ) { response -> String in
+                    #expect(response.status == .ok)
+                    let html = String(buffer: response.body)
+                    return html.range(of: #"acc_[A-Za-z0-9_-]+"#, options: .regularExpression).map { String(html[$0]) } ?? ""
+                }
+                #expect(token.hasPrefix("acc_"))
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+                    #expect(response.status == .ok)
+                }
+                // The token is listed on the page afterwards, but never shown again.
+                try await client.execute(uri: "/account", method: .get, headers: headers) { response in
+                    let html = String(buffer: response.body)
+                    #expect(html.contains("<td>laptop</td>") && !html.contains(token))
+                }
+                let id = try #require(try await db.store.tokens(actor: "bea").first { $0.name == "laptop" }?.id)
+                // Another person's page cannot revoke it.
+                let otto = try await db.store.login(handle: "otto", password: apiPassword, address: nil)
+                try await client.execute(
+                    uri: "/account/tokens/\(id)/revoke",
+                    method: .post,
+                    headers: [.cookie: "accord_session=\(otto.cookieToken)", .contentType: "application/x-www-form-urlencoded"],
+                    body: form(["csrf_token": otto.session.csrfToken])
+                ) { #expect($0.status == .notFound) }
+                try await client.execute(
+                    uri: "/account/tokens/\(id)/revoke",
+                    method: .post,
+                    headers: headers,
+                    body: form(["csrf_token": bea.session.csrfToken])
+                ) { response in
+                    #expect(response.status == .seeOther && response.headers[.location] == "/account?revoked=1")
+                }
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+                    #expect(response.status == .unauthorized)
+                }
+            }
+        }
+    }
+}
