@@ -38,7 +38,7 @@ struct AccountPages {
             person: person,
             feedCreated: created,
             feedURL: feedURL,
-            tokens: try await store.tokens(actor: person.handle)
+            tokens: try await store.tokens(actor: person.handle, ownOnly: true)
         )
         adjust(&model)
         return renderer.render("account", model, status: status)
@@ -82,10 +82,7 @@ struct AccountPages {
         try renderer.requireCSRF(form, context)
         guard let id = Int64(try context.parameters.require("token")) else { throw AccordError(.notFound, "no such token") }
         // Only one's own, here (an administrator revokes others' with the CLI or the API).
-        guard try await store.tokens(actor: person.handle).contains(where: { $0.id == id && $0.person == person.handle }) else {
-            throw AccordError(.notFound, "no active token \(id) of yours")
-        }
-        try await store.revokeToken(id, actor: person.handle)
+        try await store.revokeToken(id, actor: person.handle, ownOnly: true)
         return Response(status: .seeOther, headers: [.location: "/account?revoked=1"])
     }
 

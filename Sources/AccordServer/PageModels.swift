@@ -244,7 +244,7 @@ struct AccountPage {
         self.feedURL = feedURL
         csrf = page.person?.csrf ?? ""
         let format = ISO8601DateFormatter()
-        self.tokens = tokens.filter { $0.person == person.handle && !$0.revoked && ($0.expiresAt ?? .distantFuture) > Date() }.map {
+        self.tokens = tokens.filter { !$0.revoked && ($0.expiresAt ?? .distantFuture) > Date() }.map {
             Token(
                 id: $0.id,
                 name: $0.name,

@@ -74,12 +74,8 @@ struct TaskPages {
             try await action(id, form, actor)
             return Response(status: .seeOther, headers: [.location: "/tasks/\(id)?\(done)=1"])
         } catch let error as AccordError {
-            let detail = try await store.task(id, actor: actor)
-            var page = PageModel(title: detail.task.title, context: context)
-            page.error = error.message
-            var model = TaskPage(page: page, detail: detail, canSign: try await store.canSignNow(id, actor: actor), actor: actor)
-            model.mark(field: error.field, input: form)
-            return renderer.render("task", model, status: Problem(error).httpStatus)
+            return try await refused(error, task: id, actor: actor, context: context, input: form) { _ in try await store.canSignNow(id, actor: actor)
+            }
         }
     }
 
@@ -100,14 +96,8 @@ struct TaskPages {
             )
             return Response(status: .seeOther, headers: [.location: "/tasks/\(id)?signed=1"])
         } catch let error as AccordError {
-            let detail = try await store.task(id, actor: actor)
-            var page = PageModel(title: detail.task.title, context: context)
-            page.error = error.message
-            return renderer.render(
-                "task",
-                TaskPage(page: page, detail: detail, canSign: detail.task.state == .inReview, actor: actor),
-                status: Problem(error).httpStatus
-            )
+            // The form stays while the task is in review, so a mistyped password can be typed again.
+            return try await refused(error, task: id, actor: actor, context: context, input: form) { $0.task.state == .inReview }
         }
     }
 
@@ -140,11 +130,26 @@ struct TaskPages {
             _ = try await store.addEvidence(to: id, fileName: fileName, bytes: file.bytes, title: title, actor: actor)
             return Response(status: .seeOther, headers: [.location: "/tasks/\(id)?uploaded=1"])
         } catch let error as AccordError {
-            let detail = try await store.task(id, actor: actor)
-            var page = PageModel(title: detail.task.title, context: context)
-            page.error = error.message
-            return renderer.render("task", TaskPage(page: page, detail: detail, canSign: false, actor: actor), status: Problem(error).httpStatus)
+            return try await refused(error, task: id, actor: actor, context: context, input: [:]) { _ in false }
         }
+    }
+
+    /// The task page again after a refusal: the message announced, the field it concerns marked, what was
+    /// typed kept, with the status of the refusal. `canSign` says whether the sign form shows.
+    private func refused(
+        _ error: AccordError,
+        task id: String,
+        actor: String,
+        context: AccordContext,
+        input: [String: String],
+        canSign: (TaskDetail) async throws -> Bool
+    ) async throws -> Response {
+        let detail = try await store.task(id, actor: actor)
+        var page = PageModel(title: detail.task.title, context: context)
+        page.error = error.message
+        var model = TaskPage(page: page, detail: detail, canSign: try await canSign(detail), actor: actor)
+        model.mark(field: error.field, input: input)
+        return renderer.render("task", model, status: Problem(error).httpStatus)
     }
 
     @Sendable func downloadEvidence(_ request: Request, context: AccordContext) async throws -> Response {

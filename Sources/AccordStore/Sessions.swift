@@ -316,19 +316,19 @@ extension Store {
         }
     }
 
-    /// Tokens the actor may see: their own, or everyone's for an administrator.
-    public func tokens(actor: String?) async throws -> [APIToken] {
+    /// Tokens the actor may see: their own, or everyone's for an administrator unless `ownOnly`.
+    public func tokens(actor: String?, ownOnly: Bool = false) async throws -> [APIToken] {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            return try await connection.query(SessionSQL.tokens, acting.isAdmin, acting.id)
+            return try await connection.query(SessionSQL.tokens, acting.isAdmin && !ownOnly, acting.id)
         }
     }
 
-    /// Revokes a token: its holder or an administrator.
-    public func revokeToken(_ id: Int64, actor: String?) async throws {
+    /// Revokes a token: its holder or an administrator (the holder only, when `ownOnly`).
+    public func revokeToken(_ id: Int64, actor: String?, ownOnly: Bool = false) async throws {
         try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            guard try await connection.execute(SessionSQL.revokeToken, id, acting.isAdmin, acting.id) == 1 else {
+            guard try await connection.execute(SessionSQL.revokeToken, id, acting.isAdmin && !ownOnly, acting.id) == 1 else {
                 throw AccordError(.notFound, "no active token \(id) of yours")
             }
             try await connection.appendAudit(
