@@ -7,14 +7,6 @@ public import Hummingbird
 import HummingbirdAuth
 import NIOFoundationEssentialsCompat
 
-/// A page of a list.
-struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
-    var items: [Item]
-    var page: Int
-    var perPage: Int
-    var total: Int
-}
-
 extension TaskSummary: ResponseEncodable {}
 extension TaskDetail: ResponseEncodable {}
 extension ProgramDetail: ResponseEncodable {}
@@ -125,21 +117,10 @@ struct APIController {
         try await store.incidents(program: try context.parameters.require("program"), actor: try context.actor)
     }
 
-    @Sendable func tasks(_ request: Request, context: AccordContext) async throws -> Page<TaskSummary> {
-        let query = request.uri.queryParameters
-        var filter = TaskFilter(program: query["program"].map(String.init), assignee: query["assignee"].map(String.init))
-        if let state = query["state"] {
-            guard let parsed = TaskState(rawValue: String(state)) else {
-                throw AccordError(.invalid, "state must be one of \(TaskState.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            filter.state = parsed
-        }
-        for flag in ["overdue", "mine"] {
-            if let value = query[flag[...]], value != "true" && value != "false" { throw AccordError(.invalid, "\(flag) is true or false") }
-        }
-        filter.overdueOnly = query["overdue"] == "true"
-        filter.mineOnly = query["mine"] == "true"
-        return try paginate(try await store.tasks(filter, actor: try context.actor), request)
+    @Sendable func tasks(_ request: Request, context: AccordContext) async throws -> Response {
+        let list = try ListRequest(request, defaultFormat: .json)
+        let paged = try await store.tasks(try taskFilter(request), paging: list.paging, actor: try context.actor)
+        return try listDownload(paged, name: "tasks", format: list.format)
     }
 
     @Sendable func task(_ request: Request, context: AccordContext) async throws -> TaskDetail {
@@ -250,6 +231,11 @@ struct APIController {
             headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(string: answer.body))
         )
+    }
+
+    /// The task filter of the query string, shared by the API's list and the program page.
+    private func taskFilter(_ request: Request) throws -> TaskFilter {
+        try TaskFilter(query: request.uri.queryParameters)
     }
 
     /// The task in the path: a numeric id.

@@ -139,6 +139,14 @@ public struct TaskFilter: Sendable {
     public var overdueOnly = false
     /// Tasks assigned to the actor, or unassigned in a role the actor holds.
     public var mineOnly = false
+    /// Only tasks of this step (its key).
+    public var step: String?
+    /// Only tasks owned by this role.
+    public var ownerRole: String?
+    /// Only tasks brought by this AI system (its slug).
+    public var system: String?
+    /// Only tasks nobody is assigned to.
+    public var unassignedOnly = false
     /// A filter; with no arguments, every task the actor may see.
     public init(program: String? = nil, assignee: String? = nil, state: TaskState? = nil, overdueOnly: Bool = false, mineOnly: Bool = false) {
         self.program = program

@@ -131,6 +131,31 @@ enum TaskSQL {
         planning: .perCall,
         row: TaskSummary.init(row:)
     )
+    /// One page of `list`, with the narrower filters of the program page ($8 step, $9 owner role, $10 system
+    /// slug, $11 unassigned only) and the size of the whole filtered list in `total`; cut in SQL ($12, $13).
+    static let page = PostgresQuery<
+        String?, Int64?, TaskState?, Bool, Bool, Int64, Bool, String?, String?, String?, Bool, Int64, Int64, Counted<TaskSummary>
+    >(
+        "task_page",
+        """
+        \(columns.replacingOccurrences(of: "SELECT ", with: "SELECT count(*) OVER () AS total, ", options: .anchored))
+        WHERE ($1::text IS NULL OR p.slug = $1)
+          AND ($2::bigint IS NULL OR t.assignee_id = $2)
+          AND (CASE WHEN $3::text IS NULL THEN t.state <> 'retired' ELSE t.state = $3 END)
+          AND (NOT $4 OR (\(TaskState.outstandingSQL("t.state")) AND t.due_on < current_date))
+          AND ($5 OR EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $6))
+          AND (NOT $7 OR t.assignee_id = $6 OR (t.assignee_id IS NULL AND t.owner_role IN
+               (SELECT b.role FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $6)))
+          AND ($8::text IS NULL OR t.step_key = $8)
+          AND ($9::text IS NULL OR t.owner_role = $9)
+          AND ($10::text IS NULL OR s.slug = $10)
+          AND (NOT $11 OR t.assignee_id IS NULL)
+        ORDER BY p.slug, t.position, s.slug NULLS FIRST, t.id
+        LIMIT $12 OFFSET $13
+        """,
+        planning: .perCall,
+        row: { try Counted(row: $0, TaskSummary.init(row:)) }
+    )
     /// The person's ($1) open work: tasks assigned to them, and unassigned tasks of a role they hold, in
     /// the given states; found from their assignments and role bindings, never by reading every task.
     static let mine = PostgresQuery<Int64, PostgresArray<String>, Bool, TaskSummary>(
@@ -249,6 +274,7 @@ enum TaskSQL {
     )
 
     static let catalogue: [any PostgresCheckable] = [
+        page,
         insert, instance, addDependency, settleStates, resolve, row, lockRow, list, mine, one, extra, dependsOn, dependents, history,
         setAssignee, setState, unblockDependents, dependentsForDue, setDue,
     ]

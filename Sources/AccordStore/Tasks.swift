@@ -24,6 +24,33 @@ extension Store {
         }
     }
 
+    /// One page of the tasks the actor may see, filtered and cut in SQL, with the size of the whole list.
+    public func tasks(_ filter: TaskFilter, paging: Paging, actor: String?) async throws -> Paged<TaskSummary> {
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            if let program = filter.program { _ = try await Self.visibleProgram(program, for: acting, on: connection) }
+            let assigneeID = if let handle = filter.assignee { try await Self.person(handle, on: connection).id } else { Int64?.none }
+            return try await Self.paged(paging) { limit, offset in
+                try await connection.query(
+                    TaskSQL.page,
+                    filter.program,
+                    assigneeID,
+                    filter.state,
+                    filter.overdueOnly,
+                    acting.isAdmin,
+                    acting.id,
+                    filter.mineOnly,
+                    filter.step,
+                    filter.ownerRole,
+                    filter.system,
+                    filter.unassignedOnly,
+                    limit,
+                    offset
+                )
+            }
+        }
+    }
+
     /// One task in detail.
     public func task(_ ref: String, actor: String?) async throws -> TaskDetail {
         try await pool.withConnection { connection in
