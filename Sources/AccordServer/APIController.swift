@@ -89,8 +89,9 @@ struct APIController {
         try await store.inbox(actor: try context.actor)
     }
 
-    @Sendable func programs(_ request: Request, context: AccordContext) async throws -> Page<ProgramSummary> {
-        try paginate(try await store.programs(actor: try context.actor), request)
+    @Sendable func programs(_ request: Request, context: AccordContext) async throws -> Response {
+        let list = try ListRequest(request, defaultFormat: .json)
+        return try listDownload(try await store.programs(actor: try context.actor, paging: list.paging), name: "programs", format: list.format)
     }
 
     @Sendable func program(_ request: Request, context: AccordContext) async throws -> ProgramDetail {
@@ -243,20 +244,5 @@ struct APIController {
         let value = try context.parameters.require("task")
         guard Int64(value) != nil else { throw AccordError(.invalid, "a task is addressed by its numeric id in the API") }
         return value
-    }
-
-    /// The largest page number accepted.
-    static let maxPage = 1_000_000
-
-    private func paginate<Item: Encodable & Sendable>(_ items: [Item], _ request: Request) throws -> Page<Item> {
-        let query = request.uri.queryParameters
-        let page = query["page"].map { Int(String($0)) } ?? 1
-        let perPage = query["per_page"].map { Int(String($0)) } ?? 50
-        guard let page, (1...Self.maxPage).contains(page), let perPage, (1...500).contains(perPage) else {
-            throw AccordError(.invalid, "page must be 1 to \(Self.maxPage) and per_page 1 to 500")
-        }
-        // page is bounded, so (page - 1) × per_page cannot overflow (a fuzzed page of 2^61 used to).
-        let start = min(items.count, (page - 1) * perPage)
-        return Page(items: Array(items[start..<min(items.count, start + perPage)]), page: page, perPage: perPage, total: items.count)
     }
 }

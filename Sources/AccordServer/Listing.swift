@@ -124,3 +124,35 @@ extension TaskFilter {
         unassignedOnly = try flag("unassigned")
     }
 }
+
+extension ProgramSummary: CSVRecord {
+    static let csvHeader = ["slug", "title", "workflow", "workflow_version", "starts_on", "tasks", "progress", "overdue"]
+    var csvFields: [String] { [slug, title, workflow, String(workflowVersion), startsOn, String(tasks), String(progress), String(overdue)] }
+}
+
+/// The links under a paged list on a page: previous and next keeping the filter, and its downloads.
+struct Pager {
+    var pageNumber: Int, lastPage: Int, total: Int
+    var previousURL: String?, nextURL: String?
+    var csvURL: String, jsonURL: String
+
+    /// The pager of `paged`, for the page at `path` filtered by `query` (the filter's fields, without paging).
+    /// The downloads go to `downloadPath` (the API's list, which the session cookie also opens) or the page itself.
+    init<Item>(_ paged: Paged<Item>, path: String, query: [(String, String)], downloadPath: String? = nil) {
+        func url(_ base: String, _ extra: [(String, String)]) -> String {
+            var components = URLComponents()
+            components.path = base
+            let items = (query + extra).filter { !$0.1.isEmpty }.map { URLQueryItem(name: $0.0, value: $0.1) }
+            components.queryItems = items.isEmpty ? nil : items
+            return components.string ?? base
+        }
+        pageNumber = paged.page
+        lastPage = paged.lastPage
+        total = paged.total
+        let size = paged.perPage == 50 ? [] : [("per_page", String(paged.perPage))]
+        previousURL = paged.page > 1 ? url(path, [("page", String(min(paged.page - 1, paged.lastPage)))] + size) : nil
+        nextURL = paged.hasNext ? url(path, [("page", String(paged.page + 1))] + size) : nil
+        csvURL = url(downloadPath ?? path, [("format", "csv"), ("per_page", String(Paging.maxDownload))])
+        jsonURL = url(downloadPath ?? path, [("format", "json"), ("per_page", String(Paging.maxDownload))])
+    }
+}

@@ -82,9 +82,12 @@ struct InboxPage {
 struct ProgramsPage {
     var page: PageModel
     var programs: [ProgramSummary]
-    init(page: PageModel, programs: [ProgramSummary]) {
+    var pager: Pager
+    var pagerLabel = "Pages of programs"
+    init(page: PageModel, programs: Paged<ProgramSummary>) {
         self.page = page
-        self.programs = programs
+        self.programs = programs.items
+        self.pager = Pager(programs, path: "/programs", query: [])
     }
 }
 

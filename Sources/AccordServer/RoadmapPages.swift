@@ -37,10 +37,10 @@ struct RoadmapPages {
     }
 
     @Sendable func programs(_ request: Request, context: AccordContext) async throws -> Response {
-        renderer.render(
-            "programs",
-            ProgramsPage(page: PageModel(title: "Programs", context: context), programs: try await store.programs(actor: try context.actor))
-        )
+        let list = try ListRequest(request, defaultFormat: .page)
+        let programs = try await store.programs(actor: try context.actor, paging: list.paging)
+        if list.format != .page { return try listDownload(programs, name: "programs", format: list.format) }
+        return renderer.render("programs", ProgramsPage(page: PageModel(title: "Programs", context: context), programs: programs))
     }
 
     @Sendable func program(_ request: Request, context: AccordContext) async throws -> Response {

@@ -42,6 +42,25 @@ enum ProgramSQL {
         """,
         row: ProgramSummary.init(row:)
     )
+    /// One page of `visible` ($3 limit, $4 offset), the programs chosen before their tasks are counted, so a
+    /// page costs its own programs' tasks whatever the estate holds.
+    static let visiblePage = PostgresQuery<Bool, Int64, Int64, Int64, Counted<ProgramSummary>>(
+        "program_visible_page",
+        """
+        WITH page AS (
+            SELECT p.id, count(*) OVER () AS total FROM accord.program p
+            WHERE $1 OR EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = p.id AND b.person_id = $2)
+            ORDER BY p.slug LIMIT $3 OFFSET $4)
+        SELECT page.total, p.slug, p.title, p.workflow_id, p.workflow_version, to_char(p.starts_on, 'YYYY-MM-DD') AS starts_on,
+               count(t.id) FILTER (WHERE t.state <> 'retired') AS tasks,
+               count(t.id) FILTER (WHERE t.state IN ('done', 'not_applicable')) AS finished,
+               count(t.id) FILTER (WHERE \(TaskState.outstandingSQL("t.state")) AND t.due_on < current_date) AS overdue
+        FROM page JOIN accord.program p ON p.id = page.id
+        LEFT JOIN accord.task t ON t.program_id = p.id
+        GROUP BY p.id, page.total ORDER BY p.slug
+        """,
+        row: { try Counted(row: $0, ProgramSummary.init(row:)) }
+    )
     static let stepCounts = PostgresQuery<Int64, StepCounts>(
         "program_step_counts",
         """
@@ -105,6 +124,7 @@ enum ProgramSQL {
     ) { try $0.decode(Int.self, "n") }
 
     static let catalogue: [any PostgresCheckable] = [
+        visiblePage,
         insert, bySlug, byID, visible, stepCounts, nextDeadlines, systemCount, isMember, rolesOf, bindings, bind, unbind, countInRole,
     ]
 }

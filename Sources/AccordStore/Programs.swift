@@ -182,6 +182,16 @@ extension Store {
         }
     }
 
+    /// One page of the programs a person may see, with progress, cut in SQL.
+    public func programs(actor: String?, paging: Paging) async throws -> Paged<ProgramSummary> {
+        try await pool.withConnection { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            return try await Self.paged(paging) { limit, offset in
+                try await connection.query(ProgramSQL.visiblePage, acting.isAdmin, acting.id, limit, offset)
+            }
+        }
+    }
+
     /// A program in detail, if the person may see it.
     public func program(_ slug: String, actor: String?) async throws -> ProgramDetail {
         let id: Int64 = try await pool.withConnection { connection in

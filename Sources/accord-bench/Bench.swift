@@ -107,6 +107,7 @@ struct Bench: AsyncParsableCommand {
             points.append(try await scalePoint(store, tasks: size))
         }
         figures += scaleFigures(points)
+        figures += pageFigures(points)
         if canServe, let wrk, let largest = points.last {
             figures += try await readFigures(store, url: url, wrk: wrk, tasks: largest.tasks)
         }

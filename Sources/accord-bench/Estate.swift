@@ -192,13 +192,16 @@ extension Bench {
         let leadership = try await repeated(20) { _ = try await store.leadership(actor: "persona") }
         let list = try await repeated(40) { _ = try await store.tasks(TaskFilter(program: Estate.listed), actor: "persona") }
         let report = try await repeated(20) { _ = try await store.report(.status, program: Estate.listed, actor: "persona") }
+        var pages: [String: Latency] = [:]
+        for (name, body) in pageReads(store) { pages[name] = Latency(try await repeated(20, body)) }
         return ScalePoint(
             tasks: tasks,
             signOff: Latency(sign),
             inbox: Latency(inbox),
             leadership: Latency(leadership),
             taskList: Latency(list),
-            statusReport: Latency(report)
+            statusReport: Latency(report),
+            pages: pages
         )
     }
 
@@ -230,4 +233,6 @@ struct ScalePoint: Codable {
     var leadership: Latency
     var taskList: Latency
     var statusReport: Latency
+    /// The engine calls behind each page of the web front, by page (see `pageReads`).
+    var pages: [String: Latency]
 }
