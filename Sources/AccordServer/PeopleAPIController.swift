@@ -224,7 +224,12 @@ struct PeopleAPIController {
     }
 
     private func answer(_ link: PasswordLink, _ request: Request) -> PasswordLinkAnswer {
-        PasswordLinkAnswer(token: link.token, url: passwordLinkURL(link.token, request: request, tls: tls), purpose: link.purpose, expiresAt: link.expiresAt)
+        PasswordLinkAnswer(
+            token: link.token,
+            url: passwordLinkURL(link.token, request: request, tls: tls),
+            purpose: link.purpose,
+            expiresAt: link.expiresAt
+        )
     }
 }
 

@@ -81,7 +81,8 @@ struct PeoplePages {
             let link = try await store.resetPassword(handle, actor: try context.actor)
             let person = try await store.person(handle, actor: try context.actor)
             var page = PageModel(title: person.name, context: context)
-            page.notice = "The password of \(person.name) is reset: the old one no longer works and their sessions ended. Give them the new link below; it is shown this once."
+            page.notice =
+                "The password of \(person.name) is reset: the old one no longer works and their sessions ended. Give them the new link below; it is shown this once."
             return renderer.render(
                 "person",
                 PersonPage(page: page, person: person, link: LinkShown(link, url: passwordLinkURL(link.token, request: request, tls: renderer.tls)))

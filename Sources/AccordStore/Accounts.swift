@@ -153,8 +153,10 @@ extension Store {
     public func setPassword(linkToken token: String, password: String) async throws -> Person {
         switch try await passwordLink(token: token) {
         case .unknown: throw AccordError(.notFound, "no such password link; ask an administrator for a new one")
-        case .used: throw AccordError(.conflict, "this password link was already used or replaced; ask an administrator for a new one", field: "token")
-        case .expired: throw AccordError(.conflict, "this password link has expired (after 72 hours); ask an administrator for a new one", field: "token")
+        case .used:
+            throw AccordError(.conflict, "this password link was already used or replaced; ask an administrator for a new one", field: "token")
+        case .expired:
+            throw AccordError(.conflict, "this password link has expired (after 72 hours); ask an administrator for a new one", field: "token")
         case .live: break
         }
         try Self.checkNewPassword(password)
@@ -167,7 +169,13 @@ extension Store {
             _ = try await connection.execute(SessionSQL.endAll, personID)
             let person = try await connection.queryOne(PeopleAdminSQL.byID, personID)
             try await connection.appendAudit(
-                AuditRecord(chain: organisationChain, actor: person.handle, action: "person.password-set", objectType: "person", objectID: person.handle)
+                AuditRecord(
+                    chain: organisationChain,
+                    actor: person.handle,
+                    action: "person.password-set",
+                    objectType: "person",
+                    objectID: person.handle
+                )
             )
             return person
         }

@@ -25,7 +25,8 @@ public struct PersonFilter: Sendable, Equatable {
     /// The search as an `ILIKE` pattern, its own `%`, `_` and `\` taken literally.
     var pattern: String? {
         search.map {
-            "%" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            "%"
+                + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_") + "%"
         }
     }

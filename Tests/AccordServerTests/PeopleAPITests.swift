@@ -33,25 +33,37 @@ struct AccountPageTests {
                     uri: "/account/password",
                     method: .post,
                     headers: browser(here),
-                    body: form(["csrf_token": here.session.csrfToken, "current_password": "wrong", "new_password": fresh, "new_password_confirmation": fresh])
+                    body: form([
+                        "csrf_token": here.session.csrfToken, "current_password": "wrong", "new_password": fresh, "new_password_confirmation": fresh,
+                    ])
                 ) { response in
                     let html = String(buffer: response.body)
                     #expect(response.status == .unauthorized)
-                    #expect(html.contains("id=\"current-password\" name=\"current_password\" type=\"password\" autocomplete=\"current-password\" required aria-invalid=\"true\""))
+                    #expect(
+                        html.contains(
+                            "id=\"current-password\" name=\"current_password\" type=\"password\" autocomplete=\"current-password\" required aria-invalid=\"true\""
+                        )
+                    )
                     #expect(!html.contains(fresh))
                 }
                 try await client.execute(
                     uri: "/account/password",
                     method: .post,
                     headers: browser(here),
-                    body: form(["csrf_token": here.session.csrfToken, "current_password": apiPassword, "new_password": fresh, "new_password_confirmation": "x"])
+                    body: form([
+                        "csrf_token": here.session.csrfToken, "current_password": apiPassword, "new_password": fresh,
+                        "new_password_confirmation": "x",
+                    ])
                 ) { #expect($0.status == .unprocessableContent) }
                 try await client.execute(uri: "/account", method: .get, headers: browser(elsewhere)) { #expect($0.status == .ok) }
                 try await client.execute(
                     uri: "/account/password",
                     method: .post,
                     headers: browser(here),
-                    body: form(["csrf_token": here.session.csrfToken, "current_password": apiPassword, "new_password": fresh, "new_password_confirmation": fresh])
+                    body: form([
+                        "csrf_token": here.session.csrfToken, "current_password": apiPassword, "new_password": fresh,
+                        "new_password_confirmation": fresh,
+                    ])
                 ) { response in
                     #expect(response.status == .seeOther && response.headers[.location] == "/account?password=1")
                 }
@@ -92,7 +104,12 @@ struct PeopleAPITests {
             let tokens = try await seededAPI(db.store)
             let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
-                try await client.execute(uri: "/api/v1/people", method: .post, headers: bearer(tokens["bea"]), body: json(["handle": "x", "name": "X"])) {
+                try await client.execute(
+                    uri: "/api/v1/people",
+                    method: .post,
+                    headers: bearer(tokens["bea"]),
+                    body: json(["handle": "x", "name": "X"])
+                ) {
                     #expect($0.status == .forbidden)
                 }
                 try await client.execute(uri: "/api/v1/people", method: .post, headers: bearer(tokens["ada"]), body: json(["handle": "Bad Handle"])) {
@@ -121,7 +138,9 @@ struct PeopleAPITests {
                     #expect(response.headers[.init("X-Total-Count")!] == "5")
                 }
                 try await client.execute(uri: "/api/v1/people", method: .get, headers: bearer(tokens["bea"])) { #expect($0.status == .forbidden) }
-                try await client.execute(uri: "/api/v1/people/nina", method: .get, headers: bearer(tokens["bea"])) { #expect($0.status == .forbidden) }
+                try await client.execute(uri: "/api/v1/people/nina", method: .get, headers: bearer(tokens["bea"])) {
+                    #expect($0.status == .forbidden)
+                }
                 try await client.execute(uri: "/api/v1/people/nina", method: .get, headers: bearer(tokens["ada"])) { #expect($0.status == .ok) }
                 // Open: the link's token is the credential; once only.
                 let use = json(["token": link, "password": "nina's own password", "password_confirmation": "nina's own password"])
@@ -133,7 +152,12 @@ struct PeopleAPITests {
                     #expect(response.status == .gone)
                     #expect(response.headers[.contentType] == "application/problem+json")
                 }
-                try await client.execute(uri: "/api/v1/password-links", method: .post, headers: bearer(nil), body: json(["token": "nope", "password": "x"])) {
+                try await client.execute(
+                    uri: "/api/v1/password-links",
+                    method: .post,
+                    headers: bearer(nil),
+                    body: json(["token": "nope", "password": "x"])
+                ) {
                     #expect($0.status == .notFound)
                 }
                 _ = try await db.store.login(handle: "nina", password: "nina's own password", address: nil)
@@ -141,8 +165,12 @@ struct PeopleAPITests {
                     #expect(response.status == .ok && object(response.body)["disabled"] as? Bool == true)
                 }
                 try await client.execute(uri: "/api/v1/me", method: .get, headers: bearer(tokens["otto"])) { #expect($0.status == .unauthorized) }
-                try await client.execute(uri: "/api/v1/people/otto/disable", method: .post, headers: bearer(tokens["ada"])) { #expect($0.status == .conflict) }
-                try await client.execute(uri: "/api/v1/people/ada/disable", method: .post, headers: bearer(tokens["ada"])) { #expect($0.status == .conflict) }
+                try await client.execute(uri: "/api/v1/people/otto/disable", method: .post, headers: bearer(tokens["ada"])) {
+                    #expect($0.status == .conflict)
+                }
+                try await client.execute(uri: "/api/v1/people/ada/disable", method: .post, headers: bearer(tokens["ada"])) {
+                    #expect($0.status == .conflict)
+                }
                 try await client.execute(uri: "/api/v1/people/otto/enable", method: .post, headers: bearer(tokens["ada"])) { response in
                     #expect(response.status == .ok && object(response.body)["disabled"] as? Bool == false)
                 }
@@ -172,7 +200,9 @@ struct PeopleAPITests {
                 try await client.execute(uri: "/api/v1/me/sessions/\(ottoSession)", method: .delete, headers: bearer(tokens["bea"])) {
                     #expect($0.status == .notFound)
                 }
-                try await client.execute(uri: "/api/v1/me/sessions/\(id)", method: .delete, headers: bearer(tokens["bea"])) { #expect($0.status == .noContent) }
+                try await client.execute(uri: "/api/v1/me/sessions/\(id)", method: .delete, headers: bearer(tokens["bea"])) {
+                    #expect($0.status == .noContent)
+                }
                 #expect(try await db.store.session(cookieToken: session.cookieToken) == nil)
                 #expect(try await db.store.session(cookieToken: otto.cookieToken) != nil)
                 try await client.execute(

@@ -56,8 +56,10 @@ struct PeoplePageTests {
                 #expect(try await db.store.person("nina").canSign == false)
                 // Only the hash is kept.
                 let stored = try await db.pool.withConnection {
-                    try await $0.query("SELECT count(*)::int AS n FROM accord.password_link WHERE token_sha256 = sha256(convert_to('\(link)', 'UTF8'))")[0]
-                        .decode(Int.self, "n")
+                    try await $0.query(
+                        "SELECT count(*)::int AS n FROM accord.password_link WHERE token_sha256 = sha256(convert_to('\(link)', 'UTF8'))"
+                    )[0]
+                    .decode(Int.self, "n")
                 }
                 #expect(stored == 1)
                 try await client.execute(uri: "/set-password/\(link)", method: .get) { response in
@@ -75,7 +77,11 @@ struct PeoplePageTests {
                     let html = String(buffer: response.body)
                     #expect(response.status == .unprocessableContent)
                     #expect(html.contains("the two passwords differ"))
-                    #expect(html.contains("name=\"password_confirmation\" type=\"password\" autocomplete=\"new-password\" minlength=\"12\" required aria-invalid=\"true\""))
+                    #expect(
+                        html.contains(
+                            "name=\"password_confirmation\" type=\"password\" autocomplete=\"new-password\" minlength=\"12\" required aria-invalid=\"true\""
+                        )
+                    )
                     #expect(!html.contains(newPassword), "a password is never echoed")
                 }
                 try await client.execute(
@@ -224,8 +230,12 @@ struct PeoplePageTests {
                     ) { #expect($0.status == .forbidden, "\(uri)") }
                 }
                 #expect(try await db.store.person("otto").disabled == false)
-                try await client.execute(uri: "/inbox", method: .get, headers: browser(bea)) { #expect(!String(buffer: $0.body).contains("href=\"/people\"")) }
-                try await client.execute(uri: "/inbox", method: .get, headers: browser(ada)) { #expect(String(buffer: $0.body).contains("href=\"/people\"")) }
+                try await client.execute(uri: "/inbox", method: .get, headers: browser(bea)) {
+                    #expect(!String(buffer: $0.body).contains("href=\"/people\""))
+                }
+                try await client.execute(uri: "/inbox", method: .get, headers: browser(ada)) {
+                    #expect(String(buffer: $0.body).contains("href=\"/people\""))
+                }
                 try await client.execute(uri: "/people?q=OTT", method: .get, headers: browser(ada)) { response in
                     let html = String(buffer: response.body)
                     #expect(html.contains("href=\"/people/otto\"") && !html.contains("href=\"/people/bea\""))
