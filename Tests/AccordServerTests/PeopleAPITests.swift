@@ -243,4 +243,49 @@ struct PeopleAPITests {
             }
         }
     }
+
+    @Test("the open password-link routes: hostile input is a 4xx, never a 500, and another site's form is refused")
+    func hostileLinks() async throws {
+        try await TestDatabase.with { db in
+            _ = try await seededAPI(db.store)
+            let (_, link) = try await db.store.invitePerson(handle: "nina", name: "Nina New", email: nil, admin: false, actor: "ada")
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
+            try await app.test(.router) { client in
+                let bodies: [(String, HTTPFields, ByteBuffer, Int)] = [
+                    ("not JSON", [.contentType: "application/x-www-form-urlencoded"], ByteBuffer(string: "token=x&password=y"), 415),
+                    ("wrong types", [.contentType: "application/json"], ByteBuffer(string: #"{"token": 1, "password": []}"#), 400),
+                    ("no token", [.contentType: "application/json"], ByteBuffer(string: #"{"password": "long enough password"}"#), 422),
+                    ("a NUL in the token", [.contentType: "application/json"], ByteBuffer(string: #"{"token": "a\u0000b", "password": "x"}"#), 404),
+                    (
+                        "too large", [.contentType: "application/json"],
+                        ByteBuffer(string: "{\"token\":\"" + String(repeating: "a", count: 1 << 20) + "\"}"), 413
+                    ),
+                    (
+                        "a short password", [.contentType: "application/json"],
+                        ByteBuffer(string: #"{"token": "\#(link.token)", "password": "short"}"#), 422
+                    ),
+                ]
+                for (name, headers, body, status) in bodies {
+                    try await client.execute(uri: "/api/v1/password-links", method: .post, headers: headers, body: body) { response in
+                        #expect(Int(response.status.code) == status, "\(name): \(response.status)")
+                        #expect(response.headers[.contentType] == "application/problem+json", "\(name)")
+                    }
+                }
+                for path in ["/set-password/%00", "/set-password/" + String(repeating: "x", count: 4000), "/set-password/..%2F..%2Fetc"] {
+                    try await client.execute(uri: path, method: .get) { #expect($0.status == .notFound, "\(path.prefix(40))") }
+                }
+                try await client.execute(
+                    uri: "/set-password/\(link.token)",
+                    method: .post,
+                    headers: [.contentType: "application/x-www-form-urlencoded", .origin: "https://evil.example"],
+                    body: form(["password": "a long enough password", "password_confirmation": "a long enough password"])
+                ) { #expect($0.status == .forbidden) }
+                #expect(try await db.store.person("nina").canSign == false)
+                #expect(try await db.store.passwordLink(token: link.token) == .live(handle: "nina", name: "Nina New", purpose: .welcome))
+                // Disabling the person makes their link stop working.
+                _ = try await db.store.disablePerson("nina", actor: "ada")
+                try await client.execute(uri: "/set-password/\(link.token)", method: .get) { #expect($0.status == .gone) }
+            }
+        }
+    }
 }
