@@ -4,7 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdAuth
 
-/// The person's own account page: their calendar feed.
+/// The person's own account page: their calendar feed, API tokens, password and sessions.
 struct AccountPages {
     let store: Store
     let renderer: PageRenderer
@@ -15,19 +15,25 @@ struct AccountPages {
             .post("account/calendar", use: calendarFeed)
             .post("account/tokens", use: createToken)
             .post("account/tokens/:token/revoke", use: revokeToken)
+            .post("account/password", use: changePassword)
+            .post("account/sessions/:session/end", use: endSession)
     }
 
     @Sendable func account(_ request: Request, context: AccordContext) async throws -> Response {
         let person = try context.requireIdentity().person
         var page = PageModel(title: "Your account", context: context)
-        if request.uri.queryParameters["revoked"] != nil { page.notice = "The token is revoked; clients using it are refused from now on." }
-        return try await render(page, person: person)
+        let query = request.uri.queryParameters
+        if query["revoked"] != nil { page.notice = "The token is revoked; clients using it are refused from now on." }
+        if query["password"] != nil { page.notice = "Your password is changed. Your other sessions ended; this one stays." }
+        if query["ended"] != nil { page.notice = "The session is ended; that browser must log in again." }
+        return try await render(page, person: person, request: request)
     }
 
     /// The account page with the person's feed and tokens.
     private func render(
         _ page: PageModel,
         person: Person,
+        request: Request,
         feedURL: String? = nil,
         status: HTTPResponse.Status = .ok,
         adjust: (inout AccountPage) -> Void = { _ in }
@@ -40,6 +46,8 @@ struct AccountPages {
             feedURL: feedURL,
             tokens: try await store.tokens(actor: person.handle, ownOnly: true)
         )
+        model.sessions = try await store.ownSessions(actor: person.handle, currentCookie: sessionCookie(request)).map(SessionLine.init)
+        model.hasSessions = !model.sessions.isEmpty
         adjust(&model)
         return renderer.render("account", model, status: status)
     }
@@ -67,10 +75,10 @@ struct AccountPages {
             )
             page.notice = "A new API token. It is shown this once: copy it into your client now; Accord keeps only its hash."
             // Shown in this answer, not after a redirect: the token exists nowhere else to show it from.
-            return try await render(page, person: person) { $0.newToken = token }
+            return try await render(page, person: person, request: request) { $0.newToken = token }
         } catch let error as AccordError {
             page.error = error.message
-            return try await render(page, person: person, status: Problem(error).httpStatus) {
+            return try await render(page, person: person, request: request, status: Problem(error).httpStatus) {
                 $0.markTokenForm(field: error.field, code: error.code, input: form)
             }
         }
@@ -94,12 +102,57 @@ struct AccountPages {
         if form["action"] == "remove" {
             try await store.removeCalendarToken(actor: person.handle)
             page.notice = "Your calendar feed is off; its address no longer works."
-            return try await render(page, person: person)
+            return try await render(page, person: person, request: request)
         }
         let token = try await store.newCalendarToken(actor: person.handle)
         let host = request.head.authority ?? "127.0.0.1"
         let url = "\(renderer.tls ? "https" : "http")://\(host)/calendar/\(token).ics"
         page.notice = "A new calendar feed address; any earlier one stops working. It is shown once: copy it into your calendar now."
-        return try await render(page, person: person, feedURL: url)
+        return try await render(page, person: person, request: request, feedURL: url)
+    }
+
+    @Sendable func changePassword(_ request: Request, context: AccordContext) async throws -> Response {
+        let person = try context.requireIdentity().person
+        let form = try await renderer.formFields(request)
+        try renderer.requireCSRF(form, context)
+        do {
+            let new = form["new_password"] ?? ""
+            guard new == (form["new_password_confirmation"] ?? "") else {
+                throw AccordError(.invalid, "the two new passwords differ; type the same one twice", field: "new_password_confirmation")
+            }
+            try await store.changePassword(
+                actor: person.handle,
+                current: form["current_password"] ?? "",
+                new: new,
+                keepingCookie: sessionCookie(request)
+            )
+            return Response(status: .seeOther, headers: [.location: "/account?password=1"])
+        } catch let error as AccordError {
+            let page = PageModel(title: "Your account", context: context, error: error.message)
+            return try await render(page, person: person, request: request, status: Problem(error).httpStatus) {
+                $0.currentInvalid = error.field == nil && [.unauthenticated, .locked].contains(error.code)
+                $0.newPasswordInvalid = error.field == "new_password"
+                $0.confirmationInvalid = error.field == "new_password_confirmation"
+            }
+        }
+    }
+
+    @Sendable func endSession(_ request: Request, context: AccordContext) async throws -> Response {
+        let person = try context.requireIdentity().person
+        let form = try await renderer.formFields(request)
+        try renderer.requireCSRF(form, context)
+        guard let id = Int64(try context.parameters.require("session")) else { throw AccordError(.notFound, "no such session") }
+        let current = try await store.ownSessions(actor: person.handle, currentCookie: sessionCookie(request)).first { $0.current }
+        try await store.endOwnSession(id, actor: person.handle)
+        guard current?.id == id else { return Response(status: .seeOther, headers: [.location: "/account?ended=1"]) }
+        // This very session: the browser logs in again.
+        var response = Response(status: .seeOther, headers: [.location: "/login"])
+        response.setCookie(try await SessionCookies(store: store, tls: renderer.tls).end(request))
+        return response
+    }
+
+    /// The session cookie the request came with.
+    private func sessionCookie(_ request: Request) -> String? {
+        request.cookies[SessionCookies(store: store, tls: renderer.tls).name]?.value
     }
 }

@@ -21,7 +21,8 @@ struct LoginPages {
 
     @Sendable func form(_ request: Request, context: AccordContext) async throws -> Response {
         if context.identity != nil { return Response(status: .seeOther, headers: [.location: "/inbox"]) }
-        return renderer.loginPage(context, error: nil, status: .ok)
+        let set = request.uri.queryParameters["password-set"] != nil
+        return renderer.loginPage(context, error: nil, status: .ok, notice: set ? "Your password is set. Log in with it." : nil)
     }
 
     @Sendable func login(_ request: Request, context: AccordContext) async throws -> Response {

@@ -13,6 +13,8 @@ struct PageModel {
         var name: String
         var handle: String
         var csrf: String
+        /// Whether the header offers the administrator's pages (the engine still decides).
+        var isAdmin: Bool
     }
     var title: String
     var person: Who?
@@ -22,7 +24,7 @@ struct PageModel {
     init(title: String, context: AccordContext, error: String? = nil) {
         self.title = title
         if let person = context.person, let session = context.session {
-            self.person = Who(name: person.name, handle: person.handle, csrf: session.csrfToken)
+            self.person = Who(name: person.name, handle: person.handle, csrf: session.csrfToken, isAdmin: person.isAdmin)
         }
         self.error = error
     }
@@ -236,6 +238,10 @@ struct AccountPage {
     var newToken: String?
     /// The token form's input, kept after a refusal, and the field at fault.
     var tokenName = "", tokenExpires = "", nameInvalid = false, expiresInvalid = false, passwordInvalid = false
+    /// The person's live sessions (`PeoplePageModels.swift`).
+    var sessions: [SessionLine] = [], hasSessions = false
+    /// The password form's field at fault after a refusal (the passwords themselves are never kept).
+    var currentInvalid = false, newPasswordInvalid = false, confirmationInvalid = false
 
     init(page: PageModel, person: Person, feedCreated: Date?, feedURL: String?, tokens: [APIToken] = []) {
         self.page = page

@@ -44,13 +44,11 @@ struct PageRenderer: Sendable {
     var loginCookie: String { tls ? "__Host-accord_login" : "accord_login" }
 
     /// The login form with a fresh pre-session token, in the page and in a cookie.
-    func loginPage(_ context: AccordContext, error: String?, status: HTTPResponse.Status, handle: String? = nil) -> Response {
+    func loginPage(_ context: AccordContext, error: String?, status: HTTPResponse.Status, handle: String? = nil, notice: String? = nil) -> Response {
         let token = randomToken()
-        var response = render(
-            "login",
-            LoginPage(page: PageModel(title: "Log in", context: context, error: error), handle: handle ?? "", loginToken: token),
-            status: status
-        )
+        var page = PageModel(title: "Log in", context: context, error: error)
+        page.notice = notice
+        var response = render("login", LoginPage(page: page, handle: handle ?? "", loginToken: token), status: status)
         response.setCookie(Cookie(name: loginCookie, value: token, maxAge: 3600, path: "/", secure: tls, httpOnly: true, sameSite: .strict))
         return response
     }

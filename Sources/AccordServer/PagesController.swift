@@ -23,10 +23,12 @@ struct PagesController {
             .add(middleware: SessionCookieAuthenticator(cookies: SessionCookies(store: store, tls: renderer.tls)))
             .add(middleware: PageErrorMiddleware(renderer: renderer))
         pages.addRoutes(LoginPages(store: store, renderer: renderer).endpoints)
+        pages.addRoutes(PasswordLinkPages(store: store, renderer: renderer).endpoints)
         let signedIn = pages.group().add(middleware: LoginRequiredMiddleware(renderer: renderer))
         signedIn.addRoutes(AccountPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(RoadmapPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(TaskPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(PeoplePages(store: store, renderer: renderer).endpoints)
     }
 }
 

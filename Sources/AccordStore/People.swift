@@ -72,15 +72,11 @@ extension Store {
     /// - Parameter password: hashed with bcrypt before it leaves this function; `nil` leaves the
     ///   person unable to log in or sign until a password is set.
     public func addPerson(handle: String, name: String, email: String?, admin: Bool, password: String?, actor: String?) async throws -> Person {
-        guard handle.range(of: #"^[a-z0-9][a-z0-9._-]{0,62}$"#, options: .regularExpression) != nil else {
-            throw AccordError(
-                .invalid,
-                "handle '\(handle)' must be lowercase letters, digits, '.', '_' or '-' (at most 63), starting with a letter or digit"
-            )
-        }
-        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw AccordError(.invalid, "the name must not be empty") }
-        if let email, email.range(of: #"^[^@\s]+@[^@\s]+$"#, options: .regularExpression) == nil {
-            throw AccordError(.invalid, "'\(email)' is not an e-mail address")
+        do {
+            try Self.checkPersonFields(handle: handle, name: name, email: email)
+        } catch let error as AccordError {
+            // Without the field: the CLI, this function's caller, takes the handle as an argument, not a flag.
+            throw AccordError(error.code, error.message)
         }
         if let password, password.count < 12 {
             throw AccordError(.invalid, "the password must have at least 12 characters")
@@ -119,6 +115,23 @@ extension Store {
             } catch let error as PostgresError where error.isUniqueViolation {
                 throw AccordError(.conflict, "a person with handle '\(handle)' already exists")
             }
+        }
+    }
+
+    /// Refuses a handle, name or e-mail address a person cannot have, naming the field.
+    static func checkPersonFields(handle: String, name: String, email: String?) throws {
+        guard handle.range(of: #"^[a-z0-9][a-z0-9._-]{0,62}$"#, options: .regularExpression) != nil else {
+            throw AccordError(
+                .invalid,
+                "handle '\(handle)' must be lowercase letters, digits, '.', '_' or '-' (at most 63), starting with a letter or digit",
+                field: "handle"
+            )
+        }
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw AccordError(.invalid, "the name must not be empty", field: "name")
+        }
+        if let email, email.range(of: #"^[^@\s]+@[^@\s]+$"#, options: .regularExpression) == nil {
+            throw AccordError(.invalid, "'\(email)' is not an e-mail address", field: "email")
         }
     }
 

@@ -8,7 +8,7 @@ public enum StoreQueries {
     public static var all: [any PostgresCheckable] {
         PeopleSQL.catalogue + AuditSQL.catalogue + VerifySQL.catalogue + AuditPageSQL.catalogue + SessionSQL.catalogue
             + DeadlineSQL.catalogue + ThrottleSQL.catalogue + ReportSQL.catalogue + WebhookSQL.catalogue + PackSQL.catalogue
-            + StoreSQL.catalogue + IdempotencySQL.catalogue
+            + StoreSQL.catalogue + IdempotencySQL.catalogue + PeopleAdminSQL.catalogue + AccountSQL.catalogue
             + ProgramSQL.catalogue + CycleSQL.catalogue + ImprovementSQL.catalogue + WorkflowSQL.catalogue + UpgradeSQL.catalogue
             + TaskSQL.catalogue + InboxSQL.catalogue + SignatureSQL.catalogue + EvidenceSQL.catalogue + DelegationSQL.catalogue
             + LeadershipSQL.catalogue + CalendarSQL.catalogue + SystemSQL.catalogue + GaugeSQL.catalogue

@@ -50,8 +50,16 @@ token=$(ACCORD_USER=ada "$accord" token create --name fuzz --admin-override "api
 [ -n "$token" ] || { echo "api fuzz: could not create a token" >&2; exit 1; }
 status=0
 # From the throwaway folder, so schemathesis' cache (.schemathesis/) goes away with it.
+# Revoking one's own token by number would, with the small numbers schemathesis tries first, revoke the
+# run's own token and leave every later request a 401: that operation runs last, in a pass of its own.
+own_revoke='/api/v1/me/tokens/{token}/revoke'
 (cd "$home" && "$venv/bin/st" run "http://127.0.0.1:$port/api/openapi.yaml" --url "http://127.0.0.1:$port" \
     -H "Authorization: Bearer $token" --checks all --exclude-checks positive_data_acceptance,unsupported_method \
+    --exclude-path "$own_revoke" \
+    --max-examples "$examples" ${seed:+--seed "$seed"} --request-timeout 10 --no-color) || status=$?
+(cd "$home" && "$venv/bin/st" run "http://127.0.0.1:$port/api/openapi.yaml" --url "http://127.0.0.1:$port" \
+    -H "Authorization: Bearer $token" --checks all --exclude-checks positive_data_acceptance,unsupported_method \
+    --include-path "$own_revoke" \
     --max-examples "$examples" ${seed:+--seed "$seed"} --request-timeout 10 --no-color) || status=$?
 curl -fs "http://127.0.0.1:$port/metrics" > "$home/metrics.txt"
 "$venv/bin/python" - "$home/metrics.txt" <<'PY' || status=1
