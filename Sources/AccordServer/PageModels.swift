@@ -124,7 +124,7 @@ struct TaskPage {
     var deadlines: [DeadlineLine], hasDeadlines: Bool
     var openFindings: [OpenFinding], hasOpenFindings: Bool
     /// The owner's actions the page offers the person (the engine still decides).
-    var canStart: Bool, canSubmit: Bool, canMarkNotApplicable: Bool
+    var canStart: Bool, canSubmit: Bool, canMarkNotApplicable: Bool, canReinstate = false
     /// The not-applicable form's reason, kept after a refusal, and whether it is the field at fault.
     var reason = "", reasonInvalid = false
 
@@ -192,6 +192,7 @@ struct TaskPage {
         canSubmit = mine && t.state == .inProgress
         // Managers decide applicability; others who try are told so by the engine, on this page.
         canMarkNotApplicable = [.blocked, .open, .inProgress].contains(t.state)
+        canReinstate = t.state == .notApplicable
     }
 }
 

@@ -27,6 +27,9 @@ struct PagesController {
         signedIn.addRoutes(AccountPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(RoadmapPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(TaskPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(
+            WorkflowPages(store: store, renderer: renderer).endpoints.addRoutes(ProgramSetupPages(store: store, renderer: renderer).endpoints)
+        )
     }
 }
 

@@ -56,6 +56,8 @@ struct SecurityTests {
                 for method in ((item as? [String: Any]) ?? [:]).keys.sorted() where ["get", "post", "put", "patch", "delete"].contains(method) {
                     let concrete = path.replacingOccurrences(of: "{program}", with: "api").replacingOccurrences(of: "{task}", with: String(plan.id))
                         .replacingOccurrences(of: "{evidence}", with: String(evidence.id)).replacingOccurrences(of: "{kind}", with: "status")
+                        .replacingOccurrences(of: "{role}", with: "board").replacingOccurrences(of: "{handle}", with: "bea")
+                        .replacingOccurrences(of: "{system}", with: "chatbot")
                     // A well-formed request, so that what is tested is who may, not what is valid.
                     let query = method == "post" && path.hasSuffix("/evidence") ? "?filename=x.txt" : ""
                     operations.append((HTTPRequest.Method(rawValue: method.uppercased())!, concrete + query, !path.contains("{")))
