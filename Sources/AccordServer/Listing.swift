@@ -132,13 +132,20 @@ extension ProgramSummary: CSVRecord {
 
 /// The links under a paged list on a page: previous and next keeping the filter, and its downloads.
 struct Pager {
+    var pagerLabel: String
     var pageNumber: Int, lastPage: Int, total: Int
     var previousURL: String?, nextURL: String?
     var csvURL: String, jsonURL: String
 
     /// The pager of `paged`, for the page at `path` filtered by `query` (the filter's fields, without paging).
     /// The downloads go to `downloadPath` (the API's list, which the session cookie also opens) or the page itself.
-    init<Item>(_ paged: Paged<Item>, path: String, query: [(String, String)], downloadPath: String? = nil) {
+    init<Item>(
+        _ paged: Paged<Item>,
+        path: String,
+        query: [(String, String)] = [],
+        label: String = "Pages of the list",
+        downloadPath: String? = nil
+    ) {
         func url(_ base: String, _ extra: [(String, String)]) -> String {
             var components = URLComponents()
             components.path = base
@@ -146,6 +153,7 @@ struct Pager {
             components.queryItems = items.isEmpty ? nil : items
             return components.string ?? base
         }
+        pagerLabel = label
         pageNumber = paged.page
         lastPage = paged.lastPage
         total = paged.total

@@ -85,11 +85,10 @@ struct ProgramsPage {
     var page: PageModel
     var programs: [ProgramSummary]
     var pager: Pager
-    var pagerLabel = "Pages of programs"
     init(page: PageModel, programs: Paged<ProgramSummary>) {
         self.page = page
         self.programs = programs.items
-        self.pager = Pager(programs, path: "/programs", query: [])
+        self.pager = Pager(programs, path: "/programs", label: "Pages of programs")
     }
 }
 
@@ -129,7 +128,7 @@ struct TaskPage {
     var deadlines: [DeadlineLine], hasDeadlines: Bool
     var openFindings: [OpenFinding], hasOpenFindings: Bool
     /// The owner's actions the page offers the person (the engine still decides).
-    var canStart: Bool, canSubmit: Bool, canMarkNotApplicable: Bool
+    var canStart: Bool, canSubmit: Bool, canMarkNotApplicable: Bool, canReinstate = false
     /// The not-applicable form's reason, kept after a refusal, and whether it is the field at fault.
     var reason = "", reasonInvalid = false
 
@@ -197,6 +196,7 @@ struct TaskPage {
         canSubmit = mine && t.state == .inProgress
         // Managers decide applicability; others who try are told so by the engine, on this page.
         canMarkNotApplicable = [.blocked, .open, .inProgress].contains(t.state)
+        canReinstate = t.state == .notApplicable
     }
 }
 

@@ -29,6 +29,9 @@ struct PagesController {
         signedIn.addRoutes(RoadmapPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(TaskPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(PeoplePages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(
+            WorkflowPages(store: store, renderer: renderer).endpoints.addRoutes(ProgramSetupPages(store: store, renderer: renderer).endpoints)
+        )
     }
 }
 

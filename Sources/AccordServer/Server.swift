@@ -94,6 +94,7 @@ public func makeRouter(store: Store, configuration: ServerConfiguration) throws 
     authenticated.addRoutes(sessions.endpoints)
     authenticated.addRoutes(APIController(store: store).endpoints)
     PeopleAPIController(store: store, tls: configuration.tls).addRoutes(open: api, authenticated: authenticated)
+    authenticated.addRoutes(SetupAPIController(store: store).endpoints)
     try PagesController(store: store, tls: configuration.tls).addRoutes(to: router)
     return router
 }

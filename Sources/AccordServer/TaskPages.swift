@@ -17,6 +17,7 @@ struct TaskPages {
             .post("tasks/:task/start", use: start)
             .post("tasks/:task/submit", use: submit)
             .post("tasks/:task/not-applicable", use: notApplicable)
+            .post("tasks/:task/reinstate", use: reinstate)
             .post("tasks/:task/evidence", use: uploadEvidence)
             .get("evidence/:evidence", use: downloadEvidence)
     }
@@ -40,6 +41,7 @@ struct TaskPages {
         "started": "The task is started; upload its evidence, then submit it for review.",
         "submitted": "Submitted for review: the signers it needs see it in their inbox.",
         "na": "Marked not applicable; the reason is recorded in the program's audit trail.",
+        "reinstated": "Reinstated: the task is back in scope, open or waiting for what it depends on.",
     ]
 
     @Sendable func start(_ request: Request, context: AccordContext) async throws -> Response {
@@ -54,6 +56,10 @@ struct TaskPages {
         try await act(request, context, done: "na") { id, form, actor in
             _ = try await store.markNotApplicable(id, reason: form["reason"] ?? "", actor: actor)
         }
+    }
+
+    @Sendable func reinstate(_ request: Request, context: AccordContext) async throws -> Response {
+        try await act(request, context, done: "reinstated") { id, _, actor in _ = try await store.reinstateTask(id, actor: actor) }
     }
 
     /// A task action from a form: CSRF checked, the engine called, then a redirect to the task (so a reload

@@ -134,6 +134,30 @@ extension Store {
         }
     }
 
+    /// Brings a task marked not applicable back into scope: blocked, or open when nothing it depends on is
+    /// outstanding. The reinstatement and any unblocking are audited in the same transaction. Managers.
+    public func reinstateTask(_ ref: String, actor: String?) async throws -> TaskSummary {
+        try await changeTask(ref, actor: actor) { connection, acting, task, program, workflow in
+            try await Self.requireManager(acting, of: program, workflow: workflow, to: "reinstate tasks", on: connection)
+            try await Self.transition(task, .reinstate, workflow: workflow, program: program, actor: acting, reason: nil, on: connection)
+            try await connection.execute(TaskSQL.settleStates, PostgresArray([task.id]))
+            if try await Self.lockTask(task.id, on: connection, lock: false).state == .open {
+                try await connection.appendAudit(
+                    AuditRecord(
+                        chain: programChain(program.slug),
+                        actor: "system",
+                        action: "task.unblock",
+                        objectType: "task",
+                        objectID: task.ref,
+                        before: auditJSON(["state": "blocked"]),
+                        after: auditJSON(["state": "open"]),
+                        reason: "nothing it depends on is outstanding"
+                    )
+                )
+            }
+        }
+    }
+
     /// Runs a change on one locked task in one transaction and returns the task afterwards.
     private func changeTask(
         _ ref: String,

@@ -65,6 +65,7 @@ struct SecurityTests {
                         .replacingOccurrences(of: "{evidence}", with: String(evidence.id)).replacingOccurrences(of: "{kind}", with: "status")
                         .replacingOccurrences(of: "{handle}", with: "otto").replacingOccurrences(of: "{session}", with: String(adaSessionID))
                         .replacingOccurrences(of: "{token}", with: String(adaTokenID))
+                        .replacingOccurrences(of: "{role}", with: "board").replacingOccurrences(of: "{system}", with: "chatbot")
                     // A well-formed request, so that what is tested is who may, not what is valid.
                     let query = method == "post" && path.hasSuffix("/evidence") ? "?filename=x.txt" : ""
                     operations.append((HTTPRequest.Method(rawValue: method.uppercased())!, concrete + query, !path.contains("{")))

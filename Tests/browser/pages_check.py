@@ -55,6 +55,7 @@ def main():
     pages = []          # (role, path, html file)
     violations = []     # (role, path, violation)
     wide = []
+    set_password_link = None
     os.makedirs(os.path.join(ARTIFACTS, "html"), exist_ok=True)
     try:
         browser = Browser(server, "pages")
@@ -113,6 +114,17 @@ def main():
                 overflow = phone.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
                 if overflow > 1:
                     wide.append((role, path, overflow))
+            if role == "ada":
+                # A refused form (a handle that is not one), then a person added with their one-time link shown.
+                browser.get("/people")
+                browser.fill(handle="Not A Handle!", name="Someone")
+                browser.submit("form[action='/people'][method=post] button[type=submit]")
+                inspect(role, "refused new person")
+                browser.fill(handle="checker", name="Page Checker")
+                browser.submit("form[action='/people'][method=post] button[type=submit]")
+                inspect(role, "person added, link shown")
+                links = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "main code") if "/set-password/" in c.text]
+                set_password_link = links[0] if links else None
             if role == "grace":
                 # A mistyped password on the sign form: the page again, the field marked, the error announced.
                 browser.get("/inbox")
@@ -125,6 +137,13 @@ def main():
                         inspect(role, "wrong signing password")
             browser.logout()
             phone.logout()
+        if set_password_link:
+            # The page a new person opens, anonymous, and again after two passwords that differ.
+            driver.get(set_password_link)
+            inspect("anonymous", None)
+            browser.fill(password="a long enough password", password_confirmation="another long password")
+            browser.submit()
+            inspect("anonymous", "passwords differ")
     finally:
         for b in (browser, phone):
             if b is not None:
