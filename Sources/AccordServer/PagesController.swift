@@ -27,6 +27,7 @@ struct PagesController {
         signedIn.addRoutes(AccountPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(RoadmapPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(TaskPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(WorkPages(store: store, renderer: renderer).endpoints)
     }
 }
 
