@@ -107,8 +107,8 @@ struct WorkAPITests {
                 try await client.execute(uri: uri, method: .post, headers: bearer(tokens["eve"]), body: json(["body": "hello"])) {
                     #expect($0.status == .notFound)
                 }
+                #expect(try await auditCount(db, action: "task.comment") == 3)
             }
-            #expect(try await auditCount(db, action: "task.comment") == 3)
         }
     }
 }
