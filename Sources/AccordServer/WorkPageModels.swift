@@ -17,8 +17,9 @@ struct ProgramTaskList {
     struct Row {
         var id: Int64, ref: String, title: String, state: String, ownerRole: String, assigneeText: String
         var lineDue: String, lineIsLate: Bool, lineLateDays: Int
-        /// The row's checkbox is ticked, its choice is at fault (after a refusal).
-        var checked: Bool, rowInvalid: Bool
+        /// Whether it can be assigned (outstanding, and the person may assign); its checkbox is ticked, its
+        /// choice is at fault (after a refusal).
+        var assignable: Bool, checked: Bool, rowInvalid: Bool
         var choices: [Option]
     }
     var csrf: String
@@ -61,9 +62,10 @@ struct ProgramTaskList {
                 lineDue: t.dueOn ?? "no due date",
                 lineIsLate: t.overdueDays != nil,
                 lineLateDays: t.overdueDays ?? 0,
+                assignable: choices.mayAssign && t.state.isOutstanding,
                 checked: input["select_\(t.id)"] != nil,
                 rowInvalid: invalidField == "assignee_\(t.id)",
-                choices: choices.mayAssign ? options(choices.assignees, chosen: input["assignee_\(t.id)"]) : []
+                choices: choices.mayAssign && t.state.isOutstanding ? options(choices.assignees, chosen: input["assignee_\(t.id)"]) : []
             )
         }
         hasRows = !rows.isEmpty
