@@ -256,6 +256,7 @@ let package = Package(
         .testTarget(
             name: "AccordServerTests",
             dependencies: [
+                "AccordPack",
                 "AccordReports",
                 "AccordServer",
                 "AccordScheduler",

@@ -95,8 +95,10 @@ struct ProgramsPage {
 struct ProgramPage {
     var page: PageModel
     var slug: String, programTitle: String, workflow: String, workflowVersion: Int, startsOn: String, tasks: Int, progress: Int, overdueCount: Int
-    var steps: [ProgramDetail.StepProgress], taskRows: [TaskLine]
-    init(page: PageModel, detail: ProgramDetail, tasks: [TaskSummary]) {
+    var steps: [ProgramDetail.StepProgress]
+    /// The filtered, paged task list with its assignment controls (`WorkPageModels.swift`).
+    var work: ProgramTaskList?
+    init(page: PageModel, detail: ProgramDetail, work: ProgramTaskList) {
         self.page = page
         let s = detail.summary
         slug = s.slug
@@ -108,7 +110,7 @@ struct ProgramPage {
         progress = s.progress
         overdueCount = s.overdue
         steps = detail.steps
-        taskRows = tasks.map(TaskLine.init)
+        self.work = work
     }
 }
 
@@ -131,11 +133,14 @@ struct TaskPage {
     var canStart: Bool, canSubmit: Bool, canMarkNotApplicable: Bool, canReinstate = false
     /// The not-applicable form's reason, kept after a refusal, and whether it is the field at fault.
     var reason = "", reasonInvalid = false
+    /// The comment thread and the box of a rejection's reason (`WorkPageModels.swift`).
+    var thread: CommentThread?, changesAsked: ChangesAsked?
 
     /// Marks the field a refusal concerns and keeps what was typed.
     mutating func mark(field: String?, input: [String: String]) {
         reason = input["reason"] ?? ""
         reasonInvalid = field == "reason"
+        markComment(field: field, input: input)
     }
 
     init(page: PageModel, detail: TaskDetail, canSign: Bool, actor: String) {
@@ -197,6 +202,7 @@ struct TaskPage {
         // Managers decide applicability; others who try are told so by the engine, on this page.
         canMarkNotApplicable = [.blocked, .open, .inProgress].contains(t.state)
         canReinstate = t.state == .notApplicable
+        changesAsked = ChangesAsked(detail)
     }
 }
 

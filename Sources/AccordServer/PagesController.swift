@@ -32,6 +32,7 @@ struct PagesController {
         signedIn.addRoutes(
             WorkflowPages(store: store, renderer: renderer).endpoints.addRoutes(ProgramSetupPages(store: store, renderer: renderer).endpoints)
         )
+        signedIn.addRoutes(WorkPages(store: store, renderer: renderer).endpoints)
     }
 }
 

@@ -43,14 +43,9 @@ struct RoadmapPages {
         return renderer.render("programs", ProgramsPage(page: PageModel(title: "Programs", context: context), programs: programs))
     }
 
+    /// The program page, with its task list filtered and paged in SQL (see `WorkPages`).
     @Sendable func program(_ request: Request, context: AccordContext) async throws -> Response {
-        let slug = try context.parameters.require("program")
-        let detail = try await store.program(slug, actor: try context.actor)
-        let tasks = try await store.tasks(TaskFilter(program: slug), actor: try context.actor)
-        return renderer.render(
-            "program",
-            ProgramPage(page: PageModel(title: detail.summary.title, context: context), detail: detail, tasks: tasks)
-        )
+        try await WorkPages(store: store, renderer: renderer).program(request, context: context)
     }
 
     @Sendable func timeline(_ request: Request, context: AccordContext) async throws -> Response {

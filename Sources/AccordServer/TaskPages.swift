@@ -19,6 +19,7 @@ struct TaskPages {
             .post("tasks/:task/not-applicable", use: notApplicable)
             .post("tasks/:task/reinstate", use: reinstate)
             .post("tasks/:task/evidence", use: uploadEvidence)
+            .post("tasks/:task/comments", use: comment)
             .get("evidence/:evidence", use: downloadEvidence)
     }
 
@@ -31,7 +32,9 @@ struct TaskPages {
         var page = PageModel(title: detail.task.title, context: context)
         let query = request.uri.queryParameters
         page.notice = Self.notices.first { query[$0.key[...]] != nil }?.value
-        return renderer.render("task", TaskPage(page: page, detail: detail, canSign: signable, actor: actor))
+        var model = TaskPage(page: page, detail: detail, canSign: signable, actor: actor)
+        model.thread = try await CommentThread.load(store, task: id, actor: actor, query: query)
+        return renderer.render("task", model)
     }
 
     /// What the page says after each action (post/redirect/get: the action redirects here with its key).
@@ -42,6 +45,7 @@ struct TaskPages {
         "submitted": "Submitted for review: the signers it needs see it in their inbox.",
         "na": "Marked not applicable; the reason is recorded in the program's audit trail.",
         "reinstated": "Reinstated: the task is back in scope, open or waiting for what it depends on.",
+        "commented": "Your comment is added; the task's people see it in their inbox.",
     ]
 
     @Sendable func start(_ request: Request, context: AccordContext) async throws -> Response {
@@ -60,6 +64,12 @@ struct TaskPages {
 
     @Sendable func reinstate(_ request: Request, context: AccordContext) async throws -> Response {
         try await act(request, context, done: "reinstated") { id, _, actor in _ = try await store.reinstateTask(id, actor: actor) }
+    }
+
+    @Sendable func comment(_ request: Request, context: AccordContext) async throws -> Response {
+        try await act(request, context, done: "commented") { id, form, actor in
+            _ = try await store.addComment(to: id, body: form["body"] ?? "", actor: actor)
+        }
     }
 
     /// A task action from a form: CSRF checked, the engine called, then a redirect to the task (so a reload
@@ -107,11 +117,27 @@ struct TaskPages {
         }
     }
 
-    /// The upload form's fields, as MultipartKit decodes them.
+    /// The upload form's fields, as MultipartKit decodes them: the files of `<input type="file" multiple>`
+    /// come as repeated `file[]` parts, which it decodes as an array; a lone `file` part is one file.
     struct EvidenceForm: Decodable {
         var csrf_token: String?
         var title: String?
-        var file: UploadedFile?
+        var files: [UploadedFile]
+
+        enum CodingKeys: String, CodingKey {
+            case csrf_token, title, file
+        }
+
+        init(from decoder: any Decoder) throws {
+            let fields = try decoder.container(keyedBy: CodingKeys.self)
+            csrf_token = try fields.decodeIfPresent(String.self, forKey: .csrf_token)
+            title = try fields.decodeIfPresent(String.self, forKey: .title)
+            if let many = try? fields.decodeIfPresent([UploadedFile].self, forKey: .file) {
+                files = many
+            } else {
+                files = try fields.decodeIfPresent(UploadedFile.self, forKey: .file).map { [$0] } ?? []
+            }
+        }
     }
 
     @Sendable func uploadEvidence(_ request: Request, context: AccordContext) async throws -> Response {
@@ -128,12 +154,15 @@ struct TaskPages {
             throw AccordError(.invalid, "the upload is not a well-formed form")
         }
         try renderer.requireCSRF(form.csrf_token, context)
-        guard let file = form.file, let fileName = file.fileName, !fileName.isEmpty else {
-            throw AccordError(.invalid, "choose a file to upload")
-        }
-        let title = form.title.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        // A file input left empty still sends one part, without a file name.
+        let chosen = form.files.filter { !($0.fileName ?? "").isEmpty }
+        guard !chosen.isEmpty else { throw AccordError(.invalid, "choose a file to upload") }
+        // A title names one document; several files are each stored under their own name.
+        let title = chosen.count > 1 ? nil : form.title.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        let files: [(fileName: String, bytes: [UInt8], title: String?)] = chosen.map { (fileName: $0.fileName ?? "", bytes: $0.bytes, title: title) }
         do {
-            _ = try await store.addEvidence(to: id, fileName: fileName, bytes: file.bytes, title: title, actor: actor)
+            // All the files or none, in one transaction.
+            _ = try await store.addEvidence(to: id, files: files, actor: actor)
             return Response(status: .seeOther, headers: [.location: "/tasks/\(id)?uploaded=1"])
         } catch let error as AccordError {
             return try await refused(error, task: id, actor: actor, context: context, input: [:]) { _ in false }
@@ -154,6 +183,7 @@ struct TaskPages {
         var page = PageModel(title: detail.task.title, context: context)
         page.error = error.message
         var model = TaskPage(page: page, detail: detail, canSign: try await canSign(detail), actor: actor)
+        model.thread = try await CommentThread.load(store, task: id, actor: actor, query: [:])
         model.mark(field: error.field, input: input)
         return renderer.render("task", model, status: Problem(error).httpStatus)
     }

@@ -141,6 +141,35 @@ extension Store {
     ///   - fileName: the name it is stored under (folders are dropped).
     ///   - title: defaults to the file name.
     public func addEvidence(to ref: String, fileName: String, bytes: [UInt8], title: String?, actor: String?) async throws -> EvidenceVersion {
+        let file = try checkedEvidence(fileName: fileName, bytes: bytes, title: title)
+        return try await pool.withTransaction { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            let id = try await Self.resolveTask(ref, for: acting, on: connection)
+            return try await Self.attach(file, to: id, by: acting, on: connection)
+        }
+    }
+
+    /// Attaches several documents to a task at once, all or none: each becomes a version as `addEvidence`
+    /// makes it (with its own audit entry), in one transaction, so a refusal of any stores nothing.
+    /// - Parameter files: each file's name, bytes and title (the file name when `nil`).
+    public func addEvidence(
+        to ref: String,
+        files: [(fileName: String, bytes: [UInt8], title: String?)],
+        actor: String?
+    ) async throws -> [EvidenceVersion] {
+        guard !files.isEmpty else { throw AccordError(.invalid, "choose a file to upload", field: "file") }
+        let checked = try files.map { try checkedEvidence(fileName: $0.fileName, bytes: $0.bytes, title: $0.title) }
+        return try await pool.withTransaction { connection in
+            let acting = try await Self.requireActor(actor, on: connection)
+            let id = try await Self.resolveTask(ref, for: acting, on: connection)
+            var stored: [EvidenceVersion] = []
+            for file in checked { stored.append(try await Self.attach(file, to: id, by: acting, on: connection)) }
+            return stored
+        }
+    }
+
+    /// A file's name cleaned, its size checked, its title chosen and its SHA-256, before any transaction.
+    private func checkedEvidence(fileName: String, bytes: [UInt8], title: String?) throws -> CheckedEvidence {
         // Only the last component of a path, from any system, without control characters.
         let lastComponent = fileName.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
         let name = String(lastComponent.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }).trimmingCharacters(in: .whitespaces)
@@ -154,66 +183,75 @@ extension Store {
         }
         let title = (title ?? name).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !title.isEmpty else { throw AccordError(.invalid, "the evidence title must not be empty") }
-        let digest = Array(SHA256.hash(data: bytes))
-        return try await pool.withTransaction { connection in
-            let acting = try await Self.requireActor(actor, on: connection)
-            let id = try await Self.resolveTask(ref, for: acting, on: connection)
-            let task = try await Self.lockTask(id, on: connection)
-            let program = try await Self.programRow(task.programID, on: connection)
-            let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
-            guard ![.retired, .notApplicable].contains(task.state) else {
-                throw AccordError(.conflict, "task '\(task.ref)' is \(task.state.rawValue); it takes no evidence")
-            }
-            try await Self.requireContributor(acting, task: task, program: program, workflow: workflow, on: connection)
-            let version = try await connection.queryOne(EvidenceSQL.nextVersion, id, title)
-            let taskVersion = try await connection.queryOne(EvidenceSQL.bumpTask, id)
-            let evidenceID = try await connection.queryOne(
-                EvidenceSQL.insert,
-                id,
-                title,
-                version,
-                taskVersion,
-                name,
-                mediaType(forFileName: name),
-                bytes.count,
-                digest,
-                bytes,
-                acting.id
-            )
-            try await connection.appendAudit(
-                AuditRecord(
-                    chain: programChain(program.slug),
-                    actor: acting.handle,
-                    action: "evidence.add",
-                    objectType: "task",
-                    objectID: task.ref,
-                    after: auditJSON(
-                        EvidenceRecord(
-                            evidence: evidenceID,
-                            title: title,
-                            version: version,
-                            taskVersion: taskVersion,
-                            file: name,
-                            size: bytes.count,
-                            sha256: hexString(digest)
-                        )
+        return CheckedEvidence(name: name, title: title, bytes: bytes, digest: Array(SHA256.hash(data: bytes)))
+    }
+
+    /// Stores one checked file as the next version under its title, with its audit entry; new evidence on a
+    /// task in review or done supersedes its signatures (it goes back to work). The task is locked and read
+    /// again for each file, so a second file sees the state the first one left.
+    private static func attach(
+        _ file: CheckedEvidence,
+        to id: Int64,
+        by acting: Person,
+        on connection: PostgresConnection
+    ) async throws
+        -> EvidenceVersion
+    {
+        let task = try await Self.lockTask(id, on: connection)
+        let program = try await Self.programRow(task.programID, on: connection)
+        let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
+        guard ![.retired, .notApplicable].contains(task.state) else {
+            throw AccordError(.conflict, "task '\(task.ref)' is \(task.state.rawValue); it takes no evidence")
+        }
+        try await Self.requireContributor(acting, task: task, program: program, workflow: workflow, on: connection)
+        let version = try await connection.queryOne(EvidenceSQL.nextVersion, id, file.title)
+        let taskVersion = try await connection.queryOne(EvidenceSQL.bumpTask, id)
+        let evidenceID = try await connection.queryOne(
+            EvidenceSQL.insert,
+            id,
+            file.title,
+            version,
+            taskVersion,
+            file.name,
+            mediaType(forFileName: file.name),
+            file.bytes.count,
+            file.digest,
+            file.bytes,
+            acting.id
+        )
+        try await connection.appendAudit(
+            AuditRecord(
+                chain: programChain(program.slug),
+                actor: acting.handle,
+                action: "evidence.add",
+                objectType: "task",
+                objectID: task.ref,
+                after: auditJSON(
+                    EvidenceRecord(
+                        evidence: evidenceID,
+                        title: file.title,
+                        version: version,
+                        taskVersion: taskVersion,
+                        file: file.name,
+                        size: file.bytes.count,
+                        sha256: hexString(file.digest)
                     )
                 )
             )
-            // Signatures exist only on tasks with a sign-off policy; only there does new evidence supersede them.
-            if task.state == .done || task.state == .inReview, workflow.task(task.templateKey)?.approval != nil {
-                try await Self.transition(
-                    task,
-                    .reopen,
-                    workflow: workflow,
-                    program: program,
-                    actor: acting,
-                    reason: "new evidence (task version \(taskVersion)) supersedes earlier signatures",
-                    on: connection
-                )
-            }
-            return try await connection.queryOne(EvidenceSQL.byID, evidenceID).version(taskRef: task.ref)
+        )
+        // Signatures exist only on tasks with a sign-off policy; only there does new evidence supersede them.
+        if task.state == .done || task.state == .inReview, workflow.task(task.templateKey)?.approval != nil {
+            try await Self.transition(
+                task,
+                .reopen,
+                workflow: workflow,
+                program: program,
+                actor: acting,
+                reason: "new evidence (task version \(taskVersion)) supersedes earlier signatures",
+                on: connection
+            )
         }
+        return try await connection.queryOne(EvidenceSQL.byID, evidenceID).version(taskRef: task.ref)
     }
 
     /// Every evidence version of a task.
@@ -263,6 +301,14 @@ extension Store {
         guard let program = try await connection.queryFirst(ProgramSQL.byID, id) else { throw AccordError(.notFound, "no program \(id)") }
         return program
     }
+}
+
+/// A file to attach, checked: its clean name, its title, its bytes and their SHA-256.
+struct CheckedEvidence {
+    var name: String
+    var title: String
+    var bytes: [UInt8]
+    var digest: [UInt8]
 }
 
 struct EvidenceRecord: Encodable {

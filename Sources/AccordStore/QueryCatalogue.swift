@@ -13,5 +13,6 @@ public enum StoreQueries {
             + TaskSQL.catalogue + InboxSQL.catalogue + SignatureSQL.catalogue + EvidenceSQL.catalogue + DelegationSQL.catalogue
             + LeadershipSQL.catalogue + CalendarSQL.catalogue + SystemSQL.catalogue + GaugeSQL.catalogue
             + SetupSQL.catalogue
+            + CommentSQL.catalogue + AssignmentSQL.catalogue
     }
 }
