@@ -27,6 +27,11 @@ struct PagesController {
         signedIn.addRoutes(AccountPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(RoadmapPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(TaskPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(SignOffPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(AwayPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(CyclePages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(FindingPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(IncidentPages(store: store, renderer: renderer).endpoints)
     }
 }
 

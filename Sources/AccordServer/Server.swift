@@ -93,6 +93,7 @@ public func makeRouter(store: Store, configuration: ServerConfiguration) throws 
         .add(middleware: APICSRFMiddleware())
     authenticated.addRoutes(sessions.endpoints)
     authenticated.addRoutes(APIController(store: store).endpoints)
+    authenticated.addRoutes(ImprovementAPIController(store: store).endpoints)
     try PagesController(store: store, tls: configuration.tls).addRoutes(to: router)
     return router
 }

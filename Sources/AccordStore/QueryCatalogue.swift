@@ -12,5 +12,6 @@ public enum StoreQueries {
             + ProgramSQL.catalogue + CycleSQL.catalogue + ImprovementSQL.catalogue + WorkflowSQL.catalogue + UpgradeSQL.catalogue
             + TaskSQL.catalogue + InboxSQL.catalogue + SignatureSQL.catalogue + EvidenceSQL.catalogue + DelegationSQL.catalogue
             + LeadershipSQL.catalogue + CalendarSQL.catalogue + SystemSQL.catalogue + GaugeSQL.catalogue
+            + SignOffSQL.catalogue + AwaySQL.catalogue + ImprovementListSQL.catalogue
     }
 }
