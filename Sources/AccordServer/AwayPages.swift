@@ -39,7 +39,7 @@ struct AwayPages {
         var rowErrors: [Int: String] = [:]
         var failure: AccordError?
         do {
-            let until = try Self.dates(form)
+            let (starting, until) = try Self.dates(form)
             let named = overview.held.enumerated().compactMap { index, held -> (Int, AwayOverview.HeldRole, String)? in
                 let deputy = (form["deputy_\(index)"] ?? "").trimmingCharacters(in: .whitespaces)
                 // The row's program and role as the form showed them: a role bound meanwhile is not delegated unseen.
@@ -57,6 +57,7 @@ struct AwayPages {
                         from: actor,
                         to: deputy,
                         until: until,
+                        starting: starting,
                         reason: form["reason"] ?? "",
                         actor: actor
                     )
@@ -79,23 +80,18 @@ struct AwayPages {
         return renderer.render("away", model, status: Problem(failure).httpStatus)
     }
 
-    /// The last day away; a first day after today is refused, since a delegation is in force from when it is given.
-    private static func dates(_ form: [String: String]) throws -> CalendarDate {
+    /// The first day away (today when empty) and the last.
+    private static func dates(_ form: [String: String]) throws -> (CalendarDate?, CalendarDate) {
         let fromText = (form["from"] ?? "").trimmingCharacters(in: .whitespaces)
+        var from: CalendarDate?
         if !fromText.isEmpty {
-            guard let from = CalendarDate(fromText) else { throw AccordError(.invalid, "the first day must be a date, YYYY-MM-DD", field: "from") }
-            guard from <= .today() else {
-                throw AccordError(
-                    .invalid,
-                    "a deputy can sign from the moment the delegation is given: set it up on your first day away (\(from)), or from today",
-                    field: "from"
-                )
-            }
+            guard let date = CalendarDate(fromText) else { throw AccordError(.invalid, "the first day must be a date, YYYY-MM-DD", field: "from") }
+            from = date
         }
         guard let until = CalendarDate((form["until"] ?? "").trimmingCharacters(in: .whitespaces)) else {
             throw AccordError(.invalid, "the last day away must be a date, YYYY-MM-DD", field: "until")
         }
-        return until
+        return (from, until)
     }
 
     @Sendable func revoke(_ request: Request, context: AccordContext) async throws -> Response {

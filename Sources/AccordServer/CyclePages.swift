@@ -92,7 +92,8 @@ struct CyclePages {
     ) async throws -> Response {
         let program = try await store.program(slug, actor: actor)
         let cycles = try await store.cycles(program: slug, actor: actor)
-        let review = cycles.last?.isOpen == true ? try await store.cycle(program: slug, number: nil, actor: actor).review : []
+        var review: [TaskSummary] = []
+        if cycles.last?.isOpen == true { review = try await store.cycle(program: slug, number: nil, actor: actor).review }
         var page = page
         page.title = "Cycles · \(program.summary.title)"
         var model = CyclesPage(page: page, slug: slug, programTitle: program.summary.title, cycles: cycles, review: review)

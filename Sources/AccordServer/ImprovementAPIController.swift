@@ -2,6 +2,7 @@ import AccordCore
 public import AccordStore
 import Foundation
 public import Hummingbird
+import NIOFoundationEssentialsCompat
 
 extension CycleDetail: ResponseEncodable {}
 extension Delegation: ResponseEncodable {}
@@ -30,6 +31,7 @@ struct DelegationBody: Decodable {
     var program: String?
     var role: String?
     var to: String?
+    var starting: String?
     var until: String?
     var reason: String?
 }
@@ -73,15 +75,20 @@ struct ImprovementAPIController {
     @Sendable func delegate(_ request: Request, context: AccordContext) async throws -> EditedResponse<Delegation> {
         let person = try context.requireIdentity().person
         let body = try await decodeBody(DelegationBody.self, request)
-        func required(_ value: String?, _ field: String, _ what: String) throws -> String {
+        func field(_ value: String?, _ field: String, _ what: String) throws -> String {
             guard let value, !value.trimmingCharacters(in: .whitespaces).isEmpty else { throw AccordError(.invalid, "name \(what)", field: field) }
             return value
         }
-        let program = try required(body.program, "program", "the program")
-        let role = try required(body.role, "role", "the role you delegate")
-        let deputy = try required(body.to, "to", "your deputy")
-        guard let until = CalendarDate(try required(body.until, "until", "the last day")) else {
+        let program = try field(body.program, "program", "the program")
+        let role = try field(body.role, "role", "the role you delegate")
+        let deputy = try field(body.to, "to", "your deputy")
+        guard let until = CalendarDate(try field(body.until, "until", "the last day")) else {
             throw AccordError(.invalid, "the last day must be a date, YYYY-MM-DD", field: "until")
+        }
+        var starting: CalendarDate?
+        if let text = body.starting, !text.isEmpty {
+            guard let date = CalendarDate(text) else { throw AccordError(.invalid, "the first day must be a date, YYYY-MM-DD", field: "starting") }
+            starting = date
         }
         let delegation = try await store.delegate(
             program: program,
@@ -89,6 +96,7 @@ struct ImprovementAPIController {
             from: person.handle,
             to: deputy,
             until: until,
+            starting: starting,
             reason: body.reason ?? "",
             actor: person.handle
         )

@@ -86,7 +86,7 @@ struct AwayPage {
         var index: Int, program: String, programTitle: String, role: String, deputy: String, deputyInvalid: Bool, rowError: String
         var hasRowError: Bool
     }
-    struct Line { var id: Int64, program: String, role: String, person: String, until: String, reason: String }
+    struct Line { var id: Int64, program: String, role: String, person: String, from: String, until: String, reason: String }
     var page: PageModel
     var csrf: String, rows: [RoleRow], hasRoles: Bool
     var given: [Line], hasGiven: Bool, received: [Line], hasReceived: Bool
@@ -108,10 +108,12 @@ struct AwayPage {
             )
         }
         hasRoles = !rows.isEmpty
-        given = overview.given.map { Line(id: $0.id, program: $0.program, role: $0.role, person: $0.to, until: $0.validUntil, reason: $0.reason) }
+        given = overview.given.map {
+            Line(id: $0.id, program: $0.program, role: $0.role, person: $0.to, from: $0.validFrom, until: $0.validUntil, reason: $0.reason)
+        }
         hasGiven = !given.isEmpty
         received = overview.received.map {
-            Line(id: $0.id, program: $0.program, role: $0.role, person: $0.from, until: $0.validUntil, reason: $0.reason)
+            Line(id: $0.id, program: $0.program, role: $0.role, person: $0.from, from: $0.validFrom, until: $0.validUntil, reason: $0.reason)
         }
         hasReceived = !received.isEmpty
         fromDate = today.description
@@ -124,7 +126,7 @@ struct AwayPage {
         fromDate = input["from"] ?? fromDate
         untilDate = input["until"] ?? ""
         reason = input["reason"] ?? ""
-        fromInvalid = field == "from"
+        fromInvalid = field == "from" || field == "starting"
         untilInvalid = field == "until"
         reasonInvalid = field == "reason"
         for i in rows.indices {
@@ -140,7 +142,7 @@ struct AwayPage {
 
 /// "You stand in for X as ROLE until …" lines, for the inbox.
 struct StandInLine {
-    var program: String, role: String, holder: String, until: String
+    var program: String, role: String, holder: String, from: String, until: String
 }
 
 /// How far away an Art. 73 deadline is, in words: the time left, "less than a day left", or passed.

@@ -32,7 +32,7 @@ struct RoadmapPages {
             signOffsMore: inbox.signOffsMore
         )
         model.standIns = try await store.away(actor: try context.actor).received.map {
-            StandInLine(program: $0.program, role: $0.role, holder: $0.from, until: $0.validUntil)
+            StandInLine(program: $0.program, role: $0.role, holder: $0.from, from: $0.validFrom, until: $0.validUntil)
         }
         model.hasStandIns = !model.standIns.isEmpty
         return renderer.render("inbox", model)

@@ -16,9 +16,9 @@ public struct AwayOverview: Codable, Sendable, Equatable {
     }
     /// The roles the person holds, program by program.
     public var held: [HeldRole]
-    /// The delegations they gave that are still valid (not revoked, not past their last day).
+    /// The delegations they gave that are still valid or still to begin (not revoked, not past their last day).
     public var given: [Delegation]
-    /// The delegations to them in force now.
+    /// The delegations to them in force now or still to begin (their giver still holding the role).
     public var received: [Delegation]
 }
 
@@ -43,7 +43,12 @@ enum AwaySQL {
     )
     static let received = PostgresQuery<Int64, Delegation>(
         "away_received",
-        "\(DelegationSQL.columns)\nWHERE d.to_id = $1 AND \(DelegationSQL.inForce) ORDER BY p.slug, d.role, d.id",
+        """
+        \(DelegationSQL.columns)
+        WHERE d.to_id = $1 AND d.revoked_at IS NULL AND d.valid_until >= current_date
+          AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)
+        ORDER BY d.valid_from, p.slug, d.role, d.id
+        """,
         row: Delegation.init(row:)
     )
 

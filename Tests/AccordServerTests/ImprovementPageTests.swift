@@ -111,8 +111,8 @@ struct SignOffAndAwayPageTests {
             }
             try await submitForReview(store, try #require(incident.tasks.first), as: "otto")
             let bea = try await browser(store, "bea")
-            let tokens = try await ["bea", "eve"].asyncReduce(into: [String: String]()) { tokens, handle in
-                tokens[handle] = try await store.createToken(for: handle, name: "t", expires: nil, actor: handle, proof: .password(apiPassword)).1
+            let tokens = try await ["bea", "eve"].asyncReduce(into: [String: String]()) { all, handle in
+                all[handle] = try await store.createToken(for: handle, name: "t", expires: nil, actor: handle, proof: .password(apiPassword)).1
             }
             let app = try makeApplication(store: store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
@@ -185,7 +185,11 @@ struct SignOffAndAwayPageTests {
             try await seededImprovementWeb(store)
             let bea = try await browser(store, "bea")
             let mia = try await browser(store, "mia")
+            let today = CalendarDate.today().description
             let until = CalendarDate.today().adding(days: 10).description
+            let tokens = try await ["bea", "aud", "nemo"].asyncReduce(into: [String: String]()) { all, handle in
+                all[handle] = try await store.createToken(for: handle, name: "t", expires: nil, actor: handle, proof: .password(apiPassword)).1
+            }
             let app = try makeApplication(store: store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
                 try await client.execute(uri: "/account", method: .get, headers: bea.headers) { response in
@@ -235,14 +239,14 @@ struct SignOffAndAwayPageTests {
                 try await client.execute(uri: "/account/away?saved=1", method: .get, headers: bea.headers) { response in
                     let html = String(buffer: response.body)
                     #expect(html.contains("Your deputies are set"))
-                    #expect(html.contains("<td>boss</td><td>pd</td><td>mia</td><td>\(until)</td>"))
+                    #expect(html.contains("<td>boss</td><td>pd</td><td>mia</td><td>\(today)</td><td>\(until)</td>"))
                     #expect(html.contains("action=\"/account/away/\(delegation.id)/revoke\""))
                 }
                 try await client.execute(uri: "/account/away", method: .get, headers: mia.headers) { response in
-                    #expect(String(buffer: response.body).contains("You stand in for bea as boss in pd until \(until)"))
+                    #expect(String(buffer: response.body).contains("You stand in for bea as boss in pd from \(today) until \(until)"))
                 }
                 try await client.execute(uri: "/inbox", method: .get, headers: mia.headers) { response in
-                    #expect(String(buffer: response.body).contains("You stand in for bea as boss in pd until \(until)."))
+                    #expect(String(buffer: response.body).contains("You stand in for bea as boss in pd from \(today) until \(until)."))
                 }
                 try await client.execute(
                     uri: "/account/away/\(delegation.id)/revoke",
@@ -256,6 +260,34 @@ struct SignOffAndAwayPageTests {
                     #expect(!String(buffer: response.body).contains("You stand in for"))
                 }
                 #expect(try await store.delegations(program: "pd", actor: "ada").first?.revoked == true)
+                // The API: an absence set up ahead is not in force before its first day; the deputy sees it coming.
+                let ahead = CalendarDate.today().adding(days: 3).description
+                let body = json(["program": "pd", "role": "boss", "to": "aud", "starting": ahead, "until": until, "reason": "Conference"])
+                let id = try await client.execute(uri: "/api/v1/me/delegations", method: .post, headers: bearer(tokens["bea"]), body: body) {
+                    response in
+                    let created = object(response.body)
+                    #expect(response.status == .created)
+                    #expect(created["validFrom"] as? String == ahead && created["active"] as? Bool == false)
+                    return created["id"] as? Int ?? 0
+                }
+                try await client.execute(uri: "/api/v1/me/delegations", method: .get, headers: bearer(tokens["aud"])) { response in
+                    let received = object(response.body)["received"] as? [[String: Any]]
+                    #expect(received?.count == 1 && received?.first?["from"] as? String == "bea")
+                }
+                let refused = json(["program": "pd", "role": "boss", "to": "aud", "starting": until, "until": ahead, "reason": "Backwards"])
+                try await client.execute(uri: "/api/v1/me/delegations", method: .post, headers: bearer(tokens["bea"]), body: refused) { response in
+                    #expect(response.status == .unprocessableContent)
+                    #expect(object(response.body)["field"] as? String == "until")
+                }
+                try await client.execute(uri: "/api/v1/me/delegations", method: .post, headers: bearer(tokens["nemo"]), body: body) {
+                    #expect($0.status == .notFound)
+                }
+                try await client.execute(uri: "/api/v1/me/delegations/\(id)/revoke", method: .post, headers: bearer(tokens["nemo"])) {
+                    #expect($0.status == .notFound)
+                }
+                try await client.execute(uri: "/api/v1/me/delegations/\(id)/revoke", method: .post, headers: bearer(tokens["bea"])) { response in
+                    #expect(object(response.body)["revoked"] as? Bool == true)
+                }
             }
         }
     }
