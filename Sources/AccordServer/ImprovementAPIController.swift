@@ -2,6 +2,7 @@ import AccordCore
 public import AccordStore
 import Foundation
 public import Hummingbird
+import HummingbirdAuth
 import NIOFoundationEssentialsCompat
 
 extension CycleDetail: ResponseEncodable {}

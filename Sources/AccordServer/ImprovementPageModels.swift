@@ -130,7 +130,9 @@ struct AwayPage {
         untilInvalid = field == "until"
         reasonInvalid = field == "reason"
         for i in rows.indices {
-            rows[i].deputy = input["deputy_\(rows[i].index)"] ?? ""
+            // After a refusal about some rows, the others were delegated: they show as given, not typed again.
+            let refusedHere = rowErrors[rows[i].index] != nil
+            rows[i].deputy = rowErrors.isEmpty || refusedHere ? input["deputy_\(rows[i].index)"] ?? "" : ""
             if let message = rowErrors[rows[i].index] {
                 rows[i].deputyInvalid = true
                 rows[i].rowError = message

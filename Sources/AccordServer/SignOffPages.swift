@@ -1,5 +1,6 @@
 import AccordCore
 import AccordStore
+import Foundation
 import Hummingbird
 import HummingbirdAuth
 
