@@ -6,6 +6,6 @@ ALTER TABLE accord.delegation ADD COLUMN valid_from date;
 UPDATE accord.delegation SET valid_from = (created_at AT TIME ZONE 'UTC')::date;
 ALTER TABLE accord.delegation ALTER COLUMN valid_from SET NOT NULL;
 ALTER TABLE accord.delegation ALTER COLUMN valid_from SET DEFAULT current_date;
--- NOT VALID: rows given before are not re-judged (the engine never gave one ending before it began).
-ALTER TABLE accord.delegation ADD CONSTRAINT delegation_period_ordered CHECK (valid_from <= valid_until) NOT VALID;
+-- No CHECK (valid_from <= valid_until): the engine refuses a last day before the first, and a
+-- delegation that has ended keeps its first day whatever its last became.
 COMMENT ON COLUMN accord.delegation.valid_from IS 'The first day the deputy may sign (inclusive); the delegation is in force from valid_from to valid_until.';
