@@ -51,7 +51,7 @@ struct CyclesPage {
         ]
         hasCycles = !cycles.isEmpty
         chartAlt =
-            "Chart of on-time percentage, overdue tasks and sign-off latency across \(cycles.count) cycles; the table above gives the same figures."
+            "Chart of on-time percentage, overdue tasks and sign-off latency across \(cycles.count) \(cycles.count == 1 ? "cycle" : "cycles"); the table above gives the same figures."
         let open = cycles.last { $0.isOpen }
         hasOpen = open != nil
         openNumber = open?.number ?? 0

@@ -112,7 +112,8 @@ func cycleKPIChartSVG(_ cycles: [CycleSummary]) -> String {
     let slot = (width - left - 20) / Double(max(1, cycles.count))
     var svg =
         "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-labelledby=\"kpi-title\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">"
-    svg += "<title id=\"kpi-title\">On-time percentage, overdue tasks and median sign-off latency across \(cycles.count) cycles</title>"
+    svg +=
+        "<title id=\"kpi-title\">On-time percentage, overdue tasks and median sign-off latency across \(cycles.count) \(cycles.count == 1 ? "cycle" : "cycles")</title>"
     let series: [(title: String, unit: String, color: String, line: Bool, values: [Double?])] = [
         ("On time (%)", "%", "#1e7a3e", true, cycles.map { Double($0.kpis.onTimePercent) }),
         ("Overdue tasks", "", "#b3261e", false, cycles.map { Double($0.kpis.overdue) }),
