@@ -63,9 +63,6 @@ struct APIController {
             .get("programs", use: programs)
             .get("programs/:program", use: program)
             .get("programs/:program/reports/:kind", use: report)
-            .get("programs/:program/cycles", use: cycles)
-            .get("programs/:program/findings", use: findings)
-            .get("programs/:program/incidents", use: incidents)
             .get("tasks", use: tasks)
             .get("tasks/:task", use: task)
             .post("tasks/:task/assign", use: assign)
@@ -104,18 +101,6 @@ struct APIController {
             throw AccordError(.notFound, "no report '\(name)'; reports are \(ReportKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return try await store.report(kind, program: try context.parameters.require("program"), actor: try context.actor)
-    }
-
-    @Sendable func cycles(_ request: Request, context: AccordContext) async throws -> [CycleSummary] {
-        try await store.cycles(program: try context.parameters.require("program"), actor: try context.actor)
-    }
-
-    @Sendable func findings(_ request: Request, context: AccordContext) async throws -> [Finding] {
-        try await store.findings(program: try context.parameters.require("program"), actor: try context.actor)
-    }
-
-    @Sendable func incidents(_ request: Request, context: AccordContext) async throws -> [Incident] {
-        try await store.incidents(program: try context.parameters.require("program"), actor: try context.actor)
     }
 
     @Sendable func tasks(_ request: Request, context: AccordContext) async throws -> Response {

@@ -60,6 +60,8 @@ struct InboxPage {
     var page: PageModel
     var signOffs: [TaskLine], tasks: [TaskLine], signOffCount: String, taskCount: Int, signOffsMore: Bool
     var notices: [NoticeLine], noticeCount: Int
+    /// The roles the person stands in for now (out of office), and whether there are any.
+    var standIns: [StandInLine] = [], hasStandIns = false
     init(page: PageModel, signOffs: [TaskLine], tasks: [TaskLine], notices: [Notice] = [], signOffsMore: Bool = false) {
         self.page = page
         self.signOffs = signOffs

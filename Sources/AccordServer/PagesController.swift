@@ -33,6 +33,11 @@ struct PagesController {
             WorkflowPages(store: store, renderer: renderer).endpoints.addRoutes(ProgramSetupPages(store: store, renderer: renderer).endpoints)
         )
         signedIn.addRoutes(WorkPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(SignOffPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(AwayPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(CyclePages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(FindingPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(IncidentPages(store: store, renderer: renderer).endpoints)
     }
 }
 

@@ -24,16 +24,18 @@ struct RoadmapPages {
 
     @Sendable func inbox(_ request: Request, context: AccordContext) async throws -> Response {
         let inbox = try await store.inbox(actor: try context.actor)
-        return renderer.render(
-            "inbox",
-            InboxPage(
-                page: PageModel(title: "Inbox", context: context),
-                signOffs: inbox.signOffs.map(TaskLine.init),
-                tasks: inbox.tasks.map(TaskLine.init),
-                notices: inbox.notices,
-                signOffsMore: inbox.signOffsMore
-            )
+        var model = InboxPage(
+            page: PageModel(title: "Inbox", context: context),
+            signOffs: inbox.signOffs.map(TaskLine.init),
+            tasks: inbox.tasks.map(TaskLine.init),
+            notices: inbox.notices,
+            signOffsMore: inbox.signOffsMore
         )
+        model.standIns = try await store.away(actor: try context.actor).received.map {
+            StandInLine(program: $0.program, role: $0.role, holder: $0.from, from: $0.validFrom, until: $0.validUntil)
+        }
+        model.hasStandIns = !model.standIns.isEmpty
+        return renderer.render("inbox", model)
     }
 
     @Sendable func programs(_ request: Request, context: AccordContext) async throws -> Response {

@@ -14,28 +14,31 @@ public struct Delegation: Codable, Sendable, Equatable {
     public var from: String
     /// The deputy's handle.
     public var to: String
+    /// Its first day, `YYYY-MM-DD` (inclusive): the deputy signs from then.
+    public var validFrom: String
     /// Its last day, `YYYY-MM-DD` (inclusive).
     public var validUntil: String
     /// Why it was given.
     public var reason: String
     /// Whether it was revoked.
     public var revoked: Bool
-    /// Valid today: not revoked and not past its last day.
+    /// Valid today: not revoked, begun and not past its last day.
     public var active: Bool
 }
 
 enum DelegationSQL {
-    static let insert = PostgresQuery<Int64, String, Int64, Int64, String, String, Int64, Int64>(
+    static let insert = PostgresQuery<Int64, String, Int64, Int64, String, String, Int64, String, Int64>(
         "delegation_insert",
         """
-        INSERT INTO accord.delegation (program_id, role, from_id, to_id, valid_until, reason, created_by)
-        VALUES ($1, $2, $3, $4, $5::date, $6, $7) RETURNING id
+        INSERT INTO accord.delegation (program_id, role, from_id, to_id, valid_until, reason, created_by, valid_from)
+        VALUES ($1, $2, $3, $4, $5::date, $6, $7, $8::date) RETURNING id
         """
     ) { try $0.decode(Int64.self, "id") }
     /// The columns `Delegation` reads, from the delegation `d`.
     static let columns = """
         SELECT d.id, p.slug AS program, d.role, f.handle AS from_handle, t.handle AS to_handle, to_char(d.valid_until, 'YYYY-MM-DD') AS valid_until,
-               d.reason, d.revoked_at IS NOT NULL AS revoked, d.revoked_at IS NULL AND d.valid_until >= current_date AS active, d.from_id
+               to_char(d.valid_from, 'YYYY-MM-DD') AS valid_from, d.reason, d.revoked_at IS NOT NULL AS revoked,
+               d.revoked_at IS NULL AND d.valid_from <= current_date AND d.valid_until >= current_date AS active, d.from_id
         FROM accord.delegation d JOIN accord.program p ON p.id = d.program_id
         JOIN accord.person f ON f.id = d.from_id JOIN accord.person t ON t.id = d.to_id
         """
@@ -49,9 +52,9 @@ enum DelegationSQL {
         "delegation_revoke",
         "UPDATE accord.delegation SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"
     )
-    /// A delegation `d` in force now: not revoked, not past its last day, and its giver still holds the role.
+    /// A delegation `d` in force now: not revoked, begun, not past its last day, and its giver still holds the role.
     static let inForce = """
-        d.revoked_at IS NULL AND d.valid_until >= current_date
+        d.revoked_at IS NULL AND d.valid_from <= current_date AND d.valid_until >= current_date
           AND EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = d.program_id AND b.role = d.role AND b.person_id = d.from_id)
         """
 
@@ -65,6 +68,7 @@ extension Delegation {
         role = try row.decode(String.self, "role")
         from = try row.decode(String.self, "from_handle")
         to = try row.decode(String.self, "to_handle")
+        validFrom = try row.decode(String.self, "valid_from")
         validUntil = try row.decode(String.self, "valid_until")
         reason = try row.decode(String.self, "reason")
         revoked = try row.decode(Bool.self, "revoked")
@@ -73,7 +77,8 @@ extension Delegation {
 }
 
 extension Store {
-    /// Lets a deputy sign for a role of a program until a date (inclusive). Only the holder delegates
+    /// Lets a deputy sign for a role of a program from a first day (`starting`, today when `nil`) until a
+    /// last day (both inclusive), so a holder can set up an absence ahead. Only the holder delegates
     /// their own role, or an administrator for them; nobody delegates to themselves; the deputy must be a
     /// member of the program; a delegation lasts at most `maxDelegationDays` (90 by default,
     /// `ACCORD_MAX_DELEGATION_DAYS`). Their signatures show "on behalf of", and count as the holder's too.
@@ -83,12 +88,16 @@ extension Store {
         from: String,
         to: String,
         until: CalendarDate,
+        starting: CalendarDate? = nil,
         reason: String,
         actor: String?
     ) async throws -> Delegation {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty else { throw AccordError(.invalid, "say why", field: "reason") }
+        let first = starting ?? CalendarDate.today()
+        guard first >= CalendarDate.today() else { throw AccordError(.invalid, "the first day \(first) is in the past", field: "starting") }
         guard until >= CalendarDate.today() else { throw AccordError(.invalid, "the end date \(until) is in the past", field: "until") }
+        guard until >= first else { throw AccordError(.invalid, "the last day \(until) is before the first day \(first)", field: "until") }
         let latest = CalendarDate.today().adding(days: maxDelegationDays)
         guard until <= latest else {
             throw AccordError(.invalid, "a delegation lasts at most \(maxDelegationDays) days: until \(latest) at the latest", field: "until")
@@ -119,7 +128,8 @@ extension Store {
                 deputy.id,
                 until.description,
                 reason,
-                acting.id
+                acting.id,
+                first.description
             )
             try await connection.appendAudit(
                 AuditRecord(
@@ -128,7 +138,7 @@ extension Store {
                     action: "delegation.create",
                     objectType: "delegation",
                     objectID: String(id),
-                    after: auditJSON(["role": role, "from": from, "to": to, "until": until.description]),
+                    after: auditJSON(["role": role, "from": from, "to": to, "starting": first.description, "until": until.description]),
                     reason: reason
                 )
             )

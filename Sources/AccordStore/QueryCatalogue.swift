@@ -14,5 +14,6 @@ public enum StoreQueries {
             + LeadershipSQL.catalogue + CalendarSQL.catalogue + SystemSQL.catalogue + GaugeSQL.catalogue
             + SetupSQL.catalogue
             + CommentSQL.catalogue + AssignmentSQL.catalogue
+            + SignOffSQL.catalogue + AwaySQL.catalogue + ImprovementListSQL.catalogue
     }
 }
