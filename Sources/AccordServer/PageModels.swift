@@ -198,7 +198,8 @@ struct TaskPage {
         needed = detail.signaturesNeeded.isEmpty ? nil : ApprovalPolicy.neededSummary(detail.signaturesNeeded)
         self.canSign = canSign
         canUpload = ![.retired, .notApplicable].contains(t.state)
-        let mine = t.assignee == actor
+        // Unassigned work is started by a holder of its owner role; anyone else who tries is told why by the engine.
+        let mine = t.assignee == actor || t.assignee == nil
         canStart = mine && t.state == .open
         canSubmit = mine && t.state == .inProgress
         // Managers decide applicability; others who try are told so by the engine, on this page.

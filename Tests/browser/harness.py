@@ -113,6 +113,10 @@ class Browser:
         for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={width},{height}"]:
             options.add_argument(argument)
         options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+        # Downloads (the evidence pack) land in a folder of the journey's own.
+        self.downloads = os.path.join(ARTIFACTS, "downloads", prefix)
+        os.makedirs(self.downloads, exist_ok=True)
+        options.add_experimental_option("prefs", {"download.default_directory": self.downloads, "download.prompt_for_download": False})
         self.driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
         self.driver.set_page_load_timeout(30)
 
@@ -141,11 +145,14 @@ class Browser:
         return self.driver.find_element(By.NAME, name)
 
     def fill(self, **fields):
+        from selenium.webdriver.support.ui import Select
         for name, value in fields.items():
             element = self.field(name)
             if element.tag_name == "select":
-                from selenium.webdriver.support.ui import Select
                 Select(element).select_by_value(value)
+            elif element.get_attribute("type") in ("date", "datetime-local"):
+                # Typing into a date control depends on the locale; set the value as a script would.
+                self.driver.execute_script("arguments[0].value = arguments[1]", element, value)
             else:
                 element.clear()
                 element.send_keys(value)
