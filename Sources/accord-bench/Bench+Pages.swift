@@ -35,6 +35,40 @@ extension Bench {
                     _ = try await store.tasks(filter, paging: try Paging(page: 2, perPage: 20), actor: "admin")
                 }
             ),
+            (
+                "task page with its comments",
+                {
+                    let task = "\(program)/t2-2"
+                    _ = try await store.task(task, actor: "persona")
+                    _ = try await store.canSignNow(task, actor: "persona")
+                    _ = try await store.comments(of: task, paging: try Paging(perPage: 100), actor: "persona")
+                }
+            ),
+            (
+                "sign-offs, first page",
+                {
+                    _ = try await store.signOffs(SignOffFilter(), paging: try Paging(), actor: "persona")
+                    _ = try await store.signingRoles(actor: "persona")
+                }
+            ),
+            (
+                "sign-offs of one program, overdue",
+                { _ = try await store.signOffs(SignOffFilter(program: program, overdueOnly: true), paging: try Paging(), actor: "persona") }
+            ),
+            ("people, searched", { _ = try await store.people(PersonFilter(search: "board-1"), paging: try Paging(), actor: "admin") }),
+            ("workflows", { _ = try await store.workflows(paging: try Paging(), actor: "admin") }),
+            (
+                "roles of a program",
+                {
+                    _ = try await store.roleHolders(program: program, actor: "persona")
+                    _ = try await store.canManage(program: program, actor: "persona")
+                }
+            ),
+            ("AI systems of a program", { _ = try await store.systems(program: program, paging: try Paging(), actor: "persona") }),
+            ("cycles of a program", { _ = try await store.cycles(program: program, actor: "persona") }),
+            ("open findings", { _ = try await store.findings(program: program, state: .open, paging: try Paging(), actor: "persona") }),
+            ("incidents", { _ = try await store.incidents(program: program, paging: try Paging(), actor: "persona") }),
+            ("out of office", { _ = try await store.away(actor: "persona") }),
         ]
     }
 
