@@ -316,6 +316,11 @@ struct WorkPageTests {
 
     @Test("the evidence pack downloads as a ZIP that verifies, recorded in the audit chain; not for others")
     func packDownload() async throws {
+        let before = Set(
+            ((try? FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)) ?? []).filter {
+                $0.hasPrefix("accord-pack-")
+            }
+        )
         try await TestDatabase.with { db in
             let tasks = try await seededWork(db.store)
             _ = try await db.store.addEvidence(to: String(tasks["t2"]!.id), fileName: "p.txt", bytes: Array("plan".utf8), title: nil, actor: "otto")
@@ -359,9 +364,13 @@ struct WorkPageTests {
                 }
                 #expect(try await auditCount(db, action: "program.export") == 2)
             }
-            // The temporary file is gone once sent.
-            let left = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
-            #expect(!left.contains { $0.hasPrefix("accord-pack-") })
+            // The temporary folder is gone once sent. Its removal follows the last byte, and other tests may be
+            // streaming packs at the same time: wait until none of the packs' folders is left.
+            let gone = await eventually {
+                let left = (try? FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)) ?? []
+                return !left.contains { $0.hasPrefix("accord-pack-") && !before.contains($0) }
+            }
+            #expect(gone, "a pack's temporary folder was left behind")
         }
     }
 }
