@@ -1,8 +1,11 @@
+import AccordStore
 import Foundation
+import Hummingbird
 import MultipartKit
 
 // multipart/form-data bodies are parsed by MultipartKit (vapor/multipart-kit); what stays here is reading
-// two header parameters it keeps internal: the boundary of the request's Content-Type, and a part's file name.
+// two header parameters it keeps internal (the boundary of the request's Content-Type, a part's file name) and
+// the one reader every upload form goes through.
 
 /// The boundary of a `multipart/form-data` Content-Type (RFC 7578 §4.1, RFC 2046 §5.1.1: 1 to 70 characters).
 func multipartBoundary(_ contentType: String?) -> String? {
@@ -43,4 +46,20 @@ struct UploadedFile: Decodable, MultipartPartConvertible {
     }
 
     var multipart: MultipartPart? { nil }
+}
+
+/// A `multipart/form-data` body decoded by MultipartKit: refused, as the form's fault, when it is not
+/// multipart, larger than `limit`, cut short (no close-delimiter, RFC 2046 §5.1.1) or not well formed.
+func readMultipartForm<Form: Decodable>(_ type: Form.Type, _ request: Request, upTo limit: Int) async throws -> Form {
+    guard let boundary = multipartBoundary(request.headers[.contentType]) else {
+        throw AccordError(.invalid, "upload the file with the page's form (multipart/form-data)")
+    }
+    let body = try await request.body.collect(upTo: limit + (64 << 10))
+    // MultipartKit reads a body cut short as if it were whole; a cut upload must not store a cut file, so
+    // the close-delimiter must be there.
+    let closed = body.readableBytesView.suffix(boundary.utf8.count + 12).firstRange(of: Array("--\(boundary)--".utf8)) != nil
+    guard closed, let form = try? FormDataDecoder().decode(Form.self, from: body, boundary: boundary) else {
+        throw AccordError(.invalid, "the upload is not a well-formed form")
+    }
+    return form
 }

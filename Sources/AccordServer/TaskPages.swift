@@ -143,16 +143,7 @@ struct TaskPages {
     @Sendable func uploadEvidence(_ request: Request, context: AccordContext) async throws -> Response {
         let actor = try context.actor
         let id = try context.parameters.require("task")
-        guard let boundary = multipartBoundary(request.headers[.contentType]) else {
-            throw AccordError(.invalid, "upload the file with the page's form (multipart/form-data)")
-        }
-        let body = try await request.body.collect(upTo: store.maxEvidenceBytes + (64 << 10))
-        // MultipartKit reads a body cut short as if it were whole; a cut upload must not store a cut file, so
-        // the close-delimiter (RFC 2046 §5.1.1) must be there.
-        let closed = body.readableBytesView.suffix(boundary.utf8.count + 12).firstRange(of: Array("--\(boundary)--".utf8)) != nil
-        guard closed, let form = try? FormDataDecoder().decode(EvidenceForm.self, from: body, boundary: boundary) else {
-            throw AccordError(.invalid, "the upload is not a well-formed form")
-        }
+        let form = try await readMultipartForm(EvidenceForm.self, request, upTo: store.maxEvidenceBytes)
         try renderer.requireCSRF(form.csrf_token, context)
         // A file input left empty still sends one part, without a file name.
         let chosen = form.files.filter { !($0.fileName ?? "").isEmpty }

@@ -166,17 +166,3 @@ struct WorkflowPages {
 func baseName(_ name: String) -> String {
     String(name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last ?? "")
 }
-
-/// A `multipart/form-data` body decoded by MultipartKit: refused, as the form's fault, when it is not
-/// multipart, larger than `limit`, cut short (no close-delimiter, RFC 2046 §5.1.1) or not well formed.
-func readMultipartForm<Form: Decodable>(_ type: Form.Type, _ request: Request, upTo limit: Int) async throws -> Form {
-    guard let boundary = multipartBoundary(request.headers[.contentType]) else {
-        throw AccordError(.invalid, "upload the file with the page's form (multipart/form-data)")
-    }
-    let body = try await request.body.collect(upTo: limit + (64 << 10))
-    let closed = body.readableBytesView.suffix(boundary.utf8.count + 12).firstRange(of: Array("--\(boundary)--".utf8)) != nil
-    guard closed, let form = try? FormDataDecoder().decode(Form.self, from: body, boundary: boundary) else {
-        throw AccordError(.invalid, "the upload is not a well-formed form")
-    }
-    return form
-}
