@@ -72,33 +72,21 @@ extension DeadlineKind {
     }
 }
 
-/// A serious incident's kind, with the AI Act Art. 73 notification clock counted from awareness
-/// (the shared reference's "Serious-incident clocks").
+/// A serious incident's kind; its AI Act Art. 73 notification clock, counted from awareness, is data in
+/// `reference/regulation.yaml` (`incident_clocks`).
 public enum IncidentKind: String, Codable, Sendable, CaseIterable {
-    /// The death of a person: Art. 73(4), 10 days.
+    /// The death of a person.
     case death
-    /// Serious and irreversible disruption of critical infrastructure: Art. 73(3), 2 days.
+    /// A serious and irreversible disruption of the management or operation of critical infrastructure (Art. 3(49)(b)).
     case criticalInfrastructure = "critical-infrastructure"
-    /// A widespread infringement: Art. 73(3), 2 days.
+    /// A widespread infringement (Art. 3(61)).
     case widespread
-    /// Any other serious incident (Art. 3(49)): Art. 73(2), 15 days.
+    /// Any other serious incident (Art. 3(49)).
     case other
 
-    /// Days from awareness to the latest notification.
-    public var clockDays: Int {
-        switch self {
-        case .death: 10
-        case .criticalInfrastructure, .widespread: 2
-        case .other: 15
-        }
-    }
+    /// Days from awareness to the latest notification, from the reference's `incident_clocks`.
+    public var clockDays: Int { ReferenceCatalogue.builtIn.requiredClock(self).days }
 
-    /// The paragraph that sets the clock.
-    public var paragraph: String {
-        switch self {
-        case .death: "Art. 73(4)"
-        case .criticalInfrastructure, .widespread: "Art. 73(3)"
-        case .other: "Art. 73(2)"
-        }
-    }
+    /// The paragraph that sets the clock, e.g. "Art. 73(2)".
+    public var paragraph: String { ReferenceCatalogue.builtIn.requiredClock(self).paragraph }
 }

@@ -13,15 +13,62 @@ public struct Reference: Codable, Sendable, Equatable {
     public var legalOnly: Bool
     /// Why it is a gap, when it is one.
     public var gap: String?
+    /// For a paragraph (`ai-act:art-26(5)`): the article it belongs to.
+    public var parent: String?
+    /// For an AI Act obligation: the AI systems it binds, in the `applies_to` vocabulary (the crosswalk
+    /// report lists a system subject to it that no task addresses).
+    public var subject: Applicability? = nil
+
+    /// The article a ref counts under in roll-ups: a paragraph's parent, else itself.
+    public var article: String { parent ?? id }
 
     /// `iso42001` or `ai-act`.
     public var framework: String { String(id.prefix { $0 != ":" }) }
+}
+
+/// One pair of the crosswalk: an AI Act article or paragraph and an ISO/IEC 42001 clause or control that
+/// supports it, with how far it does.
+public struct CrosswalkPair: Codable, Sendable, Equatable {
+    /// How far the ISO/IEC 42001 requirement goes towards the Act's.
+    public enum Coverage: String, Codable, Sendable, CaseIterable {
+        /// Meeting the ISO requirement meets the Act's duty as far as a management system can.
+        case full
+        /// It supports the duty; the Act asks for more.
+        case partial
+    }
+    /// The AI Act article or paragraph ref.
+    public var article: String
+    /// The ISO/IEC 42001 clause or control ref.
+    public var iso: String
+    /// How far it covers the article.
+    public var coverage: Coverage
+    /// Why, in one line.
+    public var rationale: String
+}
+
+/// An Art. 73 notification clock, as data: the days from awareness within which a provider of a high-risk
+/// system reports, at the latest ("immediately, and not later than").
+public struct IncidentClock: Codable, Sendable, Equatable {
+    /// The incident kind it is for.
+    public var kind: IncidentKind
+    /// Days from awareness.
+    public var days: Int
+    /// The paragraph that sets it, e.g. "Art. 73(2)".
+    public var paragraph: String
+    /// The catalogue ref.
+    public var ref: String
+    /// The case in words.
+    public var text: String
 }
 
 /// The regulatory reference the binary carries (`reference/regulation.yaml`); workflows may only use its ids.
 public struct ReferenceCatalogue: Sendable {
     /// Every entry, in the file's order.
     public let references: [Reference]
+    /// The explicit AI Act ↔ ISO/IEC 42001 pairs, in the file's order.
+    public let crosswalk: [CrosswalkPair]
+    /// The Art. 73 clocks, one per incident kind.
+    public let incidentClocks: [IncidentClock]
     private let index: [String: Int]
 
     /// The catalogue compiled into this build.
@@ -29,6 +76,8 @@ public struct ReferenceCatalogue: Sendable {
         guard let file = Resources.regulation, let catalogue = try? ReferenceCatalogue(yaml: file.text) else {
             fatalError("the build carries no valid reference/regulation.yaml")
         }
+        // The catalogue is part of the build: a broken cross-reference is a build defect (tests check it too).
+        if let problem = catalogue.problems().first { fatalError("reference/regulation.yaml: \(problem)") }
         return catalogue
     }()
 
@@ -41,18 +90,93 @@ public struct ReferenceCatalogue: Sendable {
                 var title: String
                 var legal_only: Bool?
                 var gap: String?
+                var parent: String?
+            }
+            struct Mapping: Decodable {
+                struct Control: Decodable {
+                    var ref: String
+                    var coverage: CrosswalkPair.Coverage
+                    var rationale: String
+                }
+                var article: String
+                var controls: [Control]
             }
             var references: [Entry]
+            var crosswalk: [Mapping]?
+            var incident_clocks: [IncidentClock]?
         }
         let file = try YAMLDecoder().decode(File.self, from: yaml)
-        references = file.references.map { Reference(id: $0.id, kind: $0.kind, title: $0.title, legalOnly: $0.legal_only ?? false, gap: $0.gap) }
+        var references = file.references.map {
+            Reference(id: $0.id, kind: $0.kind, title: $0.title, legalOnly: $0.legal_only ?? false, gap: $0.gap, parent: $0.parent)
+        }
+        crosswalk = (file.crosswalk ?? []).flatMap { mapping in
+            mapping.controls.map { CrosswalkPair(article: mapping.article, iso: $0.ref, coverage: $0.coverage, rationale: $0.rationale) }
+        }
+        incidentClocks = file.incident_clocks ?? []
+        // `subject` is read as applies_to is, with the workflow reader (lines and columns in its errors).
+        let reader = NodeReader(file: "reference/regulation.yaml")
+        let builder = WorkflowBuilder(reader: reader, catalogue: .empty)
+        var subjects: [String: Applicability] = [:]
+        if case .mapping(let top)? = try Yams.compose(yaml: yaml), case .sequence(let entries)? = top["references"] {
+            for entry in entries {
+                guard let fields = entry.mapping, let id = fields["id"]?.string, let subject = fields["subject"] else { continue }
+                subjects[id] = builder.buildApplicability(subject, "subject of \(id)")
+            }
+        }
+        if !reader.diagnostics.isEmpty { throw WorkflowInvalid(diagnostics: reader.diagnostics) }
+        references = references.map { reference in
+            var reference = reference
+            reference.subject = subjects[reference.id]
+            return reference
+        }
         var index: [String: Int] = [:]
         for (i, reference) in references.enumerated() { index[reference.id] = i }
         self.index = index
+        self.references = references
     }
+
+    private init() {
+        references = []
+        crosswalk = []
+        incidentClocks = []
+        index = [:]
+    }
+
+    /// A catalogue with nothing in it.
+    static let empty = ReferenceCatalogue()
 
     /// The entry with this id.
     public subscript(id: String) -> Reference? { index[id].map { references[$0] } }
+
+    /// The clock for an incident kind, which a valid catalogue has (`problems()` checks it).
+    func requiredClock(_ kind: IncidentKind) -> IncidentClock {
+        guard let clock = clock(kind) else { fatalError("reference/regulation.yaml has no incident clock for \(kind.rawValue)") }
+        return clock
+    }
+
+    /// The clock for an incident kind.
+    public func clock(_ kind: IncidentKind) -> IncidentClock? { incidentClocks.first { $0.kind == kind } }
+
+    /// What is wrong with the catalogue's own cross-references: a pair or clock naming an unknown ref, a
+    /// pair whose sides are the wrong way round, a paragraph without its article, a kind without its clock.
+    public func problems() -> [String] {
+        var problems: [String] = []
+        for reference in references {
+            if let parent = reference.parent, self[parent] == nil { problems.append("\(reference.id): parent '\(parent)' is not in the catalogue") }
+        }
+        for pair in crosswalk {
+            if self[pair.article]?.framework != "ai-act" { problems.append("crosswalk: '\(pair.article)' is not an AI Act ref of the catalogue") }
+            if self[pair.iso]?.framework != "iso42001" {
+                problems.append("crosswalk \(pair.article): '\(pair.iso)' is not an ISO/IEC 42001 ref of the catalogue")
+            }
+            if self[pair.article]?.legalOnly == true {
+                problems.append("crosswalk: '\(pair.article)' is legal-only, so no ISO requirement supports it")
+            }
+        }
+        for kind in IncidentKind.allCases where clock(kind) == nil { problems.append("incident_clocks: no clock for '\(kind.rawValue)'") }
+        for clock in incidentClocks where self[clock.ref] == nil { problems.append("incident_clocks: '\(clock.ref)' is not in the catalogue") }
+        return problems
+    }
 
     /// The 38 Annex A controls of ISO/IEC 42001.
     public var annexAControls: [Reference] { references.filter { $0.kind == "control" } }

@@ -16,6 +16,9 @@ public struct Workflow: Codable, Sendable, Equatable {
     public var steps: [Step]
     /// How continual-improvement cycles run, when the workflow has them.
     public var cycle: CyclePolicy?
+    /// How its AI systems are classified: the questionnaire walked and the per-system task whose evidence
+    /// the answers become (signed as that task's policy says).
+    public var classification: ClassificationPolicy?
 
     /// Every task template with its step, in order.
     public var tasks: [(step: Step, task: TaskTemplate)] {
@@ -53,7 +56,8 @@ public struct Workflow: Codable, Sendable, Equatable {
         dates: [String: NamedDate] = [:],
         roles: [Role],
         steps: [Step],
-        cycle: CyclePolicy? = nil
+        cycle: CyclePolicy? = nil,
+        classification: ClassificationPolicy? = nil
     ) {
         self.id = id
         self.version = version
@@ -63,6 +67,20 @@ public struct Workflow: Codable, Sendable, Equatable {
         self.roles = roles
         self.steps = steps
         self.cycle = cycle
+        self.classification = classification
+    }
+}
+
+/// Which questionnaire classifies a program's AI systems, and which per-system task records each result.
+public struct ClassificationPolicy: Codable, Sendable, Equatable {
+    /// The questionnaire's id (`workflows/ai-act-classification.yaml`).
+    public var questionnaire: String
+    /// The per-system task that takes the answers as its evidence and is signed off.
+    public var task: String
+    /// Creates the value from its fields.
+    public init(questionnaire: String, task: String) {
+        self.questionnaire = questionnaire
+        self.task = task
     }
 }
 
@@ -225,10 +243,26 @@ public enum DueRule: Codable, Sendable, Equatable {
     case afterTask(String, ISODuration)
     /// On a named date of the workflow, optionally this long before it.
     case namedDate(String, before: ISODuration?)
+    /// On the named date of the first choice whose condition the task's AI system meets (a choice without
+    /// one always does), optionally this long before it: e.g. the Annex I or the Annex III date.
+    case namedDateBySystem([DateChoice], before: ISODuration?)
     /// On a fixed day, optionally this long before it.
     case fixedDate(CalendarDate, before: ISODuration?)
     /// For incident tasks: when the AI Act's notification clock for the incident's kind runs out (Art. 73).
     case incidentClock
+}
+
+/// One alternative of a per-system named date.
+public struct DateChoice: Codable, Sendable, Equatable {
+    /// The systems it is for; `nil` for every system (the fallback).
+    public var when: Applicability?
+    /// The workflow's named date.
+    public var date: String
+    /// Creates the choice.
+    public init(when: Applicability?, date: String) {
+        self.when = when
+        self.date = date
+    }
 }
 
 /// Who must sign a task off.
@@ -315,66 +349,6 @@ public struct Escalation: Codable, Sendable, Equatable {
     public init(remindBefore: [ISODuration] = [], chain: [Level] = []) {
         self.remindBefore = remindBefore
         self.chain = chain
-    }
-}
-
-/// The AI systems a per-system task applies to: all conditions must hold; a missing condition holds for any system.
-public struct Applicability: Codable, Sendable, Equatable {
-    /// The organisation's roles for the system (provider, deployer…), any of which matches.
-    public var operatorRoles: [OperatorRole]?
-    /// The system's risk classes, any of which matches.
-    public var riskClasses: [RiskClass]?
-    /// When set, whether the system must (true) or must not (false) be general-purpose AI.
-    public var gpai: Bool?
-
-    /// Creates the conditions; with none given, every system matches.
-    public init(operatorRoles: [OperatorRole]? = nil, riskClasses: [RiskClass]? = nil, gpai: Bool? = nil) {
-        self.operatorRoles = operatorRoles
-        self.riskClasses = riskClasses
-        self.gpai = gpai
-    }
-
-    /// The conditions in words, e.g. "provider, high risk".
-    public var summary: String {
-        var parts: [String] = []
-        if let roles = operatorRoles { parts.append(roles.map(\.rawValue).joined(separator: "/")) }
-        if let risks = riskClasses { parts.append(risks.map(\.rawValue).joined(separator: "/") + " risk") }
-        if let gpai { parts.append(gpai ? "GPAI" : "not GPAI") }
-        return parts.isEmpty ? "every system" : parts.joined(separator: ", ")
-    }
-
-    /// Whether a system with this profile is in scope.
-    public func matches(_ system: SystemProfile) -> Bool {
-        if let roles = operatorRoles, !roles.contains(system.operatorRole) { return false }
-        if let classes = riskClasses, !classes.contains(system.riskClass) { return false }
-        if let gpai, gpai != system.gpai { return false }
-        return true
-    }
-}
-
-/// The organisation's role for an AI system (AI Act Art. 3).
-public enum OperatorRole: String, Codable, Sendable, CaseIterable {
-    case provider, deployer, importer, distributor
-}
-
-/// An AI system's risk class under the AI Act.
-public enum RiskClass: String, Codable, Sendable, CaseIterable {
-    case prohibited, high, limited, minimal
-}
-
-/// What applicability is decided on.
-public struct SystemProfile: Sendable, Equatable {
-    /// The organisation's role for the system (provider, deployer…).
-    public var operatorRole: OperatorRole
-    /// The system's risk class under the AI Act.
-    public var riskClass: RiskClass
-    /// Whether the system is a general-purpose AI model or system.
-    public var gpai: Bool
-    /// Creates a profile; not general-purpose AI unless said.
-    public init(operatorRole: OperatorRole, riskClass: RiskClass, gpai: Bool = false) {
-        self.operatorRole = operatorRole
-        self.riskClass = riskClass
-        self.gpai = gpai
     }
 }
 

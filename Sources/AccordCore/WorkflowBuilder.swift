@@ -10,7 +10,7 @@ struct WorkflowBuilder {
             let top = reader.mapping(
                 root,
                 "the workflow",
-                allowed: ["id", "version", "title", "description", "dates", "roles", "defaults", "cycle", "steps"],
+                allowed: ["id", "version", "title", "description", "dates", "roles", "defaults", "cycle", "classification", "steps"],
                 required: ["id", "version", "title", "roles", "steps"]
             )
         else { return nil }
@@ -39,6 +39,13 @@ struct WorkflowBuilder {
             else { return nil }
             return CyclePolicy(period: period, review: review)
         }
+        let classification = top["classification"].flatMap { node -> ClassificationPolicy? in
+            guard let fields = reader.mapping(node, "classification", allowed: ["questionnaire", "task"], required: ["questionnaire", "task"]),
+                let questionnaire = reader.identifier(fields["questionnaire"], "classification.questionnaire"),
+                let task = reader.identifier(fields["task"], "classification.task")
+            else { return nil }
+            return ClassificationPolicy(questionnaire: questionnaire, task: task)
+        }
         guard let id, let version, let title else { return nil }
         let workflow = Workflow(
             id: id,
@@ -48,10 +55,12 @@ struct WorkflowBuilder {
             dates: dates.values,
             roles: roles.values,
             steps: steps,
-            cycle: cycle
+            cycle: cycle,
+            classification: classification
         )
         check(workflow, roleNodes: roles.nodes, dateNodes: dates.nodes, taskNodes: taskNodes)
         checkCycle(workflow, node: top["cycle"])
+        checkClassification(workflow, node: top["classification"])
         return workflow
     }
 
@@ -183,7 +192,7 @@ struct WorkflowBuilder {
             approval: fields["approval"].flatMap(buildApproval),
             escalation: fields["escalation"].flatMap(buildEscalation) ?? defaultEscalation,
             recurrence: fields["recurrence"].flatMap { reader.duration($0, "recurrence") },
-            appliesTo: fields["applies_to"].flatMap(buildApplicability),
+            appliesTo: fields["applies_to"].flatMap { buildApplicability($0) },
             refs: refs,
             legalOnly: reader.bool(fields["legal_only"], "legal_only") ?? false,
             trigger: fields["trigger"].flatMap { node -> TaskTrigger? in
@@ -211,11 +220,25 @@ struct WorkflowBuilder {
             guard let task = reader.identifier(after, "due.after") else { return nil }
             return .afterTask(task, fields["in"].flatMap { reader.duration($0, "due.in") } ?? ISODuration(days: 0))
         }
+        let before = fields["before"].flatMap { reader.duration($0, "due.before") }
+        if let dateNode = fields["date"], case .sequence(let choices) = dateNode {
+            // Per-system named dates: [{when: {applies_to conditions}, date: NAME}, …, {date: NAME}].
+            let built: [DateChoice] = choices.compactMap { choice in
+                guard let entry = reader.mapping(choice, "a date choice", allowed: ["when", "date"], required: ["date"]),
+                    let name = reader.identifier(entry["date"], "date")
+                else { return nil }
+                return DateChoice(when: entry["when"].flatMap { buildApplicability($0, "when") }, date: name)
+            }
+            guard !built.isEmpty else {
+                reader.report(at: dateNode, "due.date lists no choices")
+                return nil
+            }
+            return .namedDateBySystem(built, before: before)
+        }
         guard let dateNode = fields["date"], let text = reader.string(dateNode, "due.date") else {
             reader.report(at: node, "due needs 'after' (a task key) or 'date' (a named date or YYYY-MM-DD)")
             return nil
         }
-        let before = fields["before"].flatMap { reader.duration($0, "due.before") }
         if let date = CalendarDate(text) { return .fixedDate(date, before: before) }
         return .namedDate(text, before: before)
     }
@@ -277,25 +300,54 @@ struct WorkflowBuilder {
         return Escalation(remindBefore: reminders, chain: chain)
     }
 
-    private func buildApplicability(_ node: Node) -> Applicability? {
-        guard let fields = reader.mapping(node, "applies_to", allowed: ["roles", "risk", "gpai"]) else { return nil }
-        func values<T: RawRepresentable>(_ key: String, _ type: T.Type, _ all: [T]) -> [T]? where T.RawValue == String {
+    /// Reads `applies_to` (or a date choice's `when`): every key is a condition on the system's profile.
+    func buildApplicability(_ node: Node, _ what: String = "applies_to") -> Applicability? {
+        let keys = [
+            "roles", "risk", "route", "annex_iii", "third_party_assessment", "transparency", "prohibited", "gpai_model",
+            "built_on_gpai", "open_source", "public_service", "outside_union", "size", "legacy", "gpai", "any", "not",
+        ]
+        guard let fields = reader.mapping(node, what, allowed: keys) else { return nil }
+        func values<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type, _ noun: String) -> [T]? where T.RawValue == String {
             guard let list = fields[key] else { return nil }
-            return reader.list(list, "applies_to.\(key)").compactMap { item in
+            return reader.list(list, "\(what).\(key)").compactMap { item in
                 guard let text = reader.string(item, "a value") else { return nil }
                 guard let value = T(rawValue: text) else {
-                    let names = all.map(\.rawValue)
+                    let names = T.allCases.map(\.rawValue)
                     let hint = closest(to: text, among: names).first.map { "; did you mean '\($0)'?" } ?? "; one of \(names.joined(separator: ", "))"
-                    reader.report(at: item, "unknown \(key == "roles" ? "operator role" : "risk class") '\(text)'\(hint)")
+                    reader.report(at: item, "unknown \(noun) '\(text)'\(hint)")
                     return nil
                 }
                 return value
             }
         }
+        let points: [String]? = fields["annex_iii"].map { list in
+            reader.list(list, "\(what).annex_iii").compactMap { item in
+                guard let text = reader.string(item, "an Annex III point") else { return nil }
+                guard AnnexIII.isPoint(text) else {
+                    reader.report(at: item, "'\(text)' is not an Annex III point; write the area 1 to 8, or the area and sub-point as in \"5(b)\"")
+                    return nil
+                }
+                return text
+            }
+        }
         return Applicability(
-            operatorRoles: values("roles", OperatorRole.self, OperatorRole.allCases),
-            riskClasses: values("risk", RiskClass.self, RiskClass.allCases),
-            gpai: reader.bool(fields["gpai"], "gpai")
+            operatorRoles: values("roles", OperatorRole.self, "operator role"),
+            riskClasses: values("risk", RiskClass.self, "risk class"),
+            routes: values("route", HighRiskRoute.self, "high-risk route"),
+            annexIII: points,
+            thirdPartyAssessment: reader.bool(fields["third_party_assessment"], "third_party_assessment"),
+            transparency: values("transparency", TransparencyCase.self, "Art. 50 case"),
+            prohibited: values("prohibited", ProhibitedPractice.self, "Art. 5 practice"),
+            gpaiModel: values("gpai_model", GPAIModelRole.self, "GPAI model role"),
+            builtOnGPAI: reader.bool(fields["built_on_gpai"], "built_on_gpai"),
+            openSource: reader.bool(fields["open_source"], "open_source"),
+            publicService: reader.bool(fields["public_service"], "public_service"),
+            outsideUnion: reader.bool(fields["outside_union"], "outside_union"),
+            size: values("size", OrganisationSize.self, "organisation size"),
+            legacy: reader.bool(fields["legacy"], "legacy"),
+            gpai: reader.bool(fields["gpai"], "gpai"),
+            any: fields["any"].map { list in reader.list(list, "\(what).any").compactMap { buildApplicability($0, "\(what).any") } },
+            not: fields["not"].flatMap { buildApplicability($0, "\(what).not") }
         )
     }
 }

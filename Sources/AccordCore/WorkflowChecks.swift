@@ -10,6 +10,11 @@ extension WorkflowBuilder {
             let hint = closest(to: role, among: roleKeys).first.map { "; did you mean '\($0)'?" } ?? ""
             reader.report(at: node, "\(what) '\(role)' is not defined under roles\(hint)")
         }
+        func checkDate(_ name: String, at node: Node?) {
+            guard workflow.dates[name] == nil else { return }
+            let hint = closest(to: name, among: Array(workflow.dates.keys)).first.map { "; did you mean '\($0)'?" } ?? ""
+            reader.report(at: node, "due on unknown date '\(name)'; name it under dates\(hint)")
+        }
         let taskKeys = workflow.steps.flatMap(\.tasks).map(\.key)
         for step in workflow.steps {
             if let owner = step.owner { checkRole(owner, at: nil, "step owner") }
@@ -34,7 +39,9 @@ extension WorkflowBuilder {
                     }
                 }
                 if let trigger = task.trigger {
-                    if task.isPerSystem {
+                    // An incident always has a system, so its tasks may follow the path of the organisation's role
+                    // for it (Art. 73 for providers, Art. 26(5) for deployers); a finding may have none.
+                    if task.isPerSystem, trigger != .incident {
                         reader.report(
                             at: fields?["applies_to"],
                             "task '\(task.key)' has a trigger; it takes the AI system of its \(trigger.rawValue), so applies_to is not allowed"
@@ -68,9 +75,12 @@ extension WorkflowBuilder {
                         )
                     }
                 case .namedDate(let name, _):
-                    if workflow.dates[name] == nil {
-                        let hint = closest(to: name, among: Array(workflow.dates.keys)).first.map { "; did you mean '\($0)'?" } ?? ""
-                        reader.report(at: fields?["due"], "due on unknown date '\(name)'; name it under dates\(hint)")
+                    checkDate(name, at: fields?["due"])
+                case .namedDateBySystem(let choices, _):
+                    for choice in choices { checkDate(choice.date, at: fields?["due"]) }
+                    if !task.isPerSystem { reader.report(at: fields?["due"], "a due date chosen per system needs applies_to") }
+                    if choices.last?.when != nil {
+                        reader.report(at: fields?["due"], "the last date choice needs no 'when', so every system gets a date")
                     }
                 default: break
                 }
@@ -109,6 +119,25 @@ extension WorkflowBuilder {
     }
 
     /// The cycle's review must be a roadmap task signed off by leadership, or no cycle could ever close.
+    func checkClassification(_ workflow: Workflow, node: Node?) {
+        guard let policy = workflow.classification else { return }
+        let taskNode = node?.mapping?["task"] ?? node
+        guard let task = workflow.task(policy.task) else {
+            let hint = closest(to: policy.task, among: workflow.steps.flatMap(\.tasks).map(\.key)).first.map { "; did you mean '\($0)'?" } ?? ""
+            reader.report(at: taskNode, "classification task '\(policy.task)' is not a task of the workflow\(hint)")
+            return
+        }
+        if task.trigger != nil || task.appliesTo != Applicability() {
+            reader.report(at: taskNode, "classification task '\(policy.task)' must apply to every AI system (applies_to: {}) without a trigger")
+        }
+        if task.approval == nil {
+            reader.report(at: taskNode, "classification task '\(policy.task)' needs an approval: the classification is signed")
+        }
+        if task.recurrence != nil {
+            reader.report(at: taskNode, "classification task '\(policy.task)' cannot recur; a reclassification reopens it")
+        }
+    }
+
     func checkCycle(_ workflow: Workflow, node: Node?) {
         guard let cycle = workflow.cycle else { return }
         let reviewNode = node?.mapping?["review"] ?? node

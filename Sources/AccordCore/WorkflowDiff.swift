@@ -96,6 +96,9 @@ func describe(_ rule: DueRule?) -> String {
     case .afterStart(let d): "\(d) after start"
     case .afterTask(let task, let d): "\(d) after \(task)"
     case .namedDate(let name, let before): before.map { "\($0) before \(name)" } ?? name
+    case .namedDateBySystem(let choices, let before):
+        (before.map { "\($0) before " } ?? "")
+            + choices.map { choice in choice.when.map { "\(choice.date) for \($0.summary)" } ?? choice.date }.joined(separator: ", else ")
     case .fixedDate(let date, let before): before.map { "\($0) before \(date)" } ?? date.description
     case .incidentClock: "when the incident's notification clock runs out"
     }

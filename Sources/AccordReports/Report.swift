@@ -147,17 +147,52 @@ public struct Report: Codable, Sendable, Equatable {
     }
 
     static func crosswalk(_ data: CrosswalkReport) -> ([String], [ReportTable]) {
-        let lines = { (lines: [CrosswalkReport.Line]) in
-            lines.map { [$0.id, $0.kind, $0.title, String($0.tasks), String($0.done), "\($0.percentDone)%", $0.gap ?? ""] }
-        }
-        let header = ["ref", "kind", "title", "tasks", "done", "% done", "gap in ISO/IEC 42001"]
+        let done = { (progress: CrosswalkReport.Progress) in "\(progress.done)/\(progress.tasks) (\(progress.percentDone)%)" }
+        let legal = data.articles.filter { $0.coverage == "legal only" }
+        let mapped = data.articles.filter { !$0.controls.isEmpty }
         return (
             [
-                "\(data.covered.count) clauses, controls and articles delivered through the AI management system; \(data.legalOnly.count) AI Act obligations ISO/IEC 42001 does not cover, listed apart."
+                data.notice,
+                "\(mapped.count) AI Act articles are supported by ISO/IEC 42001 (\(data.articles.filter { $0.coverage == "full" }.count) fully); \(legal.count) are legal-only obligations the standard does not cover; \(data.unaddressed.count) obligations the program's systems are subject to have no task.",
             ],
             [
-                ReportTable(title: "Through the AI management system", header: header, rows: lines(data.covered)),
-                ReportTable(title: "Legal-only obligations: the gap between the standard and the law", header: header, rows: lines(data.legalOnly)),
+                ReportTable(
+                    title: "Per article: the controls that support it",
+                    header: [
+                        "article", "title", "coverage", "article tasks done", "control", "control title", "pair coverage", "control tasks done",
+                        "rationale",
+                    ],
+                    rows: data.articles.flatMap { article in
+                        article.controls.isEmpty
+                            ? [[article.id, article.title, article.coverage, done(article.progress), "", "", "", "", article.gap ?? ""]]
+                            : article.controls.map {
+                                [
+                                    $0.article, article.title, article.coverage, done(article.progress), $0.iso, $0.title, $0.coverage,
+                                    done($0.progress), $0.rationale,
+                                ]
+                            }
+                    }
+                ),
+                ReportTable(
+                    title: "Per control: the articles it serves",
+                    header: ["control", "kind", "title", "tasks done", "articles served"],
+                    rows: data.controls.map { control in
+                        [
+                            control.id, control.kind, control.title, done(control.progress),
+                            control.articles.map { "\($0.article) (\($0.coverage))" }.joined(separator: " "),
+                        ]
+                    }
+                ),
+                ReportTable(
+                    title: "Legal-only obligations: the gap between the standard and the law",
+                    header: ["article", "title", "tasks done", "gap in ISO/IEC 42001"],
+                    rows: legal.map { [$0.id, $0.title, done($0.progress), $0.gap ?? ""] }
+                ),
+                ReportTable(
+                    title: "Obligations of the program's systems that no task addresses",
+                    header: ["article", "title", "systems"],
+                    rows: data.unaddressed.map { [$0.id, $0.title, $0.systems.joined(separator: " ")] }
+                ),
             ]
         )
     }

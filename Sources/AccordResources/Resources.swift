@@ -10,6 +10,9 @@ public struct EmbeddedFile: Sendable, Hashable {
     /// The file name without its folder, e.g. `0001_core.sql`.
     public var name: String { String(path.split(separator: "/").last ?? Substring(path)) }
 
+    /// Whether it is a questionnaire: a line of it starts with the top-level key `questionnaire:`.
+    public var isQuestionnaire: Bool { text.split(separator: "\n").contains { $0.hasPrefix("questionnaire:") } }
+
     /// The bytes as UTF-8 text.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 }
@@ -36,8 +39,17 @@ public enum Resources {
         files.filter { $0.path.hasPrefix("Templates/") }
     }
 
-    /// The workflow definitions of `workflows/`, in file-name order.
+    /// The workflow definitions of `workflows/`, in file-name order (the questionnaires beside them excluded).
     public static var workflows: [EmbeddedFile] {
+        yamlFiles.filter { !$0.isQuestionnaire }
+    }
+
+    /// The classification questionnaires of `workflows/` (files with a top-level `questionnaire:` key).
+    public static var questionnaires: [EmbeddedFile] {
+        yamlFiles.filter(\.isQuestionnaire)
+    }
+
+    private static var yamlFiles: [EmbeddedFile] {
         files.filter { $0.path.hasPrefix("workflows/") && ($0.path.hasSuffix(".yaml") || $0.path.hasSuffix(".yml")) }
     }
 }

@@ -38,6 +38,7 @@ struct PagesController {
         signedIn.addRoutes(CyclePages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(FindingPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(IncidentPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(ClassificationPages(store: store, renderer: renderer).endpoints)
     }
 }
 

@@ -232,6 +232,9 @@ struct ProgramSetupPages {
         let program = try await store.program(slug, actor: actor).summary
         var page = PageModel(title: "\(system.name) · \(program.title)", context: context)
         if request.uri.queryParameters["added"] != nil { page.notice = "The AI system is in the inventory, with the tasks that apply to it." }
+        if request.uri.queryParameters["classified"] != nil {
+            page.notice = "The classification is recorded and the system's tasks follow it; its answers await the legal role's sign-off."
+        }
         return renderer.render("system", SystemPage(page: page, slug: slug, programTitle: program.title, system: system, tasks: tasks))
     }
 

@@ -95,6 +95,7 @@ public func makeRouter(store: Store, configuration: ServerConfiguration) throws 
     authenticated.addRoutes(APIController(store: store).endpoints)
     PeopleAPIController(store: store, tls: configuration.tls).addRoutes(open: api, authenticated: authenticated)
     authenticated.addRoutes(SetupAPIController(store: store).endpoints)
+    authenticated.addRoutes(ClassificationAPIController(store: store).endpoints)
     authenticated.addRoutes(WorkAPIController(store: store).endpoints)
     authenticated.addRoutes(ImprovementAPIController(store: store).endpoints)
     try PagesController(store: store, tls: configuration.tls).addRoutes(to: router)

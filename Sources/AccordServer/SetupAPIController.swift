@@ -40,6 +40,7 @@ struct HolderBody: Decodable { var handle: String? }
 struct NewSystemBody: Decodable {
     var name: String?
     var role: String?
+    var roles: [String]?
     var risk: String?
     var gpai: Bool?
     var annex_iii: Int?
@@ -193,8 +194,10 @@ struct SetupAPIController {
         guard let name = body.name, !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw AccordError(.invalid, "give the AI system a name", field: "name")
         }
-        guard let role = body.role.flatMap(OperatorRole.init(rawValue:)) else {
-            throw AccordError(.invalid, "role is one of provider, deployer, importer, distributor", field: "role")
+        let names = body.roles ?? body.role.map { [$0] } ?? []
+        let roles = names.compactMap(OperatorRole.init(rawValue:))
+        guard let role = roles.first, roles.count == names.count else {
+            throw AccordError(.invalid, "role (or roles, a list) is one of provider, deployer, importer, distributor", field: "role")
         }
         guard let risk = body.risk.flatMap(RiskClass.init(rawValue:)) else {
             throw AccordError(.invalid, "risk is one of prohibited, high, limited, minimal", field: "risk")
@@ -206,7 +209,8 @@ struct SetupAPIController {
             gpai: body.gpai ?? false,
             annexIII: body.annex_iii,
             owner: body.owner,
-            purpose: body.purpose
+            purpose: body.purpose,
+            moreRoles: Array(roles.dropFirst())
         )
         let added = try await store.addSystems(program: slug, [system], actor: try context.actor)
         guard let first = added.first else { throw AccordError(.conflict, "the AI system was not added") }

@@ -169,10 +169,14 @@ struct RolesPage {
 struct SystemLine {
     var systemSlug: String, name: String, operatorRole: String, riskClass: String, gpaiText: String, annexText: String, ownerText: String
     var purposeText: String, addedOn: String, taskCount: Int
+    var summary: String, classifiedWith: String, review: String?
     init(_ s: AISystem) {
         systemSlug = s.slug
         name = s.name
-        operatorRole = s.operatorRole.rawValue
+        operatorRole = s.profile.roles.map(\.rawValue).joined(separator: " and ")
+        summary = s.profile.summary
+        classifiedWith = s.classifiedWith.map { "\($0), law \(s.lawVersion ?? "-")" } ?? "the inventory's flags (not yet by the questionnaire)"
+        review = s.review
         riskClass = s.riskClass.rawValue
         gpaiText = s.gpai ? "yes" : "no"
         annexText = s.annexIII.map { "area \($0)" } ?? "-"

@@ -169,7 +169,7 @@ extension Store {
     }
 
     /// A file's name cleaned, its size checked, its title chosen and its SHA-256, before any transaction.
-    private func checkedEvidence(fileName: String, bytes: [UInt8], title: String?) throws -> CheckedEvidence {
+    func checkedEvidence(fileName: String, bytes: [UInt8], title: String?) throws -> CheckedEvidence {
         // Only the last component of a path, from any system, without control characters.
         let lastComponent = fileName.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
         let name = String(lastComponent.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }).trimmingCharacters(in: .whitespaces)
@@ -189,7 +189,7 @@ extension Store {
     /// Stores one checked file as the next version under its title, with its audit entry; new evidence on a
     /// task in review or done supersedes its signatures (it goes back to work). The task is locked and read
     /// again for each file, so a second file sees the state the first one left.
-    private static func attach(
+    static func attach(
         _ file: CheckedEvidence,
         to id: Int64,
         by acting: Person,

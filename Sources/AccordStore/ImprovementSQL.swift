@@ -18,7 +18,7 @@ enum ImprovementSQL {
     ) { try $0.decode(Int.self, "n") }
     static let system = PostgresQuery<Int64, String, SystemRow>(
         "improvement_system",
-        "SELECT id, slug, operator_role, risk_class, gpai, to_char(added_on, 'YYYY-MM-DD') AS added_on FROM accord.ai_system WHERE program_id = $1 AND slug = $2",
+        "SELECT id, slug, profile, to_char(added_on, 'YYYY-MM-DD') AS added_on FROM accord.ai_system WHERE program_id = $1 AND slug = $2",
         row: SystemRow.init(row:)
     )
     static let openCycle = PostgresQuery<Int64, Int64>(

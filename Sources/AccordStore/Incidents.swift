@@ -39,7 +39,9 @@ extension Store {
                 summary,
                 acting.id
             )
-            let templates = workflow.triggered(by: .incident)
+            // The reporting path follows the organisation's role for the system (Art. 73 for a provider of a
+            // high-risk system, Art. 26(5) for a deployer, Art. 55(1)(c) for a systemic-risk model).
+            let templates = workflow.triggered(by: .incident).filter { $0.task.appliesTo?.matches(systemRow.profile) ?? true }
             _ = try await Self.instantiate(
                 templates,
                 of: workflow,

@@ -14,6 +14,6 @@ public enum StoreQueries {
             + LeadershipSQL.catalogue + CalendarSQL.catalogue + SystemSQL.catalogue + GaugeSQL.catalogue
             + SetupSQL.catalogue
             + CommentSQL.catalogue + AssignmentSQL.catalogue
-            + SignOffSQL.catalogue + AwaySQL.catalogue + ImprovementListSQL.catalogue
+            + SignOffSQL.catalogue + AwaySQL.catalogue + ImprovementListSQL.catalogue + ClassificationSQL.catalogue
     }
 }

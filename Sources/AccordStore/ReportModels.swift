@@ -140,29 +140,84 @@ public struct SoAReport: Codable, Sendable, Equatable {
     public var controls: [Control]
 }
 
-/// Coverage of every ref the workflow uses; the law's obligations the standard leaves out, apart.
+/// The crosswalk between the AI Act and ISO/IEC 42001 over a program: the catalogue's explicit pairs
+/// (article or paragraph ↔ clause or control, with coverage and rationale) rolled up both ways with the
+/// program's progress, the legal-only obligations apart, and the obligations its systems are subject to
+/// that no task addresses.
 public struct CrosswalkReport: Codable, Sendable, Equatable {
-    /// One reference the workflow cites, with the progress of the program's tasks that cite it.
-    public struct Line: Codable, Sendable, Equatable {
-        /// The reference's id, e.g. `iso42001:A.6.2.8`, `ai-act:art-73`.
-        public var id: String
-        /// `clause`, `control`, `article` or `annex`.
-        public var kind: String
-        /// The reference's official title.
-        public var title: String
-        /// The program's tasks citing the reference, not counting those marked not applicable.
+    /// How far the program's tasks citing something are done.
+    public struct Progress: Codable, Sendable, Equatable {
+        /// Tasks citing it, not counting those marked not applicable.
         public var tasks: Int
-        /// How many of those tasks are done.
+        /// How many of those are done.
         public var done: Int
         /// `done` as a whole percentage of `tasks`, rounded down (0 when there are no tasks).
         public var percentDone: Int
-        /// For the law's obligations outside ISO/IEC 42001: what the standard does not cover.
-        public var gap: String?
     }
-    /// ISO/IEC 42001 clauses and controls, then AI Act articles and annexes covered through the AIMS.
-    public var covered: [Line]
-    /// AI Act obligations ISO/IEC 42001 does not cover (legal-only).
-    public var legalOnly: [Line]
+    /// One pair of the catalogue's crosswalk.
+    public struct Pair: Codable, Sendable, Equatable {
+        /// The AI Act article or paragraph, e.g. `ai-act:art-26(5)`.
+        public var article: String
+        /// The ISO/IEC 42001 clause or control, e.g. `iso42001:A.6.2.6`.
+        public var iso: String
+        /// The other side's title (the control's for an article row, the article's for a control row).
+        public var title: String
+        /// `full` or `partial`.
+        public var coverage: String
+        /// Why, in one line.
+        public var rationale: String
+        /// The program's progress on tasks citing the other side.
+        public var progress: Progress
+    }
+    /// One AI Act article (its paragraphs rolled in).
+    public struct Article: Codable, Sendable, Equatable {
+        /// The article's id, e.g. `ai-act:art-26`.
+        public var id: String
+        /// Its official title.
+        public var title: String
+        /// `full` (some control covers it fully), `partial`, `legal only` (no ISO counterpart) or `not mapped`.
+        public var coverage: String
+        /// For a legal-only obligation: what the standard does not cover.
+        public var gap: String?
+        /// The controls that support it.
+        public var controls: [Pair]
+        /// The program's progress on tasks citing the article or its paragraphs.
+        public var progress: Progress
+    }
+    /// One ISO/IEC 42001 clause or control.
+    public struct Control: Codable, Sendable, Equatable {
+        /// The clause's or control's id.
+        public var id: String
+        /// `clause` or `control`.
+        public var kind: String
+        /// Its official title.
+        public var title: String
+        /// The AI Act articles and paragraphs it serves.
+        public var articles: [Pair]
+        /// The program's progress on tasks citing it.
+        public var progress: Progress
+    }
+    /// An obligation a system of the program is subject to that no task of the program addresses.
+    public struct Unaddressed: Codable, Sendable, Equatable {
+        /// The article or paragraph.
+        public var id: String
+        /// Its title.
+        public var title: String
+        /// The systems subject to it, by slug.
+        public var systems: [String]
+    }
+    /// Every AI Act article the workflow cites or the crosswalk maps, in catalogue order.
+    public var articles: [Article]
+    /// Every ISO/IEC 42001 clause and control the workflow cites or the crosswalk maps, in catalogue order.
+    public var controls: [Control]
+    /// Obligations the program's systems are subject to that no task addresses.
+    public var unaddressed: [Unaddressed]
+    /// What ISO/IEC 42001 certification does not give.
+    public var notice: String
+
+    /// The statement every crosswalk carries.
+    public static let presumptionNotice =
+        "ISO/IEC 42001 certification gives no presumption of conformity with the AI Act: that comes from harmonised standards published for the Act (such as the CEN-CENELEC JTC 21 quality-management work, prEN 18286). The pairs below say where the management system supports a legal duty, not that it meets it."
 }
 
 /// What is late, whose it is, since when, and who it was escalated to.

@@ -276,32 +276,99 @@ extension Store {
         }
     }
 
-    /// The crosswalk of a program the actor may see: each reference its workflow cites, with progress, legal-only ones apart.
+    /// The crosswalk of a program the actor may see: the catalogue's pairs rolled up per article and per
+    /// control with the program's progress, and the obligations its systems are subject to that no task addresses.
     public func crosswalkReport(program slug: String, actor: String?) async throws -> CrosswalkReport {
         try await reading(program: slug, actor: actor) { connection, _, program in
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             let facts = try await connection.query(ReportSQL.taskFacts, program.id)
-            let catalogue = ReferenceCatalogue.builtIn
-            let used = Set(workflow.tasks.flatMap(\.task.refs))
-            var covered: [CrosswalkReport.Line] = []
-            var legal: [CrosswalkReport.Line] = []
-            for reference in catalogue.references where used.contains(reference.id) {
-                let keys = Set(workflow.tasks.filter { $0.task.refs.contains(reference.id) }.map(\.task.key))
-                let tasks = facts.filter { keys.contains($0.key) && $0.state != .notApplicable }
-                let done = tasks.filter { $0.state == .done }.count
-                let line = CrosswalkReport.Line(
-                    id: reference.id,
-                    kind: reference.kind,
-                    title: reference.title,
-                    tasks: tasks.count,
-                    done: done,
-                    percentDone: percent(done, of: tasks.count),
-                    gap: reference.gap
-                )
-                if reference.legalOnly { legal.append(line) } else { covered.append(line) }
-            }
-            return CrosswalkReport(covered: covered, legalOnly: legal)
+            let systems = try await connection.query(SystemSQL.rows, program.id)
+            return Self.crosswalk(workflow: workflow, facts: facts, systems: systems, catalogue: .builtIn)
         }
+    }
+
+    static func crosswalk(
+        workflow: Workflow,
+        facts: [(key: String, ref: String, state: TaskState, reason: String?, evidence: Int)],
+        systems: [SystemRow],
+        catalogue: ReferenceCatalogue
+    ) -> CrosswalkReport {
+        // The article a ref rolls up to: a paragraph's parent, else itself.
+        func article(_ id: String) -> String { catalogue[id]?.article ?? id }
+        func progress(citing matches: (String) -> Bool) -> CrosswalkReport.Progress {
+            let keys = Set(workflow.tasks.filter { $0.task.refs.contains(where: matches) }.map(\.task.key))
+            let tasks = facts.filter { keys.contains($0.key) && $0.state != .notApplicable }
+            let done = tasks.filter { $0.state == .done }.count
+            return .init(tasks: tasks.count, done: done, percentDone: percent(done, of: tasks.count))
+        }
+        let cited = Set(workflow.tasks.flatMap(\.task.refs))
+        let citedArticles = Set(cited.map(article))
+        let mappedArticles = Set(catalogue.crosswalk.map { article($0.article) })
+        let articles: [CrosswalkReport.Article] = catalogue.references.filter {
+            $0.framework == "ai-act" && $0.parent == nil && (citedArticles.contains($0.id) || mappedArticles.contains($0.id))
+        }.map { reference in
+            let pairs = catalogue.crosswalk.filter { article($0.article) == reference.id }.map { pair in
+                CrosswalkReport.Pair(
+                    article: pair.article,
+                    iso: pair.iso,
+                    title: catalogue[pair.iso]?.title ?? pair.iso,
+                    coverage: pair.coverage.rawValue,
+                    rationale: pair.rationale,
+                    progress: progress { $0 == pair.iso }
+                )
+            }
+            let coverage =
+                reference.legalOnly
+                ? "legal only" : pairs.contains { $0.coverage == "full" } ? "full" : pairs.isEmpty ? "not mapped" : "partial"
+            return .init(
+                id: reference.id,
+                title: reference.title,
+                coverage: coverage,
+                gap: reference.gap,
+                controls: pairs,
+                progress: progress { article($0) == reference.id }
+            )
+        }
+        let mappedISO = Set(catalogue.crosswalk.map(\.iso))
+        let controls: [CrosswalkReport.Control] = catalogue.references.filter {
+            $0.framework == "iso42001" && (cited.contains($0.id) || mappedISO.contains($0.id))
+        }.map { reference in
+            .init(
+                id: reference.id,
+                kind: reference.kind,
+                title: reference.title,
+                articles: catalogue.crosswalk.filter { $0.iso == reference.id }.map { pair in
+                    CrosswalkReport.Pair(
+                        article: pair.article,
+                        iso: pair.iso,
+                        title: catalogue[pair.article]?.title ?? pair.article,
+                        coverage: pair.coverage.rawValue,
+                        rationale: pair.rationale,
+                        progress: progress { article($0) == article(pair.article) }
+                    )
+                },
+                progress: progress { $0 == reference.id }
+            )
+        }
+        // Obligations by the law's own scoping (`subject`), against the tasks each system has.
+        var unaddressed: [CrosswalkReport.Unaddressed] = []
+        for reference in catalogue.references {
+            guard let subject = reference.subject else { continue }
+            let citing = Set(
+                workflow.tasks.filter { $0.task.refs.contains { $0 == reference.id || catalogue[$0]?.parent == reference.id } }.map(\.task.key)
+            )
+            let subjectSystems = systems.filter { subject.matches($0.profile) }.filter { system in
+                !facts.contains { fact in
+                    citing.contains(fact.key) && fact.state != .notApplicable
+                        && (fact.ref.hasSuffix("@\(system.slug)") || fact.ref.contains("@\(system.slug)+")
+                            || workflow.task(fact.key)?.isPerSystem == false)
+                }
+            }
+            if !subjectSystems.isEmpty {
+                unaddressed.append(.init(id: reference.id, title: reference.title, systems: subjectSystems.map(\.slug)))
+            }
+        }
+        return CrosswalkReport(articles: articles, controls: controls, unaddressed: unaddressed, notice: CrosswalkReport.presumptionNotice)
     }
 
     /// The outstanding tasks of a program the actor may see that are past their due date on `today`.

@@ -36,12 +36,7 @@ enum SetupSQL {
         "setup_workflow_versions",
         "SELECT version FROM accord.workflow_version WHERE workflow_id = $1 ORDER BY version"
     ) { try $0.decode(Int.self, "version") }
-    static let systemColumns = """
-        SELECT s.slug, s.name, s.operator_role, s.risk_class, s.gpai, s.annex_iii, o.handle AS owner, s.purpose,
-               to_char(s.added_on, 'YYYY-MM-DD') AS added_on,
-               (SELECT count(*) FROM accord.task t WHERE t.system_id = s.id AND t.state <> 'retired') AS tasks
-        FROM accord.ai_system s LEFT JOIN accord.person o ON o.id = s.owner_id
-        """
+    static let systemColumns = SystemSQL.columns
     /// One page of a program's AI systems, by slug.
     static let systemPage = PostgresQuery<Int64, Int64, Int64, Counted<AISystem>>(
         "setup_system_page",

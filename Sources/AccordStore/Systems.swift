@@ -8,11 +8,11 @@ public struct AISystem: Codable, Sendable, Equatable {
     public var slug: String
     /// Its name.
     public var name: String
-    /// What the organisation is for it under the AI Act (provider, deployer…).
+    /// The first of the organisation's roles for it (provider, deployer…); every role is in `profile`.
     public var operatorRole: OperatorRole
-    /// Its risk class under the AI Act.
+    /// Its risk class under the AI Act, as one word.
     public var riskClass: RiskClass
-    /// Whether it is a general-purpose AI model.
+    /// Whether general-purpose AI is involved (a model it provides or one it is built on).
     public var gpai: Bool
     /// Its Annex III area (1 to 8), when it has one.
     public var annexIII: Int?
@@ -24,6 +24,16 @@ public struct AISystem: Codable, Sendable, Equatable {
     public var addedOn: String
     /// Per-system tasks this system has.
     public var tasks: Int
+    /// What the AI Act turns on for it: every role, the route, the Art. 50 cases and the rest.
+    public var profile: SystemProfile
+    /// The questionnaire and version that produced the profile (`ai-act-classification@1`); `nil` when it
+    /// came from the inventory's flags.
+    public var classifiedWith: String?
+    /// The version of the law the classifying questionnaire followed.
+    public var lawVersion: String?
+    /// Why the classification should be walked again, when it should: it came from inventory flags, or
+    /// from an older questionnaire or version of the law's dates.
+    public var review: String?
 }
 
 /// A system to add.
@@ -42,6 +52,14 @@ public struct NewAISystem: Sendable {
     public var owner: String?
     /// What it is used for.
     public var purpose: String?
+    /// Further roles the organisation holds for it (an in-house system is provider and deployer).
+    public var moreRoles: [OperatorRole] = []
+    /// The preliminary profile its inventory flags give; the questionnaire replaces it.
+    public var profile: SystemProfile {
+        var profile = SystemProfile(operatorRole: operatorRole, riskClass: riskClass, gpai: gpai, annexIII: annexIII)
+        profile.roles = OperatorRole.allCases.filter { profile.roles.contains($0) || moreRoles.contains($0) }
+        return profile
+    }
     /// A system to add, with the facts that decide which tasks apply to it.
     public init(
         name: String,
@@ -50,8 +68,10 @@ public struct NewAISystem: Sendable {
         gpai: Bool = false,
         annexIII: Int? = nil,
         owner: String? = nil,
-        purpose: String? = nil
+        purpose: String? = nil,
+        moreRoles: [OperatorRole] = []
     ) {
+        self.moreRoles = moreRoles
         self.name = name
         self.operatorRole = operatorRole
         self.riskClass = riskClass
@@ -68,30 +88,31 @@ extension RiskClass: PostgresTextEnum {}
 
 enum SystemSQL {
     static let insert = PostgresQuery<
-        Int64, String, String, OperatorRole, RiskClass, Bool, String?, Int64?, String?, (id: Int64, addedOn: CalendarDate)
+        Int64, String, String, OperatorRole, RiskClass, Bool, String?, Int64?, String?, PostgresJSON, (id: Int64, addedOn: CalendarDate)
     >(
         "system_insert",
         """
-        INSERT INTO accord.ai_system (program_id, slug, name, operator_role, risk_class, gpai, annex_iii, owner_id, purpose, added_on)
-        VALUES ($1, $2, $3, $4, $5, $6, $7::smallint, $8, $9, current_date)
+        INSERT INTO accord.ai_system (program_id, slug, name, operator_role, risk_class, gpai, annex_iii, owner_id, purpose, profile, added_on)
+        VALUES ($1, $2, $3, $4, $5, $6, $7::smallint, $8, $9, $10, current_date)
         RETURNING id, to_char(added_on, 'YYYY-MM-DD') AS added_on
         """
     ) { (id: try $0.decode(Int64.self, "id"), addedOn: try $0.decode(CalendarDateColumn.self, "added_on").date) }
-    static let list = PostgresQuery<Int64, AISystem>(
-        "system_list",
-        """
+    /// The columns an `AISystem` decodes from, over `ai_system s` and its owner `o`.
+    static let columns = """
         SELECT s.slug, s.name, s.operator_role, s.risk_class, s.gpai, s.annex_iii, o.handle AS owner, s.purpose,
-               to_char(s.added_on, 'YYYY-MM-DD') AS added_on,
+               to_char(s.added_on, 'YYYY-MM-DD') AS added_on, s.profile, s.classified_with, s.law_version,
                (SELECT count(*) FROM accord.task t WHERE t.system_id = s.id AND t.state <> 'retired') AS tasks
         FROM accord.ai_system s LEFT JOIN accord.person o ON o.id = s.owner_id
-        WHERE s.program_id = $1 ORDER BY s.slug
-        """,
+        """
+    static let list = PostgresQuery<Int64, AISystem>(
+        "system_list",
+        "\(columns) WHERE s.program_id = $1 ORDER BY s.slug",
         row: AISystem.init(row:)
     )
     static let rows = PostgresQuery<Int64, SystemRow>(
         "system_rows",
         """
-        SELECT id, slug, operator_role, risk_class, gpai, to_char(added_on, 'YYYY-MM-DD') AS added_on
+        SELECT id, slug, profile, to_char(added_on, 'YYYY-MM-DD') AS added_on
         FROM accord.ai_system WHERE program_id = $1 ORDER BY slug
         """,
         row: SystemRow.init(row:)
@@ -104,11 +125,7 @@ extension SystemRow {
     init(row: PostgresRow) throws {
         id = try row.decode(Int64.self, "id")
         slug = try row.decode(String.self, "slug")
-        profile = SystemProfile(
-            operatorRole: try row.decode(OperatorRole.self, "operator_role"),
-            riskClass: try row.decode(RiskClass.self, "risk_class"),
-            gpai: try row.decode(Bool.self, "gpai")
-        )
+        profile = try row.decode(PostgresJSON.self, "profile").decode(SystemProfile.self)
         addedOn = try row.decode(CalendarDateColumn.self, "added_on").date
     }
 }
@@ -125,8 +142,12 @@ extension AISystem {
             owner: try row.decode(String?.self, "owner"),
             purpose: try row.decode(String?.self, "purpose"),
             addedOn: try row.decode(String.self, "added_on"),
-            tasks: try row.decode(Int.self, "tasks")
+            tasks: try row.decode(Int.self, "tasks"),
+            profile: try row.decode(PostgresJSON.self, "profile").decode(SystemProfile.self),
+            classifiedWith: try row.decode(String?.self, "classified_with"),
+            lawVersion: try row.decode(String?.self, "law_version")
         )
+        review = Store.classificationReview(classifiedWith: classifiedWith, lawVersion: lawVersion)
     }
 }
 
@@ -165,7 +186,8 @@ extension Store {
                         system.gpai,
                         system.annexIII.map { String($0) },
                         ownerID,
-                        system.purpose
+                        system.purpose,
+                        try PostgresJSON(encoding: system.profile)
                     )
                 } catch let error as PostgresError where error.isUniqueViolation {
                     throw AccordError(.conflict, "program '\(slug)' already has an AI system '\(systemSlug)'")
@@ -173,7 +195,7 @@ extension Store {
                 let systemRow = SystemRow(
                     id: inserted.id,
                     slug: systemSlug,
-                    profile: SystemProfile(operatorRole: system.operatorRole, riskClass: system.riskClass, gpai: system.gpai),
+                    profile: system.profile,
                     addedOn: inserted.addedOn
                 )
                 let applicable = workflow.roadmapTasks.filter { $0.task.appliesTo?.matches(systemRow.profile) == true }
@@ -189,6 +211,7 @@ extension Store {
                             SystemAddRecord(
                                 name: system.name,
                                 role: system.operatorRole.rawValue,
+                                roles: system.profile.roles.map(\.rawValue),
                                 risk: system.riskClass.rawValue,
                                 gpai: system.gpai,
                                 annexIII: system.annexIII,
@@ -263,8 +286,16 @@ extension Store {
             }
             if let first = names[slugify(name)] { problems.append("\(at("name")): '\(name)' repeats the system of line \(first)") }
             names[slugify(name)] = row.line
-            let role = value("role").flatMap { OperatorRole(rawValue: $0.lowercased()) }
-            if role == nil { problems.append("\(at("role")): '\(value("role") ?? "")' is not one of provider, deployer, importer, distributor") }
+            // Several roles as "provider;deployer" or "provider+deployer" (an in-house system is both).
+            let roleNames = (value("role") ?? "").lowercased().split(whereSeparator: { $0 == ";" || $0 == "+" || $0 == "|" })
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            let roles = roleNames.compactMap(OperatorRole.init(rawValue:))
+            let role = roles.count == roleNames.count ? roles.first : nil
+            if role == nil {
+                problems.append(
+                    "\(at("role")): '\(value("role") ?? "")' is not one of provider, deployer, importer, distributor (several as provider;deployer)"
+                )
+            }
             let risk = value("risk").flatMap { RiskClass(rawValue: $0.lowercased()) }
             if risk == nil { problems.append("\(at("risk")): '\(value("risk") ?? "")' is not one of prohibited, high, limited, minimal") }
             var gpai = false
@@ -292,7 +323,8 @@ extension Store {
                         gpai: gpai,
                         annexIII: annex,
                         owner: value("owner"),
-                        purpose: value("purpose")
+                        purpose: value("purpose"),
+                        moreRoles: Array(roles.dropFirst())
                     )
                 )
             }
@@ -306,6 +338,7 @@ extension Store {
 struct SystemAddRecord: Encodable {
     var name: String
     var role: String
+    var roles: [String]
     var risk: String
     var gpai: Bool
     var annexIII: Int?

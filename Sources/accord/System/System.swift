@@ -6,7 +6,7 @@ struct SystemCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "system",
         abstract: "The AI-system inventory: add, list, import from CSV.",
-        subcommands: [SystemAdd.self, SystemList.self, SystemImport.self]
+        subcommands: [SystemAdd.self, SystemList.self, SystemShow.self, SystemImport.self, SystemClassify.self]
     )
 }
 

@@ -6,10 +6,10 @@ import Foundation
 struct WorkflowValidate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Check workflow files without a database; print every problem as FILE:LINE:COLUMN: error: message."
+        abstract: "Check workflow and questionnaire files without a database; print every problem as FILE:LINE:COLUMN: error: message."
     )
 
-    @Argument(help: "Workflow YAML files.")
+    @Argument(help: "Workflow or classification questionnaire YAML files (a questionnaire has a top-level 'questionnaire' key).")
     var files: [String]
 
     func run() throws {
@@ -21,6 +21,15 @@ struct WorkflowValidate: ParsableCommand {
             } catch let failure as CommandFailure {
                 print("\(file):1:1: error: \(failure.message)")
                 failed = true
+                continue
+            }
+            if QuestionnaireLoader.isQuestionnaire(yaml: text) {
+                switch QuestionnaireLoader.load(yaml: text, file: file) {
+                case .success(let questionnaire): print(QuestionnaireLoader.summary(questionnaire, file: file))
+                case .failure(let invalid):
+                    failed = true
+                    for diagnostic in invalid.diagnostics { print(diagnostic) }
+                }
                 continue
             }
             switch WorkflowLoader.load(yaml: text, file: file) {
