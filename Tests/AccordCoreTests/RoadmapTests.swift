@@ -54,18 +54,32 @@ struct RoadmapTests {
         }
     }
 
-    @Test("per-system tasks apply only where they should")
+    @Test("inventory flags give a preliminary profile whose tasks are the law's for it")
     func applicability() throws {
         let roadmap = try builtIn()
-        let perSystem = roadmap.steps.flatMap(\.tasks).filter(\.isPerSystem)
+        let perSystem = roadmap.steps.flatMap(\.tasks).filter { $0.isPerSystem && $0.trigger == nil }
         func keys(_ profile: SystemProfile) -> Set<String> { Set(perSystem.filter { $0.appliesTo!.matches(profile) }.map(\.key)) }
-        let highProvider = keys(SystemProfile(operatorRole: .provider, riskClass: .high))
-        #expect(highProvider.isSuperset(of: ["risk-management", "technical-documentation", "conformity-assessment", "ce-marking"]))
+        let highProvider = keys(SystemProfile(operatorRole: .provider, riskClass: .high, annexIII: 4))
+        #expect(
+            highProvider.isSuperset(of: ["risk-management", "technical-documentation", "conformity-assessment", "ce-marking", "eu-registration"])
+        )
         #expect(!highProvider.contains("deployer-use"))
-        #expect(keys(SystemProfile(operatorRole: .deployer, riskClass: .minimal)).isEmpty)
-        #expect(keys(SystemProfile(operatorRole: .deployer, riskClass: .high)).isSuperset(of: ["deployer-use", "fundamental-rights-impact"]))
-        #expect(keys(SystemProfile(operatorRole: .provider, riskClass: .minimal, gpai: true)) == ["gpai-obligations"])
-        #expect(keys(SystemProfile(operatorRole: .deployer, riskClass: .limited)) == ["transparency-notices"])
+        // ISO/IEC 42001's own work applies to every system; nothing of the Act's high-risk chapter to a minimal one.
+        let minimal = keys(SystemProfile(operatorRole: .deployer, riskClass: .minimal))
+        #expect(minimal.isSuperset(of: ["system-risk-assessment", "impact-assessment", "confirm-classification"]))
+        #expect(minimal.isDisjoint(with: ["deployer-use", "fundamental-rights-impact", "risk-management"]))
+        // A private deployer of an Annex III 4 system owes no FRIA (Art. 27(1)).
+        let highDeployer = keys(SystemProfile(operatorRole: .deployer, riskClass: .high, annexIII: 4))
+        #expect(highDeployer.contains("deployer-use") && !highDeployer.contains("fundamental-rights-impact"))
+        // The old GPAI flag meant "uses GPAI": no model provider's duty.
+        #expect(
+            keys(SystemProfile(operatorRole: .provider, riskClass: .minimal, gpai: true)).isDisjoint(with: [
+                "gpai-model-documentation", "gpai-copyright-summary",
+            ])
+        )
+        // Limited risk was read as "interacts": the disclosure is the provider's (Art. 50(1)).
+        #expect(keys(SystemProfile(operatorRole: .provider, riskClass: .limited)).contains("transparency-interaction"))
+        #expect(!keys(SystemProfile(operatorRole: .deployer, riskClass: .limited)).contains("transparency-interaction"))
     }
 
     @Test("the AI Act's application dates are data in the workflow")

@@ -37,7 +37,7 @@ func seededRoadmap(_ store: Store) async throws {
     _ = try await store.approve("acme/classify-systems", as: "ada")
     _ = try await store.submitTask("acme/aims-scope", actor: "ada")  // signed by top management
     _ = try await store.approve("acme/aims-scope", as: "grace")
-    _ = try await store.markNotApplicable("acme/authorised-representative@cv-screener", reason: "established in the Union", actor: "ada")
+    _ = try await store.markNotApplicable("acme/accessibility-requirements@cv-screener", reason: "it has no user interface of its own", actor: "ada")
 }
 
 @Suite("Reports an auditor accepts")
@@ -53,7 +53,7 @@ struct ReportTests {
             let commitment = try #require(report.rows.first { $0.ref == "acme/aims-scope" })
             #expect(commitment.state == .done)
             #expect(commitment.signatures == ["grace approved"])
-            #expect(report.rows.first { $0.ref == "acme/authorised-representative@cv-screener" }?.state == .notApplicable)
+            #expect(report.rows.first { $0.ref == "acme/accessibility-requirements@cv-screener" }?.state == .notApplicable)
             #expect(report.rows.filter { $0.overdueDays != nil }.count == all.filter { $0.overdueDays != nil }.count)
             await expectRefusal(.notFound, containing: "no program 'acme'") { _ = try await store.statusReport(program: "acme", actor: "nemo") }
         }
@@ -74,10 +74,10 @@ struct ReportTests {
             #expect(policy.tasks == ["acme/ai-policy"])
             #expect(policy.status == "not started" || policy.status == "in progress")
             // Marking every implementing task not applicable makes a control not applicable, with the reason.
-            let target = try #require(
-                soa.controls.first { $0.tasks.count == 1 && $0.tasks[0].contains("@cv-screener") && $0.applicability == "applicable" }
-            )
-            _ = try await store.markNotApplicable(target.tasks[0], reason: "the vendor's control covers it", actor: "ada")
+            let target = try #require(soa.controls.filter { $0.applicability == "applicable" }.min { $0.tasks.count < $1.tasks.count })
+            for task in target.tasks {
+                _ = try await store.markNotApplicable(task, reason: "the vendor's control covers it", actor: "ada")
+            }
             let after = try await store.soaReport(program: "acme", actor: "grace").controls.first { $0.id == target.id }
             #expect(after?.applicability == "not applicable")
             #expect(after?.justification == "the vendor's control covers it")
@@ -86,21 +86,48 @@ struct ReportTests {
         }
     }
 
-    @Test("crosswalk: every ref the workflow uses with its share done; the law's obligations outside ISO/IEC 42001 apart")
+    @Test("crosswalk: the catalogue's pairs rolled up per article and per control, legal-only apart, gaps by the law's own scoping")
     func crosswalk() async throws {
         try await TestDatabase.with { db in
             let store = db.store
             try await seededRoadmap(store)
+            let catalogue = ReferenceCatalogue.builtIn
             let crosswalk = try await store.crosswalkReport(program: "acme", actor: "grace")
-            let workflow = try await store.workflow("eu-ai-act-iso42001")
-            let used = Set(workflow.tasks.flatMap(\.task.refs))
-            #expect(Set((crosswalk.covered + crosswalk.legalOnly).map(\.id)) == used)
-            #expect(crosswalk.legalOnly.allSatisfy { ReferenceCatalogue.builtIn[$0.id]?.legalOnly == true && $0.gap != nil })
-            #expect(crosswalk.covered.allSatisfy { ReferenceCatalogue.builtIn[$0.id]?.legalOnly == false })
-            #expect(crosswalk.legalOnly.contains { $0.id == "ai-act:art-73" })
+            #expect(crosswalk.notice.contains("no presumption of conformity"))
+            // Per article: exactly the catalogue's pairs whose article (or paragraph of it) is that article.
+            let art9 = try #require(crosswalk.articles.first { $0.id == "ai-act:art-9" })
+            #expect(Set(art9.controls.map(\.iso)) == Set(catalogue.crosswalk.filter { $0.article == "ai-act:art-9" }.map(\.iso)))
+            #expect(art9.coverage == "partial" && art9.controls.contains { $0.iso == "iso42001:6.1.2" })
+            #expect(art9.progress.tasks > 0)
+            let art73 = try #require(crosswalk.articles.first { $0.id == "ai-act:art-73" })
+            #expect(art73.coverage == "legal only" && art73.gap != nil)
+            #expect(art73.controls.contains { $0.article == "ai-act:art-73(6)" && $0.iso == "iso42001:A.8.4" })
+            #expect(crosswalk.articles.allSatisfy { catalogue[$0.id]?.parent == nil && catalogue[$0.id]?.framework == "ai-act" })
+            // Per control: every pair appears from both sides.
+            let pairs = Set(catalogue.crosswalk.map { "\($0.article)|\($0.iso)" })
+            #expect(Set(crosswalk.controls.flatMap { control in control.articles.map { "\($0.article)|\(control.id)" } }) == pairs)
+            #expect(Set(crosswalk.articles.flatMap { $0.controls.map { "\($0.article)|\($0.iso)" } }) == pairs)
+            let a628 = try #require(crosswalk.controls.first { $0.id == "iso42001:A.6.2.8" })
+            #expect(a628.articles.contains { $0.article == "ai-act:art-12" })
             // iso42001:4.1 is behind the context task only, which is done.
-            let context = try #require(crosswalk.covered.first { $0.id == "iso42001:4.1" })
-            #expect(context.done == context.tasks && context.percentDone == 100)
+            let context = try #require(crosswalk.controls.first { $0.id == "iso42001:4.1" })
+            #expect(context.progress.done == context.progress.tasks && context.progress.percentDone == 100)
+            #expect(crosswalk.unaddressed.isEmpty)
+
+            // A bank's credit scoring (deployer, Annex III 5(b)) owes a fundamental rights impact assessment
+            // (Art. 27(1)); marked not applicable, the report names it as an obligation no task addresses.
+            _ = try await store.addSystems(
+                program: "acme",
+                [NewAISystem(name: "Credit Scoring", operatorRole: .deployer, riskClass: .high, annexIII: 5)],
+                actor: "ada"
+            )
+            let answers = try classificationAnswers(deployerOf: "5(b)")
+            _ = try await store.classifySystem(program: "acme", system: "credit-scoring", answers: answers, reason: .initial, actor: "ada")
+            _ = try await store.markNotApplicable("acme/fundamental-rights-impact@credit-scoring", reason: "we think not", actor: "ada")
+            let after = try await store.crosswalkReport(program: "acme", actor: "grace")
+            #expect(after.unaddressed.contains { $0.id == "ai-act:art-27" && $0.systems == ["credit-scoring"] })
+            let rendered = try await store.report(.crosswalk, program: "acme", actor: "grace")
+            #expect(rendered.tables.map(\.title).contains("Obligations of the program's systems that no task addresses"))
         }
     }
 
