@@ -159,6 +159,44 @@ public enum Assignment: Sendable, Equatable, Codable {
         }
     }
 
+    /// The attribute and value as the questionnaire writes them, e.g. ("roles", "provider").
+    public var pair: (key: String, value: String) {
+        switch self {
+        case .role(let role): ("roles", role.rawValue)
+        case .route(let route): ("route", route.rawValue)
+        case .annexIII(let point): ("annex_iii", point)
+        case .thirdPartyAssessment(let value): ("third_party_assessment", String(value))
+        case .prohibited(let practice): ("prohibited", practice.rawValue)
+        case .transparency(let kind): ("transparency", kind.rawValue)
+        case .gpaiModel(let role): ("gpai_model", role.rawValue)
+        case .builtOnGPAI(let value): ("built_on_gpai", String(value))
+        case .openSource(let value): ("open_source", String(value))
+        case .publicService(let value): ("public_service", String(value))
+        case .outsideUnion(let value): ("outside_union", String(value))
+        case .size(let size): ("size", size.rawValue)
+        case .legacy(let value): ("legacy", String(value))
+        }
+    }
+
+    /// Written as the questionnaire writes it: `{"attribute": "value"}`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode([pair.key: pair.value])
+    }
+
+    /// Read from `{"attribute": "value"}`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let object = try container.decode([String: String].self)
+        guard object.count == 1, let (key, value) = object.first else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "an assignment is one attribute: value pair")
+        }
+        switch Self.parse(key: key, value: value) {
+        case .success(let assignment): self = assignment
+        case .failure(let problem): throw DecodingError.dataCorruptedError(in: container, debugDescription: problem.message)
+        }
+    }
+
     func apply(to profile: inout SystemProfile) {
         switch self {
         case .role(let role):
@@ -194,6 +232,7 @@ public enum Answer: Sendable, Equatable, Codable {
     case choices([String])
     case text(String)
 
+    /// Reads a list of values as `choices` and a single value as text (the walk reads it as a choice where one is asked).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let list = try? container.decode([String].self) {
@@ -203,6 +242,7 @@ public enum Answer: Sendable, Equatable, Codable {
         }
     }
 
+    /// Writes a value, or a list of values for `choices`.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {

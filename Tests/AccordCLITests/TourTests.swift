@@ -11,7 +11,7 @@ struct TourTests {
 
         let validate = try sandbox.run(["workflow", "validate", repository.appendingPathComponent("workflows/eu-ai-act-iso42001.yaml").path])
         #expect(validate.status == 0, "\(validate.stdout)")
-        #expect(validate.stdout.contains(": ok: eu-ai-act-iso42001 version 2, 6 steps"))
+        #expect(validate.stdout.contains(": ok: eu-ai-act-iso42001 version 3, 6 steps"))
 
         #expect(
             try sandbox.run(["user", "add", "ada", "--name", "Ada Lovelace", "--admin", "--password-stdin"], stdin: "correct horse battery\n").status
@@ -39,9 +39,10 @@ struct TourTests {
         let high = try sandbox.run([
             "system", "add", "acme", "CV Screener", "--role", "provider", "--risk", "high", "--annex-iii", "4", "--as", "ada",
         ])
-        #expect(high.stdout.contains("added cv-screener (provider, high risk): 18 per-system task(s)"), "\(high.stdout)\(high.stderr)")
+        #expect(high.stdout.contains("added cv-screener (provider, high risk): 28 per-system task(s)"), "\(high.stdout)\(high.stderr)")
+        // A minimal-risk system still gets ISO/IEC 42001's own work (risk and impact assessment, life cycle, data).
         let minimal = try sandbox.run(["system", "add", "acme", "Support Chatbot", "--role", "deployer", "--risk", "minimal", "--as", "ada"])
-        #expect(minimal.stdout.contains("0 per-system task(s)"))
+        #expect(minimal.stdout.contains("added support-chatbot (deployer, minimal risk): 10 per-system task(s)"), "\(minimal.stdout)")
         let badRisk = try sandbox.run(["system", "add", "acme", "X", "--role", "provider", "--risk", "medium", "--as", "ada"])
         #expect(badRisk.status == 64)
 
@@ -49,7 +50,25 @@ struct TourTests {
         let tasks = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]] ?? []
         let refs = tasks.compactMap { $0["ref"] as? String }
         #expect(refs.contains("acme/risk-management@cv-screener"))
-        #expect(!refs.contains { $0.hasSuffix("@support-chatbot") })
+        #expect(refs.contains("acme/system-risk-assessment@support-chatbot"))
+        #expect(!refs.contains("acme/deployer-use@support-chatbot") && !refs.contains("acme/transparency-interaction@support-chatbot"))
+
+        // The classification that counts: the questionnaire's answers, from a file; a dry run first.
+        let answers = sandbox.home.appendingPathComponent("chatbot.json")
+        try Data(
+            #"{"roles": ["deployer"], "is-ai-system": "yes", "scope-exclusions": "none", "prohibited": ["none"], "annex-i-product": "no", "annex-iii-area": "none", "transparency": ["interacts"], "gpai-model": "built-on", "outside-union": "no", "public-service": "no", "size": "sme", "legacy": "no"}"#
+                .utf8
+        ).write(to: answers)
+        let dry = try sandbox.run(["system", "classify", "acme", "support-chatbot", "--answers", answers.path, "--dry-run", "--as", "ada"])
+        #expect(dry.status == 0 && dry.stdout.contains("dry run: nothing recorded"), "\(dry.stdout)\(dry.stderr)")
+        let classified = try sandbox.run(["system", "classify", "acme", "support-chatbot", "--answers", answers.path, "--as", "ada"])
+        #expect(classified.stdout.contains("acme/support-chatbot: deployer; not high-risk; Art. 50: interacts; built on a GPAI model; sme"))
+        #expect(classified.stdout.contains("acme/upstream-model-information@support-chatbot"))
+        #expect(classified.stdout.contains("the answers await sign-off on acme/confirm-classification@support-chatbot"))
+        let shown = try sandbox.run(["system", "show", "acme", "support-chatbot", "--as", "ada"])
+        #expect(shown.stdout.contains("classified with: ai-act-classification@1 (law 2026-1744)") && !shown.stdout.contains("review:"))
+        let unanswered = try sandbox.run(["system", "classify", "acme", "cv-screener", "--answers", answers.path, "--as", "alan"])
+        #expect(unanswered.status != 0 && unanswered.stderr.hasPrefix("error: "), "\(unanswered.stderr)")
 
         let blocked = try sandbox.run(["task", "start", "acme/gap-assessment", "--as", "ada"])
         #expect(blocked.status == 1)

@@ -278,7 +278,7 @@ struct ReportPageTests {
                 }
                 try await client.execute(uri: "/api/v1/programs/acme/reports/crosswalk", method: .get, headers: cookie) { response in
                     #expect(response.status == .ok)
-                    #expect((object(response.body)["tables"] as? [Any])?.count == 2)
+                    #expect((object(response.body)["tables"] as? [Any])?.count == 4)
                 }
                 try await client.execute(uri: "/api/v1/programs/acme/reports/nonsense", method: .get, headers: cookie) { response in
                     #expect(response.status == .notFound)

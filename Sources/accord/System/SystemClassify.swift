@@ -67,12 +67,12 @@ struct SystemClassify: AsyncParsableCommand {
         do {
             data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+            throw CommandFailure("cannot read \(path): \(error.localizedDescription)")
         }
         do {
             return try JSONDecoder().decode([String: Answer].self, from: data)
         } catch {
-            throw ValidationError("\(path) is not a JSON object of answers (question id → value, list of values or text)")
+            throw CommandFailure("\(path) is not a JSON object of answers (question id → value, list of values or text)")
         }
     }
 
@@ -92,15 +92,15 @@ struct SystemClassify: AsyncParsableCommand {
             case .several: print("> values separated by commas, or none: ", terminator: "")
             case .text: print("> ", terminator: "")
             }
-            guard let line = readLine() else { throw ValidationError("the questionnaire was left at question '\(id)'") }
+            guard let line = readLine() else { throw CommandFailure("the questionnaire was left at question '\(id)'; nothing is recorded") }
             let text = line.trimmingCharacters(in: .whitespaces)
             switch question.kind {
             case .one: answers[id] = .choice(text)
             case .text: answers[id] = .text(text)
             case .several:
-                answers[id] = .choices(
-                    text.lowercased() == "none" || text.isEmpty ? [] : text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                )
+                // "none" is the question's own option where it has one; otherwise no option at all.
+                let values = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                answers[id] = .choices(values == ["none"] && question.option("none") == nil ? [] : values)
             }
         }
     }
