@@ -250,6 +250,7 @@ struct UpgradePage {
         var toVersion: Int, changes: [String], hasChanges: Bool
         var adds: [String], hasAdds: Bool, retires: [String], hasRetires: Bool, updates: [String], hasUpdates: Bool
         var keeps: [String], hasKeeps: Bool
+        var systems: [UpgradePlan.SystemChanges], hasSystems: Bool
     }
     var page: PageModel
     var csrf: String, slug: String, programTitle: String, workflow: String, currentVersion: Int
@@ -277,7 +278,9 @@ struct UpgradePage {
                 updates: p.update,
                 hasUpdates: !p.update.isEmpty,
                 keeps: p.keep,
-                hasKeeps: !p.keep.isEmpty
+                hasKeeps: !p.keep.isEmpty,
+                systems: p.systems,
+                hasSystems: !p.systems.isEmpty
             )
         }
     }

@@ -18,6 +18,46 @@ public struct UpgradePlan: Codable, Sendable, Equatable {
     public var keep: [String]
     /// Whether the plan was written.
     public var applied: Bool
+    /// The same changes per AI system: what each system gains and loses.
+    public var systems: [SystemChanges] = []
+
+    /// One AI system's part of an upgrade.
+    public struct SystemChanges: Codable, Sendable, Equatable {
+        /// The system's slug.
+        public var system: String
+        /// Its new tasks' keys.
+        public var added: [String]
+        /// Its outstanding tasks retired, by key.
+        public var retired: [String]
+        /// Its done tasks kept though their template no longer applies, by key.
+        public var kept: [String]
+    }
+
+    /// Groups the per-system refs of `add`, `retire` and `keep` by system.
+    mutating func groupBySystem() {
+        func split(_ ref: String) -> (system: String, key: String)? {
+            guard let at = ref.firstIndex(of: "@") else { return nil }
+            let key = ref[..<at].split(separator: "/").last.map(String.init) ?? ""
+            let system = ref[ref.index(after: at)...].prefix { $0 != "+" }
+            return (String(system), key)
+        }
+        var order: [String] = []
+        var changes: [String: SystemChanges] = [:]
+        func note(_ refs: [String], _ path: WritableKeyPath<SystemChanges, [String]>) {
+            for ref in refs {
+                guard let (system, key) = split(ref) else { continue }
+                if changes[system] == nil {
+                    order.append(system)
+                    changes[system] = SystemChanges(system: system, added: [], retired: [], kept: [])
+                }
+                changes[system]?[keyPath: path].append(key)
+            }
+        }
+        note(add, \.added)
+        note(retire, \.retired)
+        note(keep, \.kept)
+        systems = order.sorted().compactMap { changes[$0] }
+    }
 }
 
 enum UpgradeSQL {
@@ -161,6 +201,7 @@ extension Store {
             for batch in toAdd {
                 plan.add += batch.templates.map { taskRef(program: slug, key: $0.task.key, system: batch.system?.slug) }
             }
+            plan.groupBySystem()
             guard !dryRun else { return plan }
 
             try await connection.execute(UpgradeSQL.setVersion, program.id, version)

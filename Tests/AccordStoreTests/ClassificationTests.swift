@@ -278,3 +278,54 @@ struct ClassificationTests {
         }
     }
 }
+
+@Suite("Upgrading a program from workflow version 2 to the version that follows the Act")
+struct ApplicabilityUpgradeTests {
+    @Test("the dry run shows per system what is added and retired; applying it re-derives the tasks")
+    func upgradeFromVersion2() async throws {
+        try await TestDatabase.with { db in
+            let store = db.store
+            let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("fixtures/eu-ai-act-iso42001-v2.yaml")
+            _ = try await store.addPerson(handle: "ada", name: "Ada Lovelace", email: nil, admin: true, password: testPassword, actor: nil)
+            _ = try await store.loadWorkflow(yaml: try String(contentsOf: fixture, encoding: .utf8), file: "v2.yaml", actor: "ada")
+            _ = try await store.startProgram(workflow: "eu-ai-act-iso42001", version: 2, title: "Old", slug: "old", startsOn: .today(), actor: "ada")
+            _ = try await store.addSystems(
+                program: "old",
+                [
+                    NewAISystem(name: "Scorer", operatorRole: .deployer, riskClass: .high, annexIII: 4),
+                    NewAISystem(name: "Bot", operatorRole: .deployer, riskClass: .limited),
+                ],
+                actor: "ada"
+            )
+            // Version 2 has no questionnaire: classifying says to upgrade.
+            await expectRefusal(.conflict, containing: "upgrade the program") {
+                _ = try await store.classifySystem(program: "old", system: "bot", answers: classificationAnswers(), reason: .initial, actor: "ada")
+            }
+            let plan = try await store.upgradeProgram("old", to: 3, dryRun: true, actor: "ada")
+            let scorer = try #require(plan.systems.first { $0.system == "scorer" })
+            // Version 2 asked every high-risk deployer for a FRIA; a private deployer of Annex III 4 owes none.
+            #expect(scorer.retired.contains("fundamental-rights-impact"))
+            #expect(Set(scorer.added).isSuperset(of: ["confirm-classification", "system-risk-assessment", "explanation-requests"]))
+            let bot = try #require(plan.systems.first { $0.system == "bot" })
+            // Art. 50(1) disclosure is the provider's duty, not the deployer's.
+            #expect(bot.retired == ["transparency-notices"])
+            #expect(bot.added.contains("system-risk-assessment"))
+            let applied = try await store.upgradeProgram("old", to: 3, dryRun: false, actor: "ada")
+            #expect(applied.systems == plan.systems)
+            let refs = Set(try await store.tasks(TaskFilter(program: "old"), actor: "ada").filter { $0.state != .retired }.map(\.ref))
+            #expect(refs.contains("old/confirm-classification@bot") && !refs.contains("old/fundamental-rights-impact@scorer"))
+            // Now the systems, flagged for review, can be classified.
+            #expect(try await store.system(program: "old", system: "bot", actor: "ada").review != nil)
+            _ = try await store.classifySystem(
+                program: "old",
+                system: "bot",
+                answers: classificationAnswers(roles: ["deployer"], transparency: ["interacts"]),
+                reason: .rerun,
+                actor: "ada"
+            )
+            #expect(try await store.system(program: "old", system: "bot", actor: "ada").review == nil)
+            #expect(try await store.verifyAudit(program: "old", actor: "ada").ok)
+        }
+    }
+}

@@ -24,5 +24,11 @@ struct ProgramUpgrade: AsyncParsableCommand {
         for ref in plan.update { print("  ~ update  \(ref)") }
         for ref in plan.keep { print("  = keep    \(ref) (done; its template was removed)") }
         if plan.add.isEmpty && plan.retire.isEmpty && plan.update.isEmpty && plan.keep.isEmpty { print("  no task changes") }
+        if !plan.systems.isEmpty { print("per AI system:") }
+        for system in plan.systems {
+            print("  \(system.system): +\(system.added.count) added, -\(system.retired.count) retired, \(system.kept.count) kept")
+            if !system.added.isEmpty { print("    + \(system.added.joined(separator: " "))") }
+            if !system.retired.isEmpty { print("    - \(system.retired.joined(separator: " "))") }
+        }
     }
 }
