@@ -112,6 +112,24 @@ extension Store {
             password: pw("ada"),
             actor: "ada"
         )
+        // The CV screener walked through the questionnaire (signed by legal counsel); the chatbot still has
+        // only its inventory flags, so its page says it needs review.
+        let screener: [String: Answer] = [
+            "roles": .choices(["provider"]), "is-ai-system": .choice("yes"), "scope-exclusions": .choice("none"),
+            "prohibited": .choices(["none"]), "annex-i-product": .choice("no"), "annex-iii-area": .choice("employment"),
+            "annex-iii-4": .choice("recruitment"), "profiling": .choice("yes"), "value-chain": .choices(["none"]),
+            "transparency": .choices(["none"]), "gpai-model": .choice("none"), "outside-union": .choice("no"),
+            "public-service": .choice("no"), "size": .choice("large"), "legacy": .choice("no"),
+        ]
+        _ = try await classifySystem(program: "acme", system: "cv-screener", answers: screener, reason: .initial, actor: "ada")
+        _ = try await sign(
+            "acme/confirm-classification@cv-screener",
+            decision: .approve,
+            meaning: .approval,
+            comment: "Annex III 4(a): recruitment",
+            password: pw("alan"),
+            actor: "alan"
+        )
         _ = try await submitTask("acme/gap-assessment", actor: "ada")
         // In review, waiting for top management: the AIMS scope; the AI policy after legal's review.
         _ = try await addEvidence(

@@ -125,6 +125,24 @@ def main():
                 inspect(role, "person added, link shown")
                 links = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "main code") if "/set-password/" in c.text]
                 set_password_link = links[0] if links else None
+                # The classification questionnaire: Continue with nothing ticked (refused, the question marked),
+                # then answer each current question (the last option that is not a finding) up to the result.
+                browser.get("/programs/acme/systems/support-chatbot/classify")
+                browser.submit("button[value=continue]")
+                inspect(role, "classification question refused")
+                for _ in range(40):
+                    if driver.find_elements(By.CSS_SELECTOR, "button[value=record]"):
+                        break
+                    current = driver.find_element(By.CSS_SELECTOR, "fieldset.current")
+                    boxes = current.find_elements(By.CSS_SELECTOR, "input[type=radio], input[type=checkbox]")
+                    texts = current.find_elements(By.TAG_NAME, "textarea")
+                    if texts:
+                        texts[0].send_keys("The documented reason.")
+                    elif boxes:
+                        none = [b for b in boxes if b.get_attribute("name").endswith("--none") or b.get_attribute("value") in ("none", "no")]
+                        (none[0] if none else boxes[0]).click()
+                    browser.submit("button[value=continue]")
+                inspect(role, "classification result")
             if role == "grace":
                 # A mistyped password on the sign form: the page again, the field marked, the error announced.
                 browser.get("/inbox")
