@@ -283,6 +283,43 @@ extension Store {
     }
 }
 
+/// One AI system in the evidence pack's `systems.json`: its classification and every walk behind it.
+struct PackSystem: Encodable {
+    var slug: String
+    var name: String
+    var profile: SystemProfile
+    var summary: String
+    var classifiedWith: String?
+    var lawVersion: String?
+    var review: String?
+    var classifications: [ClassificationRecord]
+}
+
+extension Store {
+    /// The program's systems with their classification histories, for the evidence pack.
+    func packSystems(of program: ProgramRow) async throws -> [PackSystem] {
+        try await pool.withConnection { connection in
+            var systems: [PackSystem] = []
+            for system in try await Self.systems(program, on: connection) {
+                let id = try await connection.queryOne(ClassificationSQL.systemID, program.id, system.slug)
+                systems.append(
+                    PackSystem(
+                        slug: system.slug,
+                        name: system.name,
+                        profile: system.profile,
+                        summary: system.profile.summary,
+                        classifiedWith: system.classifiedWith,
+                        lawVersion: system.lawVersion,
+                        review: system.review,
+                        classifications: try await connection.query(ClassificationSQL.history, id)
+                    )
+                )
+            }
+            return systems
+        }
+    }
+}
+
 /// The evidence document a classification attaches: everything a signer or auditor needs to check it.
 struct ClassificationEvidence: Encodable {
     var program: String

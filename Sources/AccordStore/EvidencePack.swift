@@ -149,6 +149,8 @@ extension Store {
         // Done tasks that needed a sign-off, with their policies: verify-pack re-evaluates them against the signatures.
         let approvals = try await pool.withConnection { try await Self.doneTasksToCheck(program: program.id, on: $0) }
         try await pack.add("approvals.json", json: approvals)
+        // Each AI system's classification as recorded, with every questionnaire walk behind it.
+        try await pack.add("systems.json", json: try await packSystems(of: program))
         let (checkpoint, auditEntries) = try await writeAuditChain(programChain(slug), to: &pack)
 
         // The reports, as JSON and CSV, and the printable index.

@@ -87,7 +87,7 @@ struct PackTests {
             for expected in [
                 "manifest.json", "seal.json", "evidence.json", "signatures.json", "audit/program.jsonl", "audit/checkpoint.json", "index.html",
                 "reports/soa.json", "reports/soa.csv", "reports/crosswalk.csv", "reports/status.csv", "reports/accountability.json",
-                "reports/overdue.csv",
+                "reports/overdue.csv", "systems.json",
             ] {
                 #expect(names.contains(expected), "\(expected)")
             }

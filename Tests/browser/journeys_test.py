@@ -109,6 +109,30 @@ def first_day():
         browser.get("/programs/acme/systems")
         check("the inventory lists the system added", "CV Screener" in browser.text(), browser.text()[:400])
         browser.shot("systems")
+        # Its classification by the questionnaire: one question more per Continue, then the result.
+        browser.get("/programs/acme/systems/cv-screener")
+        check("a system from the inventory form needs review", "Classification needs review" in browser.text(), browser.text()[:400])
+        browser.driver.find_element(By.LINK_TEXT, "Classify by the questionnaire").click()
+        answers = {"roles": "provider", "is-ai-system": "yes", "scope-exclusions": "none", "prohibited": "none",
+                   "annex-i-product": "no", "annex-iii-area": "employment", "annex-iii-4": "recruitment", "profiling": "yes",
+                   "value-chain": "none", "transparency": "none", "gpai-model": "none", "outside-union": "no",
+                   "public-service": "no", "size": "large", "legacy": "no"}
+        asked = 0
+        while not browser.driver.find_elements(By.CSS_SELECTOR, "button[value=record]") and asked < 30:
+            current = browser.driver.find_element(By.CSS_SELECTOR, "fieldset.current")
+            question = current.get_attribute("id").removeprefix("question-")
+            value = answers[question]
+            box = current.find_elements(By.CSS_SELECTOR, f"input[name='q-{question}--{value}'], input[name='q-{question}'][value='{value}']")
+            box[0].click()
+            browser.submit("button[value=continue]")
+            asked += 1
+        result = browser.text()
+        check("the questionnaire ends in the result with its articles and task changes",
+              "high-risk, Annex III point 4(a)" in result and "acme/risk-management@cv-screener" not in result and "ai-act:art-6" in result, result[:600])
+        browser.shot("classification-result")
+        browser.submit("button[value=record]")
+        check("recording the classification leads to the system, its tasks following it",
+              "The classification is recorded" in browser.text() and "Classification needs review" not in browser.text(), browser.text()[:400])
         # Assign every unassigned task of the AIMS manager's role to Lin, in one submit.
         browser.get("/programs/acme?owner_role=aims-manager&unassigned=true&per_page=100")
         boxes = browser.driver.find_elements(By.CSS_SELECTOR, "input[type=checkbox][name^=select_]")
@@ -135,7 +159,7 @@ def first_day():
         check("the inventory, needing no sign-off, is done on submit", "done" in text, text[:300])
         browser.logout()
         browser.login("sam", "sam chooses a long password")
-        classify = task_link(browser, "acme", "Classify the organisation's role and each system's risk class")
+        classify = task_link(browser, "acme", "Set the classification method and record the organisation-wide reasoning")
         text = work_task(browser, classify, files(folder, [("classification.md", "# CV Screener\nhigh risk, Annex III 4\n"), ("notes.txt", "Reasoning.\n")]), "classify")
         check("submitting sends the classification for review", "Submitted for review" in text and "in_review" in text, text[:300])
         browser.shot("submitted")
@@ -146,7 +170,7 @@ def first_day():
         browser.logout()
         browser.login("lin", "lin chooses a long password")
         browser.get("/signoffs")
-        check("the signer finds it in the sign-off list", "Classify the organisation" in browser.text(), browser.text()[:400])
+        check("the signer finds it in the sign-off list", "Set the classification method" in browser.text(), browser.text()[:400])
         browser.shot("signoffs")
         browser.driver.get(classify)
         check("the signer sees the comment in the task's thread", "The memo covers both systems." in browser.text())
