@@ -14,11 +14,12 @@ struct SystemList: AsyncParsableCommand {
         let systems = try await withStore(database) { try await $0.systems(program: program, actor: acting.actor) }
         if output.json { return try printJSON(systems) }
         printTable(
-            ["SYSTEM", "ROLE", "RISK", "GPAI", "ANNEX III", "OWNER", "TASKS", "NAME"],
+            ["SYSTEM", "ROLES", "RISK", "GPAI", "ANNEX III", "OWNER", "TASKS", "CLASSIFIED", "NAME"],
             systems.map {
                 [
-                    $0.slug, $0.operatorRole.rawValue, $0.riskClass.rawValue, $0.gpai ? "yes" : "no", $0.annexIII.map(String.init) ?? "-",
-                    $0.owner.orDash, String($0.tasks), $0.name,
+                    $0.slug, $0.profile.roles.map(\.rawValue).joined(separator: "+"), $0.riskClass.rawValue, $0.gpai ? "yes" : "no",
+                    $0.profile.annexIII ?? $0.annexIII.map(String.init) ?? "-", $0.owner.orDash, String($0.tasks),
+                    $0.review == nil ? "yes" : "needs review", $0.name,
                 ]
             }
         )
