@@ -184,7 +184,7 @@ struct ClassifyPage {
                 case .choices(let values)?: Set(values)
                 default: []
                 }
-            let problem = showProblems ? walk.problems[id] ?? (id == walk.next && answer == nil ? nil : nil) : nil
+            let problem = showProblems ? walk.problems[id] : nil
             return QuestionView(
                 id: id,
                 text: question.text,
