@@ -190,13 +190,20 @@ public struct Scheduler: Service {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "accord-webhook/1")
-        request.headers.add(name: "Accord-Delivery", value: delivery.eventID.uuidString.lowercased())
+        // Standard Webhooks headers (webhook-id is the event's: the same on every retry), which receivers'
+        // libraries verify; the Accord-* headers stay for one release for receivers built on them.
+        let id = delivery.eventID.uuidString.lowercased()
+        let timestamp = Int(Date().timeIntervalSince1970)
+        request.headers.add(name: "webhook-id", value: id)
+        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+        request.headers.add(
+            name: "webhook-signature",
+            value: standardWebhookSignature(secret: delivery.secret, id: id, timestamp: timestamp, body: delivery.body)
+        )
+        request.headers.add(name: "Accord-Delivery", value: id)
         request.headers.add(name: "Accord-Event", value: delivery.topic)
         request.headers.add(name: "Accord-Attempt", value: String(delivery.attempt))
-        request.headers.add(
-            name: "Accord-Signature",
-            value: webhookSignature(secret: delivery.secret, timestamp: Int(Date().timeIntervalSince1970), body: delivery.body)
-        )
+        request.headers.add(name: "Accord-Signature", value: webhookSignature(secret: delivery.secret, timestamp: timestamp, body: delivery.body))
         request.body = .bytes(ByteBuffer(bytes: delivery.body))
         let outcome: (Int?, String?)
         do {

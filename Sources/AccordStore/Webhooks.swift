@@ -160,7 +160,7 @@ extension Store {
         for topic in topics where !webhookTopics.contains(topic) {
             throw AccordError(.invalid, "unknown topic '\(topic)'; topics are \(webhookTopics.joined(separator: ", "))")
         }
-        let secret = randomToken(prefix: "whsec_")
+        let secret = standardWebhookSecret()
         let id = try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             guard acting.isAdmin else { throw AccordError(.forbidden, "only an administrator adds webhooks; '\(acting.handle)' is not one") }
@@ -246,6 +246,23 @@ extension Store {
             }
         }
     }
+}
+
+/// A new signing secret in the Standard Webhooks form: `whsec_` and the base64 of 32 random bytes, the key.
+public func standardWebhookSecret() -> String {
+    var generator = SystemRandomNumberGenerator()
+    return "whsec_" + Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }).base64EncodedString()
+}
+
+/// The `webhook-signature` header of Standard Webhooks (standardwebhooks.com): `v1,` and the base64 of
+/// HMAC-SHA256 over `ID.TIMESTAMP.BODY`, keyed with the bytes the secret's base64 after `whsec_` encodes.
+/// A secret made before Accord used that form (its text is not standard base64) keys with its UTF-8 text,
+/// which receivers using the Standard Webhooks libraries cannot reproduce: such a webhook is re-created.
+public func standardWebhookSignature(secret: String, id: String, timestamp: Int, body: [UInt8]) -> String {
+    let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
+    let key = Data(base64Encoded: encoded).map { SymmetricKey(data: $0) } ?? SymmetricKey(data: Array(secret.utf8))
+    let mac = HMAC<SHA256>.authenticationCode(for: Array("\(id).\(timestamp).".utf8) + body, using: key)
+    return "v1," + Data(mac).base64EncodedString()
 }
 
 /// The `Accord-Signature` header: `t=UNIX,v1=HEX(HMAC-SHA256(secret, "UNIX." + body))`, as receivers check it.

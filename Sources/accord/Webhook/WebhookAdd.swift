@@ -17,6 +17,6 @@ struct WebhookAdd: AsyncParsableCommand {
         print(
             "webhook \(webhook.id) -> \(webhook.url) (\(webhook.program ?? "every program"); \(webhook.topics.isEmpty ? "every topic" : webhook.topics.joined(separator: ", ")))"
         )
-        print("signing secret (shown once; receivers check Accord-Signature with it): \(webhook.secret ?? "")")
+        print("signing secret (shown once; receivers verify webhook-signature with it, the Standard Webhooks way): \(webhook.secret ?? "")")
     }
 }
