@@ -194,17 +194,19 @@ public struct Scheduler: Service {
         // libraries verify; the Accord-* headers stay for one release for receivers built on them.
         let id = delivery.eventID.uuidString.lowercased()
         let timestamp = Int(Date().timeIntervalSince1970)
+        let payload = delivery.payload
         request.headers.add(name: "webhook-id", value: id)
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
         request.headers.add(
             name: "webhook-signature",
-            value: standardWebhookSignature(secret: delivery.secret, id: id, timestamp: timestamp, body: delivery.body)
+            value: standardWebhookSignature(secret: delivery.secret, id: id, timestamp: timestamp, body: payload)
         )
         request.headers.add(name: "Accord-Delivery", value: id)
         request.headers.add(name: "Accord-Event", value: delivery.topic)
         request.headers.add(name: "Accord-Attempt", value: String(delivery.attempt))
-        request.headers.add(name: "Accord-Signature", value: webhookSignature(secret: delivery.secret, timestamp: timestamp, body: delivery.body))
-        request.body = .bytes(ByteBuffer(bytes: delivery.body))
+        request.headers.add(name: "Accord-Signature", value: webhookSignature(secret: delivery.secret, timestamp: timestamp, body: payload))
+        // Slack and Teams take their own message form; the signature headers sign what is sent.
+        request.body = .bytes(ByteBuffer(bytes: payload))
         let outcome: (Int?, String?)
         do {
             let response = try await client.execute(request, timeout: limit)

@@ -1,7 +1,7 @@
 import AccordCore
 import Crypto
 public import Foundation
-import Postgres
+public import Postgres
 
 /// A receiver of Accord's events.
 public struct Webhook: Codable, Sendable, Equatable {
@@ -23,8 +23,20 @@ public struct Webhook: Codable, Sendable, Equatable {
     public var pending: Int
     /// Events given up on.
     public var failed: Int
+    /// The form its deliveries take.
+    public var format: WebhookFormat = .standard
     /// The HMAC key; only set in the answer to `addWebhook`, never read back.
     public var secret: String?
+}
+
+/// The form a webhook's deliveries take.
+public enum WebhookFormat: String, Codable, Sendable, CaseIterable {
+    /// Accord's JSON event: `{"id", "topic", "created_at", "data"}`.
+    case standard
+    /// A Slack incoming-webhook message: a text fallback and blocks.
+    case slack
+    /// A Microsoft Teams workflow ("Post to a channel when a webhook request is received") message with an Adaptive Card.
+    case teams
 }
 
 /// One delivery claimed for sending: lease held until `leasedUntil`, attempt number counted.
@@ -43,8 +55,10 @@ public struct WebhookDelivery: Sendable {
     public var secret: String
     /// The event's topic, e.g. `task.escalation`.
     public var topic: String
-    /// The request body: `{"id", "topic", "created_at", "data"}`.
+    /// The event: `{"id", "topic", "created_at", "data"}`.
     public var body: [UInt8]
+    /// The form the webhook wants; `payload` is the body in it.
+    public var format: WebhookFormat = .standard
 }
 
 /// The topics Accord emits.
@@ -59,16 +73,16 @@ public let webhookMaximumAttempts = 12
 public let webhookFirstRetry: TimeInterval = 10
 
 enum WebhookSQL {
-    static let insert = PostgresQuery<String, String, Int64?, PostgresArray<String>?, Int64, Int64>(
+    static let insert = PostgresQuery<String, String, Int64?, PostgresArray<String>?, Int64, WebhookFormat, Int64>(
         "webhook_insert",
         """
-        INSERT INTO accord.webhook (url, secret, program_id, topics, created_by) VALUES ($1, $2, $3, $4::text[], $5) RETURNING id
+        INSERT INTO accord.webhook (url, secret, program_id, topics, created_by, format) VALUES ($1, $2, $3, $4::text[], $5, $6) RETURNING id
         """
     ) { try $0.decode(Int64.self, "id") }
     static let list = PostgresQuery<Webhook>(
         "webhook_list",
         """
-        SELECT w.id, w.url, p.slug AS program, to_json(coalesce(w.topics, '{}')) AS topics, w.created_at, c.handle AS created_by,
+        SELECT w.id, w.url, w.format, p.slug AS program, to_json(coalesce(w.topics, '{}')) AS topics, w.created_at, c.handle AS created_by,
                count(d.*) FILTER (WHERE d.delivered_at IS NOT NULL) AS delivered,
                count(d.*) FILTER (WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND d.outbox_id IS NOT NULL) AS pending,
                count(d.*) FILTER (WHERE d.failed_at IS NOT NULL) AS failed
@@ -96,7 +110,7 @@ enum WebhookSQL {
               ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) c,
              accord.webhook w, accord.outbox o
         WHERE d.outbox_id = c.outbox_id AND d.webhook_id = c.webhook_id AND w.id = d.webhook_id AND o.id = d.outbox_id
-        RETURNING d.outbox_id, d.webhook_id, d.attempts, d.lease_token, w.url, w.secret, o.topic,
+        RETURNING d.outbox_id, d.webhook_id, d.attempts, d.lease_token, w.url, w.secret, w.format, o.topic,
                   json_build_object('id', o.id, 'topic', o.topic, 'created_at', o.created_at, 'data', o.payload)::text AS body
         """,
         row: WebhookDelivery.init(row:)
@@ -133,10 +147,13 @@ extension Webhook {
         delivered = try row.decode(Int.self, "delivered")
         pending = try row.decode(Int.self, "pending")
         failed = try row.decode(Int.self, "failed")
+        format = try row.decode(WebhookFormat.self, "format")
         // Last: a catalogue probe's placeholder is no JSON array (see `PostgresQuery.check`).
         topics = try row.decode(PostgresJSON.self, "topics").decode([String].self)
     }
 }
+
+extension WebhookFormat: PostgresTextEnum {}
 
 extension WebhookDelivery {
     init(row: PostgresRow) throws {
@@ -148,12 +165,14 @@ extension WebhookDelivery {
         secret = try row.decode(String.self, "secret")
         topic = try row.decode(String.self, "topic")
         body = Array(try row.decode(String.self, "body").utf8)
+        format = try row.decode(WebhookFormat.self, "format")
     }
 }
 
 extension Store {
     /// Registers a webhook; its secret is generated and returned once. Administrators only.
-    public func addWebhook(url: String, program: String?, topics: [String], actor: String?) async throws -> Webhook {
+    public func addWebhook(url: String, program: String?, topics: [String], format: WebhookFormat = .standard, actor: String?) async throws -> Webhook
+    {
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host?.isEmpty == false else {
             throw AccordError(.invalid, "'\(url)' is not an http(s) URL")
         }
@@ -171,7 +190,8 @@ extension Store {
                 secret,
                 programRow?.id,
                 topics.isEmpty ? nil : PostgresArray(topics),
-                acting.id
+                acting.id,
+                format
             )
             try await connection.appendAudit(
                 AuditRecord(
@@ -180,7 +200,7 @@ extension Store {
                     action: "webhook.add",
                     objectType: "webhook",
                     objectID: String(id),
-                    after: auditJSON(["url": url, "program": program ?? "", "topics": topics.joined(separator: ",")])
+                    after: auditJSON(["url": url, "program": program ?? "", "topics": topics.joined(separator: ","), "format": format.rawValue])
                 )
             )
             return id

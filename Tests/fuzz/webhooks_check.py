@@ -19,11 +19,18 @@ accord = os.path.realpath(sys.argv[1])
 received = []
 
 
+chat = {"/slack": [], "/teams": []}
+
+
 class Receiver(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-        self.send_response(500 if len(received) == 1 else 200)
+        if self.path in chat:
+            chat[self.path].append(json.loads(body))
+            self.send_response(200)
+        else:
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(500 if len(received) == 1 else 200)
         self.end_headers()
 
     def log_message(self, *args):
@@ -69,6 +76,10 @@ def main():
         added = cli("webhook", "add", f"http://127.0.0.1:{receiver.server_address[1]}/hook", "--as", "ada")
         secret = re.search(r"whsec_[A-Za-z0-9+/=]+", added.stdout)
         check("accord webhook add prints a Standard Webhooks secret", secret is not None, added.stdout + added.stderr)
+        base = f"http://127.0.0.1:{receiver.server_address[1]}"
+        for form in ("slack", "teams"):
+            made = cli("webhook", "add", f"{base}/{form}", "--format", form, "--topic", "incident.reported", "--as", "ada")
+            check(f"a {form} webhook is added", made.returncode == 0 and f"({form};" in made.stdout, made.stdout + made.stderr)
         reported = cli("incident", "report", "acme", "--system", "cv-screener", "--kind", "other",
                        "--aware-at", time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() - 600)),
                        "--summary", "A wrong rejection", "--as", "ada")
@@ -95,6 +106,21 @@ def main():
                 check("a changed body does not verify", False, "it verified")
             except WebhookVerificationError:
                 check("a changed body does not verify", True)
+            # The chat forms: Slack's blocks (header + section), Teams' Adaptive Card attachment.
+            while (not chat["/slack"] or not chat["/teams"]) and time.time() < deadline:
+                time.sleep(0.5)
+            slack = chat["/slack"][0] if chat["/slack"] else {}
+            check("Slack gets an incoming-webhook message with a text fallback and blocks",
+                  "serious incident" in slack.get("text", "") and [b.get("type") for b in slack.get("blocks", [])] == ["header", "section"],
+                  json.dumps(slack)[:300])
+            teams = chat["/teams"][0] if chat["/teams"] else {}
+            card = (teams.get("attachments") or [{}])[0]
+            content = card.get("content", {})
+            check("Teams gets a message whose attachment is an Adaptive Card",
+                  teams.get("type") == "message" and card.get("contentType") == "application/vnd.microsoft.card.adaptive"
+                  and content.get("type") == "AdaptiveCard" and content.get("version") == "1.4"
+                  and [b.get("type") for b in content.get("body", [])] == ["TextBlock", "FactSet"],
+                  json.dumps(teams)[:300])
             event = json.loads(received[0][1])
             check("the body is the JSON event", event.get("topic") == "incident.reported" or "incident" in json.dumps(event)[:400],
                   json.dumps(event)[:200])
@@ -108,7 +134,8 @@ def main():
         cli("db", "stop")
         receiver.shutdown()
         subprocess.run(["rm", "-rf", home])
-    print(f"webhooks (standardwebhooks): {len(received)} deliveries received, {len(failures)} failures")
+    print(f"webhooks (standardwebhooks): {len(received)} deliveries received, {len(chat['/slack'])} to Slack, "
+          f"{len(chat['/teams'])} to Teams, {len(failures)} failures")
     return 1 if failures else 0
 
 

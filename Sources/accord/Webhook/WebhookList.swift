@@ -13,10 +13,11 @@ struct WebhookList: AsyncParsableCommand {
         let hooks = try await withStore(database) { try await $0.webhooks(actor: acting.actor) }
         if output.json { return try printJSON(hooks) }
         printTable(
-            ["id", "program", "topics", "delivered", "pending", "failed", "url"],
+            ["id", "format", "program", "topics", "delivered", "pending", "failed", "url"],
             hooks.map {
                 [
-                    String($0.id), $0.program.orDash, $0.topics.isEmpty ? "all" : $0.topics.joined(separator: ","), String($0.delivered),
+                    String($0.id), $0.format.rawValue, $0.program.orDash, $0.topics.isEmpty ? "all" : $0.topics.joined(separator: ","),
+                    String($0.delivered),
                     String($0.pending), String($0.failed), $0.url,
                 ]
             }
