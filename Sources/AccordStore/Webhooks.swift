@@ -59,6 +59,29 @@ public struct WebhookDelivery: Sendable {
     public var body: [UInt8]
     /// The form the webhook wants; `payload` is the body in it.
     public var format: WebhookFormat = .standard
+
+    /// A delivery from its parts (the scheduler claims real ones from the outbox).
+    public init(
+        eventID: UUID,
+        webhookID: Int64,
+        attempt: Int,
+        leaseToken: UUID,
+        url: String,
+        secret: String,
+        topic: String,
+        body: [UInt8],
+        format: WebhookFormat = .standard
+    ) {
+        self.eventID = eventID
+        self.webhookID = webhookID
+        self.attempt = attempt
+        self.leaseToken = leaseToken
+        self.url = url
+        self.secret = secret
+        self.topic = topic
+        self.body = body
+        self.format = format
+    }
 }
 
 /// The topics Accord emits.
