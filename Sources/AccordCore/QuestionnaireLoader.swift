@@ -7,27 +7,14 @@ public enum QuestionnaireLoader {
     /// Loads and validates a questionnaire.
     public static func load(yaml: String, file: String, catalogue: ReferenceCatalogue = .builtIn) -> Result<Questionnaire, WorkflowInvalid> {
         let reader = NodeReader(file: file)
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            reader.yamlError(error)
-            return .failure(WorkflowInvalid(diagnostics: reader.diagnostics))
-        } catch {
-            reader.report(at: nil, "cannot read the YAML: \(error)")
-            return .failure(WorkflowInvalid(diagnostics: reader.diagnostics))
-        }
-        guard let root else {
-            reader.report(at: nil, "the file is empty; a questionnaire needs questionnaire, version, law_version, start, questions and outcomes")
-            return .failure(WorkflowInvalid(diagnostics: reader.diagnostics))
-        }
-        guard reader.countNodes(root) <= WorkflowLoader.maximumNodes else {
-            reader.report(at: root, "the document expands to more than \(WorkflowLoader.maximumNodes) nodes (are aliases nesting?)")
-            return .failure(WorkflowInvalid(diagnostics: reader.diagnostics))
-        }
-        let questionnaire = QuestionnaireBuilder(reader: reader, catalogue: catalogue).build(root)
-        if let questionnaire, reader.diagnostics.isEmpty { return .success(questionnaire) }
-        return .failure(WorkflowInvalid(diagnostics: reader.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }))
+        guard
+            let root = reader.root(
+                of: yaml,
+                empty: "the file is empty; a questionnaire needs questionnaire, version, law_version, start, questions and outcomes",
+                tooLarge: ""
+            )
+        else { return .failure(WorkflowInvalid(diagnostics: reader.diagnostics)) }
+        return reader.result(QuestionnaireBuilder(reader: reader, catalogue: catalogue).build(root))
     }
 
     /// Whether a file is a questionnaire rather than a workflow (it starts with the `questionnaire` key).

@@ -119,14 +119,18 @@ extension WorkflowBuilder {
     }
 
     /// The cycle's review must be a roadmap task signed off by leadership, or no cycle could ever close.
+    /// The task a top-level key names, or `nil` with "WHAT 'KEY' is not a task of the workflow" reported.
+    private func template(_ key: String, of workflow: Workflow, at node: Node?, _ what: String) -> TaskTemplate? {
+        if let task = workflow.task(key) { return task }
+        let hint = closest(to: key, among: workflow.steps.flatMap(\.tasks).map(\.key)).first.map { "; did you mean '\($0)'?" } ?? ""
+        reader.report(at: node, "\(what) '\(key)' is not a task of the workflow\(hint)")
+        return nil
+    }
+
     func checkClassification(_ workflow: Workflow, node: Node?) {
         guard let policy = workflow.classification else { return }
         let taskNode = node?.mapping?["task"] ?? node
-        guard let task = workflow.task(policy.task) else {
-            let hint = closest(to: policy.task, among: workflow.steps.flatMap(\.tasks).map(\.key)).first.map { "; did you mean '\($0)'?" } ?? ""
-            reader.report(at: taskNode, "classification task '\(policy.task)' is not a task of the workflow\(hint)")
-            return
-        }
+        guard let task = template(policy.task, of: workflow, at: taskNode, "classification task") else { return }
         if task.trigger != nil || task.appliesTo != Applicability() {
             reader.report(at: taskNode, "classification task '\(policy.task)' must apply to every AI system (applies_to: {}) without a trigger")
         }
@@ -141,11 +145,7 @@ extension WorkflowBuilder {
     func checkCycle(_ workflow: Workflow, node: Node?) {
         guard let cycle = workflow.cycle else { return }
         let reviewNode = node?.mapping?["review"] ?? node
-        guard let review = workflow.task(cycle.review) else {
-            let hint = closest(to: cycle.review, among: workflow.steps.flatMap(\.tasks).map(\.key)).first.map { "; did you mean '\($0)'?" } ?? ""
-            reader.report(at: reviewNode, "cycle review '\(cycle.review)' is not a task of the workflow\(hint)")
-            return
-        }
+        guard let review = template(cycle.review, of: workflow, at: reviewNode, "cycle review") else { return }
         if review.trigger != nil || review.isPerSystem {
             reader.report(at: reviewNode, "cycle review '\(cycle.review)' must be a task that applies once to the program, without a trigger")
         }

@@ -37,27 +37,14 @@ public enum WorkflowLoader {
     /// - Returns: the workflow, or every problem found.
     public static func load(yaml: String, file: String, catalogue: ReferenceCatalogue = .builtIn) -> Result<Workflow, WorkflowInvalid> {
         let reader = NodeReader(file: file)
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            reader.yamlError(error)
-            return .failure(WorkflowInvalid(diagnostics: reader.diagnostics))
-        } catch {
-            reader.report(at: nil, "cannot read the YAML: \(error)")
-            return .failure(WorkflowInvalid(diagnostics: reader.diagnostics))
-        }
-        guard let root else {
-            reader.report(at: nil, "the file is empty; a workflow needs id, version, title, roles and steps")
-            return .failure(WorkflowInvalid(diagnostics: reader.diagnostics))
-        }
-        guard reader.countNodes(root) <= maximumNodes else {
-            reader.report(at: root, "the document expands to more than \(maximumNodes) nodes (are aliases nesting?); a workflow is far smaller")
-            return .failure(WorkflowInvalid(diagnostics: reader.diagnostics))
-        }
-        let workflow = WorkflowBuilder(reader: reader, catalogue: catalogue).build(root)
-        if let workflow, reader.diagnostics.isEmpty { return .success(workflow) }
-        return .failure(WorkflowInvalid(diagnostics: reader.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }))
+        guard
+            let root = reader.root(
+                of: yaml,
+                empty: "the file is empty; a workflow needs id, version, title, roles and steps",
+                tooLarge: "; a workflow is far smaller"
+            )
+        else { return .failure(WorkflowInvalid(diagnostics: reader.diagnostics)) }
+        return reader.result(WorkflowBuilder(reader: reader, catalogue: catalogue).build(root))
     }
 
     /// A one-line summary of a valid workflow.
@@ -76,6 +63,36 @@ final class NodeReader {
     private(set) var diagnostics: [WorkflowDiagnostic] = []
 
     init(file: String) { self.file = file }
+
+    /// The document's root node, or `nil` with the problem reported: YAML syntax, an empty file, or more
+    /// nodes than `WorkflowLoader.maximumNodes` (`tooLarge` ends that message).
+    func root(of yaml: String, empty: String, tooLarge: String) -> Node? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            yamlError(error)
+            return nil
+        } catch {
+            report(at: nil, "cannot read the YAML: \(error)")
+            return nil
+        }
+        guard let root else {
+            report(at: nil, empty)
+            return nil
+        }
+        guard countNodes(root) <= WorkflowLoader.maximumNodes else {
+            report(at: root, "the document expands to more than \(WorkflowLoader.maximumNodes) nodes (are aliases nesting?)\(tooLarge)")
+            return nil
+        }
+        return root
+    }
+
+    /// What was built, when nothing was reported; else every problem, in file order.
+    func result<T>(_ built: T?) -> Result<T, WorkflowInvalid> {
+        if let built, diagnostics.isEmpty { return .success(built) }
+        return .failure(WorkflowInvalid(diagnostics: diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }))
+    }
 
     func report(at node: Node?, _ message: String) {
         let mark = node?.mark

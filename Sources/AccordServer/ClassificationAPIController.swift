@@ -13,16 +13,7 @@ struct ClassificationBody: Decodable {
     var note: String?
 }
 
-/// A system's classification: the current profile, whether it needs a new walk, and every walk recorded.
-struct ClassificationHistory: ResponseEncodable, Sendable {
-    var system: String
-    var profile: SystemProfile
-    var summary: String
-    var classifiedWith: String?
-    var lawVersion: String?
-    var review: String?
-    var classifications: [ClassificationRecord]
-}
+extension ClassificationHistory: ResponseEncodable {}
 
 /// The API of classifying AI systems under `/api/v1`: the questionnaire a program uses, a system's
 /// classification history, and recording (or, with `dry_run=true`, previewing) a classification.
@@ -42,17 +33,10 @@ struct ClassificationAPIController {
     }
 
     @Sendable func history(_ request: Request, context: AccordContext) async throws -> ClassificationHistory {
-        let slug = try context.parameters.require("program")
-        let actor = try context.actor
-        let system = try await store.system(program: slug, system: try context.parameters.require("system"), actor: actor)
-        return ClassificationHistory(
-            system: system.slug,
-            profile: system.profile,
-            summary: system.profile.summary,
-            classifiedWith: system.classifiedWith,
-            lawVersion: system.lawVersion,
-            review: system.review,
-            classifications: try await store.classifications(program: slug, system: system.slug, actor: actor)
+        try await store.classificationHistory(
+            program: try context.parameters.require("program"),
+            system: try context.parameters.require("system"),
+            actor: try context.actor
         )
     }
 

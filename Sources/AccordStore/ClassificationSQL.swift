@@ -45,13 +45,14 @@ enum ClassificationSQL {
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id
         """
     ) { try $0.decode(Int64.self, "id") }
-    static let history = PostgresQuery<Int64, ClassificationRecord>(
+    /// $1 program, $2 system slug.
+    static let history = PostgresQuery<Int64, String, ClassificationRecord>(
         "classification_history",
         """
         SELECT c.questionnaire || '@' || c.questionnaire_version AS questionnaire, c.law_version, c.reason, c.note, c.profile, c.walk,
                c.changes, p.handle AS recorded_by, to_char(c.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS recorded_at
-        FROM accord.system_classification c JOIN accord.person p ON p.id = c.recorded_by
-        WHERE c.system_id = $1 ORDER BY c.id
+        FROM accord.system_classification c JOIN accord.person p ON p.id = c.recorded_by JOIN accord.ai_system s ON s.id = c.system_id
+        WHERE s.program_id = $1 AND s.slug = $2 ORDER BY c.id
         """
     ) {
         ClassificationRecord(

@@ -275,44 +275,60 @@ extension Store {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             let program = try await Self.visibleProgram(slug, for: acting, on: connection)
-            guard let id = try await connection.queryFirst(ClassificationSQL.systemID, program.id, systemSlug) else {
+            guard try await connection.queryFirst(ClassificationSQL.systemID, program.id, systemSlug) != nil else {
                 throw AccordError(.notFound, "'\(slug)' has no AI system '\(systemSlug)'", remedy: .listSystems(program: slug))
             }
-            return try await connection.query(ClassificationSQL.history, id)
+            return try await connection.query(ClassificationSQL.history, program.id, systemSlug)
         }
     }
 }
 
-/// One AI system in the evidence pack's `systems.json`: its classification and every walk behind it.
-struct PackSystem: Encodable {
-    var slug: String
-    var name: String
-    var profile: SystemProfile
-    var summary: String
-    var classifiedWith: String?
-    var lawVersion: String?
-    var review: String?
-    var classifications: [ClassificationRecord]
+/// A system's classification: the current profile, whether it needs a new walk, and every walk recorded
+/// (the API's answer, and each entry of the evidence pack's `systems.json`).
+public struct ClassificationHistory: Codable, Sendable, Equatable {
+    /// The system's slug.
+    public var system: String
+    /// Its name.
+    public var name: String
+    /// Its profile now.
+    public var profile: SystemProfile
+    /// The profile in words.
+    public var summary: String
+    /// `questionnaire@version` of the walk behind it; `nil` for inventory flags.
+    public var classifiedWith: String?
+    /// The law's version that walk followed.
+    public var lawVersion: String?
+    /// Why it should be walked again, when it should.
+    public var review: String?
+    /// Every walk recorded, oldest first.
+    public var classifications: [ClassificationRecord]
+
+    init(_ system: AISystem, classifications: [ClassificationRecord]) {
+        self.system = system.slug
+        name = system.name
+        profile = system.profile
+        summary = system.profile.summary
+        classifiedWith = system.classifiedWith
+        lawVersion = system.lawVersion
+        review = system.review
+        self.classifications = classifications
+    }
 }
 
 extension Store {
+    /// A system's classification and its history, for a member of its program.
+    public func classificationHistory(program slug: String, system systemSlug: String, actor: String?) async throws -> ClassificationHistory {
+        let system = try await self.system(program: slug, system: systemSlug, actor: actor)
+        return ClassificationHistory(system, classifications: try await classifications(program: slug, system: system.slug, actor: actor))
+    }
+
     /// The program's systems with their classification histories, for the evidence pack.
-    func packSystems(of program: ProgramRow) async throws -> [PackSystem] {
+    func packSystems(of program: ProgramRow) async throws -> [ClassificationHistory] {
         try await pool.withConnection { connection in
-            var systems: [PackSystem] = []
+            var systems: [ClassificationHistory] = []
             for system in try await Self.systems(program, on: connection) {
-                let id = try await connection.queryOne(ClassificationSQL.systemID, program.id, system.slug)
                 systems.append(
-                    PackSystem(
-                        slug: system.slug,
-                        name: system.name,
-                        profile: system.profile,
-                        summary: system.profile.summary,
-                        classifiedWith: system.classifiedWith,
-                        lawVersion: system.lawVersion,
-                        review: system.review,
-                        classifications: try await connection.query(ClassificationSQL.history, id)
-                    )
+                    ClassificationHistory(system, classifications: try await connection.query(ClassificationSQL.history, program.id, system.slug))
                 )
             }
             return systems

@@ -36,19 +36,18 @@ enum SetupSQL {
         "setup_workflow_versions",
         "SELECT version FROM accord.workflow_version WHERE workflow_id = $1 ORDER BY version"
     ) { try $0.decode(Int.self, "version") }
-    static let systemColumns = SystemSQL.columns
     /// One page of a program's AI systems, by slug.
     static let systemPage = PostgresQuery<Int64, Int64, Int64, Counted<AISystem>>(
         "setup_system_page",
         """
-        \(systemColumns.replacingOccurrences(of: "SELECT ", with: "SELECT count(*) OVER () AS total, ", options: .anchored))
+        \(SystemSQL.columns.replacingOccurrences(of: "SELECT ", with: "SELECT count(*) OVER () AS total, ", options: .anchored))
         WHERE s.program_id = $1 ORDER BY s.slug LIMIT $2 OFFSET $3
         """
     ) { try Counted(row: $0, AISystem.init(row:)) }
     /// One AI system of a program, by slug.
     static let system = PostgresQuery<Int64, String, AISystem>(
         "setup_system_one",
-        "\(systemColumns) WHERE s.program_id = $1 AND s.slug = $2",
+        "\(SystemSQL.columns) WHERE s.program_id = $1 AND s.slug = $2",
         row: AISystem.init(row:)
     )
 
@@ -124,7 +123,7 @@ extension Store {
     public func system(program slug: String, system: String, actor: String?) async throws -> AISystem {
         try await reading(program: slug, actor: actor) { connection, _, program in
             guard let found = try await connection.queryFirst(SetupSQL.system, program.id, system) else {
-                throw AccordError(.notFound, "program '\(slug)' has no AI system '\(system)'")
+                throw AccordError(.notFound, "program '\(slug)' has no AI system '\(system)'", remedy: .listSystems(program: slug))
             }
             return found
         }

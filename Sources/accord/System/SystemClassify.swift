@@ -124,9 +124,7 @@ struct SystemShow: AsyncParsableCommand {
 
     func run() async throws {
         let shown = try await withStore(database) { store in
-            guard let found = try await store.systems(program: program, actor: acting.actor).first(where: { $0.slug == system }) else {
-                throw AccordError(.notFound, "'\(program)' has no AI system '\(system)'", remedy: .listSystems(program: program))
-            }
+            let found = try await store.system(program: program, system: system, actor: acting.actor)
             return Shown(system: found, classifications: try await store.classifications(program: program, system: system, actor: acting.actor))
         }
         if output.json { return try printJSON(shown) }
