@@ -1,7 +1,7 @@
 # Accord in a container. Used by docker-compose.yml; the native path is `make run`.
 FROM swift:6.2-bookworm AS build
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq-dev pkg-config zlib1g-dev \
+    && apt-get install -y --no-install-recommends libpq-dev pkg-config zlib1g-dev libcurl4-openssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./

@@ -10,11 +10,11 @@ HOST       ?= 127.0.0.1
 PORT       ?= 8080
 BIN_DIR    ?= .build/debug
 ACCORD      = $(BIN_DIR)/accord
-# Debian packages: the libpq and zlib headers to build, the server programs for the embedded cluster.
-RUN_PACKAGES  = libpq-dev zlib1g-dev pkg-config postgresql
+# Debian packages: the libpq, zlib and libcurl headers to build, the server programs for the embedded cluster.
+RUN_PACKAGES  = libpq-dev zlib1g-dev libcurl4-openssl-dev pkg-config postgresql
 # The tests also check docker-compose.yml and drive a real browser through the pages.
-# axe-core and the Nu Html Checker check every page; the checker runs on Java.
-TEST_PACKAGES = $(RUN_PACKAGES) docker-compose chromium chromium-driver python3-selenium python3-venv curl default-jre-headless
+# axe-core and the Nu Html Checker check every page; the checker runs on Java. aiosmtpd is the real SMTP server.
+TEST_PACKAGES = $(RUN_PACKAGES) docker-compose chromium chromium-driver python3-selenium python3-venv curl default-jre-headless python3-aiosmtpd openssl
 # The connection variables that would point accord at another server; the embedded cluster ignores them here.
 UNSET_PG = env -u DATABASE_URL -u PGHOST -u PGHOSTADDR -u PGPORT -u PGDATABASE -u PGUSER -u PGSERVICE
 

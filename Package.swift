@@ -55,6 +55,13 @@ let package = Package(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        // libcurl, whose SMTP client sends Accord's mail (implicit TLS, STARTTLS, AUTH, connection reuse,
+        // MIME): a maintained protocol implementation rather than one of ours. Debian: libcurl4-openssl-dev.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
         // Our Swift layer over libpq: connections, pool, typed queries and rows, errors, migrations.
         .target(
             name: "Postgres",
@@ -128,10 +135,23 @@ let package = Package(
             dependencies: ["AccordStore", "AccordPack", "AccordCore"],
             swiftSettings: swiftSettings
         ),
-        // Background work: deadlines, escalations, cycle openings, webhook delivery.
+        // E-mail: the outbox's messages worded with the mail templates and sent over SMTP by libcurl.
+        .target(
+            name: "AccordMail",
+            dependencies: [
+                "AccordStore",
+                "AccordResources",
+                "CCurl",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Background work: deadlines, escalations, cycle openings, webhook and mail delivery, digests.
         .target(
             name: "AccordScheduler",
             dependencies: [
+                "AccordMail",
                 "AccordStore",
                 "AccordCore",
                 "Postgres",
@@ -173,6 +193,7 @@ let package = Package(
         .executableTarget(
             name: "accord",
             dependencies: [
+                "AccordMail",
                 "AccordPack",
                 "AccordReports",
                 "AccordServer",
@@ -256,6 +277,7 @@ let package = Package(
         .testTarget(
             name: "AccordServerTests",
             dependencies: [
+                "AccordMail",
                 "AccordPack",
                 "AccordReports",
                 "AccordServer",

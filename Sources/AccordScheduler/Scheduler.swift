@@ -1,4 +1,5 @@
 import AccordCore
+public import AccordMail
 public import AccordStore
 import AsyncHTTPClient
 public import Foundation
@@ -17,6 +18,12 @@ public struct SchedulerPass: Sendable {
     public var delivered: Int
     /// Delivery attempts that failed (refused target, network error, timeout, or a non-2xx answer); retried later with backoff, up to a limit.
     public var failedAttempts: Int
+    /// Mail messages the SMTP server accepted.
+    public var mailSent = 0
+    /// Mail attempts that failed (retried later, or given up on a permanent refusal).
+    public var mailFailed = 0
+    /// Daily digests made.
+    public var digests = 0
 }
 
 /// Background work of `accord serve` (unless `--no-scheduler`) and `accord worker`: deadlines and cycle
@@ -32,6 +39,8 @@ public struct Scheduler: Service {
     public var deliveryInterval: Duration
     /// Whether webhooks may target loopback and private addresses (`--allow-private-webhooks`).
     public var allowPrivateWebhooks: Bool
+    /// How mail is worded and sent; `nil`: mail is off, messages wait in the outbox.
+    public var mail: MailRenderer?
     let logger: Logger
 
     /// A scheduler over a store; nothing runs until the service group calls `run()`.
@@ -40,9 +49,11 @@ public struct Scheduler: Service {
         deadlineInterval: Duration = .seconds(60),
         deliveryInterval: Duration = .seconds(5),
         allowPrivateWebhooks: Bool = false,
+        mail: MailRenderer? = nil,
         logger: Logger = Logger(label: "accord.scheduler")
     ) {
         self.store = store
+        self.mail = mail
         self.allowPrivateWebhooks = allowPrivateWebhooks
         self.deadlineInterval = deadlineInterval
         self.deliveryInterval = deliveryInterval
@@ -61,6 +72,16 @@ public struct Scheduler: Service {
                     }
                 }
             }
+            // NOTIFY accord_mail (a message written) wakes the mail sender the same way.
+            if let mail {
+                group.addTask { [store, logger] in
+                    for try await _ in PostgresNotifications.listen(conninfo: store.pool.configuration.conninfo, channels: ["accord_mail"]) {
+                        do { _ = try await MailDelivery.deliver(store: store, renderer: mail) } catch {
+                            logger.warning("mail delivery failed: \(error)")
+                        }
+                    }
+                }
+            }
             group.addTask { try await loop() }
             try await group.next()
             group.cancelAll()
@@ -74,7 +95,7 @@ public struct Scheduler: Service {
             let runDeadlines = clock.now >= nextDeadlines
             if runDeadlines { nextDeadlines = clock.now.advanced(by: deadlineInterval) }
             do {
-                let pass = try await Self.pass(store: store, deadlines: runDeadlines, allowPrivateWebhooks: allowPrivateWebhooks)
+                let pass = try await Self.pass(store: store, deadlines: runDeadlines, allowPrivateWebhooks: allowPrivateWebhooks, mail: mail)
                 if let d = pass.deadlines, !d.fired.isEmpty || !d.cyclesOpened.isEmpty {
                     logger.info(
                         "deadlines: \(d.reminders) reminder(s), \(d.overdue) overdue, \(d.escalations) escalation(s), cycles opened: \(d.cyclesOpened.count)"
@@ -82,6 +103,9 @@ public struct Scheduler: Service {
                 }
                 if pass.delivered + pass.failedAttempts > 0 {
                     logger.info("webhooks: \(pass.delivered) delivered, \(pass.failedAttempts) attempt(s) failed")
+                }
+                if pass.mailSent + pass.mailFailed + pass.digests > 0 {
+                    logger.info("mail: \(pass.mailSent) sent, \(pass.mailFailed) attempt(s) failed, \(pass.digests) digest(s) made")
                 }
             } catch {
                 // The database may be restarting: log, and try again next round.
@@ -95,17 +119,24 @@ public struct Scheduler: Service {
         try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
     }
 
-    /// One pass: the deadlines (when asked), then the webhook deliveries due at `now`.
+    /// One pass: the deadlines (when asked), the webhook deliveries due at `now`, and, with mail on, the
+    /// digests due and the messages waiting.
     public static func pass(
         store: Store,
         now: Date = Date(),
         deadlines: Bool = true,
-        allowPrivateWebhooks: Bool = false
+        allowPrivateWebhooks: Bool = false,
+        mail: MailRenderer? = nil
     ) async throws -> SchedulerPass {
         let fired = deadlines ? try await store.runDeadlines(now: now) : nil
         if deadlines { try await store.pruneSecurityRows() }
         let (delivered, failed) = try await deliverWebhooks(store: store, now: now, allowPrivate: allowPrivateWebhooks)
-        return SchedulerPass(deadlines: fired, delivered: delivered, failedAttempts: failed)
+        var pass = SchedulerPass(deadlines: fired, delivered: delivered, failedAttempts: failed)
+        if let mail {
+            pass.digests = try await store.makeDigests(now: now)
+            (pass.mailSent, pass.mailFailed) = try await MailDelivery.deliver(store: store, renderer: mail, now: now)
+        }
+        return pass
     }
 
     /// Sends every delivery due, concurrently, each with its own timeout, so one receiver that is down delays nothing else.

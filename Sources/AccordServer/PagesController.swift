@@ -9,10 +9,12 @@ import HummingbirdAuth
 struct PagesController {
     let store: Store
     let renderer: PageRenderer
+    let mailRelay: String?
 
-    init(store: Store, tls: Bool) throws {
+    init(store: Store, tls: Bool, mailRelay: String? = nil) throws {
         self.store = store
         self.renderer = try PageRenderer(tls: tls)
+        self.mailRelay = mailRelay
     }
 
     /// Adds the stylesheet, the calendar feed, and the pages (open ones, then those behind a login).
@@ -35,6 +37,7 @@ struct PagesController {
         signedIn.addRoutes(WorkPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(SignOffPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(AwayPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(NotificationPages(store: store, renderer: renderer, mailRelay: mailRelay).endpoints)
         signedIn.addRoutes(CyclePages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(FindingPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(IncidentPages(store: store, renderer: renderer).endpoints)

@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var tls: Bool
     /// Proxies whose `X-Forwarded-For` is believed for the client's address (throttling, the audit of logins).
     public var trustedProxies: [IPNetwork]
+    /// The mail relay as administrators see it ("smtp://mail.example.com from accord@example.com"); `nil`: mail is off.
+    public var mailRelay: String?
 
     /// Creates a configuration.
     public init(
@@ -26,9 +28,11 @@ public struct ServerConfiguration: Sendable {
         port: Int = 8080,
         readinessTimeout: Duration = .seconds(2),
         tls: Bool = false,
-        trustedProxies: [IPNetwork] = []
+        trustedProxies: [IPNetwork] = [],
+        mailRelay: String? = nil
     ) {
         self.trustedProxies = trustedProxies
+        self.mailRelay = mailRelay
         self.host = host
         self.port = port
         self.readinessTimeout = readinessTimeout
@@ -98,7 +102,7 @@ public func makeRouter(store: Store, configuration: ServerConfiguration) throws 
     authenticated.addRoutes(ClassificationAPIController(store: store).endpoints)
     authenticated.addRoutes(WorkAPIController(store: store).endpoints)
     authenticated.addRoutes(ImprovementAPIController(store: store).endpoints)
-    try PagesController(store: store, tls: configuration.tls).addRoutes(to: router)
+    try PagesController(store: store, tls: configuration.tls, mailRelay: configuration.mailRelay).addRoutes(to: router)
     return router
 }
 

@@ -130,6 +130,7 @@ extension Store {
                     }
                     if task.assigneeID == person.id { continue }
                     try await connection.execute(TaskSQL.setAssignee, task.id, person.id)
+                    try await Self.mailAssignment(task, to: person, by: acting, program: program, on: connection)
                     try await connection.appendAudit(
                         AuditRecord(
                             chain: programChain(program.slug),

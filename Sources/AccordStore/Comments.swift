@@ -41,7 +41,7 @@ enum CommentSQL {
     ) { try Counted(row: $0, TaskComment.init(row:)) }
     /// Tells the task's people of a new comment, in their inbox: its assignee, whoever submitted it and the
     /// holders of the roles ($2) whose sign-off it awaits; never the author ($3), nor a disabled account.
-    static let notify = PostgresCommand<Int64, PostgresArray<String>, Int64, String>(
+    static let notify = PostgresQuery<Int64, PostgresArray<String>, Int64, String, Int64>(
         "comment_notify",
         """
         INSERT INTO accord.notification (person_id, task_id, kind, message)
@@ -52,8 +52,9 @@ enum CommentSQL {
                     WHERE t.id = $1 AND b.role = ANY ($2::text[])) w
         JOIN accord.person p ON p.id = w.person_id
         WHERE w.person_id <> $3 AND p.disabled_at IS NULL
+        RETURNING person_id
         """
-    )
+    ) { try $0.decode(Int64.self, "person_id") }
 
     static let catalogue: [any PostgresCheckable] = [insert, page, notify]
 }
@@ -115,7 +116,8 @@ extension Store {
             let awaited = try await Self.rolesAwaited(task, program: program, on: connection)
             let preview = text.count > 120 ? String(text.prefix(119)) + "…" : text
             let message = "\(acting.name) commented on \(task.ref): \(preview)"
-            try await connection.execute(CommentSQL.notify, id, PostgresArray(awaited.sorted()), acting.id, message)
+            let told = try await connection.query(CommentSQL.notify, id, PostgresArray(awaited.sorted()), acting.id, message)
+            try await Self.mailComment(task, by: acting, text: text, people: told, program: program, on: connection)
             return comment
         }
     }

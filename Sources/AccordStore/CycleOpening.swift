@@ -127,6 +127,14 @@ extension Store {
             program.id,
             try PostgresJSON(encoding: record.merging(["program": program.slug]) { a, _ in a })
         )
+        try await mailCycle(
+            number: number,
+            opened: true,
+            detail: "Cycle \(number) runs from \(start) to \(end); \(created) recurring task\(created == 1 ? "" : "s") are due in it.",
+            workflow: workflow,
+            program: program,
+            on: connection
+        )
         return number
     }
 

@@ -107,6 +107,14 @@ extension Store {
                 program.id,
                 try PostgresJSON(encoding: ["program": slug, "number": String(number)])
             )
+            try await Self.mailCycle(
+                number: number,
+                opened: false,
+                detail: "\(acting.name) closed cycle \(number) after its management review was signed; its figures are kept as they stand.",
+                workflow: workflow,
+                program: program,
+                on: connection
+            )
             return number
         }
         return try await cycle(program: slug, number: number, actor: actor, now: now).cycle

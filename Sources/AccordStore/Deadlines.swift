@@ -115,6 +115,7 @@ extension Store {
             )
         }
         pass.cyclesOpened = try await openDueCycles(today: today, workflows: workflows)
+        try await pool.withTransaction { try await Self.mailDelegationsEnding(today: today, on: $0) }
         return pass
     }
 
@@ -183,6 +184,39 @@ extension Store {
                 for (personID, _) in recipients {
                     try await connection.execute(DeadlineSQL.notify, personID, taskID, eventID, mark.kind.rawValue, message)
                 }
+                let headline =
+                    switch mark.kind {
+                    case .reminder: "Reminder, \(lateness(late))"
+                    case .overdue: "Overdue, \(lateness(late))"
+                    case .escalation: "Escalation level \(mark.level), \(lateness(late))"
+                    }
+                try await Self.queueMail(
+                    .task(
+                        MailKind(deadline: mark.kind),
+                        id: taskID,
+                        program: program.slug,
+                        title: title,
+                        headline: headline,
+                        lines: [message, "Due on \(expectedDue)."],
+                        late: late
+                    ),
+                    to: recipients.map { personID, _ in
+                        let reason: String
+                        if personID == task.assigneeID {
+                            reason = "you are the assignee of \(task.ref)"
+                        } else if !note.isEmpty {
+                            reason = "you manage \(program.slug) and nobody holds \(role ?? "the role")"
+                        } else if mark.kind == .escalation {
+                            reason = "you hold \(role ?? "the role escalated to") in \(program.slug)"
+                        } else if state == .inReview {
+                            reason = "you are a signer \(task.ref) still needs"
+                        } else {
+                            reason = "you hold \(task.ownerRole) in \(program.slug)"
+                        }
+                        return MailRecipient(personID: personID, reason: reason)
+                    },
+                    on: connection
+                )
                 let payload = DeadlineMessage(
                     program: program.slug,
                     task: task.ref,

@@ -142,6 +142,17 @@ extension Store {
                     reason: reason
                 )
             )
+            try await Self.mailDelegation(
+                role: role,
+                holder: holder,
+                deputyID: deputy.id,
+                from: first.description,
+                until: until.description,
+                ended: false,
+                by: acting,
+                program: program,
+                on: connection
+            )
             return try await connection.queryOne(DelegationSQL.byID, id)
         }
     }
@@ -169,6 +180,19 @@ extension Store {
                     objectType: "delegation",
                     objectID: String(id)
                 )
+            )
+            let holder = try await Self.person(delegation.from, on: connection)
+            let deputy = try await Self.person(delegation.to, on: connection)
+            try await Self.mailDelegation(
+                role: delegation.role,
+                holder: holder,
+                deputyID: deputy.id,
+                from: "",
+                until: "",
+                ended: true,
+                by: acting,
+                program: program,
+                on: connection
             )
             return try await connection.queryOne(DelegationSQL.byID, id)
         }

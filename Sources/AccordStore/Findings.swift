@@ -90,6 +90,10 @@ extension Store {
             )
         )
         try await connection.execute(DeadlineSQL.emit, "finding.opened", program.id, try PostgresJSON(encoding: record))
+        if !created.isEmpty {
+            let roles = Array(Set(templates.map(\.task.owner))).sorted()
+            try await mailFinding(number: number, title: title, roles: roles, program: program, by: acting, on: connection)
+        }
         return (id, number)
     }
 

@@ -77,6 +77,17 @@ extension Store {
                 )
             )
             try await connection.execute(DeadlineSQL.emit, "incident.reported", program.id, try PostgresJSON(encoding: record))
+            try await Self.mailIncident(
+                number: number,
+                kind: kind,
+                summary: summary,
+                system: systemRow.slug,
+                dueAt: dueAt,
+                workflow: workflow,
+                program: program,
+                by: acting,
+                on: connection
+            )
             _ = try await Self.openFinding(
                 program,
                 workflow: workflow,

@@ -140,6 +140,7 @@ extension Store {
             do {
                 let person = try await connection.queryOne(PeopleSQL.insert, handle, name, email, admin, nil)
                 let link = try await Self.makeLink(token, for: person, purpose: .welcome, by: acting, on: connection)
+                try await Self.mailPasswordLink(link, for: person, by: acting, on: connection)
                 try await connection.appendAudit(
                     AuditRecord(
                         chain: organisationChain,
@@ -222,6 +223,7 @@ extension Store {
             let sessions = try await connection.execute(SessionSQL.endAll, target.id)
             _ = try await connection.execute(PeopleAdminSQL.withdrawLinks, target.id)
             let link = try await Self.makeLink(token, for: target, purpose: .reset, by: acting, on: connection)
+            try await Self.mailPasswordLink(link, for: target, by: acting, on: connection)
             try await connection.appendAudit(
                 AuditRecord(
                     chain: organisationChain,

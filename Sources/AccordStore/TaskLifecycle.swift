@@ -94,6 +94,7 @@ extension Store {
                 )
             }
             try await connection.execute(TaskSQL.setAssignee, task.id, assignee.id)
+            try await Self.mailAssignment(task, to: assignee, by: acting, program: program, on: connection)
             try await connection.appendAudit(
                 AuditRecord(
                     chain: programChain(program.slug),
@@ -231,6 +232,7 @@ extension Store {
                 reason: reason
             )
         )
+        try await mailTransition(task, to: next, on: event, workflow: workflow, program: program, actor: actor, reason: reason, on: connection)
         // Only a template something depends on (or a finding's task) has anything to settle.
         if next.satisfiesDependents, task.findingID != nil || workflow.tasks.contains(where: { $0.task.dependsOn.contains(task.templateKey) }) {
             try await settleDependents(of: task, workflow: workflow, program: program, on: connection)

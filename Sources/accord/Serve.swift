@@ -1,4 +1,5 @@
 import AccordCore
+import AccordMail
 import AccordScheduler
 import AccordServer
 import AccordStore
@@ -15,6 +16,7 @@ struct Serve: AsyncParsableCommand {
     )
 
     @OptionGroup var options: DatabaseOptions
+    @OptionGroup var mail: MailOptions
 
     @Option(help: "The address to listen on.")
     var host = "127.0.0.1"
@@ -80,6 +82,8 @@ struct Serve: AsyncParsableCommand {
             }
             fflush(nil)  // flush stdout before the server runs, even when it is a file
         }
+        let renderer = try mail.renderer(defaultPublicURL: "http://\(host):\(port)")
+        logger.info("\(renderer.map { "mail: through \($0.settings.url) from \($0.settings.from.address)" } ?? "mail: off (no --smtp-url)")")
         let scheduler =
             noScheduler
             ? nil
@@ -87,13 +91,15 @@ struct Serve: AsyncParsableCommand {
                 store: store,
                 deadlineInterval: .seconds(deadlineInterval),
                 allowPrivateWebhooks: allowPrivateWebhooks,
+                mail: renderer,
                 logger: Logger(label: "accord.scheduler")
             )
         let configuration = ServerConfiguration(
             host: host,
             port: port,
             tls: tls || behindTLSProxy,
-            trustedProxies: trustedProxies.compactMap(IPNetwork.init)
+            trustedProxies: trustedProxies.compactMap(IPNetwork.init),
+            mailRelay: renderer.map { "\($0.settings.url) from \($0.settings.from.address)" }
         )
         if let warning = configuration.exposureWarning { logger.warning("\(warning)") }
         let app = try makeApplication(store: store, configuration: configuration, scheduler: scheduler, logger: logger)

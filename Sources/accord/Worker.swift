@@ -1,3 +1,4 @@
+import AccordMail
 import AccordScheduler
 import AccordStore
 import ArgumentParser
@@ -13,6 +14,7 @@ struct Worker: AsyncParsableCommand {
         abstract: "Run the scheduler alone: deadlines, escalations, cycle openings and webhooks (graceful shutdown on SIGTERM)."
     )
     @OptionGroup var options: DatabaseOptions
+    @OptionGroup var mail: MailOptions
     @Option(
         name: [.customLong("deadline-interval"), .customLong("interval")],
         help: "Seconds between deadline passes (as for 'accord serve'; --interval is the older spelling)."
@@ -34,6 +36,7 @@ struct Worker: AsyncParsableCommand {
             deadlineInterval: .seconds(interval),
             deliveryInterval: .seconds(deliveryInterval),
             allowPrivateWebhooks: allowPrivateWebhooks,
+            mail: try mail.renderer(),
             logger: logger
         )
         logger.info("worker started: deadlines every \(interval) s, webhooks every \(deliveryInterval) s; database \(options.location.summary)")

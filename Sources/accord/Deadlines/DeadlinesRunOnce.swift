@@ -1,4 +1,5 @@
 import AccordCore
+import AccordMail
 import AccordScheduler
 import AccordStore
 import ArgumentParser
@@ -14,15 +15,22 @@ struct DeadlinesRunOnce: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Count deadlines as of this time (ISO 8601, or YYYY-MM-DD) instead of now.", valueName: "time")) var at: String?
     @Flag(help: "Do not deliver webhooks in this pass.") var noWebhooks = false
     @Flag(help: "Deliver webhooks to loopback and private addresses too (refused by default: blind SSRF).") var allowPrivateWebhooks = false
+    @OptionGroup var mail: MailOptions
     @OptionGroup var output: JSONOption
 
     func run() async throws {
         let now = try at.map(parseInstant) ?? Date()
+        let renderer = try mail.renderer()
         let pass = try await withStore(database) { store in
             let deadlines = try await store.runDeadlines(now: now)
             let (delivered, failed) =
                 noWebhooks ? (0, 0) : try await Scheduler.deliverWebhooks(store: store, now: Date(), allowPrivate: allowPrivateWebhooks)
-            return (deadlines, delivered, failed)
+            var mailed = (digests: 0, sent: 0, failed: 0)
+            if let renderer {
+                mailed.digests = try await store.makeDigests(now: now)
+                (mailed.sent, mailed.failed) = try await MailDelivery.deliver(store: store, renderer: renderer, now: Date())
+            }
+            return (deadlines, delivered, failed, mailed)
         }
         if output.json { return try printJSON(pass.0) }
         let d = pass.0
@@ -35,6 +43,7 @@ struct DeadlinesRunOnce: AsyncParsableCommand {
         }
         if !d.cyclesOpened.isEmpty { print("cycles opened: \(d.cyclesOpened.joined(separator: ", "))") }
         if !noWebhooks { print("webhooks: \(pass.1) delivered, \(pass.2) attempt(s) failed (retried later)") }
+        if renderer != nil { print("mail: \(pass.3.sent) sent, \(pass.3.failed) attempt(s) failed, \(pass.3.digests) digest(s) made") }
     }
 }
 
