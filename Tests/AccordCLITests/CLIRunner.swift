@@ -33,6 +33,8 @@ struct CLIResult {
 /// A private ACCORD_HOME, with no PG* or DATABASE_URL from the caller's environment.
 struct CLISandbox {
     let home: URL
+    /// More variables for every command (the mail relay of the mail tour).
+    var extraEnvironment: [String: String] = [:]
 
     init() throws {
         home = URL(fileURLWithPath: "/tmp/accord-cli-\(UUID().uuidString.prefix(8).lowercased())")
@@ -42,7 +44,7 @@ struct CLISandbox {
     var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment.filter { key, _ in !key.hasPrefix("PG") && key != "DATABASE_URL" && key != "ACCORD_USER" }
         env["ACCORD_HOME"] = home.path
-        return env
+        return env.merging(extraEnvironment) { $1 }
     }
 
     /// Runs `accord` with arguments and optional standard input.
