@@ -125,6 +125,11 @@ def main():
                 inspect(role, "person added, link shown")
                 links = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "main code") if "/set-password/" in c.text]
                 set_password_link = links[0] if links else None
+                # Notification preferences with a time zone that is not one: refused, the field marked.
+                browser.get("/account/notifications")
+                browser.fill(time_zone="Mars/Olympus")
+                browser.submit("form[action='/account/notifications'] button[type=submit]")
+                inspect(role, "refused time zone")
                 # The classification questionnaire: Continue with nothing ticked (refused, the question marked),
                 # then answer each current question (the last option that is not a finding) up to the result.
                 browser.get("/programs/acme/systems/support-chatbot/classify")

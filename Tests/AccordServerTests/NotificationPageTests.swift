@@ -1,0 +1,88 @@
+import AccordServer
+import AccordStore
+import AccordTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite("The notifications page: preferences per kind, time zone, digest hour; mail status for administrators")
+struct NotificationPageTests {
+    @Test("choices are saved; switching escalations off is refused with the row marked and the input kept; CSRF; admins see mail is off")
+    func preferences() async throws {
+        try await TestDatabase.with { db in
+            try await seededMail(db.store)
+            let otto = try await db.store.login(handle: "otto", password: mailPassword, address: nil)
+            let ada = try await db.store.login(handle: "ada", password: mailPassword, address: nil)
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
+            @Sendable func headers(_ session: NewWebSession) -> HTTPFields {
+                [.cookie: "accord_session=\(session.cookieToken)", .contentType: "application/x-www-form-urlencoded"]
+            }
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/account/notifications", method: .get, headers: headers(otto)) { response in
+                    let html = String(buffer: response.body)
+                    #expect(response.status == .ok)
+                    #expect(html.contains("Accord mails you at <strong>otto@example.com</strong>"))
+                    #expect(html.contains("id=\"escalation-digest\"") && !html.contains("id=\"escalation-off\""))
+                    #expect(html.contains("id=\"comment-off\"") && html.contains("Cannot be switched off"))
+                    #expect(!html.contains("Mail for everyone"), "only administrators see the outbox")
+                }
+                try await client.execute(
+                    uri: "/account/notifications",
+                    method: .post,
+                    headers: headers(otto),
+                    body: form(["comment": "off", "reminder": "digest", "time_zone": "Europe/Paris", "digest_hour": "7"])
+                ) { response in
+                    #expect(response.status == .forbidden, "no CSRF token, no change")
+                }
+                try await client.execute(
+                    uri: "/account/notifications",
+                    method: .post,
+                    headers: headers(otto),
+                    body: form([
+                        "csrf_token": otto.session.csrfToken, "comment": "off", "reminder": "digest", "time_zone": "Europe/Paris", "digest_hour": "7",
+                    ])
+                ) { response in
+                    #expect(response.status == .seeOther)
+                    #expect(response.headers[.location] == "/account/notifications?saved=1")
+                }
+                let saved = try await db.store.mailPreferences(actor: "otto")
+                #expect(saved.mode(.comment) == .off && saved.mode(.reminder) == .digest && saved.timeZone == "Europe/Paris" && saved.digestHour == 7)
+                // A forged "off" for escalations: refused, the row marked, the other choices as typed.
+                try await client.execute(
+                    uri: "/account/notifications",
+                    method: .post,
+                    headers: headers(otto),
+                    body: form([
+                        "csrf_token": otto.session.csrfToken, "escalation": "off", "comment": "now", "time_zone": "Asia/Tokyo", "digest_hour": "9",
+                    ])
+                ) { response in
+                    let html = String(buffer: response.body)
+                    #expect(response.status == .unprocessableContent)
+                    #expect(html.contains("escalations of late work cannot be switched off"))
+                    #expect(html.contains("<p class=\"error\" id=\"escalation-error\">"))
+                    #expect(html.contains("value=\"Asia/Tokyo\"") && html.contains("id=\"comment-now\" name=\"comment\" value=\"now\" checked"))
+                }
+                try await client.execute(
+                    uri: "/account/notifications",
+                    method: .post,
+                    headers: headers(otto),
+                    body: form(["csrf_token": otto.session.csrfToken, "time_zone": "Mars/Olympus"])
+                ) { response in
+                    let html = String(buffer: response.body)
+                    #expect(response.status == .unprocessableContent)
+                    #expect(html.contains("value=\"Mars/Olympus\" aria-invalid=\"true\""))
+                }
+                #expect(try await db.store.mailPreferences(actor: "otto") == saved, "a refused form changes nothing")
+                try await client.execute(uri: "/account/notifications", method: .get, headers: headers(ada)) { response in
+                    let html = String(buffer: response.body)
+                    #expect(html.contains("<strong>Mail is off</strong>") && html.contains("0 sent"))
+                }
+                try await client.execute(uri: "/account/notifications", method: .get) { response in
+                    #expect(response.status == .seeOther, "a login first")
+                }
+            }
+        }
+    }
+}
