@@ -5,14 +5,8 @@ import Foundation
 // The page models of a program's cycles, findings and incidents (see ImprovementPageModels.swift for
 // the shared pieces). No optional is rendered: Mustache would look a nil up in the enclosing context.
 
-/// A time in UTC, to the minute, as the pages show it.
-func utcMinute(_ date: Date) -> String {
-    let format = DateFormatter()
-    format.locale = Locale(identifier: "en_US_POSIX")
-    format.timeZone = TimeZone(identifier: "UTC")
-    format.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-    return format.string(from: date)
-}
+/// A time to the minute, in the viewer's time zone and naming it, as the pages show it.
+func utcMinute(_ date: Date) -> String { PageTime.minute(date) }
 
 /// `/programs/SLUG/cycles`: the cycles' KPIs side by side, the chart, and the open and close forms.
 struct CyclesPage {

@@ -152,11 +152,7 @@ struct IncidentClock {
     var deadlineUTC: String, deadlineISO: String, timeLeft: String, urgent: Bool, passed: Bool, notified: Bool
 
     init(due: Date, now: Date, notified: Bool) {
-        let format = DateFormatter()
-        format.locale = Locale(identifier: "en_US_POSIX")
-        format.timeZone = TimeZone(identifier: "UTC")
-        format.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        deadlineUTC = format.string(from: due)
+        deadlineUTC = PageTime.minute(due)
         deadlineISO = ISO8601DateFormatter().string(from: due)
         self.notified = notified
         let seconds = Int(due.timeIntervalSince(now))

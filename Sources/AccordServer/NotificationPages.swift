@@ -79,7 +79,7 @@ struct NotificationsPage {
     struct Failed {
         var when: String, person: String, address: String, subject: String, reply: String
         init(_ mail: FailedMail) {
-            when = ISO8601DateFormatter().string(from: mail.failedAt)
+            when = PageTime.isoFormatter().string(from: mail.failedAt)
             person = mail.person
             address = mail.address
             subject = mail.subject

@@ -35,7 +35,8 @@ struct LoginRequiredMiddleware: RouterMiddleware {
     let renderer: PageRenderer
 
     func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
-        guard context.identity != nil else { return renderer.redirectToLogin() }
-        return try await next(request, context)
+        guard let identity = context.identity else { return renderer.redirectToLogin() }
+        // Times on the pages of this request in the person's own time zone.
+        return try await PageTime.$zone.withValue(identity.person.timeZone) { try await next(request, context) }
     }
 }

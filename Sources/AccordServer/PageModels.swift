@@ -69,7 +69,7 @@ struct InboxPage {
         taskCount = tasks.count
         signOffCount = signOffsMore ? "\(signOffs.count)+" : "\(signOffs.count)"
         self.signOffsMore = signOffsMore
-        let format = ISO8601DateFormatter()
+        let format = PageTime.isoFormatter()
         self.notices = notices.map {
             NoticeLine(
                 noticeKind: $0.kind,
@@ -179,7 +179,7 @@ struct TaskPage {
         hasDeadlines = !deadlines.isEmpty
         openFindings = detail.openFindings
         hasOpenFindings = !detail.openFindings.isEmpty
-        let format = ISO8601DateFormatter()
+        let format = PageTime.isoFormatter()
         signatures = detail.signatures.map {
             Sig(
                 printedName: $0.printedName,
@@ -218,7 +218,7 @@ struct AuditPage {
     var chains: [Chain]
     init(page: PageModel, chains: [ChainStatus]) {
         self.page = page
-        let format = ISO8601DateFormatter()
+        let format = PageTime.isoFormatter()
         self.chains = chains.map { c in
             Chain(
                 program: c.program,
@@ -258,10 +258,10 @@ struct AccountPage {
         name = person.name
         email = person.email ?? "-"
         feedOn = feedCreated != nil
-        self.feedCreated = feedCreated.map { ISO8601DateFormatter().string(from: $0) }
+        self.feedCreated = feedCreated.map { PageTime.isoFormatter().string(from: $0) }
         self.feedURL = feedURL
         csrf = page.person?.csrf ?? ""
-        let format = ISO8601DateFormatter()
+        let format = PageTime.isoFormatter()
         self.tokens = tokens.filter { !$0.revoked && ($0.expiresAt ?? .distantFuture) > Date() }.map {
             Token(
                 id: $0.id,
@@ -296,7 +296,7 @@ struct ReportPage {
         programTitle = report.programTitle
         reportTitle = report.kind.title
         kind = report.kind.rawValue
-        generatedAt = ISO8601DateFormatter().string(from: report.generatedAt)
+        generatedAt = PageTime.isoFormatter().string(from: report.generatedAt)
         summary = report.summary
         tables = report.tables.map { Table(title: $0.title, header: $0.header, rows: $0.rows.map { Row(cells: $0) }, empty: $0.rows.isEmpty) }
         links = ReportKind.allCases.map { Link(kind: $0.rawValue, title: $0.title, current: $0 == report.kind) }

@@ -8,7 +8,7 @@ import Foundation
 struct SessionLine {
     var id: Int64, created: String, lastSeen: String, ends: String, sessionAddress: String, isCurrent: Bool
     init(_ session: OwnSession) {
-        let format = ISO8601DateFormatter()
+        let format = PageTime.isoFormatter()
         id = session.id
         created = format.string(from: session.createdAt)
         lastSeen = format.string(from: session.lastSeenAt)
@@ -23,7 +23,7 @@ struct LinkShown {
     var linkURL: String, linkExpires: String, isWelcome: Bool
     init(_ link: PasswordLink, url: String) {
         linkURL = url
-        linkExpires = ISO8601DateFormatter().string(from: link.expiresAt)
+        linkExpires = PageTime.isoFormatter().string(from: link.expiresAt)
         isWelcome = link.purpose == .welcome
     }
 }

@@ -29,7 +29,7 @@ struct WorkflowsPage {
         self.page = page
         csrf = page.person?.csrf ?? ""
         self.isAdmin = isAdmin
-        let format = ISO8601DateFormatter()
+        let format = PageTime.isoFormatter()
         self.workflows = workflows.items.map {
             Line(
                 id: $0.id,

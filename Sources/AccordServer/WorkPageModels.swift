@@ -120,7 +120,7 @@ struct CommentThread {
     var commentBody = "", commentInvalid = false
 
     init(_ paged: Paged<TaskComment>, task: Int64) {
-        let format = ISO8601DateFormatter()
+        let format = PageTime.isoFormatter()
         comments = paged.items.map {
             Line(commentID: $0.id, authorName: $0.authorName, author: $0.author, at: format.string(from: $0.at), body: $0.body)
         }
@@ -152,7 +152,7 @@ struct ChangesAsked {
             [.open, .inProgress, .blocked].contains(detail.task.state)
         else { return nil }
         rejectedBy = last.onBehalfOf.map { "\(last.printedName) on behalf of \($0)" } ?? last.printedName
-        rejectedOn = ISO8601DateFormatter().string(from: last.signedAt)
+        rejectedOn = PageTime.isoFormatter().string(from: last.signedAt)
         rejectionComment = last.comment ?? ""
     }
 }

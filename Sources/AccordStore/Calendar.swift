@@ -14,7 +14,8 @@ enum CalendarSQL {
     static let person = PostgresQuery<[UInt8], Person>(
         "calendar_person",
         """
-        SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, p.disabled_at IS NOT NULL AS disabled
+        SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, p.disabled_at IS NOT NULL AS disabled,
+               p.time_zone
         FROM accord.calendar_feed f JOIN accord.person p ON p.id = f.person_id WHERE f.token_sha256 = $1 AND p.disabled_at IS NULL
         """,
         row: Person.init(row:)

@@ -20,11 +20,13 @@ public struct Person: Codable, Sendable, Equatable {
     public var canSign: Bool
     /// Whether the account is disabled: no login, no signing, no new assignments.
     public var disabled: Bool
+    /// The IANA time zone the person's pages and messages show times in (stored times stay UTC).
+    public var timeZone = "UTC"
 }
 
 enum PeopleSQL {
     static let personColumns = """
-        id, handle, name, email, is_admin, password_hash IS NOT NULL AS can_sign, disabled_at IS NOT NULL AS disabled
+        id, handle, name, email, is_admin, password_hash IS NOT NULL AS can_sign, disabled_at IS NOT NULL AS disabled, time_zone
         """
     static let count = PostgresQuery<Int>("person_count", "SELECT count(*) AS n FROM accord.person") {
         try $0.decode(Int.self, "n")
@@ -60,6 +62,7 @@ extension Person {
         isAdmin = try row.decode(Bool.self, "is_admin")
         canSign = try row.decode(Bool.self, "can_sign")
         disabled = try row.decode(Bool.self, "disabled")
+        timeZone = try row.decode(String.self, "time_zone")
     }
 }
 

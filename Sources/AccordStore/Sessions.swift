@@ -98,7 +98,7 @@ enum SessionSQL {
     static let touch = PostgresQuery<[UInt8], String, (person: Person, csrfToken: String, stale: Bool)>(
         "session_touch",
         """
-        SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled, s.csrf_token,
+        SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled, p.time_zone, s.csrf_token,
                s.last_seen_at < now() - interval '1 minute' AS stale
         FROM accord.web_session s JOIN accord.person p ON p.id = s.person_id
         WHERE s.token_sha256 = $1 AND s.ended_at IS NULL AND s.expires_at > now()
@@ -132,7 +132,7 @@ enum SessionSQL {
     static let tokenPerson = PostgresQuery<[UInt8], (person: Person, stale: Bool)>(
         "token_person",
         """
-        SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled,
+        SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled, p.time_zone,
                t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale
         FROM accord.api_token t JOIN accord.person p ON p.id = t.person_id
         WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND p.disabled_at IS NULL

@@ -61,7 +61,7 @@ enum SignatureSQL {
         "signature_signer",
         """
         SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash, p.password_hash IS NOT NULL AS can_sign,
-               p.disabled_at IS NOT NULL AS disabled
+               p.disabled_at IS NOT NULL AS disabled, p.time_zone
         FROM accord.person p WHERE p.handle = $1
         """
     ) { SignerRow(person: try Person(row: $0), passwordHash: try $0.decode(String?.self, "password_hash")) }

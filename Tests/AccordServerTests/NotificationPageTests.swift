@@ -75,6 +75,14 @@ struct NotificationPageTests {
                     #expect(html.contains("value=\"Mars/Olympus\" aria-invalid=\"true\""))
                 }
                 #expect(try await db.store.mailPreferences(actor: "otto") == saved, "a refused form changes nothing")
+                // Times on otto's pages are in his zone now (Paris in December: UTC+1); ada's stay UTC.
+                try await client.execute(uri: "/account", method: .get, headers: headers(otto)) { response in
+                    let html = String(buffer: response.body)
+                    #expect(html.contains("+01:00</td>") && !html.contains("Z</td>"), "\(html)")
+                }
+                try await client.execute(uri: "/account", method: .get, headers: headers(ada)) { response in
+                    #expect(String(buffer: response.body).contains("Z</td>"))
+                }
                 try await client.execute(uri: "/account/notifications", method: .get, headers: headers(ada)) { response in
                     let html = String(buffer: response.body)
                     #expect(html.contains("<strong>Mail is off</strong>") && html.contains("0 sent"))
