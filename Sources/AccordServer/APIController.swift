@@ -11,6 +11,7 @@ extension TaskSummary: ResponseEncodable {}
 extension TaskDetail: ResponseEncodable {}
 extension ProgramDetail: ResponseEncodable {}
 extension Person: ResponseEncodable {}
+extension MailPreferences: ResponseEncodable {}
 extension Report: ResponseEncodable {}
 extension CycleSummary: ResponseEncodable {}
 extension Finding: ResponseEncodable {}

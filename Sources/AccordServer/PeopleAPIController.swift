@@ -46,6 +46,18 @@ struct PasswordChangeBody: Decodable {
     }
 }
 
+/// A change of one's notification preferences: any of the three parts.
+struct NotificationsBody: Decodable {
+    var modes: [String: String]?
+    var timeZone: String?
+    var digestHour: Int?
+    enum CodingKeys: String, CodingKey {
+        case modes
+        case timeZone = "time_zone"
+        case digestHour = "digest_hour"
+    }
+}
+
 /// A password link's token and the password it sets.
 struct PasswordLinkBody: Decodable {
     var token: String?
@@ -117,6 +129,30 @@ struct PeopleAPIController {
             .get("me/tokens", use: tokens)
             .post("me/tokens", use: createToken)
             .post("me/tokens/:token/revoke", use: revokeToken)
+            .get("me/notifications", use: notifications)
+            .patch("me/notifications", use: setNotifications)
+    }
+
+    @Sendable func notifications(_ request: Request, context: AccordContext) async throws -> MailPreferences {
+        try await store.mailPreferences(actor: try context.actor)
+    }
+
+    /// Changes what is given, all or nothing; an empty body changes nothing.
+    @Sendable func setNotifications(_ request: Request, context: AccordContext) async throws -> MailPreferences {
+        let body = try await request.decode(as: NotificationsBody.self, context: context)
+        var modes: [MailKind: MailMode] = [:]
+        for (name, value) in body.modes ?? [:] {
+            guard let kind = MailKind(rawValue: name), MailKind.choosable.contains(kind) else {
+                throw AccordError(
+                    .invalid,
+                    "'\(name)' is not a kind of message; kinds are \(MailKind.choosable.map(\.rawValue).joined(separator: ", "))",
+                    field: "modes"
+                )
+            }
+            guard let mode = MailMode(rawValue: value) else { throw AccordError(.invalid, "'\(value)' is not now, digest or off", field: "modes") }
+            modes[kind] = mode
+        }
+        return try await store.setMailPreferences(modes, timeZone: body.timeZone, digestHour: body.digestHour, actor: try context.actor)
     }
 
     @Sendable func people(_ request: Request, context: AccordContext) async throws -> Response {

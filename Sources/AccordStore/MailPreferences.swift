@@ -49,6 +49,7 @@ extension Store {
             throw AccordError(.invalid, "the digest hour is 0 to 23, not \(digestHour)", field: "digest_hour")
         }
         let zone = timeZone?.trimmingCharacters(in: .whitespaces)
+        if modes.isEmpty && zone == nil && digestHour == nil { return try await mailPreferences(actor: actor) }
         return try await pool.withTransaction { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             let before = try await Self.mailPreferences(of: acting, on: connection)

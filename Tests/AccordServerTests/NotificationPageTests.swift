@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import Postgres
 import Testing
 
 @Suite("The notifications page: preferences per kind, time zone, digest hour; mail status for administrators")
@@ -90,6 +91,59 @@ struct NotificationPageTests {
                 try await client.execute(uri: "/account/notifications", method: .get) { response in
                     #expect(response.status == .seeOther, "a login first")
                 }
+            }
+        }
+    }
+
+    @Test("the API: GET and PATCH /api/v1/me/notifications, problem+json on what is refused, an empty change changes nothing")
+    func api() async throws {
+        try await TestDatabase.with { db in
+            try await seededMail(db.store)
+            let token = try await db.store.createToken(for: "otto", name: "t", expires: nil, actor: "otto", proof: .password(mailPassword)).1
+            let app = try makeApplication(store: db.store, configuration: ServerConfiguration())
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/api/v1/me/notifications", method: .get, headers: headers) { response in
+                    let body = object(response.body)
+                    #expect(response.status == .ok && body["timeZone"] as? String == "UTC" && body["digestHour"] as? Int == 8)
+                    #expect((body["modes"] as? [String: String])?["escalation"] == "now")
+                }
+                for (patch, field) in [
+                    (["modes": ["escalation": "off"]], "modes"), (["modes": ["nope": "now"]], "modes"), (["time_zone": "Nowhere/Land"], "time_zone"),
+                    (["digest_hour": 25], "digest_hour"),
+                ] as [([String: Any], String)] {
+                    try await client.execute(uri: "/api/v1/me/notifications", method: .patch, headers: headers, body: json(patch)) { response in
+                        #expect(response.status == .unprocessableContent, "\(patch)")
+                        #expect(response.headers[.contentType] == "application/problem+json")
+                        _ = field
+                    }
+                }
+                try await client.execute(
+                    uri: "/api/v1/me/notifications",
+                    method: .patch,
+                    headers: headers,
+                    body: json(["modes": ["escalation": "digest", "comment": "off"], "time_zone": "America/New_York", "digest_hour": 6])
+                ) { response in
+                    let body = object(response.body)
+                    #expect(response.status == .ok && body["timeZone"] as? String == "America/New_York" && body["digestHour"] as? Int == 6)
+                    #expect((body["modes"] as? [String: String])?["comment"] == "off")
+                }
+                let entries = try await db.pool.withConnection {
+                    try await $0.query("SELECT count(*)::int AS n FROM accord.audit_entry WHERE action = 'person.mail-preferences'")[0].decode(
+                        Int.self,
+                        "n"
+                    )
+                }
+                try await client.execute(uri: "/api/v1/me/notifications", method: .patch, headers: headers, body: json([:])) { response in
+                    #expect(response.status == .ok)
+                }
+                let after = try await db.pool.withConnection {
+                    try await $0.query("SELECT count(*)::int AS n FROM accord.audit_entry WHERE action = 'person.mail-preferences'")[0].decode(
+                        Int.self,
+                        "n"
+                    )
+                }
+                #expect(entries == 1 && after == 1, "one audited change; the empty one changed nothing")
             }
         }
     }
