@@ -13,8 +13,9 @@ ACCORD      = $(BIN_DIR)/accord
 # Debian packages: the libpq, zlib and libcurl headers to build, the server programs for the embedded cluster.
 RUN_PACKAGES  = libpq-dev zlib1g-dev libcurl4-openssl-dev pkg-config postgresql
 # The tests also check docker-compose.yml and drive a real browser through the pages.
-# axe-core and the Nu Html Checker check every page; the checker runs on Java. aiosmtpd is the real SMTP server.
-TEST_PACKAGES = $(RUN_PACKAGES) docker-compose chromium chromium-driver python3-selenium python3-venv curl default-jre-headless python3-aiosmtpd openssl
+# axe-core and the Nu Html Checker check every page; the checker runs on Java. aiosmtpd is the real SMTP server;
+# Authlib and Flask make the real OpenID provider.
+TEST_PACKAGES = $(RUN_PACKAGES) docker-compose chromium chromium-driver python3-selenium python3-venv curl default-jre-headless python3-aiosmtpd openssl python3-authlib python3-flask
 # The connection variables that would point accord at another server; the embedded cluster ignores them here.
 UNSET_PG = env -u DATABASE_URL -u PGHOST -u PGHOSTADDR -u PGPORT -u PGDATABASE -u PGUSER -u PGSERVICE
 

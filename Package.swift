@@ -42,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         // Outgoing HTTP for webhooks: connection pooling, timeouts, TLS, and no redirect following.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // JOSE for OpenID Connect: JWKS, the ID token's signature and its registered claims.
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: [
         // libpq, found through pkg-config; Debian and Ubuntu ship it as libpq-dev.
@@ -147,6 +149,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Single sign-on: OpenID Connect's code flow with PKCE and the ID token's checks (jwt-kit), the
+        // provider reached with AsyncHTTPClient.
+        .target(
+            name: "AccordSSO",
+            dependencies: [
+                "AccordStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Background work: deadlines, escalations, cycle openings, webhook and mail delivery, digests.
         .target(
             name: "AccordScheduler",
@@ -169,6 +185,7 @@ let package = Package(
             name: "AccordServer",
             dependencies: [
                 "AccordReports",
+                "AccordSSO",
                 "AccordScheduler",
                 "AccordStore",
                 "AccordCore",
@@ -194,6 +211,7 @@ let package = Package(
             name: "accord",
             dependencies: [
                 "AccordMail",
+                "AccordSSO",
                 "AccordPack",
                 "AccordReports",
                 "AccordServer",
@@ -203,6 +221,7 @@ let package = Package(
                 "Postgres",
                 "PostgresCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -286,6 +305,8 @@ let package = Package(
                 "Postgres",
                 "AccordCore",
                 "AccordTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),

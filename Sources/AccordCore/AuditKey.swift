@@ -19,6 +19,13 @@ public struct AuditKey: Sendable {
         Array(HMAC<SHA256>.authenticationCode(for: bytes, using: key))
     }
 
+    /// A 32-byte key for another purpose, derived from this one with HKDF-SHA256, so the one secret kept
+    /// outside the database also protects other things (an SSO client secret, a PKCE verifier) without
+    /// reusing the audit key's own bytes.
+    public func derivedKey(purpose: String) -> [UInt8] {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32).withUnsafeBytes { Array($0) }
+    }
+
     /// Whether a MAC is right, compared in constant time.
     public func verify(_ mac: [UInt8], for bytes: [UInt8]) -> Bool {
         HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: bytes, using: key)

@@ -1,3 +1,4 @@
+import AccordSSO
 import AccordStore
 import Hummingbird
 import HummingbirdAuth
@@ -6,6 +7,8 @@ import HummingbirdAuth
 struct LoginPages {
     let store: Store
     let renderer: PageRenderer
+    /// Single sign-on, for the provider's logout after Accord's.
+    var sso: SingleSignOn?
 
     var endpoints: RouteCollection<AccordContext> {
         RouteCollection(context: AccordContext.self)
@@ -22,7 +25,23 @@ struct LoginPages {
     @Sendable func form(_ request: Request, context: AccordContext) async throws -> Response {
         if context.identity != nil { return Response(status: .seeOther, headers: [.location: "/inbox"]) }
         let set = request.uri.queryParameters["password-set"] != nil
-        return renderer.loginPage(context, error: nil, status: .ok, notice: set ? "Your password is set. Log in with it." : nil)
+        return await page(context, error: nil, status: .ok, notice: set ? "Your password is set. Log in with it." : nil)
+    }
+
+    /// The login page, with the identity providers to log in with.
+    func page(_ context: AccordContext, error: String?, status: HTTPResponse.Status, handle: String? = nil, notice: String? = nil) async -> Response {
+        // The providers are read each time; the page still shows (without them) if the database is away.
+        let providers = (try? await store.ssoIssuers()) ?? []
+        let passwordsOff = !((try? await store.ssoSettings().localPasswords) ?? true)
+        return renderer.loginPage(
+            context,
+            error: error,
+            status: status,
+            handle: handle,
+            notice: notice,
+            providers: providers,
+            passwordsOff: passwordsOff
+        )
     }
 
     @Sendable func login(_ request: Request, context: AccordContext) async throws -> Response {
@@ -31,7 +50,7 @@ struct LoginPages {
         // so another site's form cannot carry it), and a browser's Origin must be this site.
         guard let sent = form["login_token"], let cookie = request.cookies[renderer.loginCookie]?.value, constantTimeEquals(sent, cookie)
         else {
-            return renderer.loginPage(
+            return await page(
                 context,
                 error: "this login form has expired or did not come from Accord; log in again",
                 status: .forbidden,
@@ -41,7 +60,7 @@ struct LoginPages {
         do {
             try refuseCrossSite(request)
         } catch let error as AccordError {
-            return renderer.loginPage(context, error: error.message, status: .forbidden, handle: form["handle"])
+            return await page(context, error: error.message, status: .forbidden, handle: form["handle"])
         }
         do {
             let (_, cookie) = try await SessionCookies(store: store, tls: renderer.tls)
@@ -50,7 +69,7 @@ struct LoginPages {
             response.setCookie(cookie)
             return response
         } catch let error as AccordError {
-            return renderer.loginPage(
+            return await page(
                 context,
                 error: error.message,
                 status: Problem(error).httpStatus == .serviceUnavailable ? .serviceUnavailable : .unauthorized,
@@ -62,8 +81,16 @@ struct LoginPages {
     @Sendable func logout(_ request: Request, context: AccordContext) async throws -> Response {
         let form = try await renderer.formFields(request)
         try renderer.requireCSRF(form, context)
-        var response = Response(status: .seeOther, headers: [.location: "/login"])
-        response.setCookie(try await SessionCookies(store: store, tls: renderer.tls).end(request))
+        let cookies = SessionCookies(store: store, tls: renderer.tls)
+        // A session opened through a provider that offers RP-initiated logout ends there too.
+        var target = "/login"
+        if let sso, let token = request.cookies[cookies.name]?.value, let issuer = try await store.ssoIssuer(ofSession: token),
+            let url = await sso.client.logoutURL(issuer, returnTo: sso.base(request) + "/login")
+        {
+            target = url
+        }
+        var response = Response(status: .seeOther, headers: [.location: target])
+        response.setCookie(try await cookies.end(request))
         return response
     }
 }

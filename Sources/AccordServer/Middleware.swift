@@ -14,14 +14,31 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[.contentSecurityPolicy] =
-            "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        // A page whose forms lead to an identity provider set its own, naming the provider (see `withFormTargets`).
+        if response.headers[.contentSecurityPolicy] == nil { response.headers[.contentSecurityPolicy] = contentSecurityPolicy() }
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.init("Referrer-Policy")!] = "same-origin"
         response.headers[.init("X-Frame-Options")!] = "DENY"
         if tls { response.headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains" }
         // API answers carry personal data and signatures, problems included: no cache or history keeps them.
         if request.uri.path.hasPrefix("/api/v1/") { response.headers[.cacheControl] = "no-store" }
+        return response
+    }
+}
+
+/// The Content-Security-Policy of every response. `form-action` also governs where a form's answer may
+/// redirect, so a page with a form that leads to an identity provider names the provider's origin.
+func contentSecurityPolicy(formTargets: [String] = []) -> String {
+    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        + formTargets.map { " " + $0 }.joined()
+}
+
+extension Response {
+    /// This page's forms may lead to these origins (identity providers), besides the site itself.
+    func withFormTargets(_ origins: [String]) -> Response {
+        guard !origins.isEmpty else { return self }
+        var response = self
+        response.headers[.contentSecurityPolicy] = contentSecurityPolicy(formTargets: origins)
         return response
     }
 }
@@ -94,7 +111,7 @@ struct SessionCookies {
         return cookie("", maxAge: 0)
     }
 
-    private func cookie(_ value: String, maxAge: Int) -> Cookie {
+    func cookie(_ value: String, maxAge: Int) -> Cookie {
         Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: tls, httpOnly: true, sameSite: .strict)
     }
 }

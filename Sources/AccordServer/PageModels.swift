@@ -20,6 +20,8 @@ struct PageModel {
     var person: Who?
     var notice: String?
     var error: String?
+    /// A page that goes on at once to this address (after the identity provider's answer).
+    var refreshTo: String?
 
     init(title: String, context: AccordContext, error: String? = nil) {
         self.title = title
@@ -35,6 +37,12 @@ struct LoginPage {
     var page: PageModel
     var handle: String
     var loginToken: String
+    /// The identity providers offered as "Log in with …".
+    var providers: [ProviderButton]
+    /// Stored, not computed: Mustache reads a model's stored properties only.
+    var hasProviders: Bool
+    /// Whether local passwords are off (the form stays, for break-glass administrators).
+    var passwordsOff: Bool
 }
 
 /// One task in a list. Mustache looks a missing (nil) value up in the enclosing context, so optional
@@ -119,7 +127,7 @@ struct ProgramPage {
 struct TaskPage {
     struct Sig {
         var printedName: String, sigOnBehalfOf: String?, signedAt: String, decision: String, role: String, meaning: String, versionNote: String,
-            sigComment: String, current: Bool
+            sigComment: String, current: Bool, method: String
     }
     struct Ev { var id: Int64, title: String, version: Int, size: Int, sha256: String, uploadedBy: String }
     var page: PageModel
@@ -128,6 +136,8 @@ struct TaskPage {
     var refs: [TaskDetail.RefTitle], hasRefs: Bool, dependsOn: [TaskDetail.Link], hasDependencies: Bool
     var evidence: [Ev], evidenceRequired: [String], evidenceVersion: Int
     var signatures: [Sig], hasSignatures: Bool, policy: String?, needed: String?, canSign: Bool, canUpload: Bool
+    /// How the person signs: their password, and/or a fresh login at each provider they are linked to.
+    var passwordSigning = true, ssoProviders: [ProviderButton] = [], hasSSOSigning = false
     struct DeadlineLine { var what: String, firedOn: String, recipients: String, isEscalation: Bool }
     var deadlines: [DeadlineLine], hasDeadlines: Bool
     var openFindings: [OpenFinding], hasOpenFindings: Bool
@@ -190,7 +200,8 @@ struct TaskPage {
                 meaning: $0.meaning.rawValue,
                 versionNote: $0.versionNote,
                 sigComment: $0.comment ?? "",
-                current: $0.current
+                current: $0.current,
+                method: signingMethodLabel($0.authMethod)
             )
         }
         hasSignatures = !detail.signatures.isEmpty
@@ -347,4 +358,16 @@ struct LeadershipPage {
 
 extension Problem {
     var httpStatus: HTTPResponse.Status { HTTPResponse.Status(code: status) }
+}
+
+/// How a signature was authenticated, as the task page says it: `password`, or the provider and the time
+/// of the fresh login for `oidc iss=… auth_time=…`.
+func signingMethodLabel(_ method: String) -> String {
+    guard method.hasPrefix("oidc ") else { return method }
+    var parts: [String: String] = [:]
+    for field in method.dropFirst(5).split(separator: " ") {
+        let pair = field.split(separator: "=", maxSplits: 1)
+        if pair.count == 2 { parts[String(pair[0])] = String(pair[1]) }
+    }
+    return "single sign-on at \(parts["iss"] ?? "?"), fresh login at \(parts["auth_time"] ?? "?")"
 }

@@ -44,11 +44,28 @@ struct PageRenderer: Sendable {
     var loginCookie: String { tls ? "__Host-accord_login" : "accord_login" }
 
     /// The login form with a fresh pre-session token, in the page and in a cookie.
-    func loginPage(_ context: AccordContext, error: String?, status: HTTPResponse.Status, handle: String? = nil, notice: String? = nil) -> Response {
+    func loginPage(
+        _ context: AccordContext,
+        error: String?,
+        status: HTTPResponse.Status,
+        handle: String? = nil,
+        notice: String? = nil,
+        providers: [SSOIssuer] = [],
+        passwordsOff: Bool = false
+    ) -> Response {
         let token = randomToken()
         var page = PageModel(title: "Log in", context: context, error: error)
         page.notice = notice
-        var response = render("login", LoginPage(page: page, handle: handle ?? "", loginToken: token), status: status)
+        let buttons = providers.map(ProviderButton.init)
+        let model = LoginPage(
+            page: page,
+            handle: handle ?? "",
+            loginToken: token,
+            providers: buttons,
+            hasProviders: !buttons.isEmpty,
+            passwordsOff: passwordsOff
+        )
+        var response = render("login", model, status: status).withFormTargets(buttons.map(\.providerOrigin))
         response.setCookie(Cookie(name: loginCookie, value: token, maxAge: 3600, path: "/", secure: tls, httpOnly: true, sameSite: .strict))
         return response
     }

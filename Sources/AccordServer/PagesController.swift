@@ -10,11 +10,13 @@ struct PagesController {
     let store: Store
     let renderer: PageRenderer
     let mailRelay: String?
+    let sso: SingleSignOn
 
-    init(store: Store, tls: Bool, mailRelay: String? = nil) throws {
+    init(store: Store, tls: Bool, mailRelay: String? = nil, sso: SingleSignOn) throws {
         self.store = store
         self.renderer = try PageRenderer(tls: tls)
         self.mailRelay = mailRelay
+        self.sso = sso
     }
 
     /// Adds the stylesheet, the calendar feed, and the pages (open ones, then those behind a login).
@@ -24,12 +26,15 @@ struct PagesController {
         let pages = router.group()
             .add(middleware: SessionCookieAuthenticator(cookies: SessionCookies(store: store, tls: renderer.tls)))
             .add(middleware: PageErrorMiddleware(renderer: renderer))
-        pages.addRoutes(LoginPages(store: store, renderer: renderer).endpoints)
+        pages.addRoutes(LoginPages(store: store, renderer: renderer, sso: sso).endpoints)
+        let signOn = SSOPages(store: store, renderer: renderer, sso: sso)
+        pages.addRoutes(signOn.endpoints)
         pages.addRoutes(PasswordLinkPages(store: store, renderer: renderer).endpoints)
         let signedIn = pages.group().add(middleware: LoginRequiredMiddleware(renderer: renderer))
         signedIn.addRoutes(AccountPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(RoadmapPages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(TaskPages(store: store, renderer: renderer).endpoints)
+        signedIn.addRoutes(signOn.signedInEndpoints)
         signedIn.addRoutes(PeoplePages(store: store, renderer: renderer).endpoints)
         signedIn.addRoutes(
             WorkflowPages(store: store, renderer: renderer).endpoints.addRoutes(ProgramSetupPages(store: store, renderer: renderer).endpoints)

@@ -1,7 +1,9 @@
 public import AccordCore
 import AccordResources
+import AccordSSO
 public import AccordScheduler
 public import AccordStore
+import AsyncHTTPClient
 public import Hummingbird
 import HummingbirdAuth
 public import Logging
@@ -21,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: [IPNetwork]
     /// The mail relay as administrators see it ("smtp://mail.example.com from accord@example.com"); `nil`: mail is off.
     public var mailRelay: String?
+    /// The site's public base URL (`--public-url`): the identity provider sends people back under it.
+    public var publicURL: String?
 
     /// Creates a configuration.
     public init(
@@ -29,10 +33,12 @@ public struct ServerConfiguration: Sendable {
         readinessTimeout: Duration = .seconds(2),
         tls: Bool = false,
         trustedProxies: [IPNetwork] = [],
-        mailRelay: String? = nil
+        mailRelay: String? = nil,
+        publicURL: String? = nil
     ) {
         self.trustedProxies = trustedProxies
         self.mailRelay = mailRelay
+        self.publicURL = publicURL
         self.host = host
         self.port = port
         self.readinessTimeout = readinessTimeout
@@ -102,7 +108,10 @@ public func makeRouter(store: Store, configuration: ServerConfiguration) throws 
     authenticated.addRoutes(ClassificationAPIController(store: store).endpoints)
     authenticated.addRoutes(WorkAPIController(store: store).endpoints)
     authenticated.addRoutes(ImprovementAPIController(store: store).endpoints)
-    try PagesController(store: store, tls: configuration.tls, mailRelay: configuration.mailRelay).addRoutes(to: router)
+    // The provider calls go through the process-wide HTTP client, which lives as long as the process.
+    let sso = SingleSignOn(store: store, client: OpenIDClient(http: .shared), publicURL: configuration.publicURL, tls: configuration.tls)
+    authenticated.addRoutes(SigningChallengeController(store: store, sso: sso).endpoints)
+    try PagesController(store: store, tls: configuration.tls, mailRelay: configuration.mailRelay, sso: sso).addRoutes(to: router)
     return router
 }
 

@@ -33,8 +33,10 @@ struct TaskPages {
         let query = request.uri.queryParameters
         page.notice = Self.notices.first { query[$0.key[...]] != nil }?.value
         var model = TaskPage(page: page, detail: detail, canSign: signable, actor: actor)
+        if signable { (model.passwordSigning, model.ssoProviders) = try await signingOptions(context) }
+        model.hasSSOSigning = !model.ssoProviders.isEmpty
         model.thread = try await CommentThread.load(store, task: id, actor: actor, query: query)
-        return renderer.render("task", model)
+        return renderer.render("task", model).withFormTargets(model.ssoProviders.map(\.providerOrigin))
     }
 
     /// What the page says after each action (post/redirect/get: the action redirects here with its key).
@@ -162,7 +164,7 @@ struct TaskPages {
 
     /// The task page again after a refusal: the message announced, the field it concerns marked, what was
     /// typed kept, with the status of the refusal. `canSign` says whether the sign form shows.
-    private func refused(
+    func refused(
         _ error: AccordError,
         task id: String,
         actor: String,
@@ -174,14 +176,26 @@ struct TaskPages {
         var page = PageModel(title: detail.task.title, context: context)
         page.error = error.message
         var model = TaskPage(page: page, detail: detail, canSign: try await canSign(detail), actor: actor)
+        if model.canSign { (model.passwordSigning, model.ssoProviders) = try await signingOptions(context) }
+        model.hasSSOSigning = !model.ssoProviders.isEmpty
         model.thread = try await CommentThread.load(store, task: id, actor: actor, query: [:])
         model.mark(field: error.field, input: input)
-        return renderer.render("task", model, status: Problem(error).httpStatus)
+        return renderer.render("task", model, status: Problem(error).httpStatus).withFormTargets(model.ssoProviders.map(\.providerOrigin))
     }
 
     @Sendable func downloadEvidence(_ request: Request, context: AccordContext) async throws -> Response {
         guard let id = Int64(try context.parameters.require("evidence")) else { throw AccordError(.notFound, "no such evidence") }
         let (version, bytes) = try await store.evidenceContent(id, actor: try context.actor)
         return evidenceDownload(version, bytes)
+    }
+
+    /// How the person may sign: with their password (they have one, and local passwords are on or they
+    /// are break-glass), and through each identity provider they are linked to.
+    func signingOptions(_ context: AccordContext) async throws -> (Bool, [ProviderButton]) {
+        guard let person = context.person else { return (false, []) }
+        let identities = try await store.ssoIdentities(of: person.handle, actor: person.handle)
+        let passwordsOn = try await store.ssoSettings().localPasswords
+        let password = person.canSign && (passwordsOn || identities.isEmpty)
+        return (password, identities.map { ProviderButton(id: $0.issuerID, name: $0.displayName, issuer: $0.issuer) })
     }
 }

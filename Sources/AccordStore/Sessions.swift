@@ -114,13 +114,19 @@ enum SessionSQL {
         "session_end_all",
         "UPDATE accord.web_session SET ended_at = now() WHERE person_id = $1 AND ended_at IS NULL"
     )
-    static let loginPerson = PostgresQuery<String, (id: Int64, passwordHash: String?, disabled: Bool)>(
+    /// The person logging in ($1), and whether a local password may log them in (passwords are on, or
+    /// they are a break-glass administrator).
+    static let loginPerson = PostgresQuery<String, (id: Int64, passwordHash: String?, disabled: Bool, passwordAllowed: Bool)>(
         "session_login_person",
-        "SELECT id, password_hash, disabled_at IS NOT NULL AS disabled FROM accord.person WHERE handle = $1"
+        """
+        SELECT id, password_hash, disabled_at IS NOT NULL AS disabled,
+               (SELECT local_passwords FROM accord.sso_setting) OR (break_glass AND is_admin) AS password_allowed
+        FROM accord.person WHERE handle = $1
+        """
     ) {
         (
             id: try $0.decode(Int64.self, "id"), passwordHash: try $0.decode(String?.self, "password_hash"),
-            disabled: try $0.decode(Bool.self, "disabled")
+            disabled: try $0.decode(Bool.self, "disabled"), passwordAllowed: try $0.decode(Bool.self, "password_allowed")
         )
     }
     static let createToken = PostgresQuery<Int64, String, [UInt8], String?, Int64>(
@@ -197,7 +203,7 @@ extension Store {
         let account = "login:\(handle.lowercased())@\(place)"
         var keys = [ThrottleKey(key: account, policy: policy.login), ThrottleKey(key: "account:\(handle.lowercased())", policy: policy.account)]
         if address != nil { keys.append(ThrottleKey(key: "address:\(place)", policy: policy.address, shared: true)) }
-        var found: (id: Int64, passwordHash: String?, disabled: Bool)?
+        var found: (id: Int64, passwordHash: String?, disabled: Bool, passwordAllowed: Bool)?
         do {
             let (matches, _) = try await throttled(keys) {
                 found = try await pool.withConnection { try await $0.queryFirst(SessionSQL.loginPerson, handle) }
@@ -211,6 +217,10 @@ extension Store {
             throw AccordError(.unauthenticated, "too many failed logins; try again in \(blocked.seconds) seconds")
         }
         guard let personID = found?.id else { throw AccordError(.unauthenticated, "wrong handle or password") }
+        // Said only after the right password, so it reveals nothing to a guesser.
+        guard found?.passwordAllowed == true else {
+            throw AccordError(.forbidden, "local passwords are off; log in with your organisation's identity provider")
+        }
         let token = randomToken()
         let csrf = randomToken()
         let expires: Date = try await pool.withTransaction { connection in

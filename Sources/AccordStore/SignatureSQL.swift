@@ -6,6 +6,8 @@ import Postgres
 struct SignerRow {
     var person: Person
     var passwordHash: String?
+    /// Whether local passwords are on, or the signer is a break-glass administrator.
+    var passwordAllowed: Bool
 }
 
 /// The task to sign, locked, with what signing needs of its program and of the signer's standing.
@@ -61,10 +63,17 @@ enum SignatureSQL {
         "signature_signer",
         """
         SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash, p.password_hash IS NOT NULL AS can_sign,
-               p.disabled_at IS NOT NULL AS disabled, p.time_zone
+               p.disabled_at IS NOT NULL AS disabled, p.time_zone,
+               (SELECT local_passwords FROM accord.sso_setting) OR (p.break_glass AND p.is_admin) AS password_allowed
         FROM accord.person p WHERE p.handle = $1
         """
-    ) { SignerRow(person: try Person(row: $0), passwordHash: try $0.decode(String?.self, "password_hash")) }
+    ) {
+        SignerRow(
+            person: try Person(row: $0),
+            passwordHash: try $0.decode(String?.self, "password_hash"),
+            passwordAllowed: try $0.decode(Bool.self, "password_allowed")
+        )
+    }
     /// The task to sign, locked, with its program, workflow checksum, review state and the signer's standing.
     static let lockedForSigning = PostgresQuery<Int64, Int64, SigningTaskRow>(
         "signature_locked_for_signing",
@@ -261,5 +270,31 @@ extension SigningStanding {
                 holder: SigningAuthority.Holder(id: try row.decode(Int64.self, "other_id"), handle: try row.decode(String.self, "other_handle"))
             )
         }
+    }
+}
+
+/// What the sign path reads in its first round trip, after the lock.
+struct SigningReads {
+    /// The task, locked; `nil` when there is no such task.
+    var task: SigningTaskRow?
+    var round: [RoundSignature]
+    var standing: [SigningStanding]
+    var digests: [(digest: EvidenceDigest, uploadedBy: Int64)]
+    var signatureID: Int64
+
+    /// From the pipeline's results, in its order.
+    init(
+        task: [SigningTaskRow],
+        round: [RoundSignature],
+        standing: [SigningStanding],
+        digests: [(digest: EvidenceDigest, uploadedBy: Int64)],
+        nextID: [Int64]
+    ) throws {
+        guard let signatureID = nextID.first else { throw PostgresError(.decoding, "statement 'signature_next_id' returned no row") }
+        self.task = task.first
+        self.round = round
+        self.standing = standing
+        self.digests = digests
+        self.signatureID = signatureID
     }
 }

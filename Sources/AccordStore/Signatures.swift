@@ -2,32 +2,6 @@ public import AccordCore
 import Foundation
 import Postgres
 
-/// What the sign path reads in its first round trip, after the lock.
-private struct SigningReads {
-    /// The task, locked; `nil` when there is no such task.
-    var task: SigningTaskRow?
-    var round: [RoundSignature]
-    var standing: [SigningStanding]
-    var digests: [(digest: EvidenceDigest, uploadedBy: Int64)]
-    var signatureID: Int64
-
-    /// From the pipeline's results, in its order.
-    init(
-        task: [SigningTaskRow],
-        round: [RoundSignature],
-        standing: [SigningStanding],
-        digests: [(digest: EvidenceDigest, uploadedBy: Int64)],
-        nextID: [Int64]
-    ) throws {
-        guard let signatureID = nextID.first else { throw PostgresError(.decoding, "statement 'signature_next_id' returned no row") }
-        self.task = task.first
-        self.round = round
-        self.standing = standing
-        self.digests = digests
-        self.signatureID = signatureID
-    }
-}
-
 /// The locked task being signed, with its workflow and approval policy.
 private struct TaskUnderReview {
     var row: SigningTaskRow
@@ -54,7 +28,7 @@ private struct SigningSlot {
 }
 
 extension Store {
-    /// Signs or rejects a task in review. The signer's password is checked again every time; the
+    /// Signs or rejects a task in review. The signer's proof (password or fresh SSO) is checked every time; the
     /// approval policy (roles, quorum, order, separation of duties) is enforced under the task's row
     /// lock, so concurrent signers never overshoot; the signature binds the hash of the task and its
     /// current evidence and is authenticated with the audit key. The last needed approval completes the
@@ -68,7 +42,7 @@ extension Store {
         decision: SigningDecision,
         meaning: SignatureMeaning?,
         comment: String?,
-        password: String,
+        proof: SigningProof,
         actor: String?,
         idempotency: IdempotencyClaim? = nil
     ) async throws -> SigningOutcome {
@@ -80,7 +54,7 @@ extension Store {
                 "an approval means one of \(SignatureMeaning.chosen.map(\.rawValue).joined(separator: ", ")); 'rejection' is what a rejection records"
             )
         }
-        let signer = try await checkSigningPassword(actor: actor, password: password)
+        let (signer, method) = try await checkSigner(actor: actor, proof: proof)
         return try await pool.withTransaction { connection in
             // One round trip (with the BEGIN) for the task, locked, with its program, workflow checksum,
             // review state, the signer's membership and standing; then, read after the lock, the round's
@@ -100,6 +74,7 @@ extension Store {
                 meaning: meaning,
                 comment: comment,
                 by: signer,
+                method: method,
                 of: review,
                 in: slot,
                 reads: reads,
@@ -258,6 +233,7 @@ extension Store {
         meaning: SignatureMeaning?,
         comment: String?,
         by signer: Person,
+        method: String,
         of review: TaskUnderReview,
         in slot: SigningSlot,
         reads: SigningReads,
@@ -281,7 +257,7 @@ extension Store {
             comment: comment,
             role: slot.role,
             onBehalfOf: slot.delegation?.fromHandle,
-            authMethod: "password",
+            authMethod: method,
             subjectSHA256: subject.sha256
         )
         try await connection.executeDeferred(
@@ -298,7 +274,7 @@ extension Store {
             slot.role,
             slot.delegation?.from,
             slot.delegation?.id,
-            "password",
+            method,
             subject.sha256,
             auditKey.id,
             auditKey.mac(content.canonicalBytes),
@@ -336,7 +312,7 @@ extension Store {
             meaning: recordedMeaning,
             comment: comment,
             signedAt: review.row.now,
-            authMethod: "password",
+            authMethod: method,
             reviewRound: round,
             evidenceVersion: version,
             currentEvidenceVersion: version,

@@ -99,7 +99,8 @@ struct Serve: AsyncParsableCommand {
             port: port,
             tls: tls || behindTLSProxy,
             trustedProxies: trustedProxies.compactMap(IPNetwork.init),
-            mailRelay: renderer.map { "\($0.settings.url) from \($0.settings.from.address)" }
+            mailRelay: renderer.map { "\($0.settings.url) from \($0.settings.from.address)" },
+            publicURL: mail.publicURL ?? ProcessInfo.processInfo.environment["ACCORD_PUBLIC_URL"]
         )
         if let warning = configuration.exposureWarning { logger.warning("\(warning)") }
         let app = try makeApplication(store: store, configuration: configuration, scheduler: scheduler, logger: logger)

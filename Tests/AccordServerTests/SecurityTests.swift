@@ -66,6 +66,7 @@ struct SecurityTests {
                         .replacingOccurrences(of: "{handle}", with: "otto").replacingOccurrences(of: "{session}", with: String(adaSessionID))
                         .replacingOccurrences(of: "{token}", with: String(adaTokenID))
                         .replacingOccurrences(of: "{role}", with: "board").replacingOccurrences(of: "{system}", with: "chatbot")
+                        .replacingOccurrences(of: "{challenge}", with: "0b7e4c2a-5d1f-4f0e-9a55-3c1d2b6e8f90")
                     // A well-formed request, so that what is tested is who may, not what is valid.
                     let query = method == "post" && path.hasSuffix("/evidence") ? "?filename=x.txt" : ""
                     operations.append((HTTPRequest.Method(rawValue: method.uppercased())!, concrete + query, !path.contains("{")))

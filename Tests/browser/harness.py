@@ -166,7 +166,7 @@ class Browser:
     def login(self, handle, password=None):
         self.get("/login")
         self.fill(handle=handle, password=password or self.server.passwords.get(handle, ""))
-        self.submit("form button[type=submit]")
+        self.submit("form[action='/login'] button[type=submit]")
         return self.driver.current_url.endswith("/inbox")
 
     def logout(self):

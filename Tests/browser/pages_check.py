@@ -82,11 +82,15 @@ def main():
             except urllib.error.HTTPError as error:
                 return error.read().decode()
 
+        # An identity provider (never contacted here): the login page offers it, and grace's sign forms
+        # offer a fresh login at it beside her password.
+        server.cli("sso", "add", "http://127.0.0.1:9", "--client-id", "accord", "--no-check", "--name", "Test IdP", "--as", "ada")
+        server.cli("sso", "link", "grace", "--issuer", "1", "--subject", "sub-grace", "--as", "ada")
         # The login page, and the login page after a wrong password.
         browser.get("/login")
         inspect("anonymous", None)
         browser.fill(handle="grace", password="not her password")
-        browser.submit("form button[type=submit]")
+        browser.submit("form[action='/login'] button[type=submit]")
         inspect("anonymous", "wrong password")
 
         for role in ROLES:

