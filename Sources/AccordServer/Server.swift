@@ -111,6 +111,8 @@ public func makeRouter(store: Store, configuration: ServerConfiguration) throws 
     // The provider calls go through the process-wide HTTP client, which lives as long as the process.
     let sso = SingleSignOn(store: store, client: OpenIDClient(http: .shared), publicURL: configuration.publicURL, tls: configuration.tls)
     authenticated.addRoutes(SigningChallengeController(store: store, sso: sso).endpoints)
+    // SCIM authenticates its own provisioning tokens and answers in its own error format.
+    router.group("scim/v2").addRoutes(SCIMController(store: store, sso: sso).endpoints)
     try PagesController(store: store, tls: configuration.tls, mailRelay: configuration.mailRelay, sso: sso).addRoutes(to: router)
     return router
 }

@@ -162,7 +162,8 @@ extension Store {
     }
 
     /// Disables a person: no login, no token, no signature from now on; their sessions end, their API
-    /// tokens are revoked and any password link stops working, at once. An administrator may not disable
+    /// tokens are revoked and any password link stops working, at once; their delegations end and each
+    /// program's managers are told what to reassign (`settleLeaver`). An administrator may not disable
     /// themselves, nor the last active administrator.
     public func disablePerson(_ handle: String, actor: String?) async throws -> Person {
         try await pool.withTransaction { connection in
@@ -178,6 +179,7 @@ extension Store {
             let sessions = try await connection.execute(SessionSQL.endAll, target.id)
             let tokens = try await connection.execute(PeopleAdminSQL.revokeTokens, target.id)
             _ = try await connection.execute(PeopleAdminSQL.withdrawLinks, target.id)
+            try await Self.settleLeaver(target, by: acting, on: connection)
             try await connection.appendAudit(
                 AuditRecord(
                     chain: organisationChain,

@@ -129,10 +129,10 @@ enum SessionSQL {
             disabled: try $0.decode(Bool.self, "disabled"), passwordAllowed: try $0.decode(Bool.self, "password_allowed")
         )
     }
-    static let createToken = PostgresQuery<Int64, String, [UInt8], String?, Int64>(
+    static let createToken = PostgresQuery<Int64, String, [UInt8], String?, String, Int64>(
         "token_create",
         """
-        INSERT INTO accord.api_token (person_id, name, token_sha256, expires_at) VALUES ($1, $2, $3, $4::date) RETURNING id
+        INSERT INTO accord.api_token (person_id, name, token_sha256, expires_at, kind) VALUES ($1, $2, $3, $4::date, $5) RETURNING id
         """
     ) { try $0.decode(Int64.self, "id") }
     static let tokenPerson = PostgresQuery<[UInt8], (person: Person, stale: Bool)>(
@@ -141,7 +141,8 @@ enum SessionSQL {
         SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled, p.time_zone,
                t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale
         FROM accord.api_token t JOIN accord.person p ON p.id = t.person_id
-        WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND p.disabled_at IS NULL
+        WHERE t.token_sha256 = $1 AND t.kind = 'person' AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+          AND p.disabled_at IS NULL
         """
     ) { (person: try Person(row: $0), stale: try $0.decode(Bool.self, "stale")) }
     static let markUsed = PostgresCommand<[UInt8]>("token_mark_used", "UPDATE accord.api_token SET last_used_at = now() WHERE token_sha256 = $1")
@@ -268,7 +269,8 @@ extension Store {
         name: String,
         expires: CalendarDate?,
         actor: String?,
-        proof: TokenProof
+        proof: TokenProof,
+        provisioning: Bool = false
     ) async throws -> (APIToken, String) {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(name.count) else {
@@ -298,7 +300,12 @@ extension Store {
             if overrideReason != nil, !acting.isAdmin {
                 throw AccordError(.forbidden, "only an administrator may override the password check; '\(acting.handle)' is not one")
             }
-            let id = try await connection.queryOne(SessionSQL.createToken, owner.id, name, sha256Bytes(token), expires?.description)
+            // A provisioning token reaches /scim/v2 only, as the administrator who holds it.
+            if provisioning, !(owner.isAdmin && owner.id == acting.id) {
+                throw AccordError(.forbidden, "a provisioning (SCIM) token is an administrator's own; \(acting.handle) makes it for themselves")
+            }
+            let kind = provisioning ? "scim" : "person"
+            let id = try await connection.queryOne(SessionSQL.createToken, owner.id, name, sha256Bytes(token), expires?.description, kind)
             try await connection.appendAudit(
                 AuditRecord(
                     chain: organisationChain,
@@ -306,7 +313,9 @@ extension Store {
                     action: "token.create",
                     objectType: "api_token",
                     objectID: String(id),
-                    after: auditJSON(["person": handle, "name": name, "proof": overrideReason == nil ? "password" : "administrator-override"]),
+                    after: auditJSON([
+                        "person": handle, "name": name, "kind": kind, "proof": overrideReason == nil ? "password" : "administrator-override",
+                    ]),
                     reason: overrideReason
                 )
             )

@@ -6,10 +6,12 @@ is disabled. Run by `make test` (Tests/browser/run.sh).
 
 Usage: sso_test.py PATH/TO/accord
 """
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Browser, By, Server, check, expected_conditions, run  # noqa: E402
@@ -76,10 +78,21 @@ def main():
         check("the signature names its method: single sign-on at the provider, with the login's time",
               f"single sign-on at {issuer}, fresh login at" in text and "approved as top-management" in text, text[:800])
         browser.shot("5-signed")
-        # Disabling the account ends the browser's session at once.
-        server.cli("user", "disable", "grace", "--as", "ada")
+        # The identity provider deprovisions her over SCIM: the browser's session ends at once.
+        token = server.cli("token", "create", "--scim", "--name", "idp", "--admin-override", "browser test", "--as", "ada").stdout.strip()
+
+        def scim(method, path, body=None):
+            request = urllib.request.Request(server.base + "/scim/v2" + path, method=method, data=json.dumps(body).encode() if body else None,
+                                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"})
+            with urllib.request.urlopen(request, timeout=20) as response:
+                return json.loads(response.read() or b"{}")
+
+        grace = scim("GET", '/Users?filter=userName%20eq%20%22grace%22')["Resources"][0]
+        changed = scim("PATCH", f"/Users/{grace['id']}", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                                                        "Operations": [{"op": "replace", "path": "active", "value": False}]})
+        check("SCIM deactivates Grace", changed.get("active") is False, changed)
         browser.get("/inbox")
-        check("a disabled person's SSO session ends at once", driver.current_url.endswith("/login"), driver.current_url)
+        check("SCIM deactivation ends her SSO session at once", driver.current_url.endswith("/login"), driver.current_url)
 
     try:
         return run("browser: sso", body)

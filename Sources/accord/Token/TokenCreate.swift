@@ -25,6 +25,8 @@ struct TokenCreate: AsyncParsableCommand {
         help: ArgumentHelp("An administrator creates the token without the owner's password; the reason is audited.", valueName: "reason")
     )
     var adminOverride: String?
+    @Flag(help: "A provisioning token for an identity provider's SCIM client: it reaches /scim/v2 only, as you (an administrator).")
+    var scim = false
 
     func validate() throws {
         if let expires, CalendarDate(expires) == nil { throw ValidationError("--expires must be a date written YYYY-MM-DD") }
@@ -46,11 +48,22 @@ struct TokenCreate: AsyncParsableCommand {
             proof = .password(password)
         }
         let (token, secret) = try await withStore(database) { store in
-            try await store.createToken(for: owner, name: name, expires: expires.flatMap(CalendarDate.init), actor: acting.actor, proof: proof)
+            try await store.createToken(
+                for: owner,
+                name: name,
+                expires: expires.flatMap(CalendarDate.init),
+                actor: acting.actor,
+                proof: proof,
+                provisioning: scim
+            )
         }
         print(secret)
         FileHandle.standardError.write(
-            Data("token \(token.id) for \(token.person) ('\(token.name)'): shown once; send it as 'Authorization: Bearer TOKEN'\n".utf8)
+            Data(
+                (scim
+                    ? "provisioning token \(token.id) ('\(token.name)'): shown once; give it to the identity provider's SCIM client with the base URL PUBLIC_URL/scim/v2\n"
+                    : "token \(token.id) for \(token.person) ('\(token.name)'): shown once; send it as 'Authorization: Bearer TOKEN'\n").utf8
+            )
         )
     }
 }
