@@ -122,8 +122,14 @@ extension SCIMController {
     /// `filter` (one `attribute eq "value"` on an attribute in `filterable`), `startIndex` and `count`.
     func listParameters(_ request: Request, filterable: [String]) throws -> (filter: (String, String)?, start: Int, count: Int) {
         let query = request.uri.queryParameters
-        let start = max(Int(query["startIndex"].map(String.init) ?? "1") ?? 1, 1)
-        let count = min(max(Int(query["count"].map(String.init) ?? "\(SCIM.maxResults)") ?? SCIM.maxResults, 0), SCIM.maxResults)
+        func integer(_ name: String, default value: Int) throws -> Int {
+            guard let text = query[name[...]].map(String.init) else { return value }
+            guard let number = Int(text) else { throw SCIMFailure(400, "invalidValue", "\(name) is an integer") }
+            return number
+        }
+        // RFC 7644 §3.4.2.4: a startIndex below 1 counts as 1, a negative count as 0.
+        let start = max(try integer("startIndex", default: 1), 1)
+        let count = min(max(try integer("count", default: SCIM.maxResults), 0), SCIM.maxResults)
         guard let text = query["filter"].map(String.init), !text.isEmpty else { return (nil, start, count) }
         let words = text.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 2).map(String.init)
         guard words.count == 3, words[1].lowercased() == "eq" else {
@@ -144,6 +150,13 @@ extension SCIMController {
 enum SCIMInput {
     /// A User's fields and its document (canonical attribute names, without id, meta, groups or active).
     static func user(_ raw: [String: Any]) throws -> SCIMUserInput {
+        try checkTypes(
+            raw,
+            [
+                "schemas": .strings, "userName": .string, "displayName": .string, "externalId": .string, "name": .object, "emails": .objects,
+                "active": .boolean,
+            ]
+        )
         var json: [String: Any] = [:]
         for (key, value) in raw where !key.lowercased().hasPrefix("urn:") {
             let name = SCIM.canonical(key, among: SCIM.userAttributes + ["schemas", "id", "meta"])
@@ -175,6 +188,7 @@ enum SCIMInput {
     }
 
     static func group(_ raw: [String: Any]) throws -> (displayName: String, externalID: String?, members: [UUID]) {
+        try checkTypes(raw, ["schemas": .strings, "displayName": .string, "externalId": .string, "members": .objects])
         var json: [String: Any] = [:]
         for (key, value) in raw { json[SCIM.canonical(key, among: SCIM.groupAttributes)] = value }
         guard let name = json["displayName"] as? String, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -188,6 +202,31 @@ enum SCIMInput {
             return id
         }
         return (name, json["externalId"] as? String, members)
+    }
+
+    enum Kind { case string, strings, object, objects, boolean }
+
+    /// Each known attribute present has its type, or is null (unassigned, RFC 7643 §2.5).
+    static func checkTypes(_ raw: [String: Any], _ kinds: [String: Kind]) throws {
+        for (key, value) in raw where !(value is NSNull) {
+            guard let kind = kinds.first(where: { $0.key.lowercased() == key.lowercased() })?.value else { continue }
+            let fits: Bool =
+                switch kind {
+                case .string: value is String
+                case .strings: value is [String]
+                case .object: (value as? [String: Any])?.values.allSatisfy { $0 is String || $0 is NSNull } ?? false
+                case .objects: value is [[String: Any]]
+                // Entra ID sends "True"/"False" as strings.
+                case .boolean: isBoolean(value) || ["true", "false"].contains((value as? String)?.lowercased() ?? "")
+                }
+            guard fits else { throw SCIMFailure(400, "invalidValue", "\(key) has the wrong type") }
+        }
+    }
+
+    /// A JSON true or false, not a number (Foundation's JSON numbers also cast to Bool).
+    static func isBoolean(_ value: Any) -> Bool {
+        guard let number = value as? NSNumber else { return false }
+        return String(cString: number.objCType) == "c"
     }
 
     static func canonicalSubAttributes(_ name: String, _ value: Any) -> Any {

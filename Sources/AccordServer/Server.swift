@@ -80,6 +80,9 @@ public func makeApplication(
 /// The OpenAPI document of the JSON API, as compiled into the binary.
 public let openAPIDocument: String = Resources.templates.first { $0.name == "openapi.yaml" }?.text ?? ""
 
+/// The OpenAPI document of the SCIM service, for SCIM clients and the fuzzer.
+public let scimOpenAPIDocument: String = Resources.templates.first { $0.name == "scim-openapi.yaml" }?.text ?? ""
+
 /// Every route: health, metrics, the JSON API and the pages.
 public func makeRouter(store: Store, configuration: ServerConfiguration) throws -> Router<AccordContext> {
     let router = Router(context: AccordContext.self)
@@ -117,17 +120,15 @@ public func makeRouter(store: Store, configuration: ServerConfiguration) throws 
     return router
 }
 
-/// `/api/openapi.yaml`: the API's OpenAPI 3.1 description.
+/// `/api/openapi.yaml` and `/api/scim-openapi.yaml`: the API's and the SCIM service's OpenAPI 3.1 descriptions.
 struct OpenAPIController {
     var endpoints: RouteCollection<AccordContext> {
-        RouteCollection(context: AccordContext.self).get("api/openapi.yaml", use: document)
+        RouteCollection(context: AccordContext.self)
+            .get("api/openapi.yaml") { _, _ in Self.yaml(openAPIDocument) }
+            .get("api/scim-openapi.yaml") { _, _ in Self.yaml(scimOpenAPIDocument) }
     }
 
-    @Sendable func document(_ request: Request, context: AccordContext) async throws -> Response {
-        Response(
-            status: .ok,
-            headers: [.contentType: "application/yaml; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: openAPIDocument))
-        )
+    static func yaml(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

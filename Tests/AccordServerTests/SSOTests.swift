@@ -272,6 +272,20 @@ struct SSOTests {
                     #expect(try await status(third.id)["status"] as? String == "signed")
                     let page = try await client.execute(uri: "/tasks/\(task)", method: .get, headers: [.cookie: "accord_session=\(bea.cookieToken)"])
                     #expect(String(buffer: page.body).contains("single sign-on at \(provider.issuer), fresh login at "))
+                    // Logging out of a session opened through the provider ends it here and sends the browser to the
+                    // provider's end_session_endpoint (RP-initiated logout), back to Accord's login page.
+                    let logout = try await client.execute(
+                        uri: "/logout",
+                        method: .post,
+                        headers: [.cookie: "accord_session=\(bea.cookieToken)", .contentType: "application/x-www-form-urlencoded"],
+                        body: form(["csrf_token": bea.session.csrfToken])
+                    )
+                    #expect(logout.status == .seeOther)
+                    #expect(
+                        logout.headers[.location]
+                            == "\(provider.issuer)/logout?client_id=accord&post_logout_redirect_uri=https%3A%2F%2Faccord.example.com%2Flogin"
+                    )
+                    #expect(try await store.session(cookieToken: bea.cookieToken) == nil, "the Accord session ended")
                     let signatures = try await store.signatures(of: "m/plan", actor: "ada")
                     #expect(signatures.count == 1 && signatures[0].authMethod.hasPrefix("oidc iss=\(provider.issuer) auth_time="))
                     #expect(try await store.task("m/plan", actor: "ada").task.state == .done)

@@ -61,6 +61,11 @@ own_revoke='/api/v1/me/tokens/{token}/revoke'
     -H "Authorization: Bearer $token" --checks all --exclude-checks positive_data_acceptance,unsupported_method \
     --include-path "$own_revoke" \
     --max-examples "$examples" ${seed:+--seed "$seed"} --request-timeout 10 --no-color) || status=$?
+# The SCIM service, from its own document, with a provisioning token: what an identity provider's client sends.
+scim_token=$(ACCORD_USER=ada "$accord" token create --scim --name fuzz-scim --admin-override "scim fuzz run" | grep -o 'acc_[A-Za-z0-9_-]*' | head -1)
+(cd "$home" && "$venv/bin/st" run "http://127.0.0.1:$port/api/scim-openapi.yaml" --url "http://127.0.0.1:$port/scim/v2" \
+    -H "Authorization: Bearer $scim_token" --checks all --exclude-checks positive_data_acceptance,unsupported_method \
+    --max-examples "$examples" ${seed:+--seed "$seed"} --request-timeout 10 --no-color) || status=$?
 curl -fs "http://127.0.0.1:$port/metrics" > "$home/metrics.txt"
 "$venv/bin/python" - "$home/metrics.txt" <<'PY' || status=1
 import sys
