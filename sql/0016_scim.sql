@@ -36,3 +36,9 @@ CREATE TABLE accord.scim_group_member (
     PRIMARY KEY (group_id, person_id)
 );
 CREATE INDEX scim_group_member_person ON accord.scim_group_member (person_id);
+
+-- A role binding a group rule made remembers which source's groups made it (an SSO login's groups claim,
+-- or SCIM groups), so that one source never removes what the other granted.
+ALTER TABLE accord.sso_rule_grant ADD COLUMN source text NOT NULL DEFAULT 'oidc'
+    CONSTRAINT sso_rule_grant_source CHECK (source IN ('oidc', 'scim'));
+ALTER TABLE accord.sso_rule_grant DROP CONSTRAINT sso_rule_grant_pkey, ADD PRIMARY KEY (person_id, program_id, role, source);

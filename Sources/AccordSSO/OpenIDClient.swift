@@ -68,6 +68,13 @@ public actor OpenIDClient {
     /// A client over an HTTP client the caller owns (and shuts down).
     public init(http: HTTPClient) { self.http = http }
 
+    /// An HTTP client for provider calls that follows no redirect and lives as long as the process (a
+    /// global is never deinitialised, so it needs no shutdown).
+    public static let providerHTTP = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(10)))
+    )
+
     /// The provider's discovery document, cached for ten minutes.
     public func metadata(for issuer: String) async throws -> ProviderMetadata {
         if let cached = discovered[issuer], Date().timeIntervalSince(cached.at) < Self.metadataLifetime { return cached.metadata }

@@ -83,13 +83,24 @@ struct LoginPages {
         try renderer.requireCSRF(form, context)
         let cookies = SessionCookies(store: store, tls: renderer.tls)
         // A session opened through a provider that offers RP-initiated logout ends there too.
-        var target = "/login"
-        if let sso, let token = request.cookies[cookies.name]?.value, let issuer = try await store.ssoIssuer(ofSession: token),
-            let url = await sso.client.logoutURL(issuer, returnTo: sso.base(request) + "/login")
-        {
-            target = url
+        var provider: String?
+        if let sso, let token = request.cookies[cookies.name]?.value, let issuer = try await store.ssoIssuer(ofSession: token) {
+            provider = await sso.client.logoutURL(issuer, returnTo: sso.base(request) + "/login")
         }
-        var response = Response(status: .seeOther, headers: [.location: target])
+        var response: Response
+        if let provider {
+            // A page that goes on to the provider: a form's redirect to another origin is blocked by
+            // CSP form-action, a navigation from a page is not.
+            var page = PageModel(title: "Logged out", context: context)
+            page.person = nil
+            page.refreshTo = provider
+            response = renderer.render(
+                "continue",
+                ContinuePage(page: page, message: "You are logged out of Accord; now logging out at your identity provider.", target: provider)
+            )
+        } else {
+            response = Response(status: .seeOther, headers: [.location: "/login"])
+        }
         response.setCookie(try await cookies.end(request))
         return response
     }

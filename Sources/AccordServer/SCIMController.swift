@@ -131,33 +131,49 @@ struct SCIMController {
 
     @Sendable func replaceUser(_ request: Request, context: AccordContext) async -> Response {
         await answer(request) { actor in
-            let current = try await self.currentUser(context)
-            try self.checkIfMatch(request, SCIM.user(current, base: self.base(request)))
-            let replaced = try await self.store.scimReplaceUser(current.id, with: try SCIMInput.user(try await self.object(request)), actor: actor)
-            return try self.resource(SCIM.user(replaced, base: self.base(request)), request)
+            let id = try self.id(context)
+            let input = try SCIMInput.user(try await self.object(request))
+            let base = self.base(request)
+            let replaced = try await self.store.scimChangeUser(id, actor: actor) { current in
+                try self.checkIfMatch(request, SCIM.user(current, base: base))
+                return input
+            }
+            return try self.resource(SCIM.user(replaced, base: base), request)
         }
     }
 
     @Sendable func patchUser(_ request: Request, context: AccordContext) async -> Response {
         await answer(request) { actor in
-            let current = try await self.currentUser(context)
-            var json = SCIM.user(current, base: self.base(request))
-            try self.checkIfMatch(request, json)
-            json["meta"] = nil
-            json["groups"] = nil
-            let patched = try SCIMPatcher.apply(try await self.object(request), to: json, known: SCIM.userAttributes, schema: SCIM.userSchema)
-            let replaced = try await self.store.scimReplaceUser(current.id, with: try SCIMInput.user(patched), actor: actor)
-            return try self.resource(SCIM.user(replaced, base: self.base(request)), request)
+            let id = try self.id(context)
+            let body = try await self.bytes(request)
+            let base = self.base(request)
+            // The patch applies to the User as it is under the row lock, not as it was read before.
+            let replaced = try await self.store.scimChangeUser(id, actor: actor) { current in
+                var json = SCIM.user(current, base: base)
+                try self.checkIfMatch(request, json)
+                json["meta"] = nil
+                json["groups"] = nil
+                return try SCIMInput.user(try SCIMPatcher.apply(try Self.object(body), to: json, known: SCIM.userAttributes, schema: SCIM.userSchema))
+            }
+            return try self.resource(SCIM.user(replaced, base: base), request)
         }
     }
 
     @Sendable func deleteUser(_ request: Request, context: AccordContext) async -> Response {
         await answer(request) { actor in
-            let current = try await self.currentUser(context)
-            try self.checkIfMatch(request, SCIM.user(current, base: self.base(request)))
-            try await self.store.scimDeleteUser(current.id, actor: actor)
+            let base = self.base(request)
+            try await self.store.scimDeleteUser(try self.id(context), actor: actor) { current in
+                try self.checkIfMatch(request, SCIM.user(current, base: base))
+            }
             return Response(status: .noContent)
         }
+    }
+
+    /// The `{id}` of the path; an id that is not a UUID names nothing.
+    func id(_ context: AccordContext) throws -> UUID {
+        let id = try context.parameters.require("id")
+        guard let uuid = UUID(uuidString: id) else { throw SCIMFailure(404, nil, "nothing has the id \(id)") }
+        return uuid
     }
 
     private func currentUser(_ context: AccordContext) async throws -> SCIMUser {
@@ -205,44 +221,41 @@ struct SCIMController {
 
     @Sendable func replaceGroup(_ request: Request, context: AccordContext) async -> Response {
         await answer(request) { actor in
-            let current = try await self.currentGroup(context)
-            try self.checkIfMatch(request, SCIM.group(current, base: self.base(request)))
+            let id = try self.id(context)
             let input = try SCIMInput.group(try await self.object(request))
-            let replaced = try await self.store.scimReplaceGroup(
-                current.id,
-                displayName: input.displayName,
-                externalID: input.externalID,
-                members: input.members,
-                actor: actor
-            )
-            return try self.resource(SCIM.group(replaced, base: self.base(request)), request)
+            let base = self.base(request)
+            let replaced = try await self.store.scimChangeGroup(id, actor: actor) { current in
+                try self.checkIfMatch(request, SCIM.group(current, base: base))
+                return Store.SCIMGroupInput(displayName: input.displayName, externalID: input.externalID, members: input.members)
+            }
+            return try self.resource(SCIM.group(replaced, base: base), request)
         }
     }
 
     @Sendable func patchGroup(_ request: Request, context: AccordContext) async -> Response {
         await answer(request) { actor in
-            let current = try await self.currentGroup(context)
-            var json = SCIM.group(current, base: self.base(request))
-            try self.checkIfMatch(request, json)
-            json["meta"] = nil
-            let patched = try SCIMPatcher.apply(try await self.object(request), to: json, known: SCIM.groupAttributes, schema: SCIM.groupSchema)
-            let input = try SCIMInput.group(patched)
-            let replaced = try await self.store.scimReplaceGroup(
-                current.id,
-                displayName: input.displayName,
-                externalID: input.externalID,
-                members: input.members,
-                actor: actor
-            )
-            return try self.resource(SCIM.group(replaced, base: self.base(request)), request)
+            let id = try self.id(context)
+            let body = try await self.bytes(request)
+            let base = self.base(request)
+            let replaced = try await self.store.scimChangeGroup(id, actor: actor) { current in
+                var json = SCIM.group(current, base: base)
+                try self.checkIfMatch(request, json)
+                json["meta"] = nil
+                let input = try SCIMInput.group(
+                    try SCIMPatcher.apply(try Self.object(body), to: json, known: SCIM.groupAttributes, schema: SCIM.groupSchema)
+                )
+                return Store.SCIMGroupInput(displayName: input.displayName, externalID: input.externalID, members: input.members)
+            }
+            return try self.resource(SCIM.group(replaced, base: base), request)
         }
     }
 
     @Sendable func deleteGroup(_ request: Request, context: AccordContext) async -> Response {
         await answer(request) { actor in
-            let current = try await self.currentGroup(context)
-            try self.checkIfMatch(request, SCIM.group(current, base: self.base(request)))
-            try await self.store.scimDeleteGroup(current.id, actor: actor)
+            let base = self.base(request)
+            try await self.store.scimDeleteGroup(try self.id(context), actor: actor) { current in
+                try self.checkIfMatch(request, SCIM.group(current, base: base))
+            }
             return Response(status: .noContent)
         }
     }

@@ -35,9 +35,11 @@ struct SCIMPath {
                 throw SCIMFailure(400, "invalidPath", "unexpected '\(after)' in '\(text)'")
             }
         } else {
-            let parts = rest.split(separator: ".", maxSplits: 1).map(String.init)
-            attribute = SCIM.canonical(parts[0], among: known)
+            let parts = rest.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard let first = parts.first, !first.isEmpty else { throw SCIMFailure(400, "invalidPath", "no attribute in '\(text)'") }
+            attribute = SCIM.canonical(first, among: known)
             sub = parts.count > 1 ? parts[1] : nil
+            if sub?.isEmpty == true { throw SCIMFailure(400, "invalidPath", "no sub-attribute in '\(text)'") }
         }
         if let name = sub { sub = SCIM.canonical(name, among: SCIM.subAttributes[attribute] ?? [name]) }
         guard known.contains(attribute) else { throw SCIMFailure(400, "invalidPath", "no attribute '\(attribute)'") }
@@ -115,6 +117,9 @@ enum SCIMPatcher {
                 }
                 continue
             }
+            // Extension schemas (Entra's enterprise User: department, manager…) are not kept: their
+            // operations are accepted and ignored, as RFC 7644 lets a service provider ignore attributes.
+            if pathText.lowercased().hasPrefix("urn:"), !pathText.lowercased().hasPrefix(schema.lowercased() + ":") { continue }
             let path = try SCIMPath(pathText, known: known, schema: schema)
             try apply(op, path: path, value: value, to: &result)
         }
@@ -148,6 +153,11 @@ enum SCIMPatcher {
                 var object = resource[name] as? [String: Any] ?? [:]
                 if op == "remove" { object[sub] = nil } else { object[sub] = value }
                 resource[name] = object.isEmpty ? nil : object
+            } else if op == "remove", SCIM.multiValued.contains(name), let value {
+                // Entra ID removes members this way: path "members" and the values to take out.
+                let unwanted = (value as? [Any]) ?? [value]
+                let kept = (resource[name] as? [Any] ?? []).filter { item in !unwanted.contains { same($0, item) } }
+                resource[name] = kept.isEmpty ? nil : kept
             } else if op == "remove" {
                 resource[name] = nil
             } else {

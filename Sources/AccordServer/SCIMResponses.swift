@@ -3,6 +3,7 @@ import AccordStore
 import Foundation
 import Hummingbird
 import NIOCore
+import Postgres
 
 extension SCIMController {
     /// Runs a handler as the provisioning token's administrator, turning every refusal into a SCIM error.
@@ -31,6 +32,15 @@ extension SCIMController {
             default: (status, type) = (400, "invalidValue")
             }
             return error(SCIMFailure(status, type, refusal.message))
+        } catch let failure as PostgresError where failure.sqlState == "23505" {
+            // Two writes raced to the same userName or group name: the loser is told as a uniqueness conflict.
+            return error(SCIMFailure(409, "uniqueness", "another write took that name at the same moment; read and try again"))
+        } catch let failure as PostgresError where ["22", "23"].contains(failure.sqlState?.prefix(2) ?? "") {
+            // A value the database cannot hold (a NUL byte in text, a value too long): the request's fault.
+            return error(SCIMFailure(400, "invalidValue", "a value cannot be stored (\(failure.sqlState ?? "")); check the attributes"))
+        } catch is PostgresError {
+            // The database is away or busy: temporary, so the provider retries (a 400 would be final to it).
+            return error(SCIMFailure(503, nil, "the database is not reachable; try again shortly"))
         } catch {
             return self.error(SCIMFailure(400, "invalidSyntax", "the request could not be read"))
         }
@@ -76,11 +86,13 @@ extension SCIMController {
         let known = SCIM.userAttributes + SCIM.groupAttributes
         func names(_ parameter: String) -> [(String, String?)]? {
             guard let text = request.uri.queryParameters[parameter[...]], !text.isEmpty else { return nil }
-            return text.split(separator: ",").map { item in
+            return text.split(separator: ",").compactMap { item in
                 let trimmed = item.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: SCIM.userSchema + ":", with: "")
                     .replacingOccurrences(of: SCIM.groupSchema + ":", with: "")
                 let parts = trimmed.split(separator: ".", maxSplits: 1).map(String.init)
-                return (SCIM.canonical(parts[0], among: known), parts.count > 1 ? parts[1] : nil)
+                // An empty name names nothing, and is skipped.
+                guard let first = parts.first, !first.isEmpty else { return nil }
+                return (SCIM.canonical(first, among: known), parts.count > 1 ? parts[1] : nil)
             }
         }
         var result = object
@@ -112,8 +124,16 @@ extension SCIMController {
 
     /// A JSON object body, at most 1 MiB.
     func object(_ request: Request) async throws -> [String: Any] {
-        let buffer = try await request.body.collect(upTo: 1 << 20)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any] else {
+        try Self.object(try await bytes(request))
+    }
+
+    /// The body's bytes, at most 1 MiB (Sendable, for a change made under a row lock).
+    func bytes(_ request: Request) async throws -> Data {
+        Data(try await request.body.collect(upTo: 1 << 20).readableBytesView)
+    }
+
+    static func object(_ data: Data) throws -> [String: Any] {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw SCIMFailure(400, "invalidSyntax", "the body is not a JSON object")
         }
         return object

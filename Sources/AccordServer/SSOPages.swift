@@ -136,6 +136,14 @@ struct SSOPages {
         let target = "/tasks/\(intent.task)"
         do {
             let authentication = try outcome.get()
+            // The fresh login must come after the request: an older one (a provider that ignored
+            // prompt=login) is not the re-authentication this signature asked for. Five seconds of clock skew.
+            if let at = authentication.authTime, at < pending.requestedAt.addingTimeInterval(-5) {
+                throw AccordError(
+                    .unauthenticated,
+                    "the identity provider reused a login from before this signature was asked for; log in again at it and sign again"
+                )
+            }
             let signed = try await store.sign(
                 intent.task,
                 decision: intent.decision,

@@ -111,8 +111,13 @@ public func makeRouter(store: Store, configuration: ServerConfiguration) throws 
     authenticated.addRoutes(ClassificationAPIController(store: store).endpoints)
     authenticated.addRoutes(WorkAPIController(store: store).endpoints)
     authenticated.addRoutes(ImprovementAPIController(store: store).endpoints)
-    // The provider calls go through the process-wide HTTP client, which lives as long as the process.
-    let sso = SingleSignOn(store: store, client: OpenIDClient(http: .shared), publicURL: configuration.publicURL, tls: configuration.tls)
+    // The provider calls go through one HTTP client that follows no redirect and lives as long as the process.
+    let sso = SingleSignOn(
+        store: store,
+        client: OpenIDClient(http: OpenIDClient.providerHTTP),
+        publicURL: configuration.publicURL,
+        tls: configuration.tls
+    )
     authenticated.addRoutes(SigningChallengeController(store: store, sso: sso).endpoints)
     // SCIM authenticates its own provisioning tokens and answers in its own error format.
     router.group("scim/v2").addRoutes(SCIMController(store: store, sso: sso).endpoints)

@@ -167,46 +167,54 @@ extension Store {
     /// themselves, nor the last active administrator.
     public func disablePerson(_ handle: String, actor: String?) async throws -> Person {
         try await pool.withTransaction { connection in
-            let admins = try await connection.query(PeopleAdminSQL.lockActiveAdmins)
             let acting = try await Self.requireAdministrator(actor, to: "disables people", on: connection)
-            let target = try await Self.person(handle, on: connection)
-            guard target.id != acting.id else { throw AccordError(.conflict, "you cannot disable yourself; another administrator can") }
-            guard !target.disabled else { throw AccordError(.conflict, "\(handle) is already disabled") }
-            if target.isAdmin, admins == [target.id] {
-                throw AccordError(.conflict, "\(handle) is the last active administrator; make someone else an administrator first")
-            }
-            _ = try await connection.execute(PeopleAdminSQL.disable, target.id)
-            let sessions = try await connection.execute(SessionSQL.endAll, target.id)
-            let tokens = try await connection.execute(PeopleAdminSQL.revokeTokens, target.id)
-            _ = try await connection.execute(PeopleAdminSQL.withdrawLinks, target.id)
-            try await Self.settleLeaver(target, by: acting, on: connection)
-            try await connection.appendAudit(
-                AuditRecord(
-                    chain: organisationChain,
-                    actor: acting.handle,
-                    action: "person.disable",
-                    objectType: "person",
-                    objectID: handle,
-                    after: auditJSON(["sessions_ended": String(sessions), "tokens_revoked": String(tokens)])
-                )
-            )
+            try await Self.disable(try await Self.person(handle, on: connection), by: acting, on: connection)
             return try await Self.person(handle, on: connection)
         }
+    }
+
+    /// `disablePerson` inside a caller's transaction (SCIM writes and deactivates in one).
+    static func disable(_ target: Person, by acting: Person, on connection: PostgresConnection) async throws {
+        let admins = try await connection.query(PeopleAdminSQL.lockActiveAdmins)
+        guard target.id != acting.id else { throw AccordError(.conflict, "you cannot disable yourself; another administrator can") }
+        guard !target.disabled else { throw AccordError(.conflict, "\(target.handle) is already disabled") }
+        if target.isAdmin, admins == [target.id] {
+            throw AccordError(.conflict, "\(target.handle) is the last active administrator; make someone else an administrator first")
+        }
+        _ = try await connection.execute(PeopleAdminSQL.disable, target.id)
+        let sessions = try await connection.execute(SessionSQL.endAll, target.id)
+        let tokens = try await connection.execute(PeopleAdminSQL.revokeTokens, target.id)
+        _ = try await connection.execute(PeopleAdminSQL.withdrawLinks, target.id)
+        try await settleLeaver(target, by: acting, on: connection)
+        try await connection.appendAudit(
+            AuditRecord(
+                chain: organisationChain,
+                actor: acting.handle,
+                action: "person.disable",
+                objectType: "person",
+                objectID: target.handle,
+                after: auditJSON(["sessions_ended": String(sessions), "tokens_revoked": String(tokens)])
+            )
+        )
     }
 
     /// Enables a disabled person again. Their old sessions and tokens stay ended: they log in afresh.
     public func enablePerson(_ handle: String, actor: String?) async throws -> Person {
         try await pool.withTransaction { connection in
             let acting = try await Self.requireAdministrator(actor, to: "enables people", on: connection)
-            let target = try await Self.person(handle, on: connection)
-            guard try await connection.execute(PeopleAdminSQL.enable, target.id) == 1 else {
-                throw AccordError(.conflict, "\(handle) is not disabled")
-            }
-            try await connection.appendAudit(
-                AuditRecord(chain: organisationChain, actor: acting.handle, action: "person.enable", objectType: "person", objectID: handle)
-            )
+            try await Self.enable(try await Self.person(handle, on: connection), by: acting, on: connection)
             return try await Self.person(handle, on: connection)
         }
+    }
+
+    /// `enablePerson` inside a caller's transaction.
+    static func enable(_ target: Person, by acting: Person, on connection: PostgresConnection) async throws {
+        guard try await connection.execute(PeopleAdminSQL.enable, target.id) == 1 else {
+            throw AccordError(.conflict, "\(target.handle) is not disabled")
+        }
+        try await connection.appendAudit(
+            AuditRecord(chain: organisationChain, actor: acting.handle, action: "person.enable", objectType: "person", objectID: target.handle)
+        )
     }
 
     /// Resets a person's password: the old one stops working, their sessions end, any earlier link stops

@@ -31,26 +31,47 @@ extension Store {
         }
     }
 
-    /// Replaces a Group's name and members; the rules are applied again to everyone who joined or left.
-    public func scimReplaceGroup(_ id: UUID, displayName: String, externalID: String?, members: [UUID], actor: String) async throws -> SCIMGroup {
-        let name = try Self.checkGroupName(displayName)
-        return try await pool.withTransaction { connection in
+    /// What a Group write sets.
+    public struct SCIMGroupInput: Sendable {
+        /// The name.
+        public var displayName: String
+        /// The provider's own id.
+        public var externalID: String?
+        /// The members' User ids.
+        public var members: [UUID]
+
+        /// Creates one.
+        public init(displayName: String, externalID: String?, members: [UUID]) {
+            self.displayName = displayName
+            self.externalID = externalID
+            self.members = members
+        }
+    }
+
+    /// Changes a Group in one transaction, under its row lock: `change` gets the Group as it is now (so
+    /// concurrent PATCHes from a provider do not drop each other's members) and returns what to write.
+    /// The rules are applied again to everyone who joined or left.
+    public func scimChangeGroup(_ id: UUID, actor: String, _ change: @Sendable (SCIMGroup) throws -> SCIMGroupInput) async throws -> SCIMGroup {
+        try await pool.withTransaction { connection in
             let acting = try await Self.requireAdministrator(actor, to: "provisions groups", on: connection)
             guard let old = try await connection.queryFirst(SCIMSQL.lockGroup, id) else { throw AccordError(.notFound, "no Group \(id)") }
+            let input = try change(try await connection.queryOne(SCIMSQL.group, id))
+            let name = try Self.checkGroupName(input.displayName)
             guard !(try await connection.queryOne(SCIMSQL.groupNameTaken, name, id)) else {
                 throw AccordError(.conflict, "a group named \(name) exists", field: "displayName")
             }
-            _ = try await connection.execute(SCIMSQL.updateGroup, id, name, externalID)
-            try await Self.setMembers(of: id, to: members, groupName: name, renamedFrom: old, acting: acting, on: connection)
+            _ = try await connection.execute(SCIMSQL.updateGroup, id, name, input.externalID)
+            try await Self.setMembers(of: id, to: input.members, groupName: name, renamedFrom: old, acting: acting, on: connection)
             return try await connection.queryOne(SCIMSQL.group, id)
         }
     }
 
     /// Deletes a Group; its members lose the roles only it granted them.
-    public func scimDeleteGroup(_ id: UUID, actor: String) async throws {
+    public func scimDeleteGroup(_ id: UUID, actor: String, check: @Sendable (SCIMGroup) throws -> Void = { _ in }) async throws {
         try await pool.withTransaction { connection in
             let acting = try await Self.requireAdministrator(actor, to: "provisions groups", on: connection)
             guard let name = try await connection.queryFirst(SCIMSQL.lockGroup, id) else { throw AccordError(.notFound, "no Group \(id)") }
+            try check(try await connection.queryOne(SCIMSQL.group, id))
             let members = try await connection.query(SCIMSQL.members, id)
             _ = try await connection.execute(SCIMSQL.deleteGroup, id)
             try await connection.appendAudit(
@@ -105,7 +126,7 @@ extension Store {
     static func applySCIMRules(_ personID: Int64, acting: Person, on connection: PostgresConnection) async throws {
         guard let person = try await connection.queryFirst(SCIMSQL.personByID, personID) else { return }
         let groups = try await connection.query(SCIMSQL.groupNames, personID)
-        try await applyGroupRules(to: person, groups: groups, source: "SCIM", on: connection)
+        try await applyGroupRules(to: person, groups: groups, source: "scim", from: "SCIM", on: connection)
     }
 }
 

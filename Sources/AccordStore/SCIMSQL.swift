@@ -35,10 +35,17 @@ enum SCIMSQL {
         row: SCIMUser.init(row:)
     )
     /// Locks a User ($1) for a change, with what the change needs.
-    static let lockUser = PostgresQuery<UUID, (id: Int64, handle: String, active: Bool)>(
+    static let lockUser = PostgresQuery<UUID, (id: Int64, handle: String, active: Bool, admin: Bool)>(
         "scim_user_lock",
-        "SELECT id, handle, disabled_at IS NULL AS active FROM accord.person WHERE scim_id = $1 AND scim_deleted_at IS NULL FOR UPDATE"
-    ) { (try $0.decode(Int64.self, "id"), try $0.decode(String.self, "handle"), try $0.decode(Bool.self, "active")) }
+        """
+        SELECT id, handle, disabled_at IS NULL AS active, is_admin FROM accord.person WHERE scim_id = $1 AND scim_deleted_at IS NULL FOR UPDATE
+        """
+    ) {
+        (
+            try $0.decode(Int64.self, "id"), try $0.decode(String.self, "handle"), try $0.decode(Bool.self, "active"),
+            try $0.decode(Bool.self, "is_admin")
+        )
+    }
     static let userNameTaken = PostgresQuery<String, Int64, Bool>(
         "scim_user_name_taken",
         """

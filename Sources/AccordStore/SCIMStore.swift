@@ -82,20 +82,25 @@ extension Store {
                     after: auditJSON(["userName": input.userName, "by": "SCIM"])
                 )
             )
-            if !input.active {
-                _ = try await connection.execute(PeopleAdminSQL.disable, try await Self.person(handle, on: connection).id)
-            }
+            if !input.active { try await Self.disable(try await Self.person(handle, on: connection), by: acting, on: connection) }
             return try await connection.queryOne(SCIMSQL.user, id)
         }
     }
 
-    /// Replaces a User: name, address, userName and document; `active: false` disables the person as a
-    /// leaver (sessions and tokens end, delegations end, managers told), `true` enables them again.
-    public func scimReplaceUser(_ id: UUID, with input: SCIMUserInput, actor: String) async throws -> SCIMUser {
-        try Self.checkSCIM(input)
-        let (handle, wasActive) = try await pool.withTransaction { connection -> (String, Bool) in
-            _ = try await Self.requireAdministrator(actor, to: "provisions people", on: connection)
-            guard let locked = try await connection.queryFirst(SCIMSQL.lockUser, id) else { throw AccordError(.notFound, "no User \(id)") }
+    /// Changes a User in one transaction, under its row lock: `change` gets the User as it is now (so a
+    /// PATCH applies to what is current, and an `If-Match` is checked against it) and returns what to
+    /// write. `active: false` disables the person as a leaver (sessions and tokens end, delegations end,
+    /// managers told), `true` enables them again. Administrators are managed in Accord, not by SCIM.
+    public func scimChangeUser(
+        _ id: UUID,
+        actor: String,
+        _ change: @Sendable (SCIMUser) throws -> SCIMUserInput
+    ) async throws -> SCIMUser {
+        try await pool.withTransaction { connection in
+            let acting = try await Self.requireAdministrator(actor, to: "provisions people", on: connection)
+            let locked = try await Self.lockProvisionable(id, on: connection)
+            let input = try change(try await connection.queryOne(SCIMSQL.user, id))
+            try Self.checkSCIM(input)
             guard !(try await connection.queryOne(SCIMSQL.userNameTaken, input.userName, locked.id)) else {
                 throw AccordError(.conflict, "the userName \(input.userName) is taken", field: "userName")
             }
@@ -110,37 +115,52 @@ extension Store {
             try await connection.appendAudit(
                 AuditRecord(
                     chain: organisationChain,
-                    actor: actor,
+                    actor: acting.handle,
                     action: "person.update",
                     objectType: "person",
                     objectID: locked.handle,
                     after: auditJSON(["userName": input.userName, "name": input.name, "by": "SCIM"])
                 )
             )
-            return (locked.handle, locked.active)
+            let person = try await Self.person(locked.handle, on: connection)
+            if locked.active && !input.active { try await Self.disable(person, by: acting, on: connection) }
+            if !locked.active && input.active { try await Self.enable(person, by: acting, on: connection) }
+            return try await connection.queryOne(SCIMSQL.user, id)
         }
-        if wasActive && !input.active { _ = try await disablePerson(handle, actor: actor) }
-        if !wasActive && input.active { _ = try await enablePerson(handle, actor: actor) }
-        guard let user = try await scimUser(id) else { throw AccordError(.notFound, "no User \(id)") }
-        return user
     }
 
-    /// Deletes a User as SCIM sees it: the person is disabled as a leaver and answers 404 from then on;
-    /// their signatures and audit entries stay.
-    public func scimDeleteUser(_ id: UUID, actor: String) async throws {
-        let (handle, active) = try await pool.withConnection { connection in
-            guard let locked = try await connection.queryFirst(SCIMSQL.lockUser, id) else { throw AccordError(.notFound, "no User \(id)") }
-            return (locked.handle, locked.active)
-        }
-        if active { _ = try await disablePerson(handle, actor: actor) }
+    /// Deletes a User as SCIM sees it, in one transaction: the person is disabled as a leaver, leaves their
+    /// groups (the rules re-applied), and answers 404 from then on; their signatures and audit entries stay.
+    public func scimDeleteUser(_ id: UUID, actor: String, check: @Sendable (SCIMUser) throws -> Void = { _ in }) async throws {
         try await pool.withTransaction { connection in
-            guard let locked = try await connection.queryFirst(SCIMSQL.lockUser, id) else { throw AccordError(.notFound, "no User \(id)") }
+            let acting = try await Self.requireAdministrator(actor, to: "provisions people", on: connection)
+            let locked = try await Self.lockProvisionable(id, on: connection)
+            try check(try await connection.queryOne(SCIMSQL.user, id))
+            if locked.active { try await Self.disable(try await Self.person(locked.handle, on: connection), by: acting, on: connection) }
             _ = try await connection.execute(SCIMSQL.markDeleted, locked.id)
-            _ = try await connection.execute(SCIMSQL.leaveGroups, locked.id)
+            let left = try await connection.execute(SCIMSQL.leaveGroups, locked.id)
+            try await Self.applySCIMRules(locked.id, acting: acting, on: connection)
             try await connection.appendAudit(
-                AuditRecord(chain: organisationChain, actor: actor, action: "person.scim-delete", objectType: "person", objectID: handle)
+                AuditRecord(
+                    chain: organisationChain,
+                    actor: acting.handle,
+                    action: "person.scim-delete",
+                    objectType: "person",
+                    objectID: locked.handle,
+                    after: auditJSON(["groups_left": String(left)])
+                )
             )
         }
+    }
+
+    /// Locks a User for a SCIM write, refusing administrators: their accounts are Accord's to manage, so a
+    /// provisioning client cannot disable a break-glass administrator or take over one's address.
+    private static func lockProvisionable(_ id: UUID, on connection: PostgresConnection) async throws -> (id: Int64, handle: String, active: Bool) {
+        guard let locked = try await connection.queryFirst(SCIMSQL.lockUser, id) else { throw AccordError(.notFound, "no User \(id)") }
+        guard !locked.admin else {
+            throw AccordError(.forbidden, "\(locked.handle) is an administrator, managed in Accord and not by provisioning")
+        }
+        return (locked.id, locked.handle, locked.active)
     }
 
     private static func checkSCIM(_ input: SCIMUserInput) throws {

@@ -111,6 +111,8 @@ public struct SSOPendingRequest: Sendable {
     public var purpose: SSOPurpose
     /// The signer's handle, for a signing request.
     public var signer: String?
+    /// When the request was made: a signing authentication must be later than this.
+    public var requestedAt: Date
 }
 
 /// The state of a signing challenge, for the client that asked for it.

@@ -101,11 +101,12 @@ extension Store {
         }
     }
 
-    /// Unlinks a person from a provider (an administrator).
+    /// Unlinks a person from a provider (an administrator); the sessions opened through it end.
     public func unlinkSSOIdentity(_ handle: String, issuer id: Int64, actor: String?) async throws {
         try await pool.withTransaction { connection in
             let acting = try await Self.requireAdministrator(actor, to: "unlinks SSO identities", on: connection)
             let person = try await Self.person(handle, on: connection)
+            let ended = try await connection.execute(SSOSQL.detachSessions, id, person.id)
             guard try await connection.execute(SSOSQL.unlink, id, person.id) == 1 else {
                 throw AccordError(.notFound, "\(handle) has no identity at provider \(id)")
             }
@@ -116,7 +117,7 @@ extension Store {
                     action: "sso.unlink",
                     objectType: "person",
                     objectID: handle,
-                    after: auditJSON(["issuer": String(id)])
+                    after: auditJSON(["issuer": String(id), "sessions_ended": String(ended)])
                 )
             )
         }
@@ -218,7 +219,8 @@ extension Store {
         }
     }
 
-    /// Removes a group rule; the bindings it made stay until each member's next login re-applies the rules.
+    /// Removes a group rule; the bindings it made go at each member's next login or provisioning change,
+    /// when the rules are applied again.
     public func removeSSOGroupRule(_ id: Int64, actor: String?) async throws {
         try await pool.withTransaction { connection in
             let acting = try await Self.requireAdministrator(actor, to: "removes group rules", on: connection)

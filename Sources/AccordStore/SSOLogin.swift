@@ -75,7 +75,8 @@ extension Store {
                 nonce: ssoDerived("nonce", state: state),
                 codeVerifier: ssoDerived("pkce", state: state),
                 purpose: purpose,
-                signer: taken.signer
+                signer: taken.signer,
+                requestedAt: taken.createdAt
             )
         }
     }
@@ -95,7 +96,7 @@ extension Store {
             guard !person.disabled else { throw AccordError(.unauthenticated, "\(person.handle) is disabled; an administrator enables the account") }
             _ = try await connection.execute(SSOSQL.touchIdentity, identity)
             if let groups = authentication.groups {
-                try await Self.applyGroupRules(to: person, groups: groups, source: issuer.displayName, on: connection)
+                try await Self.applyGroupRules(to: person, groups: groups, source: "oidc", from: issuer.displayName, on: connection)
             }
             let expires = try await connection.queryOne(
                 SSOSQL.createSession,
@@ -156,23 +157,34 @@ extension Store {
         return (identity, person)
     }
 
-    /// Applies the group rules to a person: binds the roles their groups grant, and removes those a rule
-    /// granted earlier that no group grants any more (bindings made by hand are left alone). Each change is
-    /// audited in its program's chain.
-    static func applyGroupRules(to person: Person, groups: [String], source: String, on connection: PostgresConnection) async throws {
-        for state in try await connection.query(SSOSQL.ruleState, person.id, PostgresArray(groups)) {
-            let change: String
-            if state.granted, !state.held {
-                _ = try await connection.execute(ProgramSQL.bind, state.programID, state.role, person.id, person.id)
-                _ = try await connection.execute(SSOSQL.grant, person.id, state.programID, state.role)
-                change = "role.bind"
+    /// Applies the group rules to a person for one source of groups (`oidc`: a login's groups claim;
+    /// `scim`: their SCIM groups): binds the roles their groups grant, and removes those this source's rules
+    /// granted that no group (or no rule) grants any more, unless the other source still grants them.
+    /// Bindings made by hand are left alone. Each change is audited in its program's chain.
+    static func applyGroupRules(
+        to person: Person,
+        groups: [String],
+        source: String,
+        from origin: String,
+        on connection: PostgresConnection
+    ) async throws {
+        for state in try await connection.query(SSOSQL.ruleState, person.id, PostgresArray(groups), source) {
+            var change: String?
+            if state.granted, !state.byRule {
+                if !state.held {
+                    _ = try await connection.execute(ProgramSQL.bind, state.programID, state.role, person.id, person.id)
+                    change = "role.bind"
+                }
+                // Held by hand: nothing is recorded, so that leaving the group never removes it.
+                if !state.held || state.byOther { _ = try await connection.execute(SSOSQL.grant, person.id, state.programID, state.role, source) }
             } else if !state.granted, state.byRule {
-                _ = try await connection.execute(ProgramSQL.unbind, state.programID, state.role, person.id)
-                _ = try await connection.execute(SSOSQL.ungrant, person.id, state.programID, state.role)
-                change = "role.unbind"
-            } else {
-                continue
+                _ = try await connection.execute(SSOSQL.ungrant, person.id, state.programID, state.role, source)
+                if !state.byOther {
+                    _ = try await connection.execute(ProgramSQL.unbind, state.programID, state.role, person.id)
+                    change = "role.unbind"
+                }
             }
+            guard let change else { continue }
             try await connection.appendAudit(
                 AuditRecord(
                     chain: programChain(state.program),
@@ -181,7 +193,7 @@ extension Store {
                     objectType: "role",
                     objectID: state.role,
                     after: auditJSON(["person": person.handle, "role": state.role, "by": "group rule"]),
-                    reason: "groups from \(source)"
+                    reason: "groups from \(origin)"
                 )
             )
         }

@@ -65,6 +65,14 @@ enum SSOSQL {
         "sso_identity_link",
         "INSERT INTO accord.sso_identity (issuer_id, subject, person_id, linked_by) VALUES ($1, $2, $3, $4) RETURNING id"
     ) { try $0.decode(Int64.self, "id") }
+    /// Ends the sessions opened through an identity ($1 issuer, $2 person) and detaches them, so it can go.
+    static let detachSessions = PostgresCommand<Int64, Int64>(
+        "sso_identity_detach_sessions",
+        """
+        UPDATE accord.web_session SET ended_at = coalesce(ended_at, now()), sso_identity_id = NULL
+        WHERE sso_identity_id IN (SELECT id FROM accord.sso_identity WHERE issuer_id = $1 AND person_id = $2)
+        """
+    )
     static let unlink = PostgresCommand<Int64, Int64>(
         "sso_identity_unlink",
         "DELETE FROM accord.sso_identity WHERE issuer_id = $1 AND person_id = $2"
@@ -102,19 +110,20 @@ enum SSOSQL {
     /// Takes a request once ($1 its state's hash), if unused and unexpired, saying whether it came back to
     /// the browser ($2) it was bound to. Taken either way: an answer brought to another browser burns it.
     static let takeRequest = PostgresQuery<
-        [UInt8], [UInt8]?, (id: UUID, issuerID: Int64, purpose: String, signer: String?, signing: String?, sameBrowser: Bool)
+        [UInt8], [UInt8]?, (id: UUID, issuerID: Int64, purpose: String, signer: String?, signing: String?, sameBrowser: Bool, createdAt: Date)
     >(
         "sso_request_take",
         """
         UPDATE accord.sso_request r SET used_at = now()
         WHERE r.state_sha256 = $1 AND r.used_at IS NULL AND r.expires_at > now()
         RETURNING r.id, r.issuer_id, r.purpose, (SELECT handle FROM accord.person WHERE id = r.person_id) AS signer, r.signing::text AS signing,
-                  r.browser_sha256 IS NULL OR r.browser_sha256 = $2 AS same_browser
+                  coalesce(r.browser_sha256 IS NULL OR r.browser_sha256 = $2, false) AS same_browser, r.created_at
         """
     ) {
         (
             try $0.decode(UUID.self, "id"), try $0.decode(Int64.self, "issuer_id"), try $0.decode(String.self, "purpose"),
-            try $0.decode(String?.self, "signer"), try $0.decode(String?.self, "signing"), try $0.decode(Bool.self, "same_browser")
+            try $0.decode(String?.self, "signer"), try $0.decode(String?.self, "signing"), try $0.decode(Bool.self, "same_browser"),
+            try $0.decode(Date.self, "created_at")
         )
     }
     static let recordOutcome = PostgresCommand<UUID, PostgresJSON>(
@@ -174,26 +183,35 @@ enum SSOSQL {
         "sso_rule_remove",
         "DELETE FROM accord.sso_group_rule WHERE id = $1 RETURNING group_name, program_id, role"
     ) { (try $0.decode(String.self, "group_name"), try $0.decode(Int64.self, "program_id"), try $0.decode(String.self, "role")) }
-    /// For one person ($1) and their groups ($2): each (program, role) a rule names, whether a group of
-    /// theirs grants it, whether they hold it, and whether a rule granted it.
-    static let ruleState = PostgresQuery<Int64, PostgresArray<String>, SSORuleState>(
+    /// For one person ($1), their groups ($2) from one source ($3, oidc or scim): each (program, role) a
+    /// rule names or a grant of that source holds, whether a group grants it, whether they hold it, and
+    /// whether this source's or the other's rules granted it.
+    static let ruleState = PostgresQuery<Int64, PostgresArray<String>, String, SSORuleState>(
         "sso_rule_state",
         """
-        SELECT r.program_id, p.slug, r.role, bool_or(r.group_name = ANY($2::text[])) AS granted,
-               EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = r.program_id AND b.role = r.role AND b.person_id = $1) AS held,
-               EXISTS (SELECT 1 FROM accord.sso_rule_grant g WHERE g.program_id = r.program_id AND g.role = r.role AND g.person_id = $1) AS by_rule
-        FROM accord.sso_group_rule r JOIN accord.program p ON p.id = r.program_id
-        GROUP BY r.program_id, p.slug, r.role ORDER BY p.slug, r.role
+        WITH targets AS (
+            SELECT r.program_id, r.role, r.group_name = ANY($2::text[]) AS granted FROM accord.sso_group_rule r
+            UNION ALL
+            SELECT g.program_id, g.role, false FROM accord.sso_rule_grant g WHERE g.person_id = $1 AND g.source = $3
+        )
+        SELECT t.program_id, p.slug, t.role, bool_or(t.granted) AS granted,
+               EXISTS (SELECT 1 FROM accord.role_binding b WHERE b.program_id = t.program_id AND b.role = t.role AND b.person_id = $1) AS held,
+               EXISTS (SELECT 1 FROM accord.sso_rule_grant g WHERE g.program_id = t.program_id AND g.role = t.role AND g.person_id = $1
+                         AND g.source = $3) AS by_rule,
+               EXISTS (SELECT 1 FROM accord.sso_rule_grant g WHERE g.program_id = t.program_id AND g.role = t.role AND g.person_id = $1
+                         AND g.source <> $3) AS by_other
+        FROM targets t JOIN accord.program p ON p.id = t.program_id
+        GROUP BY t.program_id, p.slug, t.role ORDER BY p.slug, t.role
         """,
         row: SSORuleState.init(row:)
     )
-    static let grant = PostgresCommand<Int64, Int64, String>(
+    static let grant = PostgresCommand<Int64, Int64, String, String>(
         "sso_rule_grant",
-        "INSERT INTO accord.sso_rule_grant (person_id, program_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        "INSERT INTO accord.sso_rule_grant (person_id, program_id, role, source) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
     )
-    static let ungrant = PostgresCommand<Int64, Int64, String>(
+    static let ungrant = PostgresCommand<Int64, Int64, String, String>(
         "sso_rule_ungrant",
-        "DELETE FROM accord.sso_rule_grant WHERE person_id = $1 AND program_id = $2 AND role = $3"
+        "DELETE FROM accord.sso_rule_grant WHERE person_id = $1 AND program_id = $2 AND role = $3 AND source = $4"
     )
     static let createSession = PostgresQuery<[UInt8], Int64, String, String, String?, Int64, Date>(
         "sso_session_create",
@@ -211,7 +229,7 @@ enum SSOSQL {
     ) { try $0.decode(Int64.self, "issuer_id") }
 
     static let catalogue: [any PostgresCheckable] = [
-        issuers, issuer, issuerByURL, addIssuer, removeIssuer, endIssuerSessions, identityPerson, peopleByEmail, link, unlink,
+        issuers, issuer, issuerByURL, addIssuer, removeIssuer, endIssuerSessions, identityPerson, peopleByEmail, link, detachSessions, unlink,
         touchIdentity, identities, identityOf, createRequest, takeRequest, recordOutcome, challenge, forgetOldRequests, settings,
         setLocalPasswords, setBreakGlass, passwordAllowed, rules, addRule, removeRule, ruleState, grant, ungrant, createSession,
         sessionIssuer,
@@ -269,6 +287,7 @@ struct SSORuleState {
     var granted: Bool
     var held: Bool
     var byRule: Bool
+    var byOther: Bool
 
     init(row: PostgresRow) throws {
         programID = try row.decode(Int64.self, "program_id")
@@ -277,6 +296,7 @@ struct SSORuleState {
         granted = try row.decode(Bool.self, "granted")
         held = try row.decode(Bool.self, "held")
         byRule = try row.decode(Bool.self, "by_rule")
+        byOther = try row.decode(Bool.self, "by_other")
     }
 }
 

@@ -109,6 +109,34 @@ struct SCIMSecurityTests {
                     body: json(["userName": "otto"])
                 )
                 #expect(stale.status == .preconditionFailed, "If-Match with another version is refused")
+                // What once crashed or misbehaved: empty paths and attribute names, an administrator's account.
+                for bad in [".", "name.", "[", "members[value eq]"] {
+                    let response = try await client.execute(
+                        uri: user,
+                        method: .patch,
+                        headers: bearer(scim),
+                        body: json([
+                            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                            "Operations": [["op": "replace", "path": bad, "value": "x"]],
+                        ])
+                    )
+                    #expect(response.status == .badRequest, "path \(bad): \(response.status)")
+                }
+                for query in ["attributes=%20", "attributes=urn:ietf:params:scim:schemas:core:2.0:User:", "excludedAttributes=,,"] {
+                    let response = try await client.execute(uri: "\(user)?\(query)", method: .get, headers: bearer(scim))
+                    #expect(response.status == .ok, "\(query): \(response.status)")
+                }
+                let ada = try #require(try await store.scimUsers(userName: "ada", externalID: nil, startIndex: 1, count: 1).items.first)
+                let adminWrite = try await client.execute(
+                    uri: "/scim/v2/Users/\(ada.id.uuidString.lowercased())",
+                    method: .patch,
+                    headers: bearer(scim),
+                    body: json([
+                        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [["op": "replace", "path": "emails", "value": [["value": "mallory@example.com"]]]],
+                    ])
+                )
+                #expect(adminWrite.status == .forbidden, "an administrator is not provisioned by SCIM")
                 let current = try await client.execute(uri: user, method: .get, headers: bearer(scim))
                 let version = try #require(current.headers[.eTag])
                 let unchanged = try await client.execute(uri: user, method: .get, headers: bearer(scim) + [.ifNoneMatch: version])

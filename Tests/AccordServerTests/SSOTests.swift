@@ -170,6 +170,15 @@ struct SSOTests {
                     let binding = try #require(setCookie("accord_sso", in: start))
                     let replay = try await client.execute(uri: back, method: .get, headers: [.cookie: "accord_sso=\(binding)"])
                     #expect(replay.status == .unauthorized, "a request is taken once, whoever tried first")
+                    // An answer without the binding cookie at all: refused, not a 500.
+                    let restart = try await client.execute(
+                        uri: "/login/sso",
+                        method: .post,
+                        headers: [.cookie: "accord_login=\(token)", .contentType: "application/x-www-form-urlencoded"],
+                        body: form(["login_token": token, "issuer": String(issuer.id)])
+                    )
+                    let bare = try await browser.authenticate(try #require(restart.headers[.location]), username: "dora", password: "dora-pw")
+                    #expect(try await client.execute(uri: bare, method: .get).status == .unauthorized)
                     // Leaving the group: the next login removes the binding the rule made (not those made by hand).
                     let again = try await store.ssoLogin(
                         SSOAuthentication(
@@ -187,6 +196,10 @@ struct SSOTests {
                     #expect(boardAfter?.members == ["bea"], "the rule's binding is gone; bea's, made by hand, stays")
                     let audit = try await store.auditLog(program: "m", actor: "ada").map(\.action)
                     #expect(audit.filter { $0 == "role.bind" }.count >= 4 && audit.contains("role.unbind"))
+                    // Unlinking someone who logged in through the provider works, and ends those sessions.
+                    try await store.unlinkSSOIdentity("dora", issuer: issuer.id, actor: "ada")
+                    #expect(try await store.ssoIdentities(of: "dora", actor: "ada").isEmpty)
+                    #expect(try await store.session(cookieToken: again.cookieToken) == nil)
                 }
             }
         }
@@ -261,7 +274,7 @@ struct SSOTests {
                         uri: try await browser.authenticate(second.url, username: "bea", password: "bea-pw"),
                         method: .get
                     )
-                    #expect(stale.status == .unauthorized && String(buffer: stale.body).contains("is not fresh"))
+                    #expect(stale.status == .unauthorized && String(buffer: stale.body).contains("reused a login from before"))
                     // A fresh login signs, and the signature names it.
                     let third = try await challenge()
                     let signed = try await client.execute(
@@ -280,10 +293,11 @@ struct SSOTests {
                         headers: [.cookie: "accord_session=\(bea.cookieToken)", .contentType: "application/x-www-form-urlencoded"],
                         body: form(["csrf_token": bea.session.csrfToken])
                     )
-                    #expect(logout.status == .seeOther)
+                    #expect(logout.status == .ok, "a page that goes on to the provider (CSP form-action blocks a redirect)")
                     #expect(
-                        logout.headers[.location]
-                            == "\(provider.issuer)/logout?client_id=accord&post_logout_redirect_uri=https%3A%2F%2Faccord.example.com%2Flogin"
+                        String(buffer: logout.body).contains(
+                            "url=\(provider.issuer)/logout?client_id=accord&amp;post_logout_redirect_uri=https%3A%2F%2Faccord.example.com%2Flogin"
+                        )
                     )
                     #expect(try await store.session(cookieToken: bea.cookieToken) == nil, "the Accord session ended")
                     let signatures = try await store.signatures(of: "m/plan", actor: "ada")

@@ -111,8 +111,11 @@ def main():
         sam = users[0]["id"] if users else "none"
         # A group mapped by a rule: joining binds the role, leaving unbinds it.
         cli("sso", "rule", "add", "auditors", "--program", "acme", "--role", "internal-auditor", "--as", "ada")
+        status, _, body = http("GET", '/scim/v2/Users?filter=userName%20eq%20%22lin%22', token=token)
+        lin = (json.loads(body).get("Resources") or [{"id": "none"}])[0]["id"]
         status, _, body = http("POST", "/scim/v2/Groups", token=token, body={
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "auditors", "members": [{"value": sam}]})
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "auditors",
+            "members": [{"value": sam}, {"value": lin}]})
         group = json.loads(body).get("id", "none")
         roles = cli("role", "list", "acme", "--as", "ada").stdout
         check("a SCIM group with a rule binds its members' role", status == 201 and re.search(r"internal-auditor.*sam", roles), roles)
@@ -127,11 +130,18 @@ def main():
         listed = json.loads(cli("delegate", "list", "acme", "--json", "--as", "ada").stdout or "[]")
         to_sam = [d for d in listed if "sam" in json.dumps(d)]
         check("the delegation to sam ended", to_sam and all(d.get("revoked") or d.get("revokedAt") for d in to_sam), to_sam)
-        status, _, _ = http("PATCH", f"/scim/v2/Groups/{group}", token=token, body={
+        # Entra ID's way of removing a member: path "members" with the values to take out; the others stay.
+        status, _, body = http("PATCH", f"/scim/v2/Groups/{group}", token=token, body={
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-            "Operations": [{"op": "remove", "path": f'members[value eq "{sam}"]'}]})
+            "Operations": [{"op": "Remove", "path": "members", "value": [{"value": sam}]}]})
+        members = [m["value"] for m in json.loads(body).get("members", [])] if status == 200 else []
         roles = cli("role", "list", "acme", "--as", "ada").stdout
-        check("leaving the group unbinds the role the rule gave", status == 200 and not re.search(r"internal-auditor.*sam", roles), roles)
+        check("leaving the group unbinds the role the rule gave; the other member stays", status == 200 and members == [lin]
+              and not re.search(r"internal-auditor.*sam", roles), (status, members, roles))
+        status, _, body = http("PATCH", f"/scim/v2/Groups/{group}", token=token, body={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "remove", "path": f'members[value eq "{lin}"]'}]})
+        check("a member removed by a value filter", status == 200 and not json.loads(body).get("members"), body)
         status, _, _ = http("DELETE", f"/scim/v2/Users/{sam}", token=token)
         check("DELETE answers 204", status == 204, status)
         status, _, body = http("GET", f"/scim/v2/Users/{sam}", token=token)

@@ -45,7 +45,7 @@ struct SSOAdd: AsyncParsableCommand {
         }
         if !noCheck {
             do {
-                let metadata = try await OpenIDClient(http: .shared).metadata(for: issuer)
+                let metadata = try await OpenIDClient(http: OpenIDClient.providerHTTP).metadata(for: issuer)
                 print("discovery: authorization at \(metadata.authorizationEndpoint), keys at \(metadata.jwksURI)")
             } catch let error as AccordError {
                 throw CommandFailure("\(error.message) (give --no-check to add it anyway)")

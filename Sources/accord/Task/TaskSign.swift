@@ -61,7 +61,7 @@ func signThroughSSO(_ store: Store, task: String, intent: SigningIntent, base: S
     }
     let ticket = try await store.beginSSO(issuer: issuer.issuerID, purpose: .sign(intent), browser: nil, actor: handle)
     let root = base.hasSuffix("/") ? String(base.dropLast()) : base
-    let url = try await OpenIDClient(http: .shared).authorizationURL(ticket, redirectURI: root + "/sso/callback")
+    let url = try await OpenIDClient(http: OpenIDClient.providerHTTP).authorizationURL(ticket, redirectURI: root + "/sso/callback")
     print("open this address in your browser and log in again at \(issuer.displayName) to sign (valid 10 minutes):\n\(url)")
     fflush(nil)
     while Date() < ticket.expiresAt.addingTimeInterval(5) {
