@@ -10,6 +10,8 @@ public struct Caller: Sendable {
     public let person: Person
     /// The browser session, when the person came with a session cookie.
     public let session: WebSession?
+    /// Whether the caller came with a read-only token: the API refuses it every change.
+    public var readOnly = false
 }
 
 /// The request context of Accord's routes: who is acting (hummingbird-auth's `identity`, set by the

@@ -71,7 +71,8 @@ struct AccountPages {
                 name: form["name"] ?? "",
                 expires: expires,
                 actor: person.handle,
-                proof: .password(form["password"] ?? "")
+                proof: .password(form["password"] ?? ""),
+                readOnly: form["read_only"] == "on"
             )
             page.notice = "A new API token. It is shown this once: copy it into your client now; Accord keeps only its hash."
             // Shown in this answer, not after a redirect: the token exists nowhere else to show it from.

@@ -116,6 +116,16 @@ struct SessionCookies {
     }
 }
 
+/// Refuses a read-only token every method but GET and HEAD (403), before any handler runs.
+struct ReadOnlyTokenMiddleware: RouterMiddleware {
+    func handle(_ request: Request, context: AccordContext, next: (Request, AccordContext) async throws -> Response) async throws -> Response {
+        if context.identity?.readOnly == true, request.method != .get, request.method != .head {
+            throw AccordError(.forbidden, "this token is read-only: it reads, and changes nothing; use a read-write token to act")
+        }
+        return try await next(request, context)
+    }
+}
+
 /// Recognises a bearer token (`Authorization: Bearer TOKEN`, API clients and scripts). A request with an
 /// Authorization header that is not a valid token is refused at once (401), never passed on as anonymous.
 struct BearerTokenAuthenticator: AuthenticatorMiddleware {
@@ -133,10 +143,10 @@ struct BearerTokenAuthenticator: AuthenticatorMiddleware {
         } else {
             throw AccordError(.unauthenticated, "the Authorization header must be 'Bearer TOKEN'")
         }
-        guard let person = try await store.person(bearerToken: token.trimmingCharacters(in: .whitespaces)) else {
+        guard let holder = try await store.bearer(token.trimmingCharacters(in: .whitespaces)) else {
             throw AccordError(.unauthenticated, "the bearer token is unknown, revoked or expired")
         }
-        return Caller(person: person, session: nil)
+        return Caller(person: holder.person, session: nil, readOnly: holder.readOnly)
     }
 }
 

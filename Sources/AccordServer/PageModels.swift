@@ -249,7 +249,7 @@ struct AuditPage {
 
 struct AccountPage {
     /// One of the person's API tokens, as the account page lists it.
-    struct Token { var id: Int64, name: String, created: String, expires: String, lastUsed: String }
+    struct Token { var id: Int64, name: String, created: String, expires: String, lastUsed: String, access: String }
     var page: PageModel
     var handle: String, name: String, email: String, feedOn: Bool, feedCreated: String?, feedURL: String?, csrf: String
     /// The person's tokens still in force.
@@ -279,7 +279,8 @@ struct AccountPage {
                 name: $0.name,
                 created: format.string(from: $0.createdAt),
                 expires: $0.expiresAt.map { format.string(from: $0) } ?? "never",
-                lastUsed: $0.lastUsedAt.map { format.string(from: $0) } ?? "not yet"
+                lastUsed: $0.lastUsedAt.map { format.string(from: $0) } ?? "not yet",
+                access: $0.readOnly ? "read only" : "read and write"
             )
         }
         hasTokens = !self.tokens.isEmpty

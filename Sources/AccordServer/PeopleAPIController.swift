@@ -74,6 +74,8 @@ struct NewTokenBody: Decodable {
     var name: String?
     var expires: String?
     var password: String?
+    /// A token that only reads (GET and HEAD).
+    var readOnly: Bool?
 }
 
 /// A one-time password link as the API shows it, once.
@@ -248,7 +250,8 @@ struct PeopleAPIController {
             name: body.name ?? "",
             expires: expires,
             actor: try context.actor,
-            proof: .password(body.password ?? "")
+            proof: .password(body.password ?? ""),
+            readOnly: body.readOnly ?? false
         )
         return EditedResponse(status: .created, response: NewTokenAnswer(token: token, listed: listed))
     }

@@ -103,6 +103,7 @@ public func makeRouter(store: Store, configuration: ServerConfiguration) throws 
     api.addRoutes(sessions.loginEndpoints)
     let authenticated = api.group()
         .add(middleware: IsAuthenticatedMiddleware())
+        .add(middleware: ReadOnlyTokenMiddleware())
         .add(middleware: APICSRFMiddleware())
     authenticated.addRoutes(sessions.endpoints)
     authenticated.addRoutes(APIController(store: store).endpoints)

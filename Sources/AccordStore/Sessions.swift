@@ -47,6 +47,8 @@ public struct APIToken: Codable, Sendable, Equatable {
     public var revoked: Bool
     /// When it was last used (recorded at most once a minute).
     public var lastUsedAt: Date?
+    /// Whether it only reads (GET and HEAD): every change made with it is refused.
+    public var readOnly: Bool
 }
 
 /// How sessions and logins behave.
@@ -129,28 +131,29 @@ enum SessionSQL {
             disabled: try $0.decode(Bool.self, "disabled"), passwordAllowed: try $0.decode(Bool.self, "password_allowed")
         )
     }
-    static let createToken = PostgresQuery<Int64, String, [UInt8], String?, String, Int64>(
+    static let createToken = PostgresQuery<Int64, String, [UInt8], String?, String, Bool, Int64>(
         "token_create",
         """
-        INSERT INTO accord.api_token (person_id, name, token_sha256, expires_at, kind) VALUES ($1, $2, $3, $4::date, $5) RETURNING id
+        INSERT INTO accord.api_token (person_id, name, token_sha256, expires_at, kind, read_only) VALUES ($1, $2, $3, $4::date, $5, $6)
+        RETURNING id
         """
     ) { try $0.decode(Int64.self, "id") }
-    static let tokenPerson = PostgresQuery<[UInt8], (person: Person, stale: Bool)>(
+    static let tokenPerson = PostgresQuery<[UInt8], (person: Person, stale: Bool, readOnly: Bool)>(
         "token_person",
         """
         SELECT p.id, p.handle, p.name, p.email, p.is_admin, p.password_hash IS NOT NULL AS can_sign, false AS disabled, p.time_zone,
-               t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale
+               t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale, t.read_only
         FROM accord.api_token t JOIN accord.person p ON p.id = t.person_id
         WHERE t.token_sha256 = $1 AND t.kind = 'person' AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
           AND p.disabled_at IS NULL
         """
-    ) { (person: try Person(row: $0), stale: try $0.decode(Bool.self, "stale")) }
+    ) { (person: try Person(row: $0), stale: try $0.decode(Bool.self, "stale"), readOnly: try $0.decode(Bool.self, "read_only")) }
     static let markUsed = PostgresCommand<[UInt8]>("token_mark_used", "UPDATE accord.api_token SET last_used_at = now() WHERE token_sha256 = $1")
     /// Every token ($1, for an administrator) or the person's ($2).
     static let tokens = PostgresQuery<Bool, Int64, APIToken>(
         "token_list",
         """
-        SELECT t.id, p.handle, t.name, t.created_at, t.expires_at, t.revoked_at IS NOT NULL AS revoked, t.last_used_at
+        SELECT t.id, p.handle, t.name, t.created_at, t.expires_at, t.revoked_at IS NOT NULL AS revoked, t.last_used_at, t.read_only
         FROM accord.api_token t JOIN accord.person p ON p.id = t.person_id WHERE ($1 OR t.person_id = $2) ORDER BY t.id
         """,
         row: APIToken.init(row:)
@@ -270,7 +273,8 @@ extension Store {
         expires: CalendarDate?,
         actor: String?,
         proof: TokenProof,
-        provisioning: Bool = false
+        provisioning: Bool = false,
+        readOnly: Bool = false
     ) async throws -> (APIToken, String) {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(name.count) else {
@@ -305,7 +309,7 @@ extension Store {
                 throw AccordError(.forbidden, "a provisioning (SCIM) token is an administrator's own; \(acting.handle) makes it for themselves")
             }
             let kind = provisioning ? "scim" : "person"
-            let id = try await connection.queryOne(SessionSQL.createToken, owner.id, name, sha256Bytes(token), expires?.description, kind)
+            let id = try await connection.queryOne(SessionSQL.createToken, owner.id, name, sha256Bytes(token), expires?.description, kind, readOnly)
             try await connection.appendAudit(
                 AuditRecord(
                     chain: organisationChain,
@@ -315,6 +319,7 @@ extension Store {
                     objectID: String(id),
                     after: auditJSON([
                         "person": handle, "name": name, "kind": kind, "proof": overrideReason == nil ? "password" : "administrator-override",
+                        "access": readOnly ? "read-only" : "read-write",
                     ]),
                     reason: overrideReason
                 )
@@ -326,12 +331,18 @@ extension Store {
 
     /// The person a bearer token acts for, or `nil` when it is unknown, revoked or expired.
     public func person(bearerToken: String) async throws -> Person? {
+        try await bearer(bearerToken)?.person
+    }
+
+    /// The person a bearer token acts for and whether the token is read-only; `nil` when it is unknown,
+    /// revoked or expired.
+    public func bearer(_ token: String) async throws -> (person: Person, readOnly: Bool)? {
         try await pool.withConnection { connection in
-            let key = sha256Bytes(bearerToken)
+            let key = sha256Bytes(token)
             guard let holder = try await connection.queryFirst(SessionSQL.tokenPerson, key) else { return nil }
             // Last use is recorded at most once a minute, best effort (see `session(cookieToken:)`).
             if holder.stale { _ = try? await connection.execute(SessionSQL.markUsed, key) }
-            return holder.person
+            return (holder.person, holder.readOnly)
         }
     }
 
@@ -366,5 +377,6 @@ extension APIToken {
         expiresAt = try row.decode(Date?.self, "expires_at")
         revoked = try row.decode(Bool.self, "revoked")
         lastUsedAt = try row.decode(Date?.self, "last_used_at")
+        readOnly = try row.decode(Bool.self, "read_only")
     }
 }

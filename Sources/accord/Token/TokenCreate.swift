@@ -25,6 +25,8 @@ struct TokenCreate: AsyncParsableCommand {
         help: ArgumentHelp("An administrator creates the token without the owner's password; the reason is audited.", valueName: "reason")
     )
     var adminOverride: String?
+    @Flag(help: "A token that only reads (GET and HEAD on the API): for a tool that should answer questions and never act.")
+    var readOnly = false
     @Flag(help: "A provisioning token for an identity provider's SCIM client: it reaches /scim/v2 only, as you (an administrator).")
     var scim = false
 
@@ -54,7 +56,8 @@ struct TokenCreate: AsyncParsableCommand {
                 expires: expires.flatMap(CalendarDate.init),
                 actor: acting.actor,
                 proof: proof,
-                provisioning: scim
+                provisioning: scim,
+                readOnly: readOnly
             )
         }
         print(secret)

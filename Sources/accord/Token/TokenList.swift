@@ -17,11 +17,11 @@ struct TokenList: AsyncParsableCommand {
         if output.json { return try printJSON(tokens) }
         let format = ISO8601DateFormatter()
         printTable(
-            ["ID", "PERSON", "NAME", "CREATED", "EXPIRES", "STATUS", "LAST USED"],
+            ["ID", "PERSON", "NAME", "CREATED", "EXPIRES", "STATUS", "ACCESS", "LAST USED"],
             tokens.map {
                 [
                     String($0.id), $0.person, $0.name, format.string(from: $0.createdAt), $0.expiresAt.map(format.string) ?? "-",
-                    $0.revoked ? "revoked" : "active",
+                    $0.revoked ? "revoked" : "active", $0.readOnly ? "read-only" : "read-write",
                     $0.lastUsedAt.map(format.string) ?? "-",
                 ]
             }
