@@ -44,6 +44,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // JOSE for OpenID Connect: JWKS, the ID token's signature and its registered claims.
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        // The Model Context Protocol, for AI assistants: the official Swift SDK.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
         // libpq, found through pkg-config; Debian and Ubuntu ship it as libpq-dev.
@@ -163,6 +165,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Accord as an MCP server: the tools an assistant may call, as the person whose token it holds.
+        .target(
+            name: "AccordMCP",
+            dependencies: ["AccordStore", "AccordCore", .product(name: "MCP", package: "swift-sdk")],
+            swiftSettings: swiftSettings
+        ),
         // Background work: deadlines, escalations, cycle openings, webhook and mail delivery, digests.
         .target(
             name: "AccordScheduler",
@@ -210,6 +218,7 @@ let package = Package(
         .executableTarget(
             name: "accord",
             dependencies: [
+                "AccordMCP",
                 "AccordMail",
                 "AccordSSO",
                 "AccordPack",
@@ -222,6 +231,7 @@ let package = Package(
                 "PostgresCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),

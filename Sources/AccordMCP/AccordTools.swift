@@ -1,0 +1,137 @@
+import AccordCore
+public import AccordStore
+import Foundation
+public import MCP
+
+/// Accord as a Model Context Protocol server, built on the official Swift SDK: the tools an AI assistant
+/// may call, each run as the person whose token connected it, through the engine and its authorisation.
+/// The assistant reads, and drafts work a person still completes; **no tool signs, rejects, assigns
+/// authority or changes a role**, and the tool list says so.
+public struct AccordTools: Sendable {
+    let store: Store
+    /// The person the token acts for.
+    public let person: String
+    /// Whether the token is read-only: the write tools are refused.
+    public let readOnly: Bool
+
+    /// Tools for a person's token.
+    public init(store: Store, person: String, readOnly: Bool) {
+        self.store = store
+        self.person = person
+        self.readOnly = readOnly
+    }
+
+    /// What the server tells the assistant when it connects.
+    public static let instructions = """
+        Accord runs an organisation's AI-compliance roadmap: EU AI Act obligations delivered through an \
+        ISO/IEC 42001 AI management system. The tools read programs, inboxes, tasks and their evidence, as the \
+        person whose token you hold, and may draft work (a comment). No tool signs, rejects, assigns authority \
+        or changes a role: signing stays a human act with re-authentication in Accord itself.
+        """
+
+    /// The tools, the write ones marked as such.
+    public static let tools: [Tool] = [
+        Tool(
+            name: "list_programs",
+            description: "The compliance programs you may see, with their progress (tasks done, open, overdue).",
+            inputSchema: .object(["type": "object", "properties": .object([:])]),
+            annotations: .init(readOnlyHint: true)
+        ),
+        Tool(
+            name: "my_inbox",
+            description: "What waits for you: sign-offs you may give, your tasks, reminders and escalations.",
+            inputSchema: .object(["type": "object", "properties": .object([:])]),
+            annotations: .init(readOnlyHint: true)
+        ),
+        Tool(
+            name: "get_task",
+            description: "One task with its regulatory references (articles, clauses), evidence versions and signatures.",
+            inputSchema: .object([
+                "type": "object", "required": .array(["task"]),
+                "properties": .object(["task": .object(["type": "string", "description": "A task id, or PROGRAM/TASK[@SYSTEM]"])]),
+            ]),
+            annotations: .init(readOnlyHint: true)
+        ),
+        Tool(
+            name: "search_tasks",
+            description: "Tasks of a program, optionally only the overdue ones, or those of one AI system, state or assignee.",
+            inputSchema: .object([
+                "type": "object", "required": .array(["program"]),
+                "properties": .object([
+                    "program": .object(["type": "string", "description": "The program's slug"]),
+                    "overdue_only": .object(["type": "boolean"]), "system": .object(["type": "string"]),
+                    "state": .object(["type": "string", "enum": .array(["blocked", "open", "in_progress", "in_review", "done", "not_applicable"])]),
+                    "assignee": .object(["type": "string"]),
+                ]),
+            ]),
+            annotations: .init(readOnlyHint: true)
+        ),
+        Tool(
+            name: "comment_on_task",
+            title: "Comment on a task (writes)",
+            description:
+                "WRITES: adds a comment to a task, in your name and recorded in the audit trail as made through an assistant. It cannot be edited or removed. This never signs or approves anything.",
+            inputSchema: .object([
+                "type": "object", "required": .array(["task", "body"]),
+                "properties": .object(["task": .object(["type": "string"]), "body": .object(["type": "string", "maxLength": 5000])]),
+            ]),
+            annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: false)
+        ),
+    ]
+
+    /// Runs a tool. A refusal by the engine is a tool error the assistant can read, not a protocol error.
+    public func call(_ name: String, arguments: [String: Value]?) async -> CallTool.Result {
+        do {
+            let arguments = arguments ?? [:]
+            func text(_ key: String) throws -> String {
+                guard let value = arguments[key]?.stringValue, !value.isEmpty else {
+                    throw AccordError(.invalid, "the argument '\(key)' is needed", field: key)
+                }
+                return value
+            }
+            switch name {
+            case "list_programs":
+                return try json(try await store.programs(actor: person))
+            case "my_inbox":
+                return try json(try await store.inbox(actor: person))
+            case "get_task":
+                return try json(try await store.task(try text("task"), actor: person))
+            case "search_tasks":
+                var filter = TaskFilter(program: try text("program"), assignee: arguments["assignee"]?.stringValue)
+                filter.overdueOnly = arguments["overdue_only"]?.boolValue ?? false
+                filter.system = arguments["system"]?.stringValue
+                filter.state = arguments["state"]?.stringValue.flatMap(TaskState.init(rawValue:))
+                return try json(try await store.tasks(filter, actor: person))
+            case "comment_on_task":
+                guard !readOnly else { throw AccordError(.forbidden, "this token is read-only: the assistant may read, not write") }
+                return try json(try await store.addComment(to: try text("task"), body: try text("body"), actor: person))
+            default:
+                return CallTool.Result(content: [.text(text: "no tool '\(name)'", annotations: nil, _meta: nil)], isError: true)
+            }
+        } catch let refusal as AccordError {
+            return CallTool.Result(content: [.text(text: refusal.message, annotations: nil, _meta: nil)], isError: true)
+        } catch {
+            return CallTool.Result(content: [.text(text: "the tool failed: \(error)", annotations: nil, _meta: nil)], isError: true)
+        }
+    }
+
+    private func json(_ value: some Encodable) throws -> CallTool.Result {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return CallTool.Result(content: [.text(text: String(decoding: try encoder.encode(value), as: UTF8.self), annotations: nil, _meta: nil)])
+    }
+
+    /// A server with these tools, for any transport.
+    public func server() async -> Server {
+        let server = Server(
+            name: "accord",
+            version: "1",
+            instructions: Self.instructions,
+            capabilities: .init(tools: .init(listChanged: false))
+        )
+        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: Self.tools) }
+        await server.withMethodHandler(CallTool.self) { params in await self.call(params.name, arguments: params.arguments) }
+        return server
+    }
+}
