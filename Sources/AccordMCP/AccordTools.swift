@@ -1,4 +1,5 @@
 import AccordCore
+import AccordReports
 public import AccordStore
 import Foundation
 public import MCP
@@ -67,6 +68,40 @@ public struct AccordTools: Sendable {
             annotations: .init(readOnlyHint: true)
         ),
         Tool(
+            name: "ai_system",
+            description:
+                "What the law asks of one AI system: its classification profile (role, risk, route, Annex III point, transparency cases) and the tasks its obligations became, each citing its articles and clauses.",
+            inputSchema: .object([
+                "type": "object", "required": .array(["program", "system"]),
+                "properties": .object([
+                    "program": .object(["type": "string"]), "system": .object(["type": "string", "description": "The system's slug"]),
+                ]),
+            ]),
+            annotations: .init(readOnlyHint: true)
+        ),
+        Tool(
+            name: "report",
+            description:
+                "A program's report: status, accountability, soa (statement of applicability), crosswalk (AI Act articles to ISO/IEC 42001), overdue (late work and escalations) or cycles.",
+            inputSchema: .object([
+                "type": "object", "required": .array(["program", "kind"]),
+                "properties": .object([
+                    "program": .object(["type": "string"]),
+                    "kind": .object(["type": "string", "enum": .array(ReportKind.allCases.map { .string($0.rawValue) })]),
+                ]),
+            ]),
+            annotations: .init(readOnlyHint: true)
+        ),
+        Tool(
+            name: "incidents",
+            description: "A program's serious incidents with their Art. 73 reporting clock (deadline, time left), or one by number.",
+            inputSchema: .object([
+                "type": "object", "required": .array(["program"]),
+                "properties": .object(["program": .object(["type": "string"]), "number": .object(["type": "integer"])]),
+            ]),
+            annotations: .init(readOnlyHint: true)
+        ),
+        Tool(
             name: "comment_on_task",
             title: "Comment on a task (writes)",
             description:
@@ -102,6 +137,23 @@ public struct AccordTools: Sendable {
                 filter.system = arguments["system"]?.stringValue
                 filter.state = arguments["state"]?.stringValue.flatMap(TaskState.init(rawValue:))
                 return try json(try await store.tasks(filter, actor: person))
+            case "ai_system":
+                let program = try text("program")
+                let system = try await store.system(program: program, system: try text("system"), actor: person)
+                var filter = TaskFilter(program: program)
+                filter.system = system.slug
+                return try json(SystemObligations(system: system, tasks: try await store.tasks(filter, actor: person)))
+            case "report":
+                guard let kind = arguments["kind"]?.stringValue.flatMap(ReportKind.init(rawValue:)) else {
+                    throw AccordError(.invalid, "kind is one of \(ReportKind.allCases.map(\.rawValue).joined(separator: ", "))", field: "kind")
+                }
+                return try json(try await store.report(kind, program: try text("program"), actor: person))
+            case "incidents":
+                let program = try text("program")
+                if let number = arguments["number"]?.intValue {
+                    return try json(try await store.incident(program: program, number: number, actor: person))
+                }
+                return try json(try await store.incidents(program: program, actor: person))
             case "comment_on_task":
                 guard !readOnly else { throw AccordError(.forbidden, "this token is read-only: the assistant may read, not write") }
                 return try json(try await store.addComment(to: try text("task"), body: try text("body"), actor: person))
@@ -134,4 +186,10 @@ public struct AccordTools: Sendable {
         await server.withMethodHandler(CallTool.self) { params in await self.call(params.name, arguments: params.arguments) }
         return server
     }
+}
+
+/// One AI system and the tasks its obligations became.
+struct SystemObligations: Encodable {
+    var system: AISystem
+    var tasks: [TaskSummary]
 }

@@ -74,7 +74,7 @@ def main():
             tools = (await client.list_tools()).tools
             names = {t.name for t in tools}
             check("the tool list has the read tools and the write tool",
-                  {"list_programs", "my_inbox", "get_task", "search_tasks", "comment_on_task"} <= names, names)
+                  {"list_programs", "my_inbox", "get_task", "search_tasks", "ai_system", "report", "incidents", "comment_on_task"} <= names, names)
             check("no tool signs, rejects or assigns", not any(re.search(r"sign|reject|assign|role", n) for n in names), names)
             writes = [t.name for t in tools if t.annotations and t.annotations.readOnlyHint is False]
             check("only the write tool is marked as writing", writes == ["comment_on_task"], writes)
@@ -87,6 +87,15 @@ def main():
             task = overdue[0]["id"] if overdue else 0
             detail = text(await client.call_tool("get_task", {"task": str(task)}))
             check("get_task shows a task with its references", '"refs"' in detail and "acme" in detail, detail[:200])
+            system = json.loads(text(await client.call_tool("ai_system", {"program": "acme", "system": "cv-screener"})))
+            check("ai_system gives the classification and the tasks with their articles",
+                  system.get("system", {}).get("slug") == "cv-screener" and len(system.get("tasks", [])) > 0, str(system)[:300])
+            crosswalk = text(await client.call_tool("report", {"program": "acme", "kind": "crosswalk"}))
+            check("report crosswalk maps the Act to ISO/IEC 42001", "ai-act" in crosswalk.lower() and "42001" in crosswalk, crosswalk[:200])
+            soa = text(await client.call_tool("report", {"program": "acme", "kind": "soa"}))
+            check("report soa gives the statement of applicability", "A." in soa, soa[:200])
+            incidents = await client.call_tool("incidents", {"program": "acme"})
+            check("incidents answers (with the Art. 73 clocks)", not incidents.isError, text(incidents)[:200])
             made = await client.call_tool("comment_on_task", {"task": str(task), "body": "Drafted by the assistant: the owner should attach the plan."})
             check("comment_on_task writes a comment", not made.isError and "Drafted by the assistant" in text(made), text(made))
             return task
