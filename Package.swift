@@ -168,7 +168,7 @@ let package = Package(
         // Accord as an MCP server: the tools an assistant may call, as the person whose token it holds.
         .target(
             name: "AccordMCP",
-            dependencies: ["AccordStore", "AccordReports", "AccordCore", .product(name: "MCP", package: "swift-sdk")],
+            dependencies: ["AccordStore", "AccordReports", "AccordCore", "AccordResources", .product(name: "MCP", package: "swift-sdk")],
             swiftSettings: swiftSettings
         ),
         // Background work: deadlines, escalations, cycle openings, webhook and mail delivery, digests.

@@ -1,5 +1,6 @@
 import AccordCore
 import AccordReports
+import AccordResources
 public import AccordStore
 import Foundation
 public import MCP
@@ -180,9 +181,24 @@ public struct AccordTools: Sendable {
             name: "accord",
             version: "1",
             instructions: Self.instructions,
-            capabilities: .init(tools: .init(listChanged: false))
+            capabilities: .init(
+                prompts: .init(listChanged: false),
+                resources: .init(subscribe: false, listChanged: false),
+                tools: .init(listChanged: false)
+            )
         )
         await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: Self.tools) }
+        await server.withMethodHandler(ListResources.self) { _ in ListResources.Result(resources: Self.resources, nextCursor: nil) }
+        await server.withMethodHandler(ReadResource.self) { params in
+            guard let file = Self.resourceFiles[params.uri] else { throw MCPError.invalidParams("no resource \(params.uri)") }
+            return ReadResource.Result(contents: [Resource.Content.text(file.text, uri: params.uri, mimeType: "application/yaml")])
+        }
+        await server.withMethodHandler(ListPrompts.self) { _ in ListPrompts.Result(prompts: Self.prompts, nextCursor: nil) }
+        await server.withMethodHandler(GetPrompt.self) { params in
+            guard let prompt = Self.promptTexts[params.name] else { throw MCPError.invalidParams("no prompt \(params.name)") }
+            let program = params.arguments?["program"] ?? "the program"
+            return GetPrompt.Result(description: prompt.0, messages: [.user(.text(text: prompt.1(program)))])
+        }
         await server.withMethodHandler(CallTool.self) { params in await self.call(params.name, arguments: params.arguments) }
         return server
     }
@@ -192,4 +208,60 @@ public struct AccordTools: Sendable {
 struct SystemObligations: Encodable {
     var system: AISystem
     var tasks: [TaskSummary]
+}
+
+extension AccordTools {
+    /// The files behind the resources: the built-in workflows and the regulation catalogue, by URI.
+    static let resourceFiles: [String: EmbeddedFile] = {
+        var files: [String: EmbeddedFile] = [:]
+        for workflow in Resources.workflows { files["accord://workflows/\(workflow.name)"] = workflow }
+        if let regulation = Resources.regulation { files["accord://reference/regulation.yaml"] = regulation }
+        return files
+    }()
+
+    /// The resources: the workflow definitions (roadmap as code) and the regulation catalogue every ref cites.
+    static let resources: [Resource] = resourceFiles.keys.sorted().map { uri in
+        uri.hasPrefix("accord://reference/")
+            ? Resource(
+                name: "Regulation catalogue",
+                uri: uri,
+                description: "ISO/IEC 42001 clauses and Annex A controls and the EU AI Act articles every task cites, in our own words",
+                mimeType: "application/yaml"
+            )
+            : Resource(
+                name: "Workflow \(uri.split(separator: "/").last ?? "")",
+                uri: uri,
+                description: "A built-in roadmap: roles, steps, tasks, approval policies and their regulatory refs",
+                mimeType: "application/yaml"
+            )
+    }
+
+    /// The prompts, each taking the program's slug.
+    static let prompts: [Prompt] = [
+        Prompt(
+            name: "prepare-management-review",
+            description: "Prepare my management review (ISO/IEC 42001 clause 9.3) from the program's state",
+            arguments: [.init(name: "program", description: "The program's slug", required: true)]
+        ),
+        Prompt(
+            name: "what-blocks-certification",
+            description: "What stands between the program and an ISO/IEC 42001 certification audit",
+            arguments: [.init(name: "program", description: "The program's slug", required: true)]
+        ),
+    ]
+
+    static let promptTexts: [String: (String, @Sendable (String) -> String)] = [
+        "prepare-management-review": (
+            "Prepare a management review",
+            {
+                "Prepare the inputs of a management review (ISO/IEC 42001 clause 9.3) for program \($0). Use the report tool for status, overdue, cycles and accountability, my_inbox for what waits on me, and incidents for serious incidents. List the status of actions from previous reviews, changes, the performance of the AI management system, nonconformities and opportunities. Cite the clause or article of each point. Do not sign or approve anything: the review is signed in Accord."
+            }
+        ),
+        "what-blocks-certification": (
+            "What blocks certification",
+            {
+                "For program \($0), find what blocks an ISO/IEC 42001 certification audit. Use report soa for controls without justification or status, report overdue for late work and escalations, and search_tasks for tasks not done whose refs are clauses 4 to 10. Group the blockers by clause, most late first, and name who owns each. Note that certification gives no presumption of conformity with the EU AI Act."
+            }
+        ),
+    ]
 }

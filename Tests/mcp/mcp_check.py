@@ -96,6 +96,17 @@ def main():
             check("report soa gives the statement of applicability", "A." in soa, soa[:200])
             incidents = await client.call_tool("incidents", {"program": "acme"})
             check("incidents answers (with the Art. 73 clocks)", not incidents.isError, text(incidents)[:200])
+            resources = (await client.list_resources()).resources
+            uris = [str(r.uri) for r in resources]
+            check("the resources are the workflows and the regulation catalogue",
+                  "accord://reference/regulation.yaml" in uris and any(u.startswith("accord://workflows/") for u in uris), uris)
+            catalogue = await client.read_resource("accord://reference/regulation.yaml")
+            check("the regulation catalogue reads", "42001" in catalogue.contents[0].text, catalogue.contents[0].text[:100])
+            prompts = {p.name for p in (await client.list_prompts()).prompts}
+            check("the two prompts are offered", {"prepare-management-review", "what-blocks-certification"} <= prompts, prompts)
+            review = await client.get_prompt("prepare-management-review", {"program": "acme"})
+            check("a prompt names its program and says signing stays in Accord",
+                  "acme" in review.messages[0].content.text and "Do not sign" in review.messages[0].content.text, review)
             made = await client.call_tool("comment_on_task", {"task": str(task), "body": "Drafted by the assistant: the owner should attach the plan."})
             check("comment_on_task writes a comment", not made.isError and "Drafted by the assistant" in text(made), text(made))
             return task
