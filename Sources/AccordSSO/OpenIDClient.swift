@@ -97,7 +97,7 @@ public actor OpenIDClient {
     /// request also asks for a fresh authentication (`prompt=login`, `max_age=0`).
     public func authorizationURL(_ ticket: SSOTicket, redirectURI: String, scopes: [String] = ["openid", "email", "profile"]) async throws -> String {
         let metadata = try await metadata(for: ticket.issuer.issuer)
-        let challenge = base64URL(Array(SHA256.hash(data: Data(ticket.codeVerifier.utf8))))
+        let challenge = base64URL(SHA256.hash(data: Data(ticket.codeVerifier.utf8)))
         var items: [(String, String)] = [
             ("response_type", "code"), ("client_id", ticket.issuer.clientID), ("redirect_uri", redirectURI),
             ("scope", scopes.joined(separator: " ")), ("state", ticket.state), ("nonce", ticket.nonce),
@@ -137,7 +137,7 @@ public actor OpenIDClient {
         guard issuedAt < 60, issuedAt > -600 else {
             throw AccordError(.unauthenticated, "the ID token was issued at an unlikely time (iat); check the clocks; nobody was logged in")
         }
-        guard let nonce = claims.nonce, constantTimeEqual(nonce, request.nonce) else {
+        guard let nonce = claims.nonce, constantTimeEquals(nonce, request.nonce) else {
             throw AccordError(
                 .unauthenticated,
                 "the ID token does not carry this request's nonce (a replayed or injected token); nobody was logged in"
@@ -263,11 +263,6 @@ private func describe(_ error: JWTError) -> String {
     }
 }
 
-func base64URL(_ bytes: [UInt8]) -> String {
-    Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        .replacingOccurrences(of: "=", with: "")
-}
-
 extension Data {
     init?(base64URL text: String) {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
@@ -285,11 +280,4 @@ func formComponent(_ text: String) -> String {
     // The unreserved characters of RFC 3986, ASCII only; everything else is percent-encoded.
     let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
     return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
-}
-
-private func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-    let x = Array(a.utf8)
-    let y = Array(b.utf8)
-    guard x.count == y.count else { return false }
-    return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
 }

@@ -75,16 +75,6 @@ public func clientAddress(peer: String?, forwardedFor: [String], trustedProxies 
     return last
 }
 
-/// Compares two secrets in time that depends on their length only, not on where they differ.
-func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-    let x = Array(a.utf8)
-    let y = Array(b.utf8)
-    guard x.count == y.count else { return false }
-    var difference: UInt8 = 0
-    for i in 0..<x.count { difference |= x[i] ^ y[i] }
-    return difference == 0
-}
-
 /// The browser session cookie, for pages and the API alike: `__Host-` bound to the origin when served over TLS.
 struct SessionCookies {
     let store: Store

@@ -53,7 +53,8 @@ struct SSOPages {
             task: id,
             decision: form["decision"].flatMap(SigningDecision.init(rawValue:)) ?? .approve,
             meaning: form["meaning"].flatMap(SignatureMeaning.init(rawValue:)),
-            comment: form["comment"]?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfBlank
+            // Trimmed, and a blank one dropped, where signing reads it (Store.sign).
+            comment: form["comment"]
         )
         do {
             guard let issuer = form["issuer"].flatMap(Int64.init) else { throw AccordError(.invalid, "choose the identity provider to sign with") }
@@ -178,8 +179,4 @@ struct ContinuePage {
     var page: PageModel
     var message: String
     var target: String
-}
-
-extension String {
-    fileprivate var nilIfBlank: String? { isEmpty ? nil : self }
 }

@@ -161,9 +161,7 @@ extension Store {
     /// neither is stored: 43 URL-safe characters each (RFC 7636 asks for 43 to 128).
     func ssoDerived(_ what: String, state: String) -> String {
         let key = SymmetricKey(data: auditKey.derivedKey(purpose: "accord sso \(what) v1"))
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(state.utf8), using: key)
-        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return base64URL(HMAC<SHA256>.authenticationCode(for: Data(state.utf8), using: key))
     }
 }
 

@@ -187,9 +187,23 @@ func interval(_ duration: Duration) -> String { "\(duration.components.seconds) 
 public func randomToken(prefix: String = "") -> String {
     var generator = SystemRandomNumberGenerator()
     let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-    return prefix
-        + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+    return prefix + base64URL(bytes)
+}
+
+/// Bytes as URL-safe base64 without padding (RFC 4648 §5): tokens, PKCE verifiers and challenges.
+public func base64URL(_ bytes: some Sequence<UInt8>) -> String {
+    Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         .replacingOccurrences(of: "=", with: "")
+}
+
+/// Compares two secrets in time that depends on their length only, not on where they differ.
+public func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8)
+    let y = Array(b.utf8)
+    guard x.count == y.count else { return false }
+    var difference: UInt8 = 0
+    for i in 0..<x.count { difference |= x[i] ^ y[i] }
+    return difference == 0
 }
 
 func sha256Bytes(_ text: String) -> [UInt8] { Array(SHA256.hash(data: Data(text.utf8))) }
