@@ -168,7 +168,9 @@ let package = Package(
         // Accord as an MCP server: the tools an assistant may call, as the person whose token it holds.
         .target(
             name: "AccordMCP",
-            dependencies: ["AccordStore", "AccordReports", "AccordCore", "AccordResources", .product(name: "MCP", package: "swift-sdk")],
+            dependencies: [
+                "AccordStore", "AccordReports", "AccordCore", "AccordResources", "Postgres", .product(name: "MCP", package: "swift-sdk"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Background work: deadlines, escalations, cycle openings, webhook and mail delivery, digests.
@@ -192,6 +194,7 @@ let package = Package(
         .target(
             name: "AccordServer",
             dependencies: [
+                "AccordMCP",
                 "AccordReports",
                 "AccordSSO",
                 "AccordScheduler",
@@ -210,6 +213,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "MCP", package: "swift-sdk"),
             ],
             // The templates are compiled into the binary by the EmbedResources plugin, not copied as a bundle.
             exclude: ["Templates"],

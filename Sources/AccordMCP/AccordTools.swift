@@ -4,6 +4,7 @@ import AccordResources
 public import AccordStore
 import Foundation
 public import MCP
+import Postgres
 
 /// Accord as a Model Context Protocol server, built on the official Swift SDK: the tools an AI assistant
 /// may call, each run as the person whose token connected it, through the engine and its authorisation.
@@ -15,19 +16,24 @@ public struct AccordTools: Sendable {
     public let person: String
     /// Whether the token is read-only: the write tools are refused.
     public let readOnly: Bool
+    /// What the audit entries of this connection's changes record as their origin (`accord.origin`), when
+    /// the process serves other channels too; `nil` keeps the store's own.
+    public let origin: String?
 
     /// Tools for a person's token.
-    public init(store: Store, person: String, readOnly: Bool) {
+    public init(store: Store, person: String, readOnly: Bool, origin: String? = nil) {
         self.store = store
         self.person = person
         self.readOnly = readOnly
+        self.origin = origin
     }
 
     /// What the server tells the assistant when it connects.
     public static let instructions = """
         Accord runs an organisation's AI-compliance roadmap: EU AI Act obligations delivered through an \
         ISO/IEC 42001 AI management system. The tools read programs, inboxes, tasks and their evidence, as the \
-        person whose token you hold, and may draft work (a comment). No tool signs, rejects, assigns authority \
+        person whose token you hold, and may draft work a person completes (a comment, an evidence note, a \
+        finding). No tool signs, rejects, assigns authority \
         or changes a role: signing stays a human act with re-authentication in Accord itself.
         """
 
@@ -113,11 +119,58 @@ public struct AccordTools: Sendable {
             ]),
             annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: false)
         ),
+        Tool(
+            name: "draft_evidence_note",
+            title: "Draft an evidence note (writes)",
+            description:
+                "WRITES: attaches a Markdown note you drafted to a task as evidence, uploaded in your name and marked as drafted by an AI assistant via MCP. The task stays where it is: a person reviews the note and submits the task. Refused on a task in review or done, whose signatures new evidence would withdraw. This never signs or submits anything.",
+            inputSchema: .object([
+                "type": "object", "required": .array(["task", "title", "markdown"]),
+                "properties": .object([
+                    "task": .object(["type": "string", "description": "A task id, or PROGRAM/TASK[@SYSTEM]"]),
+                    "title": .object([
+                        "type": "string", "maxLength": 200, "description": "The evidence title; a second note under it is a new version",
+                    ]),
+                    "markdown": .object(["type": "string", "maxLength": 100_000]),
+                    "assistant": .object(["type": "string", "maxLength": 60, "description": "Your own name, recorded as the tool used"]),
+                ]),
+            ]),
+            annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: false)
+        ),
+        Tool(
+            name: "report_finding",
+            title: "Report a finding (writes)",
+            description:
+                "WRITES: raises a finding (a nonconformity or observation, ISO/IEC 42001 clause 10.2) in a program, in your name; its corrective-action tasks are created for people to work. This never signs, closes or assigns anything.",
+            inputSchema: .object([
+                "type": "object", "required": .array(["program", "title", "severity"]),
+                "properties": .object([
+                    "program": .object(["type": "string"]),
+                    "title": .object(["type": "string", "maxLength": 500]),
+                    "severity": .object(["type": "string", "enum": .array(FindingSeverity.allCases.map { .string($0.rawValue) })]),
+                    "source": .object(["type": "string", "enum": .array(FindingSource.allCases.map { .string($0.rawValue) }), "default": "other"]),
+                    "system": .object(["type": "string", "description": "The AI system's slug, when it concerns one"]),
+                ]),
+            ]),
+            annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: false)
+        ),
     ]
+
+    /// The tools that write; a read-only token is refused them.
+    static let writeTools: Set<String> = ["comment_on_task", "draft_evidence_note", "report_finding"]
 
     /// Runs a tool. A refusal by the engine is a tool error the assistant can read, not a protocol error.
     public func call(_ name: String, arguments: [String: Value]?) async -> CallTool.Result {
+        await PostgresPool.$transactionSettings.withValue(origin.map { ["accord.origin": $0] } ?? [:]) {
+            await run(name, arguments: arguments)
+        }
+    }
+
+    private func run(_ name: String, arguments: [String: Value]?) async -> CallTool.Result {
         do {
+            if Self.writeTools.contains(name), readOnly {
+                throw AccordError(.forbidden, "this token is read-only: the assistant may read, not write")
+            }
             let arguments = arguments ?? [:]
             func text(_ key: String) throws -> String {
                 guard let value = arguments[key]?.stringValue, !value.isEmpty else {
@@ -156,8 +209,43 @@ public struct AccordTools: Sendable {
                 }
                 return try json(try await store.incidents(program: program, actor: person))
             case "comment_on_task":
-                guard !readOnly else { throw AccordError(.forbidden, "this token is read-only: the assistant may read, not write") }
                 return try json(try await store.addComment(to: try text("task"), body: try text("body"), actor: person))
+            case "draft_evidence_note":
+                let note = try await store.draftEvidenceNote(
+                    to: try text("task"),
+                    title: try text("title"),
+                    markdown: try text("markdown"),
+                    assistant: arguments["assistant"]?.stringValue,
+                    actor: person
+                )
+                return try json(note)
+            case "report_finding":
+                guard let severity = arguments["severity"]?.stringValue.flatMap(FindingSeverity.init(rawValue:)) else {
+                    throw AccordError(
+                        .invalid,
+                        "severity is one of \(FindingSeverity.allCases.map(\.rawValue).joined(separator: ", "))",
+                        field: "severity"
+                    )
+                }
+                let source = try arguments["source"]?.stringValue.map {
+                    guard let source = FindingSource(rawValue: $0) else {
+                        throw AccordError(
+                            .invalid,
+                            "source is one of \(FindingSource.allCases.map(\.rawValue).joined(separator: ", "))",
+                            field: "source"
+                        )
+                    }
+                    return source
+                }
+                let finding = try await store.addFinding(
+                    program: try text("program"),
+                    source: source ?? .other,
+                    severity: severity,
+                    title: try text("title"),
+                    system: arguments["system"]?.stringValue,
+                    actor: person
+                )
+                return try json(finding)
             default:
                 return CallTool.Result(content: [.text(text: "no tool '\(name)'", annotations: nil, _meta: nil)], isError: true)
             }

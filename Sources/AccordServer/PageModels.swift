@@ -129,7 +129,7 @@ struct TaskPage {
         var printedName: String, sigOnBehalfOf: String?, signedAt: String, decision: String, role: String, meaning: String, versionNote: String,
             sigComment: String, current: Bool, method: String
     }
-    struct Ev { var id: Int64, title: String, version: Int, size: Int, sha256: String, uploadedBy: String }
+    struct Ev { var id: Int64, title: String, version: Int, size: Int, sha256: String, uploadedBy: String, draftedWith: String? }
     var page: PageModel
     var csrf: String, taskID: Int64, program: String, stepTitle: String, taskTitle: String, state: String, ownerRole: String, assignee: String
     var dueOn: String?, overdue: Int?, description: String?
@@ -174,7 +174,15 @@ struct TaskPage {
         dependsOn = detail.dependsOn
         hasDependencies = !detail.dependsOn.isEmpty
         evidence = detail.evidence.map {
-            Ev(id: $0.id, title: $0.title, version: $0.version, size: $0.size, sha256: $0.sha256, uploadedBy: $0.uploadedBy)
+            Ev(
+                id: $0.id,
+                title: $0.title,
+                version: $0.version,
+                size: $0.size,
+                sha256: $0.sha256,
+                uploadedBy: $0.uploadedBy,
+                draftedWith: $0.draftedWith
+            )
         }
         evidenceRequired = detail.evidenceRequired
         evidenceVersion = detail.evidenceVersion

@@ -27,6 +27,8 @@ public struct EvidenceVersion: Codable, Sendable, Equatable {
     public var uploadedBy: String
     /// When it was uploaded.
     public var uploadedAt: Date
+    /// The tool that drafted it, when an AI assistant wrote it through MCP ("AI assistant (NAME) via MCP").
+    public var draftedWith: String?
 }
 
 /// An evidence row as stored: the version without its task's ref (`task` is empty), which the caller knows.
@@ -51,16 +53,16 @@ enum EvidenceSQL {
         "evidence_bump_task",
         "UPDATE accord.task SET evidence_version = evidence_version + 1, updated_at = now() WHERE id = $1 RETURNING evidence_version"
     ) { try $0.decode(Int.self, "evidence_version") }
-    static let insert = PostgresQuery<Int64, String, Int, Int, String, String, Int, [UInt8], [UInt8], Int64, Int64>(
+    static let insert = PostgresQuery<Int64, String, Int, Int, String, String, Int, [UInt8], [UInt8], Int64, String?, Int64>(
         "evidence_insert",
         """
-        INSERT INTO accord.evidence (task_id, title, version, task_version, file_name, media_type, size, sha256, content, uploaded_by)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
+        INSERT INTO accord.evidence (task_id, title, version, task_version, file_name, media_type, size, sha256, content, uploaded_by, drafted_with)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id
         """
     ) { try $0.decode(Int64.self, "id") }
     /// The columns `StoredEvidence` reads, from the evidence `e` with its uploader `p`.
     static let columns = """
-        SELECT e.id, e.task_id, e.title, e.version, e.task_version, e.file_name, e.media_type, e.size, e.sha256, p.handle AS uploaded_by, e.uploaded_at
+        SELECT e.id, e.task_id, e.title, e.version, e.task_version, e.file_name, e.media_type, e.size, e.sha256, p.handle AS uploaded_by, e.uploaded_at, e.drafted_with
         FROM accord.evidence e JOIN accord.person p ON p.id = e.uploaded_by
         """
     static let forTask = PostgresQuery<Int64, StoredEvidence>(
@@ -118,7 +120,8 @@ extension StoredEvidence {
             size: try row.decode(Int.self, "size"),
             sha256: hexString(try row.decode([UInt8].self, "sha256")),
             uploadedBy: try row.decode(String.self, "uploaded_by"),
-            uploadedAt: try row.decode(Date.self, "uploaded_at")
+            uploadedAt: try row.decode(Date.self, "uploaded_at"),
+            draftedWith: try row.decode(String?.self, "drafted_with")
         )
     }
 }
@@ -217,7 +220,8 @@ extension Store {
             file.bytes.count,
             file.digest,
             file.bytes,
-            acting.id
+            acting.id,
+            file.draftedWith
         )
         try await connection.appendAudit(
             AuditRecord(
@@ -234,7 +238,8 @@ extension Store {
                         taskVersion: taskVersion,
                         file: file.name,
                         size: file.bytes.count,
-                        sha256: hexString(file.digest)
+                        sha256: hexString(file.digest),
+                        draftedWith: file.draftedWith
                     )
                 )
             )
@@ -309,6 +314,8 @@ struct CheckedEvidence {
     var title: String
     var bytes: [UInt8]
     var digest: [UInt8]
+    /// The tool that drafted it (an assistant through MCP), or `nil` for an upload.
+    var draftedWith: String? = nil
 }
 
 struct EvidenceRecord: Encodable {
@@ -319,4 +326,5 @@ struct EvidenceRecord: Encodable {
     var file: String
     var size: Int
     var sha256: String
+    var draftedWith: String?
 }

@@ -120,6 +120,10 @@ public final class PostgresPool: Sendable, Service {
         }
     }
 
+    /// Settings the transactions a task starts make for themselves (`set_config(name, value, true)`), over
+    /// the pool's `sessionSettings`: e.g. `accord.origin` for the calls of one channel in a shared process.
+    @TaskLocal public static var transactionSettings: [String: String] = [:]
+
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
     ///
     /// The whole body runs again, a bounded number of times, after a serialization failure (40001) or
@@ -141,6 +145,9 @@ public final class PostgresPool: Sendable, Service {
                     connection.enqueue(level.begin)
                     connection.inTransactionBlock.withLockedValue { $0 = true }
                     defer { connection.inTransactionBlock.withLockedValue { $0 = false } }
+                    for (name, value) in Self.transactionSettings.sorted(by: { $0.key < $1.key }) {
+                        try await connection.executeDeferred("SELECT set_config($1, $2, true)", [name, value])
+                    }
                     let result: Result
                     do {
                         result = try await body(connection)

@@ -12,7 +12,8 @@ struct MCPCommand: AsyncParsableCommand {
         discussion: """
             The assistant's configuration runs 'accord mcp' with ACCORD_TOKEN set to one of your API tokens \
             (accord token create --read-only for one that cannot write). Every tool runs as that person, with \
-            the API's authorisation; no tool signs, rejects, assigns authority or changes a role. Audit entries \
+            the API's authorisation; no tool signs, rejects, assigns authority or changes a role. The same tools are \
+            served over streamable HTTP at /mcp under accord serve. Audit entries \
             written through it record their origin as MCP.
             """
     )
