@@ -178,6 +178,15 @@ public struct AccordTools: Sendable {
                 }
                 return value
             }
+            /// One of an enumeration's values, by its raw value; `fallback` when the argument is absent.
+            func choice<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type, default fallback: T? = nil) throws -> T
+            where T.RawValue == String {
+                if arguments[key] == nil, let fallback { return fallback }
+                guard let value = arguments[key]?.stringValue.flatMap(T.init(rawValue:)) else {
+                    throw AccordError(.invalid, "\(key) is one of \(T.allCases.map(\.rawValue).joined(separator: ", "))", field: key)
+                }
+                return value
+            }
             switch name {
             case "list_programs":
                 return try json(try await store.programs(actor: person))
@@ -198,10 +207,7 @@ public struct AccordTools: Sendable {
                 filter.system = system.slug
                 return try json(SystemObligations(system: system, tasks: try await store.tasks(filter, actor: person)))
             case "report":
-                guard let kind = arguments["kind"]?.stringValue.flatMap(ReportKind.init(rawValue:)) else {
-                    throw AccordError(.invalid, "kind is one of \(ReportKind.allCases.map(\.rawValue).joined(separator: ", "))", field: "kind")
-                }
-                return try json(try await store.report(kind, program: try text("program"), actor: person))
+                return try json(try await store.report(try choice("kind", ReportKind.self), program: try text("program"), actor: person))
             case "incidents":
                 let program = try text("program")
                 if let number = arguments["number"]?.intValue {
@@ -220,27 +226,10 @@ public struct AccordTools: Sendable {
                 )
                 return try json(note)
             case "report_finding":
-                guard let severity = arguments["severity"]?.stringValue.flatMap(FindingSeverity.init(rawValue:)) else {
-                    throw AccordError(
-                        .invalid,
-                        "severity is one of \(FindingSeverity.allCases.map(\.rawValue).joined(separator: ", "))",
-                        field: "severity"
-                    )
-                }
-                let source = try arguments["source"]?.stringValue.map {
-                    guard let source = FindingSource(rawValue: $0) else {
-                        throw AccordError(
-                            .invalid,
-                            "source is one of \(FindingSource.allCases.map(\.rawValue).joined(separator: ", "))",
-                            field: "source"
-                        )
-                    }
-                    return source
-                }
                 let finding = try await store.addFinding(
                     program: try text("program"),
-                    source: source ?? .other,
-                    severity: severity,
+                    source: try choice("source", FindingSource.self, default: .other),
+                    severity: try choice("severity", FindingSeverity.self),
                     title: try text("title"),
                     system: arguments["system"]?.stringValue,
                     actor: person

@@ -82,9 +82,3 @@ struct MCPController {
         return host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host == "::1"
     }
 }
-
-/// `scheme://host[:port]` of a URL, as browsers send it in `Origin`.
-func publicOrigin(of url: String) -> String? {
-    guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return nil }
-    return components.port.map { "\(scheme)://\(host):\($0)" } ?? "\(scheme)://\(host)"
-}

@@ -121,7 +121,7 @@ public func makeRouter(store: Store, configuration: ServerConfiguration) throws 
     )
     authenticated.addRoutes(SigningChallengeController(store: store, sso: sso).endpoints)
     // MCP authenticates bearer tokens only and answers in JSON-RPC.
-    MCPController(store: store, publicOrigin: configuration.publicURL.flatMap(publicOrigin(of:))).addRoutes(to: router)
+    MCPController(store: store, publicOrigin: configuration.publicURL.map(origin(of:))).addRoutes(to: router)
     // SCIM authenticates its own provisioning tokens and answers in its own error format.
     router.group("scim/v2").addRoutes(SCIMController(store: store, sso: sso).endpoints)
     try PagesController(store: store, tls: configuration.tls, mailRelay: configuration.mailRelay, sso: sso).addRoutes(to: router)
