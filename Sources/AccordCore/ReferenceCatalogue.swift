@@ -19,6 +19,17 @@ public struct Reference: Codable, Sendable, Equatable {
     /// report lists a system subject to it that no task addresses).
     public var subject: Applicability? = nil
 
+    /// An entry; `subject` is the built-in catalogue's alone.
+    public init(id: String, kind: String, title: String, legalOnly: Bool, gap: String?, parent: String?, subject: Applicability? = nil) {
+        self.id = id
+        self.kind = kind
+        self.title = title
+        self.legalOnly = legalOnly
+        self.gap = gap
+        self.parent = parent
+        self.subject = subject
+    }
+
     /// The article a ref counts under in roll-ups: a paragraph's parent, else itself.
     public var article: String { parent ?? id }
 
@@ -69,6 +80,10 @@ public struct ReferenceCatalogue: Sendable {
     public let crosswalk: [CrosswalkPair]
     /// The Art. 73 clocks, one per incident kind.
     public let incidentClocks: [IncidentClock]
+    /// The frameworks imported from library files (`accord catalogue import`), none in the built-in one.
+    public let frameworks: [ImportedFramework]
+    /// The mappings imported mapping libraries provide between refs of the catalogue.
+    public let mappings: [FrameworkMapping]
     private let index: [String: Int]
 
     /// The catalogue compiled into this build.
@@ -133,14 +148,40 @@ public struct ReferenceCatalogue: Sendable {
         for (i, reference) in references.enumerated() { index[reference.id] = i }
         self.index = index
         self.references = references
+        frameworks = []
+        mappings = []
     }
 
-    private init() {
-        references = []
-        crosswalk = []
-        incidentClocks = []
-        index = [:]
+    private init(
+        references: [Reference] = [],
+        crosswalk: [CrosswalkPair] = [],
+        incidentClocks: [IncidentClock] = [],
+        frameworks: [ImportedFramework] = [],
+        mappings: [FrameworkMapping] = []
+    ) {
+        self.references = references
+        self.crosswalk = crosswalk
+        self.incidentClocks = incidentClocks
+        self.frameworks = frameworks
+        self.mappings = mappings
+        var index: [String: Int] = [:]
+        for (i, reference) in references.enumerated() { index[reference.id] = i }
+        self.index = index
     }
+
+    /// This catalogue with imported frameworks, their requirements and the mappings between refs added.
+    public func including(frameworks: [ImportedFramework], references: [Reference], mappings: [FrameworkMapping]) -> ReferenceCatalogue {
+        ReferenceCatalogue(
+            references: self.references + references.filter { self[$0.id] == nil },
+            crosswalk: crosswalk,
+            incidentClocks: incidentClocks,
+            frameworks: self.frameworks + frameworks,
+            mappings: self.mappings + mappings
+        )
+    }
+
+    /// The ids of the frameworks in the catalogue (`iso42001`, `ai-act` and the imported ones).
+    public var frameworkIDs: Set<String> { Set(references.map(\.framework)) }
 
     /// A catalogue with nothing in it.
     static let empty = ReferenceCatalogue()

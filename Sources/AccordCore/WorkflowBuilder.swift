@@ -175,7 +175,11 @@ struct WorkflowBuilder {
         let refs = reader.list(fields["refs"], "refs").compactMap { refNode -> String? in
             guard let ref = reader.string(refNode, "a ref") else { return nil }
             guard catalogue[ref] != nil else {
-                let hint = catalogue.suggestions(for: ref).first.map { "; did you mean '\($0)'?" } ?? ""
+                let framework = String(ref.prefix { $0 != ":" })
+                let hint =
+                    catalogue.frameworkIDs.contains(framework) || !ref.contains(":")
+                    ? catalogue.suggestions(for: ref).first.map { "; did you mean '\($0)'?" } ?? ""
+                    : "; '\(framework)' is no framework of the catalogue (import its library with `accord catalogue import`)"
                 reader.report(at: refNode, "unknown ref '\(ref)': it is not in the regulatory reference\(hint)")
                 return nil
             }

@@ -65,8 +65,8 @@ final class NodeReader {
     init(file: String) { self.file = file }
 
     /// The document's root node, or `nil` with the problem reported: YAML syntax, an empty file, or more
-    /// nodes than `WorkflowLoader.maximumNodes` (`tooLarge` ends that message).
-    func root(of yaml: String, empty: String, tooLarge: String) -> Node? {
+    /// nodes than `limit` (`tooLarge` ends that message).
+    func root(of yaml: String, empty: String, tooLarge: String, limit: Int = WorkflowLoader.maximumNodes) -> Node? {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -81,8 +81,8 @@ final class NodeReader {
             report(at: nil, empty)
             return nil
         }
-        guard countNodes(root) <= WorkflowLoader.maximumNodes else {
-            report(at: root, "the document expands to more than \(WorkflowLoader.maximumNodes) nodes (are aliases nesting?)\(tooLarge)")
+        guard countNodes(root, limit: limit) <= limit else {
+            report(at: root, "the document expands to more than \(limit) nodes (are aliases nesting?)\(tooLarge)")
             return nil
         }
         return root
@@ -124,12 +124,12 @@ final class NodeReader {
     }
 
     /// Counts nodes, stopping early past the limit.
-    func countNodes(_ node: Node) -> Int {
+    func countNodes(_ node: Node, limit: Int = WorkflowLoader.maximumNodes) -> Int {
         var count = 0
         var stack = [node]
         while let next = stack.popLast() {
             count += 1
-            if count > WorkflowLoader.maximumNodes { return count }
+            if count > limit { return count }
             switch next {
             case .mapping(let mapping):
                 for (key, value) in mapping {

@@ -193,7 +193,25 @@ public struct Report: Codable, Sendable, Equatable {
                     header: ["article", "title", "systems"],
                     rows: data.unaddressed.map { [$0.id, $0.title, $0.systems.joined(separator: " ")] }
                 ),
-            ]
+            ] + (data.frameworks.isEmpty ? [] : [importedFrameworks(data.frameworks, done: done)])
+        )
+    }
+
+    /// The imported frameworks' requirements in play, one row per mapping (or one for an unmapped requirement).
+    static func importedFrameworks(_ frameworks: [CrosswalkReport.Framework], done: (CrosswalkReport.Progress) -> String) -> ReportTable {
+        ReportTable(
+            title: "Imported frameworks: their requirements and what their mapping libraries tie them to",
+            header: ["requirement", "title", "tasks done", "relationship", "mapped to", "mapped title", "mapped tasks done", "mapping library"],
+            rows: frameworks.flatMap(\.requirements).flatMap { requirement in
+                requirement.mappings.isEmpty
+                    ? [[requirement.id, requirement.title, done(requirement.progress), "", "", "", "", ""]]
+                    : requirement.mappings.map {
+                        [
+                            requirement.id, requirement.title, done(requirement.progress), $0.relationship, $0.ref, $0.title, done($0.progress),
+                            $0.library,
+                        ]
+                    }
+            }
         )
     }
 

@@ -15,6 +15,6 @@ public enum StoreQueries {
             + SetupSQL.catalogue
             + CommentSQL.catalogue + AssignmentSQL.catalogue
             + SignOffSQL.catalogue + AwaySQL.catalogue + ImprovementListSQL.catalogue + ClassificationSQL.catalogue
-            + MailSQL.catalogue + SSOSQL.catalogue + LeaverSQL.catalogue + SCIMSQL.catalogue
+            + MailSQL.catalogue + SSOSQL.catalogue + LeaverSQL.catalogue + SCIMSQL.catalogue + CatalogueSQL.catalogue
     }
 }

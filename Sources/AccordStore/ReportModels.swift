@@ -210,8 +210,47 @@ public struct CrosswalkReport: Codable, Sendable, Equatable {
     public var articles: [Article]
     /// Every ISO/IEC 42001 clause and control the workflow cites or the crosswalk maps, in catalogue order.
     public var controls: [Control]
+    /// A mapping from an imported mapping library, seen from one requirement.
+    public struct Mapping: Codable, Sendable, Equatable {
+        /// The other side's ref (built-in or imported).
+        public var ref: String
+        /// Its title.
+        public var title: String
+        /// How the requirement relates to it: `equal`, `subset`, `superset` or `intersect`.
+        public var relationship: String
+        /// The mapping library's name.
+        public var library: String
+        /// The program's progress on tasks citing the other side.
+        public var progress: Progress
+    }
+    /// One requirement of an imported framework.
+    public struct Requirement: Codable, Sendable, Equatable {
+        /// Its id, e.g. `iso27001-2022:A.5.1`.
+        public var id: String
+        /// Its title.
+        public var title: String
+        /// The program's progress on tasks citing it.
+        public var progress: Progress
+        /// What the imported mapping libraries tie it to.
+        public var mappings: [Mapping]
+    }
+    /// A framework imported with `accord catalogue import`.
+    public struct Framework: Codable, Sendable, Equatable {
+        /// Its id, e.g. `iso27001-2022`.
+        public var id: String
+        /// Its name.
+        public var name: String
+        /// The library version in use.
+        public var version: Int
+        /// The library's copyright line.
+        public var copyright: String?
+        /// Its requirements the workflow cites or a mapping ties to a cited or built-in ref, in library order.
+        public var requirements: [Requirement]
+    }
     /// Obligations the program's systems are subject to that no task addresses.
     public var unaddressed: [Unaddressed]
+    /// The imported frameworks with requirements in play (empty when none is imported).
+    public var frameworks: [Framework]
     /// What ISO/IEC 42001 certification does not give.
     public var notice: String
 

@@ -283,7 +283,7 @@ extension Store {
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             let facts = try await connection.query(ReportSQL.taskFacts, program.id)
             let systems = try await connection.query(SystemSQL.rows, program.id)
-            return Self.crosswalk(workflow: workflow, facts: facts, systems: systems, catalogue: .builtIn)
+            return Self.crosswalk(workflow: workflow, facts: facts, systems: systems, catalogue: try await referenceCatalogue(on: connection))
         }
     }
 
@@ -368,7 +368,13 @@ extension Store {
                 unaddressed.append(.init(id: reference.id, title: reference.title, systems: subjectSystems.map(\.slug)))
             }
         }
-        return CrosswalkReport(articles: articles, controls: controls, unaddressed: unaddressed, notice: CrosswalkReport.presumptionNotice)
+        return CrosswalkReport(
+            articles: articles,
+            controls: controls,
+            unaddressed: unaddressed,
+            frameworks: importedFrameworks(workflow: workflow, catalogue: catalogue, progress: progress(citing:)),
+            notice: CrosswalkReport.presumptionNotice
+        )
     }
 
     /// The outstanding tasks of a program the actor may see that are past their due date on `today`.

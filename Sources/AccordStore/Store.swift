@@ -30,6 +30,8 @@ public final class Store: Sendable {
     /// Recent verifications, for the API and the audit page (see `verifyAudit(reuseWithin:)`).
     let verificationCache = NIOLockedValueBox<[String: CachedVerification]>([:])
     let chainCache = NIOLockedValueBox<[String: CachedChain]>([:])
+    /// The reference catalogue with the imported libraries, rebuilt when one is imported.
+    let catalogueCache = NIOLockedValueBox<CachedCatalogue?>(nil)
     /// Attempts at a secret waiting their turn in this process (see `claimAttempt`).
     let attemptGate = AttemptGate()
     /// Where bcrypt runs, and how many comparisons have run.

@@ -63,7 +63,7 @@ extension Store {
             let workflow = try await Self.workflow(program.workflowID, version: program.workflowVersion, on: connection)
             let template = workflow.task(summary.key)
             let extra = try await connection.queryOne(TaskSQL.extra, id)
-            let catalogue = ReferenceCatalogue.builtIn
+            let catalogue = try await referenceCatalogue(on: connection)
             let signatures = try await connection.query(SignatureSQL.forTask, id)
             var needed: [String: Int] = [:]
             if summary.state == .inReview, let policy = template?.approval {

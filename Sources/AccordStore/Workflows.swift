@@ -120,7 +120,7 @@ extension Store {
     /// an existing version is refused; loading the same content again changes nothing.
     public func loadWorkflow(yaml: String, file: String, actor: String?) async throws -> WorkflowLoadOutcome {
         let workflow: Workflow
-        switch WorkflowLoader.load(yaml: yaml, file: file) {
+        switch WorkflowLoader.load(yaml: yaml, file: file, catalogue: try await referenceCatalogue()) {
         case .success(let loaded): workflow = loaded
         case .failure(let invalid): throw invalid
         }

@@ -20,7 +20,7 @@ struct AccordCommand: AsyncParsableCommand {
             DB.self, WorkflowCommand.self, UserCommand.self, ProgramCommand.self, RoleCommand.self, SystemCommand.self, TaskCommand.self,
             EvidenceCommand.self, DelegateCommand.self, AuditCommand.self, TokenCommand.self,
             InboxCommand.self, Export.self, VerifyPack.self, DeadlinesCommand.self, CycleCommand.self, FindingCommand.self, IncidentCommand.self,
-            ReportCommand.self, WebhookCommand.self, MailCommand.self, SSOCommand.self, MCPCommand.self,
+            ReportCommand.self, WebhookCommand.self, MailCommand.self, SSOCommand.self, MCPCommand.self, CatalogueCommand.self,
             Serve.self, Worker.self,
         ]
     )

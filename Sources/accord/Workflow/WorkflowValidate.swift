@@ -11,9 +11,24 @@ struct WorkflowValidate: ParsableCommand {
 
     @Argument(help: "Workflow or classification questionnaire YAML files (a questionnaire has a top-level 'questionnaire' key).")
     var files: [String]
+    @Option(
+        name: .customLong("library"),
+        help: ArgumentHelp("A framework library file (CISO Assistant's YAML) whose requirements the files may cite; repeatable.", valueName: "file")
+    )
+    var libraries: [String] = []
 
     func run() throws {
         var failed = false
+        var references: [Reference] = []
+        for file in libraries {
+            switch FrameworkLibraryLoader.load(yaml: try readTextFile(file), file: file) {
+            case .success(let library): references += library.references
+            case .failure(let invalid):
+                failed = true
+                for diagnostic in invalid.diagnostics { print(diagnostic) }
+            }
+        }
+        let catalogue = ReferenceCatalogue.builtIn.including(frameworks: [], references: references, mappings: [])
         for file in files {
             let text: String
             do {
@@ -24,7 +39,7 @@ struct WorkflowValidate: ParsableCommand {
                 continue
             }
             if QuestionnaireLoader.isQuestionnaire(yaml: text) {
-                switch QuestionnaireLoader.load(yaml: text, file: file) {
+                switch QuestionnaireLoader.load(yaml: text, file: file, catalogue: catalogue) {
                 case .success(let questionnaire): print(QuestionnaireLoader.summary(questionnaire, file: file))
                 case .failure(let invalid):
                     failed = true
@@ -32,7 +47,7 @@ struct WorkflowValidate: ParsableCommand {
                 }
                 continue
             }
-            switch WorkflowLoader.load(yaml: text, file: file) {
+            switch WorkflowLoader.load(yaml: text, file: file, catalogue: catalogue) {
             case .success(let workflow):
                 print(WorkflowLoader.summary(workflow, file: file))
             case .failure(let invalid):
