@@ -44,6 +44,7 @@ test: deps-test format-check build-tests
 	Tests/fuzz/webhooks_check.sh $(ACCORD)
 	Tests/scim/scim_check.sh $(ACCORD)
 	Tests/mcp/mcp_check.sh $(ACCORD)
+	Tests/oscal/oscal_check.sh $(ACCORD)
 	Tests/fuzz/api_fuzz.sh $(ACCORD) 10 219453184448351853365556136910139954127
 
 # The house style (.swift-format, Hummingbird's): `make format` applies it, `make test` checks it.

@@ -14,9 +14,24 @@ struct Export: AsyncParsableCommand {
     @OptionGroup var acting: ActorOptions
     @Argument(help: "The program.") var program: String
     @Option(name: .shortAndLong, help: "The ZIP file to write (replaced if it exists).") var output: String
+    @Flag(help: "Write the statement of applicability and each control's state as OSCAL assessment-results JSON instead (docs/reports.md).")
+    var oscal = false
 
     func run() async throws {
         let temporary = output + ".partial"
+        if oscal {
+            let document = try await withStore(database) { try await $0.oscalAssessmentResults(program: program, actor: acting.actor) }
+            do {
+                try document.write(to: URL(fileURLWithPath: temporary))
+                _ = try? FileManager.default.removeItem(atPath: output)
+                try FileManager.default.moveItem(atPath: temporary, toPath: output)
+            } catch {
+                try? FileManager.default.removeItem(atPath: temporary)
+                throw CommandFailure("cannot write \(output): \(error.localizedDescription)")
+            }
+            print("wrote \(output): OSCAL assessment-results of \(program) (\(document.count) bytes)")
+            return
+        }
         do {
             let pack = try await withStore(database) { try await $0.exportPack(program: program, to: temporary, actor: acting.actor) }
             _ = try? FileManager.default.removeItem(atPath: output)
