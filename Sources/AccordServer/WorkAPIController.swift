@@ -24,7 +24,7 @@ struct CommentBody: Decodable {
 }
 
 /// The work on tasks through the API, under `/api/v1` next to `APIController`: assigning many tasks at
-/// once, a program's evidence pack, and a task's comment thread.
+/// once, a program's evidence pack and OSCAL export, and a task's comment thread.
 struct WorkAPIController {
     let store: Store
 
@@ -33,6 +33,7 @@ struct WorkAPIController {
         RouteCollection(context: AccordContext.self)
             .post("programs/:program/assign", use: assign)
             .post("programs/:program/pack", use: pack)
+            .get("programs/:program/oscal", use: oscal)
             .get("tasks/:task/comments", use: comments)
             .post("tasks/:task/comments", use: addComment)
     }
@@ -48,6 +49,10 @@ struct WorkAPIController {
 
     @Sendable func pack(_ request: Request, context: AccordContext) async throws -> Response {
         try await evidencePackDownload(store, program: try context.parameters.require("program"), actor: try context.actor, context: context)
+    }
+
+    @Sendable func oscal(_ request: Request, context: AccordContext) async throws -> Response {
+        try await oscalDownload(store, program: try context.parameters.require("program"), actor: try context.actor)
     }
 
     @Sendable func comments(_ request: Request, context: AccordContext) async throws -> Response {

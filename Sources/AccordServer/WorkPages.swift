@@ -15,6 +15,7 @@ struct WorkPages {
         RouteCollection(context: AccordContext.self)
             .post("programs/:program/assign", use: assign)
             .post("programs/:program/pack", use: pack)
+            .get("programs/:program/oscal.json", use: oscal)
     }
 
     /// The program page: its figures, its roadmap, and one page of its tasks cut in SQL by the filter of the
@@ -114,6 +115,10 @@ struct WorkPages {
         try renderer.requireCSRF(form, context)
         return try await evidencePackDownload(store, program: slug, actor: try context.actor, context: context)
     }
+
+    @Sendable func oscal(_ request: Request, context: AccordContext) async throws -> Response {
+        try await oscalDownload(store, program: try context.parameters.require("program"), actor: try context.actor)
+    }
 }
 
 /// A private folder for one temporary file, removed with everything in it when it is no longer needed:
@@ -155,5 +160,19 @@ func evidencePackDownload(_ store: Store, program slug: String, actor: String, c
             .contentDisposition: "attachment; filename=\"\(name)\"",
         ],
         body: body
+    )
+}
+
+/// A program's statement of applicability and control states as an OSCAL assessment-results download
+/// (`accord export PROGRAM --oscal`); anyone who may see the program may download it.
+func oscalDownload(_ store: Store, program slug: String, actor: String) async throws -> Response {
+    let document = try await store.oscalAssessmentResults(program: slug, actor: actor)
+    return Response(
+        status: .ok,
+        headers: [
+            .contentType: "application/json", .cacheControl: "no-store",
+            .contentDisposition: "attachment; filename=\"\(slug)-oscal-assessment-results.json\"",
+        ],
+        body: .init(byteBuffer: ByteBuffer(bytes: document))
     )
 }

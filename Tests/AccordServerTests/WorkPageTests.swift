@@ -363,6 +363,21 @@ struct WorkPageTests {
                     #expect(Array(buffer: response.body).prefix(4) == [0x50, 0x4b, 0x03, 0x04])
                 }
                 #expect(try await auditCount(db, action: "program.export") == 2)
+                // The OSCAL download: a member gets the document, with the evidence's SHA-256; an outsider nothing.
+                try await client.execute(uri: "/programs/work/oscal.json", method: .get, headers: pageHeaders(aud)) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentDisposition] == "attachment; filename=\"work-oscal-assessment-results.json\"")
+                    let text = String(buffer: response.body)
+                    #expect(
+                        text.contains("\"assessment-results\"") && text.contains("64879f7d6b960a01909762d911a32d4582c20010c5641ee90278b644a9e3b525")
+                    )  // the SHA-256 of "plan"
+                }
+                try await client.execute(uri: "/programs/work/oscal.json", method: .get, headers: pageHeaders(eve)) {
+                    #expect($0.status == .notFound)
+                }
+                try await client.execute(uri: "/api/v1/programs/work/oscal", method: .get, headers: bearer(token)) { response in
+                    #expect(response.status == .ok && response.headers[.contentType] == "application/json")
+                }
             }
             // The temporary folder is gone once sent. Its removal follows the last byte, and other tests may be
             // streaming packs at the same time: wait until none of the packs' folders is left.
