@@ -35,14 +35,8 @@ extension Store {
         }
         let checksum = sha256Hex(yaml)
         return try await pool.withTransaction { connection in
-            let actorHandle: String
-            if let actor {
-                let acting = try await Self.requireActor(actor, on: connection)
-                guard acting.isAdmin else { throw AccordError(.forbidden, "only an administrator imports catalogues; '\(acting.handle)' is not one") }
-                actorHandle = acting.handle
-            } else {
-                actorHandle = "system"
-            }
+            let actorHandle =
+                if let actor { try await Self.requireAdministrator(actor, to: "imports catalogues", on: connection).handle } else { "system" }
             try await connection.execute(CatalogueSQL.lock, 0x4143_434F_5244_4341)  // "ACCORDCA"
             if let stored = try await connection.queryFirst(CatalogueSQL.find, library.urn, library.version) {
                 guard stored == checksum else {

@@ -127,14 +127,8 @@ extension Store {
         let checksum = sha256Hex(yaml)
         let definition = try PostgresJSON(encoding: workflow)
         return try await pool.withTransaction { connection in
-            let actorHandle: String
-            if let actor {
-                let acting = try await Self.requireActor(actor, on: connection)
-                guard acting.isAdmin else { throw AccordError(.forbidden, "only an administrator loads workflows; '\(acting.handle)' is not one") }
-                actorHandle = acting.handle
-            } else {
-                actorHandle = "system"
-            }
+            let actorHandle =
+                if let actor { try await Self.requireAdministrator(actor, to: "loads workflows", on: connection).handle } else { "system" }
             if let stored = try await connection.queryFirst(WorkflowSQL.find, workflow.id, workflow.version) {
                 guard stored == checksum else {
                     throw AccordError(
