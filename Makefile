@@ -14,8 +14,8 @@ ACCORD      = $(BIN_DIR)/accord
 RUN_PACKAGES  = libpq-dev zlib1g-dev libcurl4-openssl-dev pkg-config postgresql
 # The tests also check docker-compose.yml and drive a real browser through the pages.
 # axe-core and the Nu Html Checker check every page; the checker runs on Java. aiosmtpd is the real SMTP server;
-# Authlib and Flask make the real OpenID provider.
-TEST_PACKAGES = $(RUN_PACKAGES) docker-compose chromium chromium-driver python3-selenium python3-venv curl default-jre-headless python3-aiosmtpd openssl python3-authlib python3-flask
+# Authlib and Flask make the real OpenID provider. HAProxy is the load balancer in front of three instances.
+TEST_PACKAGES = $(RUN_PACKAGES) docker-compose chromium chromium-driver python3-selenium python3-venv curl default-jre-headless python3-aiosmtpd openssl python3-authlib python3-flask haproxy
 # The connection variables that would point accord at another server; the embedded cluster ignores them here.
 UNSET_PG = env -u DATABASE_URL -u PGHOST -u PGHOSTADDR -u PGPORT -u PGDATABASE -u PGUSER -u PGSERVICE
 
@@ -26,7 +26,7 @@ help:
 	@echo "make test   run the whole test suite against a throwaway PostgreSQL"
 	@echo "make format apply the house style (.swift-format); make test checks it"
 	@echo "make unit   only the tests that need no database (workflow model, policies, hashing): seconds, for a fast loop"
-	@echo "make soak   the long fault, race and fuzz runs (minutes)"
+	@echo "make soak   the long fault, race and fuzz runs, three instances behind HAProxy, PostgreSQL failover (minutes)"
 	@echo "make bench  build in release mode and measure Accord against raw PostgreSQL and SHA-256 (bench/results.json)"
 
 run: deps-run build
@@ -60,14 +60,15 @@ unit:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter 'AccordCoreTests|SourceHabitTests'
 
-# The long variants: faults with more kills and restarts, more fuzz cases, schemathesis with more examples.
+# The long variants: faults with more kills and restarts, three instances behind HAProxy with more rounds,
+# PostgreSQL failover to a streaming standby, more fuzz cases, schemathesis with more examples.
 soak: deps-test build-tests
 	tmp=$$(mktemp -d /tmp/accord-make-soak.XXXXXX); \
 	cleanup() { $(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db stop >/dev/null 2>&1 || true; rm -rf "$$tmp"; }; \
 	trap cleanup EXIT; \
 	$(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db start; \
 	url=$$($(UNSET_PG) ACCORD_HOME=$$tmp $(ACCORD) db url); \
-	ACCORD_SOAK=1 ACCORD_TEST_DATABASE_URL="$$url" $(SWIFT) test --skip-build --filter 'FaultTests|RaceTests|FuzzTests|SecurityTests|IdempotencyRaceTests'
+	ACCORD_SOAK=1 ACCORD_TEST_DATABASE_URL="$$url" $(SWIFT) test --skip-build --filter 'FaultTests|InstanceTests|FailoverTests|RaceTests|FuzzTests|SecurityTests|IdempotencyRaceTests'
 	Tests/fuzz/api_fuzz.sh $(ACCORD) 200
 
 # Release build; a throwaway cluster; figures beside their baselines measured in the same run.

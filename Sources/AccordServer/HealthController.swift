@@ -1,7 +1,7 @@
 import AccordStore
 import Hummingbird
 
-/// `/healthz`: the process answers (no database). `/readyz`: the database answers too.
+/// `/healthz`: the process answers (no database). `/readyz`: the database answers too, and the instance is not shutting down.
 struct HealthController {
     let store: Store
     let configuration: ServerConfiguration
@@ -22,6 +22,14 @@ struct HealthController {
     }
 
     @Sendable func ready(_ request: Request, context: AccordContext) async throws -> Response {
+        if configuration.drain.isDraining {
+            return Problem(
+                type: "/problems/shutting-down",
+                title: "Shutting down",
+                status: .serviceUnavailable,
+                detail: "This instance is shutting down; it finishes the requests it has and takes no more once the load balancer has noticed."
+            ).response()
+        }
         do {
             try await withDeadline(configuration.readinessTimeout) { try await store.ping() }
             return Response(

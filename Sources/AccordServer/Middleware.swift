@@ -180,7 +180,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 type: "/problems/database-unavailable",
                 title: "Database unavailable",
                 status: .serviceUnavailable,
-                detail: "The database is unavailable or cannot take changes now (stopped, read-only or full); nothing was changed. Try again shortly."
+                // Lost at COMMIT (a failover, a crash): the change may have been made, so do not say it was not.
+                detail: error.outcomeUnknown
+                    ? "The connection to the database was lost while the change was being committed; it may or may not have been made. Retry with the same Idempotency-Key to get its answer, or look before repeating it."
+                    : "The database is unavailable or cannot take changes now (stopped, read-only or full); nothing was changed. Try again shortly."
             ).response()
         } catch let error as PostgresError where error.sqlState?.hasPrefix("22") == true {
             // A data exception (a NUL byte, a value out of range): the input, not the server.

@@ -8,6 +8,7 @@ public import Hummingbird
 import HummingbirdAuth
 public import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// Where `accord serve` listens.
 public struct ServerConfiguration: Sendable {
@@ -25,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var mailRelay: String?
     /// The site's public base URL (`--public-url`): the identity provider sends people back under it.
     public var publicURL: String?
+    /// What SIGTERM does before the server stops accepting (`--shutdown-delay`): `/readyz` answers 503 meanwhile.
+    public var drain: ShutdownDrain
 
     /// Creates a configuration.
     public init(
@@ -34,8 +37,10 @@ public struct ServerConfiguration: Sendable {
         tls: Bool = false,
         trustedProxies: [IPNetwork] = [],
         mailRelay: String? = nil,
-        publicURL: String? = nil
+        publicURL: String? = nil,
+        drain: ShutdownDrain = ShutdownDrain()
     ) {
+        self.drain = drain
         self.trustedProxies = trustedProxies
         self.mailRelay = mailRelay
         self.publicURL = publicURL
@@ -75,6 +80,23 @@ public func makeApplication(
         services: services,
         logger: logger
     )
+}
+
+/// Serves until SIGTERM or SIGINT. A graceful shutdown first runs the configuration's drain (`/readyz`
+/// answers 503 while requests are still served), then stops accepting, finishes the requests in flight,
+/// stops the scheduler and closes the pool.
+public func serve(
+    store: Store,
+    configuration: ServerConfiguration,
+    scheduler: Scheduler? = nil,
+    logger: Logger = Logger(label: "accord.server")
+) async throws {
+    let app = try makeApplication(store: store, configuration: configuration, scheduler: scheduler, logger: logger)
+    // A group shuts its services down last first: the drain ends before the application is told to stop.
+    let group = ServiceGroup(
+        configuration: .init(services: [app, configuration.drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    )
+    try await group.run()
 }
 
 /// The OpenAPI document of the JSON API, as compiled into the binary.

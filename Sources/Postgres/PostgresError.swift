@@ -47,6 +47,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var column: String?
     /// The SQL text that failed (never its parameters); only shown by `debugDescription`.
     public var query: String?
+    /// Whether the connection was lost after COMMIT was sent, so the transaction may or may not have been
+    /// committed (set by `PostgresPool.withTransaction`); a caller must not report that nothing changed.
+    public var outcomeUnknown = false
 
     /// Creates an error of the given kind.
     public init(_ code: Code, _ message: String, sqlState: String? = nil) {

@@ -175,6 +175,7 @@ public final class PostgresPool: Sendable, Service {
                 guard retry, attempt < configuration.maxTransactionAttempts else {
                     if error.isConnectionError && commitSent {
                         var unknown = error
+                        unknown.outcomeUnknown = true
                         unknown.message =
                             "the connection was lost during COMMIT; the transaction may or may not have been committed: \(error.message)"
                         throw unknown

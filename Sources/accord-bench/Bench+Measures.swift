@@ -4,13 +4,18 @@ import ArgumentParser
 import Crypto
 import Foundation
 import HummingbirdBcrypt
+import NIOPosix
 import Postgres
 
 extension Bench {
     // MARK: - Measures
 
     /// Raw approval transactions per second: lock the row, insert a log row, update the row, commit.
-    func rawApprovals(_ pool: PostgresPool, concurrency: Int, seconds: Double) async throws -> Double {
+    /// With `bcryptCost`, each transaction is preceded by one bcrypt verification at that cost, run where the
+    /// engine runs its own (NIO's shared thread pool): the physical limit of a sign-off that must re-check a
+    /// password, on this machine at this concurrency.
+    func rawApprovals(_ pool: PostgresPool, concurrency: Int, seconds: Double, bcryptCost: UInt8? = nil) async throws -> Double {
+        let hash = bcryptCost.map { Bcrypt.hash(benchPassword, cost: $0) }
         try await pool.withConnection { connection in
             try await connection.executeScript(
                 """
@@ -27,6 +32,10 @@ extension Bench {
                     var done = 0
                     var item = Int64(worker * 3000 + 1)
                     while Date() < deadline {
+                        if let hash {
+                            let ok = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(benchPassword, hash: hash) }
+                            precondition(ok, "the baseline's own hash did not verify")
+                        }
                         try await pool.withTransaction { connection in
                             _ = try await connection.query("SELECT state FROM bench_item WHERE id = $1 FOR UPDATE", [item])
                             try await connection.execute("INSERT INTO bench_log (item_id, signer) VALUES ($1, $2)", [item, worker])

@@ -58,9 +58,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between the scheduler's deadline passes.")
     var deadlineInterval = 60
 
+    @Option(
+        help:
+            "Seconds that SIGTERM keeps serving with /readyz answering 503, so a load balancer's health check takes this instance out before it stops accepting (0: stop at once)."
+    )
+    var shutdownDelay = 0.0
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard (0...600).contains(shutdownDelay) else { throw ValidationError("--shutdown-delay must be between 0 and 600 seconds") }
         guard deadlineInterval >= 1 else { throw ValidationError("--deadline-interval must be at least 1 second") }
         for proxy in trustedProxies where IPNetwork(proxy) == nil {
             throw ValidationError("--trusted-proxy '\(proxy)' is not an address or CIDR network (e.g. 10.0.0.0/8)")
@@ -100,10 +107,10 @@ struct Serve: AsyncParsableCommand {
             tls: tls || behindTLSProxy,
             trustedProxies: trustedProxies.compactMap(IPNetwork.init),
             mailRelay: renderer.map { "\($0.settings.url) from \($0.settings.from.address)" },
-            publicURL: mail.publicURL ?? ProcessInfo.processInfo.environment["ACCORD_PUBLIC_URL"]
+            publicURL: mail.publicURL ?? ProcessInfo.processInfo.environment["ACCORD_PUBLIC_URL"],
+            drain: ShutdownDrain(delay: .milliseconds(Int(shutdownDelay * 1000)), logger: logger)
         )
         if let warning = configuration.exposureWarning { logger.warning("\(warning)") }
-        let app = try makeApplication(store: store, configuration: configuration, scheduler: scheduler, logger: logger)
-        try await app.runService()
+        try await serve(store: store, configuration: configuration, scheduler: scheduler, logger: logger)
     }
 }
