@@ -176,7 +176,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return response
         } catch let error as PostgresError where error.isServerUnavailable || error.code == .poolTimeout || error.code == .poolClosed {
             context.logger.warning("database unavailable: \(error)")
-            return Problem(
+            // A failover or a restart takes seconds: say when to come back (RFC 9110 §10.2.3).
+            var response = Problem(
                 type: "/problems/database-unavailable",
                 title: "Database unavailable",
                 status: .serviceUnavailable,
@@ -185,6 +186,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                     ? "The connection to the database was lost while the change was being committed; it may or may not have been made. Retry with the same Idempotency-Key to get its answer, or look before repeating it."
                     : "The database is unavailable or cannot take changes now (stopped, read-only or full); nothing was changed. Try again shortly."
             ).response()
+            response.headers[.retryAfter] = "2"
+            return response
         } catch let error as PostgresError where error.sqlState?.hasPrefix("22") == true {
             // A data exception (a NUL byte, a value out of range): the input, not the server.
             return Problem(

@@ -30,6 +30,7 @@ struct DatabaseFaultTests {
                     #expect(response.status == .serviceUnavailable)
                     #expect(response.headers[.contentType] == "application/problem+json")
                     #expect(object(response.body)["type"] as? String == "/problems/database-unavailable")
+                    #expect(response.headers[.retryAfter] == "2")
                 }
                 try await client.execute(uri: "/api/v1/inbox", method: .get, headers: bearer(tokens["bea"])) { #expect($0.status == .ok) }
                 #expect(try await db.store.signatures(of: String(plan.id), actor: "ada").isEmpty)
