@@ -166,8 +166,7 @@ struct FailoverTests {
     static func failover(_ mode: StreamingPair.Mode, stall: Bool = false) async throws -> Run {
         let pair = try await StreamingPair.start(mode)
         defer { pair.tearDown() }
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") && $0.key != "DATABASE_URL" }
-        environment["ACCORD_AUDIT_KEY"] = Data("accord test audit key, 32+ bytes long".utf8).base64EncodedString()  // testAuditKey
+        let environment = ServerProcess.testEnvironment
         let signers = 4
         let opened = try await Store.open(.url(pair.conninfo), migrate: true, maxConnections: 4, environment: environment)
         // Passwords hashed at bcrypt cost 4, not 12: each sign-off then costs its database work rather than
@@ -197,7 +196,13 @@ struct FailoverTests {
                         // The same key on every attempt: a retry after a lost answer must not sign twice.
                         while clock.now < deadline {
                             let sent = origin.duration(to: clock.now)
-                            let (status, body) = await sign(task, on: server, token: tokens[s])
+                            let (status, _, body) = await server.client.send(
+                                "POST",
+                                "/api/v1/tasks/\(task)/sign",
+                                token: tokens[s],
+                                key: "fo-\(task)",
+                                body: #"{"password":"\#(faultPassword)","meaning":"approval"}"#
+                            )
                             let answer = Answer(
                                 sent: sent,
                                 answered: origin.duration(to: clock.now),
@@ -255,22 +260,7 @@ struct FailoverTests {
         // The checker, on the promoted standby alone: signatures, task states and audit entries, per task.
         let promoted = try await Store.open(.url(pair.conninfo(port: pair.standbyPort)), maxConnections: 2, environment: environment)
         let (rows, inRecovery) = try await promoted.pool.withConnection { connection in
-            let rows = try await connection.query(
-                """
-                SELECT t.id, t.state, (SELECT count(*)::int FROM accord.signature s WHERE s.task_id = t.id) AS signatures,
-                       (SELECT count(*)::int FROM accord.audit_entry e WHERE e.chain = 'program:f' AND e.action = 'task.sign'
-                          AND e.object_id = 'f/' || t.template_key) AS signed_entries,
-                       (SELECT count(*)::int FROM accord.audit_entry e WHERE e.chain = 'program:f' AND e.action = 'task.approve'
-                          AND e.object_id = 'f/' || t.template_key) AS approve_entries
-                FROM accord.task t JOIN accord.program p ON p.id = t.program_id WHERE p.slug = 'f'
-                """
-            ).map { row in
-                (
-                    id: try row.decode(Int64.self, "id"), state: try row.decode(String.self, "state"),
-                    signatures: try row.decode(Int.self, "signatures"),
-                    signed: try row.decode(Int.self, "signed_entries"), approved: try row.decode(Int.self, "approve_entries")
-                )
-            }
+            let rows = try await SignOffLedger.read(connection)
             let inRecovery = try await connection.query("SELECT pg_is_in_recovery() AS r").firstRow?.decode(Bool.self, "r") ?? true
             return (rows, inRecovery)
         }
@@ -301,9 +291,9 @@ struct FailoverTests {
             lost: acked.subtracting(signedTasks).count,
             duplicated: rows.filter { $0.signatures > 1 }.count,
             // Half-done: a signature without its audit entries or without the task finished, or the reverse.
-            halfDone: rows.filter {
-                !($0.signatures == $0.signed && $0.signatures == $0.approved && ($0.signatures == 1) == ($0.state == "done"))
-            }.map { "task \($0.id): \($0.state), \($0.signatures) signature(s), \($0.signed)/\($0.approved) audit entries" },
+            halfDone: rows.filter { !$0.isWhole }.map {
+                "task \($0.id): \($0.state), \($0.signatures) signature(s), \($0.signed)/\($0.approved) audit entries"
+            },
             resumedAfter: firstResumed.map { seconds($0.answered - mark.promoting) },
             promoteTook: seconds(mark.promoted - mark.promoting),
             lag: lag.withLockedValue { $0 },
@@ -316,26 +306,6 @@ struct FailoverTests {
             unknownAnswered: seen.filter { $0.status == 503 && $0.outcomeUnknown }.count,
             serverLog: String(serverLog.suffix(2000))
         )
-    }
-
-    /// The signers' HTTP client (ServerProcess's `post` gives the status only; these need the body too).
-    static let session: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 10
-        configuration.httpMaximumConnectionsPerHost = 16
-        return URLSession(configuration: configuration)
-    }()
-
-    /// Signs a task through the API with the key `fo-<task>`: the status (nil when no answer came) and the body.
-    static func sign(_ task: Int64, on server: ServerProcess, token: String) async -> (Int?, String) {
-        var request = URLRequest(url: URL(string: server.base + "/api/v1/tasks/\(task)/sign")!)
-        request.httpMethod = "POST"
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("fo-\(task)", forHTTPHeaderField: "Idempotency-Key")
-        request.httpBody = Data(#"{"password":"\#(faultPassword)","meaning":"approval"}"#.utf8)
-        guard let (data, response) = try? await session.data(for: request) else { return (nil, "") }
-        return ((response as? HTTPURLResponse)?.statusCode, String(decoding: data, as: UTF8.self))
     }
 
     /// A duration in seconds.

@@ -30,11 +30,17 @@ struct FaultTests {
             tasks:
         """
 
-    /// A program of `count` tasks in review, each needing one board signature; board members b1…bN with tokens.
-    static func seed(_ store: Store, tasks count: Int, signers: Int) async throws -> (tasks: [Int64], tokens: [String]) {
+    /// A program of `count` tasks in review, each needing one board signature; board members b1…bN with
+    /// tokens; the administrator ada, with `adminPassword` when given (so she can have a token too).
+    static func seed(
+        _ store: Store,
+        tasks count: Int,
+        signers: Int,
+        adminPassword: String? = nil
+    ) async throws -> (tasks: [Int64], tokens: [String]) {
         let yaml =
             workflow + (1...count).map { "\n      - {key: t\($0), title: Task \($0), owner: owner, approval: {signers: [board]}}" }.joined() + "\n"
-        _ = try await store.addPerson(handle: "ada", name: "Ada Admin", email: nil, admin: true, password: nil, actor: nil)
+        _ = try await store.addPerson(handle: "ada", name: "Ada Admin", email: nil, admin: true, password: adminPassword, actor: nil)
         _ = try await store.addPerson(handle: "otto", name: "Otto Owner", email: nil, admin: false, password: nil, actor: "ada")
         for n in 1...signers {
             _ = try await store.addPerson(handle: "b\(n)", name: "Board \(n)", email: nil, admin: false, password: faultPassword, actor: "ada")
@@ -107,31 +113,11 @@ struct FaultTests {
             #expect(unexpected.withLockedValue { $0 }.isEmpty, "\(unexpected.withLockedValue { $0 })")
 
             // The checker: signatures, task states and audit entries, per task.
-            let rows = try await db.pool.withConnection { connection in
-                try await connection.query(
-                    """
-                    SELECT t.id, t.state, (SELECT count(*)::int FROM accord.signature s WHERE s.task_id = t.id) AS signatures,
-                           (SELECT count(*)::int FROM accord.audit_entry e WHERE e.chain = 'program:f' AND e.action = 'task.sign'
-                              AND e.object_id = 'f/' || t.template_key) AS signed_entries,
-                           (SELECT count(*)::int FROM accord.audit_entry e WHERE e.chain = 'program:f' AND e.action = 'task.approve'
-                              AND e.object_id = 'f/' || t.template_key) AS approve_entries
-                    FROM accord.task t JOIN accord.program p ON p.id = t.program_id WHERE p.slug = 'f'
-                    """
-                ).map { row in
-                    (
-                        id: try row.decode(Int64.self, "id"), state: try row.decode(String.self, "state"),
-                        signatures: try row.decode(Int.self, "signatures"),
-                        signed: try row.decode(Int.self, "signed_entries"), approved: try row.decode(Int.self, "approve_entries")
-                    )
-                }
-            }
+            let rows = try await db.pool.withConnection { try await SignOffLedger.read($0) }
             let found = rows.filter { acked.contains($0.id) && $0.signatures >= 1 }.count
             let lost = acked.count - found
             let duplicated = rows.filter { $0.signatures > 1 }.count
-            // Half-done: a signature without its audit entry or without the task finished, or the reverse.
-            let halfDone = rows.filter {
-                !($0.signatures == $0.signed && $0.signatures == $0.approved && ($0.signatures == 1) == ($0.state == "done"))
-            }
+            let halfDone = rows.filter { !$0.isWhole }
             print(
                 "faults (server SIGKILLed \(kills) times): requests \(attempts.withLockedValue { $0 }), acknowledged \(acked.count), found \(found), lost \(lost), duplicated \(duplicated), half-done \(halfDone.count)"
             )
@@ -331,3 +317,39 @@ struct FaultTests {
 }
 
 let faultPassword = "fault password, long enough"
+
+/// Program `f`'s tasks as the fault checkers read them: each task's signatures and audit entries.
+struct SignOffLedger: Sendable {
+    let id: Int64
+    let state: String
+    let signatures: Int
+    /// `task.sign` entries in the program's audit chain.
+    let signed: Int
+    /// `task.approve` entries.
+    let approved: Int
+
+    /// Not half-done: as many signatures as sign and approve entries, and one signature exactly when done.
+    var isWhole: Bool { signatures == signed && signatures == approved && (signatures == 1) == (state == "done") }
+
+    /// Every task of program `f`, on `connection`.
+    static func read(_ connection: PostgresConnection) async throws -> [SignOffLedger] {
+        try await connection.query(
+            """
+            SELECT t.id, t.state, (SELECT count(*)::int FROM accord.signature s WHERE s.task_id = t.id) AS signatures,
+                   (SELECT count(*)::int FROM accord.audit_entry e WHERE e.chain = 'program:f' AND e.action = 'task.sign'
+                      AND e.object_id = 'f/' || t.template_key) AS signed_entries,
+                   (SELECT count(*)::int FROM accord.audit_entry e WHERE e.chain = 'program:f' AND e.action = 'task.approve'
+                      AND e.object_id = 'f/' || t.template_key) AS approve_entries
+            FROM accord.task t JOIN accord.program p ON p.id = t.program_id WHERE p.slug = 'f'
+            """
+        ).map { row in
+            SignOffLedger(
+                id: try row.decode(Int64.self, "id"),
+                state: try row.decode(String.self, "state"),
+                signatures: try row.decode(Int.self, "signatures"),
+                signed: try row.decode(Int.self, "signed_entries"),
+                approved: try row.decode(Int.self, "approve_entries")
+            )
+        }
+    }
+}

@@ -20,25 +20,10 @@ enum InstanceSeed {
         signers: Int,
         programs: Int
     ) async throws -> (tasks: [Int64], tokens: [String], adminToken: String) {
-        let yaml =
-            FaultTests.workflow
-            + (1...count).map { "\n      - {key: t\($0), title: Task \($0), owner: owner, approval: {signers: [board]}}" }.joined() + "\n"
-        _ = try await store.addPerson(handle: "ada", name: "Ada Admin", email: nil, admin: true, password: faultPassword, actor: nil)
-        _ = try await store.addPerson(handle: "otto", name: "Otto Owner", email: nil, admin: false, password: nil, actor: "ada")
+        let (ids, tokens) = try await FaultTests.seed(store, tasks: count, signers: signers, adminPassword: faultPassword)
         _ = try await store.addPerson(handle: "lou", name: "Lou Lead", email: "lou@example.com", admin: false, password: nil, actor: "ada")
         _ = try await store.addPerson(handle: "bea", name: "Bea Boss", email: "bea@example.com", admin: false, password: nil, actor: "ada")
         _ = try await store.setMailPreferences([.escalation: .digest], timeZone: "UTC", digestHour: 0, actor: "bea")
-        for n in 1...signers {
-            _ = try await store.addPerson(handle: "b\(n)", name: "Board \(n)", email: nil, admin: false, password: faultPassword, actor: "ada")
-        }
-        _ = try await store.loadWorkflow(yaml: yaml, file: "fault.yaml", actor: "ada")
-        _ = try await store.startProgram(workflow: "fault", version: nil, title: "Fault", slug: "f", startsOn: nil, actor: "ada")
-        _ = try await store.bindRole(program: "f", role: "owner", handles: ["otto"], actor: "ada")
-        _ = try await store.bindRole(program: "f", role: "board", handles: (1...signers).map { "b\($0)" }, actor: "ada")
-        var ids: [Int64] = []
-        for n in 1...count {
-            ids.append(try await store.submitTask("f/t\(n)", actor: "otto").id)
-        }
         _ = try await store.loadWorkflow(yaml: FaultTests.deadlineWorkflow, file: "sched.yaml", actor: "ada")
         let started = CalendarDate(Date().addingTimeInterval(-40 * 86_400))
         for n in 1...programs {
@@ -46,10 +31,6 @@ enum InstanceSeed {
             for (role, handle) in [("lead", "lou"), ("owner", "otto"), ("boss", "bea")] {
                 _ = try await store.bindRole(program: "p\(n)", role: role, handles: [handle], actor: "ada")
             }
-        }
-        var tokens: [String] = []
-        for n in 1...signers {
-            tokens.append(try await store.createToken(for: "b\(n)", name: "load", expires: nil, actor: "b\(n)", proof: .password(faultPassword)).1)
         }
         let admin = try await store.createToken(for: "ada", name: "probe", expires: nil, actor: "ada", proof: .password(faultPassword)).1
         return (ids, tokens, admin)
@@ -99,59 +80,16 @@ enum InstanceSeed {
 
     /// Per acknowledged task of program `f`: its signature, its audit entries and its state, whole.
     static func check(_ pool: PostgresPool, acknowledged: Set<Int64>) async throws -> (acknowledged: Int, lost: Int, duplicated: Int, halfDone: Int) {
-        let rows = try await pool.withConnection { connection in
-            try await connection.query(
-                """
-                SELECT t.id, t.state::text AS state, (SELECT count(*)::int FROM accord.signature s WHERE s.task_id = t.id) AS signatures,
-                       (SELECT count(*)::int FROM accord.audit_entry e WHERE e.chain = 'program:f' AND e.action = 'task.sign'
-                          AND e.object_id = 'f/' || t.template_key) AS signed
-                FROM accord.task t JOIN accord.program p ON p.id = t.program_id WHERE p.slug = 'f'
-                """
-            ).map { row in
-                (
-                    id: try row.decode(Int64.self, "id"), state: try row.decode(String.self, "state"),
-                    signatures: try row.decode(Int.self, "signatures"), signed: try row.decode(Int.self, "signed")
-                )
-            }
-        }
+        let rows = try await pool.withConnection { try await SignOffLedger.read($0) }
         let lost = rows.filter { acknowledged.contains($0.id) && $0.signatures == 0 }.count
-        let duplicated = rows.filter { $0.signatures > 1 }.count
-        let halfDone = rows.filter { !($0.signatures == $0.signed && ($0.signatures == 1) == ($0.state == "done")) }.count
-        return (acknowledged.count, lost, duplicated, halfDone)
-    }
-}
-
-/// HTTP through the balancer: the status (nil: no answer) and the instance that answered.
-struct BalancedClient: Sendable {
-    let base: String
-    private let session: URLSession
-
-    init(base: String) {
-        self.base = base
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 15
-        configuration.httpMaximumConnectionsPerHost = 16
-        session = URLSession(configuration: configuration)
-    }
-
-    func send(_ method: String, _ path: String, token: String, key: String? = nil, body: String? = nil) async -> (status: Int?, instance: String?) {
-        var request = URLRequest(url: URL(string: base + path)!)
-        request.httpMethod = method
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        if let key { request.setValue(key, forHTTPHeaderField: "Idempotency-Key") }
-        if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(body.utf8)
-        }
-        guard let (_, response) = try? await session.data(for: request), let http = response as? HTTPURLResponse else { return (nil, nil) }
-        return (http.statusCode, http.value(forHTTPHeaderField: "X-Accord-Instance"))
+        return (acknowledged.count, lost, rows.filter { $0.signatures > 1 }.count, rows.filter { !$0.isWhole }.count)
     }
 }
 
 /// Signers working through their tasks with an Idempotency-Key per task, retrying any failure with the
 /// same key, and one reader reading the inbox, until stopped.
 final class SignOffLoad: Sendable {
-    let client: BalancedClient
+    let client: APIClient
     let tasks: [Int64]
     let tokens: [String]
     private let running = NIOLockedValueBox(true)
@@ -162,7 +100,7 @@ final class SignOffLoad: Sendable {
     /// The pause after each acknowledged sign-off, so the load lasts through the whole scenario.
     let pace: Duration
 
-    init(client: BalancedClient, tasks: [Int64], tokens: [String], pace: Duration = .milliseconds(30)) {
+    init(client: APIClient, tasks: [Int64], tokens: [String], pace: Duration = .milliseconds(30)) {
         self.pace = pace
         self.client = client
         self.tasks = tasks

@@ -59,7 +59,7 @@ struct InstanceTests {
             for server in servers { try await server.start() }
             let balancer = try await LoadBalancer(backends: servers.enumerated().map { (name: "s\($0.offset + 1)", port: $0.element.port) })
             defer { balancer.stop() }
-            let client = BalancedClient(base: balancer.base)
+            let client = APIClient(base: balancer.base, timeout: 15)
 
             // The schedulers, racing from the start: every deadline mark, mail and webhook, once.
             let settled = try await InstanceSeed.waitForScheduler(db.pool, marks: expected.count, sink: sink)
@@ -133,13 +133,15 @@ struct InstanceTests {
             let failedOnTerm = failed.filter { inWindow("SIGTERM", $0.at) && !inWindow("SIGKILL", $0.at) }
             let unexpected = answers.filter { $0.status.map { ![200, 502, 503, 504].contains($0) } ?? false }
             // An idle keep-alive connection closed with no request on it is logged as <NOSRV> <BADREQ> (400 "CR", 408 "cR").
-            let served = balancer.entries().filter { !($0.instance == "<NOSRV>" && $0.method == "<BADREQ>") }
+            let logged = balancer.entries()
+            let served = logged.filter { !($0.instance == "<NOSRV>" && $0.method == "<BADREQ>") }
             let perInstance = Dictionary(grouping: served, by: \.instance).mapValues(\.count)
-            let browserInstances = Set(balancer.entries().filter { $0.userAgent.contains("accord-instances-session") }.map(\.instance))
+            let browserInstances = Set(logged.filter { $0.userAgent.contains("accord-instances-session") }.map(\.instance))
             let receipts = sink.received()
             let duplicatedDeliveries = receipts.count - Set(receipts.map(\.id)).count
-            let smtpIDs = smtp.received().compactMap { $0.header("Message-ID") }
-            let digests = smtp.received().filter { $0.header("Subject")?.hasPrefix("Accord digest for ") == true }.count
+            let mails = smtp.received()
+            let smtpIDs = mails.compactMap { $0.header("Message-ID") }
+            let digests = mails.filter { $0.header("Subject")?.hasPrefix("Accord digest for ") == true }.count
             let deadlineState = try await FaultTests.deadlineState(db.pool)
             latencies.sort()
             print(

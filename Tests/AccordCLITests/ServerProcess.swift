@@ -15,22 +15,25 @@ final class ServerProcess: @unchecked Sendable {
     /// Where the server's output goes (nowhere unless given).
     let log: URL?
     private let process = NIOLockedValueBox<Process?>(nil)
-    private let session: URLSession
+    /// Requests straight to this instance.
+    let client: APIClient
+
+    /// This process's environment without the connection variables, with the tests' audit key (testAuditKey).
+    static var testEnvironment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") && $0.key != "DATABASE_URL" }
+        environment["ACCORD_AUDIT_KEY"] = Data("accord test audit key, 32+ bytes long".utf8).base64EncodedString()
+        return environment
+    }
 
     init(conninfo: String, environment: [String: String]? = nil, options: [String] = ["--no-scheduler"], log: URL? = nil) throws {
         self.conninfo = conninfo
         self.options = options
         self.log = log
-        var env = environment ?? ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") && $0.key != "DATABASE_URL" }
-        if environment == nil { env["ACCORD_AUDIT_KEY"] = Data("accord test audit key, 32+ bytes long".utf8).base64EncodedString() }  // testAuditKey
-        self.environment = env
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 10
-        configuration.httpMaximumConnectionsPerHost = 16
-        session = URLSession(configuration: configuration)
+        self.environment = environment ?? Self.testEnvironment
+        client = APIClient(base: "http://127.0.0.1:\(port)", timeout: 10)
     }
 
-    var base: String { "http://127.0.0.1:\(port)" }
+    var base: String { client.base }
 
     /// Starts the server and waits until /healthz answers.
     func start() async throws {
@@ -83,24 +86,48 @@ final class ServerProcess: @unchecked Sendable {
 
     /// The status of a GET, or nil when no answer came (refused, reset).
     func get(_ path: String, token: String? = nil) async -> Int? {
-        var request = URLRequest(url: URL(string: base + path)!)
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        return await status(of: request)
+        await client.send("GET", path, token: token).status
     }
 
     /// The status of a JSON POST with a bearer token and an Idempotency-Key, or nil when no answer came.
     func post(_ path: String, token: String, key: String, body: String) async -> Int? {
-        var request = URLRequest(url: URL(string: base + path)!)
-        request.httpMethod = "POST"
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(key, forHTTPHeaderField: "Idempotency-Key")
-        request.httpBody = Data(body.utf8)
-        return await status(of: request)
+        await client.send("POST", path, token: token, key: key, body: body).status
+    }
+}
+
+/// HTTP to an instance or to the balancer in front of several: the status (nil: no answer), the instance
+/// that answered (`X-Accord-Instance`, set by the balancer) and the body.
+struct APIClient: Sendable {
+    let base: String
+    private let session: URLSession
+
+    init(base: String, timeout: TimeInterval) {
+        self.base = base
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.httpMaximumConnectionsPerHost = 16
+        session = URLSession(configuration: configuration)
     }
 
-    private func status(of request: URLRequest) async -> Int? {
-        guard let (_, response) = try? await session.data(for: request) else { return nil }
-        return (response as? HTTPURLResponse)?.statusCode
+    /// One request; a JSON body when given, a bearer token and an `Idempotency-Key` when given.
+    func send(
+        _ method: String,
+        _ path: String,
+        token: String? = nil,
+        key: String? = nil,
+        body: String? = nil
+    ) async -> (status: Int?, instance: String?, body: String) {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let key { request.setValue(key, forHTTPHeaderField: "Idempotency-Key") }
+        if let body {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(body.utf8)
+        }
+        guard let (data, response) = try? await session.data(for: request), let http = response as? HTTPURLResponse else {
+            return (nil, nil, "")
+        }
+        return (http.statusCode, http.value(forHTTPHeaderField: "X-Accord-Instance"), String(decoding: data, as: UTF8.self))
     }
 }
