@@ -1,3 +1,4 @@
+import AccordCore
 import AccordStore
 import Crypto
 import Foundation
@@ -203,6 +204,6 @@ enum SCIM {
 
     static func etag(_ body: [String: Any]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
-        return "W/\"" + SHA256.hash(data: data).prefix(8).map { String(format: "%02x", $0) }.joined() + "\""
+        return "W/\"" + hexString(SHA256.hash(data: data).prefix(8)) + "\""
     }
 }

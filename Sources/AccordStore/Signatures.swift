@@ -54,8 +54,9 @@ extension Store {
                 "an approval means one of \(SignatureMeaning.chosen.map(\.rawValue).joined(separator: ", ")); 'rejection' is what a rejection records"
             )
         }
-        let (signer, method) = try await checkSigner(actor: actor, proof: proof)
-        return try await pool.withTransaction { connection in
+        let (signer, method, held) = try await checkSigner(actor: actor, proof: proof)
+        // The password's throttle claim is settled with this transaction's COMMIT.
+        return try await withTransaction(settling: held) { connection in
             // One round trip (with the BEGIN) for the task, locked, with its program, workflow checksum,
             // review state, the signer's membership and standing; then, read after the lock, the round's
             // signatures, the signer's authority, the evidence to bind and the signature's id. The writes

@@ -38,11 +38,17 @@ extension Store {
     }
 
     /// Checks a signer's proof and returns the signer with the authentication method the signature records:
-    /// `password`, or `oidc iss=ISSUER auth_time=WHEN` for a fresh SSO authentication.
-    func checkSigner(actor: String?, proof: SigningProof, refused: String = "nothing was signed") async throws -> (Person, String) {
+    /// `password`, or `oidc iss=ISSUER auth_time=WHEN` for a fresh SSO authentication. A right password's
+    /// throttle claim comes back held: the signature's transaction settles it (`withTransaction(settling:)`).
+    func checkSigner(
+        actor: String?,
+        proof: SigningProof,
+        refused: String = "nothing was signed"
+    ) async throws -> (signer: Person, method: String, held: HeldClaims?) {
         switch proof {
         case .password(let password):
-            return (try await checkSigningPassword(actor: actor, password: password, refused: refused), "password")
+            let (person, held) = try await checkSigningPasswordHolding(actor: actor, password: password, refused: refused)
+            return (person, "password", held)
         case .sso(let authentication):
             guard let handle = actor, !handle.isEmpty else { throw AccordError(.unauthenticated, "say who is signing", remedy: .identifyActor) }
             let person = try await pool.withConnection { connection in
@@ -64,7 +70,7 @@ extension Store {
                 )
             }
             let format = ISO8601DateFormatter()
-            return (person, "oidc iss=\(authentication.issuer) auth_time=\(format.string(from: authTime))")
+            return (person, "oidc iss=\(authentication.issuer) auth_time=\(format.string(from: authTime))", nil)
         }
     }
 
@@ -74,6 +80,18 @@ extension Store {
     /// Returns the signer.
     /// - Parameter refused: what a wrong password leaves undone, for its message.
     func checkSigningPassword(actor: String?, password: String, refused: String = "nothing was signed") async throws -> Person {
+        let (person, held) = try await checkSigningPasswordHolding(actor: actor, password: password, refused: refused)
+        try await settle(held)
+        return person
+    }
+
+    /// `checkSigningPassword`, with the right password's throttle claim still held, for the caller's
+    /// transaction to settle (`withTransaction(settling:)`).
+    private func checkSigningPasswordHolding(
+        actor: String?,
+        password: String,
+        refused: String
+    ) async throws -> (Person, HeldClaims) {
         guard let handle = actor, !handle.isEmpty else { throw AccordError(.unauthenticated, "say who is signing", remedy: .identifyActor) }
         let signer = try await pool.withConnection { connection in
             guard let signer = try await connection.queryFirst(SignatureSQL.signer, handle) else {
@@ -93,10 +111,10 @@ extension Store {
             throw AccordError(.invalid, "a password has at most \(SessionPolicy.maxPasswordLength) bytes")
         }
         let policy = ThrottlePolicy.signing
-        let matches: Bool
+        let held: HeldClaims?
         let failures: Int
         do {
-            (matches, failures) = try await throttled([ThrottleKey(key: "sign:\(person.id)", policy: policy)]) {
+            (held, failures) = try await throttledHolding([ThrottleKey(key: "sign:\(person.id)", policy: policy)]) {
                 try await verifyPassword(password, hash: hash, purpose: .signing)
             }
         } catch let blocked as ThrottleBlocked {
@@ -105,7 +123,7 @@ extension Store {
                 "signing is locked for \(handle) until \(ISO8601DateFormatter().string(from: blocked.until)) after \(signingLockThreshold) wrong passwords"
             )
         }
-        guard matches else {
+        guard let held else {
             try await pool.withTransaction { connection in
                 try await connection.appendAudit(
                     AuditRecord(
@@ -128,6 +146,6 @@ extension Store {
                 "wrong password; \(refused) (\(failures) of \(policy.limit) before signing locks for \(signingLockDuration))"
             )
         }
-        return person
+        return (person, held)
     }
 }

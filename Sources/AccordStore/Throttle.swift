@@ -1,7 +1,5 @@
 import Foundation
-import HummingbirdBcrypt
 import NIOConcurrencyHelpers
-import NIOPosix
 import Postgres
 
 /// How many attempts at a secret one throttle key allows, and how long it then waits.
@@ -110,10 +108,20 @@ enum ThrottleSQL {
         RETURNING failures
         """
     ) { try $0.decode(Int.self, "failures") }
-    /// A key at rest (nothing in flight, no failure, no block) is deleted: it says nothing.
-    static let forgetAtRest = PostgresCommand<String>(
-        "throttle_forget_at_rest",
-        "DELETE FROM accord.auth_throttle WHERE key = $1 AND failures = 0 AND in_flight = 0 AND blocked_until IS NULL"
+    /// Settles a right secret's claim: `$2` true forgets the key's failures and block (a success), false
+    /// gives back only the claim (a shared key). The row stays, at rest, for the key's next attempt (an
+    /// update in place, where deleting and inserting it again on every signature bloated the table the
+    /// hot path reads); `prune` forgets it after the quiet period. One statement, so it can travel with
+    /// the COMMIT of the change the secret was for.
+    static let settleRight = PostgresCommand<String, Bool>(
+        "throttle_settle_right",
+        """
+        UPDATE accord.auth_throttle SET
+            in_flight = greatest(in_flight - 1, 0),
+            failures = CASE WHEN $2 THEN 0 ELSE failures END,
+            blocked_until = CASE WHEN $2 THEN NULL ELSE blocked_until END
+        WHERE key = $1
+        """
     )
     /// The failure count the next settle would leave, to choose its block.
     static let failures = PostgresQuery<String, Int>("throttle_failures", "SELECT failures FROM accord.auth_throttle WHERE key = $1 FOR UPDATE") {
@@ -125,10 +133,15 @@ enum ThrottleSQL {
         "throttle_prune",
         "DELETE FROM accord.auth_throttle WHERE greatest(blocked_until, last_attempt) < now() - $1::interval"
     )
-    /// A counter, not a record: its transactions do not wait for the WAL flush.
-    static let asynchronousCommit = PostgresQuery<Void>("throttle_asynchronous_commit", "SET LOCAL synchronous_commit = off")
+    /// A counter, not a record: its transactions do not wait for the WAL flush. A function rather than
+    /// `SET LOCAL`, so it also holds in the implicit transaction of a pipeline sent outside BEGIN (which
+    /// commits at the pipeline's end, in the same round trip).
+    static let asynchronousCommit = PostgresQuery<Void>(
+        "throttle_asynchronous_commit",
+        "SELECT set_config('synchronous_commit', 'off', true)"
+    )
 
-    static let catalogue: [any PostgresCheckable] = [claim, state, settle, forgetAtRest, failures, prune, asynchronousCommit]
+    static let catalogue: [any PostgresCheckable] = [claim, state, settle, settleRight, failures, prune, asynchronousCommit]
 }
 
 extension Store {
@@ -148,6 +161,59 @@ extension Store {
         }
         let failures = try await settleAttempts(keys.map { ($0, matches ? ($0.shared ? .release : .success) : .failure) })
         return (matches, failures.first ?? 0)
+    }
+
+    /// Checks a secret under the throttle as `throttled` does, but a right secret's claims stay held: the
+    /// caller settles them with the COMMIT of the change the secret was checked for, through
+    /// `withTransaction(settling:)`, which saves the hot path (a signature) a transaction of its own.
+    /// A wrong secret, or an error, settles at once as `throttled` would.
+    /// - Returns: the held claims when the secret was right, else nil; and the first key's failures.
+    func throttledHolding(_ keys: [ThrottleKey], _ check: () async throws -> Bool) async throws -> (held: HeldClaims?, failures: Int) {
+        try await claimAttempt(keys)
+        let matches: Bool
+        do {
+            matches = try await check()
+        } catch {
+            _ = try? await settleAttempts(keys.map { ($0, .release) })
+            throw error
+        }
+        if matches { return (HeldClaims(keys: keys), 0) }
+        return (nil, try await settleAttempts(keys.map { ($0, .failure) }).first ?? 0)
+    }
+
+    /// Runs `body` in a transaction whose COMMIT also settles `held` (a right secret's claims); when the
+    /// transaction fails they are settled on their own, except when the COMMIT's outcome is unknown (the
+    /// claims then lapse after thirty seconds, rather than risk giving one back twice).
+    func withTransaction<Result>(
+        settling held: HeldClaims?,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> sending Result
+    ) async throws -> sending Result {
+        guard let held else { return try await pool.withTransaction { try await body($0) } }
+        let result: Result
+        do {
+            result = try await pool.withTransaction { connection in
+                let result = try await body(connection)
+                for key in held.keys {
+                    try await connection.executeDeferred(ThrottleSQL.settleRight, key.key, !key.shared)
+                }
+                return result
+            }
+        } catch {
+            if (error as? PostgresError)?.outcomeUnknown == true {
+                for key in held.keys { attemptGate.leave(key.key) }
+            } else {
+                _ = try? await settleAttempts(held.keys.map { ($0, $0.shared ? .release : .success) })
+            }
+            throw error
+        }
+        for key in held.keys { attemptGate.leave(key.key) }
+        return result
+    }
+
+    /// Settles a right secret's held claims on their own, when no transaction of the caller carries them.
+    func settle(_ held: HeldClaims) async throws {
+        _ = try await settleAttempts(held.keys.map { ($0, $0.shared ? .release : .success) })
     }
 
     /// Claims one attempt on each key, in one transaction that commits before the secret is checked;
@@ -181,20 +247,25 @@ extension Store {
         var pause = 20
         while true {
             do {
-                try await pool.withTransaction { connection in
-                    // A counter, not a record: losing the last few on a crash costs nothing worth an fsync.
-                    try await connection.executeDeferred(ThrottleSQL.asynchronousCommit)
-                    for claimed in keys {
-                        let key = claimed.key
-                        if try await connection.queryFirst(ThrottleSQL.claim, key, claimed.policy.limit, interval(claimed.policy.quiet)) != nil {
-                            continue
-                        }
-                        let state = try await connection.queryFirst(ThrottleSQL.state, key)
-                        if state?.blocked == true, let until = state?.until {
-                            throw ThrottleBlocked(key: key, until: until)
-                        }
-                        throw BusyKey()
+                // One round trip: outside BEGIN a pipeline is one implicit transaction, committed at its end.
+                // Several keys need an explicit one, since a refused key must undo the others' claims.
+                let claims = keys.map { ThrottleSQL.claim.bind($0.key, $0.policy.limit, interval($0.policy.quiet)) }
+                let claimed: [[Int]]
+                if keys.count == 1 {
+                    claimed = try await pool.withConnection { connection in
+                        let (_, first) = try await connection.pipeline(ThrottleSQL.asynchronousCommit.bind(), claims[0])
+                        return [first]
                     }
+                } else {
+                    claimed = try await pool.withTransaction { connection in
+                        try await connection.executeDeferred(ThrottleSQL.asynchronousCommit)
+                        let claimed = try await connection.pipeline(claims)
+                        if let refused = claimed.firstIndex(where: \.isEmpty) { try await Self.refuse(keys[refused].key, on: connection) }
+                        return claimed
+                    }
+                }
+                if let refused = claimed.firstIndex(where: \.isEmpty) {
+                    try await pool.withConnection { try await Self.refuse(keys[refused].key, on: $0) }
                 }
                 return
             } catch is BusyKey {}
@@ -204,6 +275,15 @@ extension Store {
             try await Task.sleep(for: .milliseconds(Int.random(in: pause...(2 * pause))))
             pause = min(pause * 2, 500)
         }
+    }
+
+    /// Why a key refused its claim: `ThrottleBlocked` when it is blocked now, else `BusyKey`.
+    private static func refuse(_ key: String, on connection: PostgresConnection) async throws -> Never {
+        let state = try await connection.queryFirst(ThrottleSQL.state, key)
+        if state?.blocked == true, let until = state?.until {
+            throw ThrottleBlocked(key: key, until: until)
+        }
+        throw BusyKey()
     }
 
     /// Settles every claimed key, even when one fails (each releases its place in the gate), then throws
@@ -219,19 +299,25 @@ extension Store {
         return failures
     }
 
-    /// Settles a claimed attempt, in its own statement (whatever the request does next).
-    /// - Returns: the key's failures afterwards.
+    /// Settles a claimed attempt, in its own transaction (whatever the request does next): a right
+    /// secret's in one round trip (`settleRight`), a wrong one's with the block it may start.
+    /// - Returns: the key's failures afterwards (0 after a right secret; a shared key's are not read).
     private func settleAttempt(_ key: String, policy: ThrottlePolicy, _ outcome: AttemptOutcome) async throws -> Int {
         defer { attemptGate.leave(key) }
+        guard outcome == .failure else {
+            return try await pool.withConnection { connection in
+                let bound = ThrottleSQL.settleRight.bind(key, outcome == .success)
+                _ = try await connection.pipeline(ThrottleSQL.asynchronousCommit.bind(), bound)
+                return 0
+            }
+        }
         return try await pool.withTransaction { connection in
             try await connection.executeDeferred(ThrottleSQL.asynchronousCommit)
             var block: String?
-            if outcome == .failure, let failures = try await connection.queryFirst(ThrottleSQL.failures, key) {
+            if let failures = try await connection.queryFirst(ThrottleSQL.failures, key) {
                 block = policy.block(after: failures + 1).map(interval)
             }
-            let failures = try await connection.queryFirst(ThrottleSQL.settle, key, outcome.rawValue, block) ?? 0
-            if failures == 0 { try await connection.executeDeferred(ThrottleSQL.forgetAtRest, key) }
-            return failures
+            return try await connection.queryFirst(ThrottleSQL.settle, key, outcome.rawValue, block) ?? 0
         }
     }
 
@@ -257,102 +343,10 @@ extension Store {
     public var passwordChecks: Int { passwordCheck.count.withLockedValue { $0 } }
 }
 
+/// A right secret's claims, still in flight until `Store.withTransaction(settling:)` settles them.
+struct HeldClaims: Sendable {
+    var keys: [ThrottleKey]
+}
+
 /// A key whose room is taken by attempts in flight.
 private struct BusyKey: Error {}
-
-/// Per key, at most `permits` attempts of this process at once; the others wait in order, suspended.
-final class AttemptGate: Sendable {
-    private struct Key {
-        var inside = 0
-        var waiting: [(ticket: UUID, continuation: CheckedContinuation<Bool, Never>)] = []
-    }
-    private let keys = NIOLockedValueBox<[String: Key]>([:])
-
-    /// Waits for a place, at most `within`; throws `GateTimeout` then (and holds no place).
-    func enter(_ key: String, permits: Int, within limit: Duration) async throws {
-        let ticket = UUID()
-        let timeout = Task {
-            try? await Task.sleep(for: limit)
-            // Still waiting: leave the line and fail.
-            let waiter = keys.withLockedValue { keys -> CheckedContinuation<Bool, Never>? in
-                guard var entry = keys[key], let index = entry.waiting.firstIndex(where: { $0.ticket == ticket }) else { return nil }
-                let waiter = entry.waiting.remove(at: index).continuation
-                keys[key] = entry
-                return waiter
-            }
-            waiter?.resume(returning: false)
-        }
-        defer { timeout.cancel() }
-        let admitted = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let now = keys.withLockedValue { keys -> Bool in
-                var entry = keys[key] ?? Key()
-                defer { keys[key] = entry }
-                if entry.inside < permits {
-                    entry.inside += 1
-                    return true
-                }
-                entry.waiting.append((ticket, continuation))
-                return false
-            }
-            if now { continuation.resume(returning: true) }
-        }
-        if !admitted { throw GateTimeout() }
-    }
-
-    func leave(_ key: String) {
-        let next = keys.withLockedValue { keys -> CheckedContinuation<Bool, Never>? in
-            guard var entry = keys[key] else { return nil }
-            if !entry.waiting.isEmpty {
-                // The place passes to the next in line: `inside` stays the same.
-                let next = entry.waiting.removeFirst().continuation
-                keys[key] = entry
-                return next
-            }
-            entry.inside -= 1
-            keys[key] = entry.inside > 0 ? entry : nil
-            return nil
-        }
-        next?.resume(returning: true)
-    }
-}
-
-/// A wait for a place in the gate that ran out.
-struct GateTimeout: Error {}
-
-/// Where bcrypt runs, and how much of it may wait. Logins run on two threads of their own with a
-/// bounded queue, so a flood of logins cannot starve signing of threads; past the queue a login is
-/// refused as busy (503) without hashing.
-final class PasswordCheck: Sendable {
-    enum Purpose: Sendable { case login, signing }
-
-    /// Logins hash here, whatever the number of stores in the process.
-    static let loginThreads: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 2)
-        pool.start()
-        return pool
-    }()
-    /// Logins waiting for or running bcrypt, process-wide.
-    static let loginsWaiting = NIOLockedValueBox(0)
-    /// The most logins that may wait for bcrypt at once; more are refused as busy.
-    static let maxLoginsWaiting = 32
-
-    let count = NIOLockedValueBox(0)
-
-    func verify(_ password: String, hash: String, purpose: Purpose) async throws -> Bool {
-        switch purpose {
-        case .signing:
-            count.withLockedValue { $0 += 1 }
-            return try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
-        case .login:
-            let admitted = Self.loginsWaiting.withLockedValue { waiting -> Bool in
-                guard waiting < Self.maxLoginsWaiting else { return false }
-                waiting += 1
-                return true
-            }
-            guard admitted else { throw AccordError(.unavailable, "too many logins at once; try again in a few seconds") }
-            defer { Self.loginsWaiting.withLockedValue { $0 -= 1 } }
-            count.withLockedValue { $0 += 1 }
-            return try await Self.loginThreads.runIfActive { Bcrypt.verify(password, hash: hash) }
-        }
-    }
-}

@@ -311,5 +311,5 @@ public func standardWebhookSignature(secret: String, id: String, timestamp: Int,
 /// The `Accord-Signature` header: `t=UNIX,v1=HEX(HMAC-SHA256(secret, "UNIX." + body))`, as receivers check it.
 public func webhookSignature(secret: String, timestamp: Int, body: [UInt8]) -> String {
     let mac = HMAC<SHA256>.authenticationCode(for: Array("\(timestamp).".utf8) + body, using: SymmetricKey(data: Array(secret.utf8)))
-    return "t=\(timestamp),v1=" + mac.map { String(format: "%02x", $0) }.joined()
+    return "t=\(timestamp),v1=" + hexString(mac)
 }

@@ -52,7 +52,9 @@ extension Bench {
         return Double(counts) / seconds
     }
 
-    /// Puts every bench task back in review, in a new review round, so each run signs fresh.
+    /// Puts every bench task back in review, in a new review round, so each run signs fresh; then
+    /// refreshes the planner's statistics, as autovacuum does within a minute on a database in use (a
+    /// run lasts seconds, and plans made while `signature` looked empty would scan it whole).
     func reopen(_ store: Store) async throws {
         _ = try await store.pool.withConnection { connection in
             try await connection.execute(
@@ -61,6 +63,7 @@ extension Bench {
                 WHERE program_id IN (SELECT id FROM accord.program WHERE workflow_id = 'bench')
                 """
             )
+            try await connection.executeScript("ANALYZE accord.task; ANALYZE accord.signature; ANALYZE accord.audit_entry")
         }
     }
 

@@ -105,7 +105,17 @@ struct SecurityReviewHTTPTests {
                     try await connection.query("SELECT key FROM accord.idempotency_key").map { try $0.decode(String.self, "key") }
                 )
             }
-            #expect(left.0 == ["login:new@1.2.3.4"])
+            // The old key is forgotten; the recent one stays, as do the keys at rest of the seed's own
+            // signatures (a right password leaves its key in place, failures and claims cleared).
+            #expect(!left.0.contains("login:old@1.2.3.4"))
+            #expect(left.0.contains("login:new@1.2.3.4"))
+            let atRest = try await db.pool.withConnection { connection in
+                try await connection.query(
+                    "SELECT count(*)::int AS n FROM accord.auth_throttle WHERE key LIKE 'sign:%' AND (failures > 0 OR in_flight > 0)"
+                )[0]
+                .decode(Int.self, "n")
+            }
+            #expect(atRest == 0)
             #expect(left.1 == ["new"])
             let app = try makeApplication(store: store, configuration: ServerConfiguration())
             try await app.test(.router) { client in
