@@ -59,33 +59,41 @@ struct InboxRoundSignature {
 
 enum InboxSQL {
     /// The roles a person holds, and those delegated to them now, per program, with the program's workflow.
-    static let authority = PostgresQuery<Int64, Int64?, InboxAuthority>(
-        "inbox_authority",
+    static let authority = PostgresQuery<Int64, InboxAuthority>("inbox_authority", authoritySQL(""), row: InboxAuthority.init(row:))
+    /// `authority` in one program. Two statements rather than an optional filter, so that each keeps one
+    /// prepared plan (the inbox runs on every page view; planning it each time was most of its cost).
+    static let authorityIn = PostgresQuery<Int64, Int64, InboxAuthority>(
+        "inbox_authority_in",
+        authoritySQL("WHERE r.program_id = $2"),
+        row: InboxAuthority.init(row:)
+    )
+    private static func authoritySQL(_ filter: String) -> String {
         """
         SELECT r.program_id, r.role, p.workflow_id, p.workflow_version, w.checksum
         FROM (SELECT program_id, role FROM accord.role_binding WHERE person_id = $1
               UNION
               SELECT d.program_id, d.role FROM accord.delegation d
               WHERE d.to_id = $1 AND \(DelegationSQL.inForce)) r
-        JOIN accord.program p ON p.id = r.program_id
-        JOIN accord.workflow_version w ON w.workflow_id = p.workflow_id AND w.version = p.workflow_version
-        WHERE $2::bigint IS NULL OR r.program_id = $2
-        """,
-        planning: .perCall
-    ) {
-        InboxAuthority(
-            programID: try $0.decode(Int64.self, "program_id"),
-            role: try $0.decode(String.self, "role"),
-            workflowID: try $0.decode(String.self, "workflow_id"),
-            workflowVersion: try $0.decode(Int.self, "workflow_version"),
-            checksum: try $0.decode(String.self, "checksum")
-        )
+        CROSS JOIN LATERAL (SELECT workflow_id, workflow_version FROM accord.program WHERE id = r.program_id OFFSET 0) p
+        CROSS JOIN LATERAL (
+            SELECT checksum FROM accord.workflow_version WHERE workflow_id = p.workflow_id AND version = p.workflow_version OFFSET 0
+        ) w
+        \(filter)
+        """
     }
+    /// The rest of the inbox's first round trip runs on generic plans (`authority`'s is pinned to index
+    /// lookups per role by its OFFSET 0 fences, whatever the estimates): PostgreSQL would otherwise plan it
+    /// afresh on every call, which under load was a fifth of the database's CPU. Local to the round trip,
+    /// which outside BEGIN is one implicit transaction.
+    static let genericPlans = PostgresQuery<Void>(
+        "inbox_generic_plans",
+        "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
+    )
     /// Tasks in review of the given programs and templates (those whose policy names a role the person
     /// holds there), most late first, a batch at a time: the inbox costs what it shows, not what exists.
     /// Read program by program (each through its (program, state) index, at most one batch each), so the
     /// cost follows the signer's own programs, never the tasks in review of everyone else's.
-    static let candidates = PostgresQuery<PostgresArray<Int64>, PostgresArray<String>, Int64?, Int, Int, SignOffCandidate>(
+    static let candidates = PostgresQuery<PostgresArray<Int64>, PostgresArray<String>, Int, Int, SignOffCandidate>(
         "inbox_candidates",
         """
         SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.instance, t.title, t.owner_role, t.state,
@@ -96,32 +104,41 @@ enum InboxSQL {
         CROSS JOIN LATERAL (
             SELECT * FROM accord.task t
             WHERE t.program_id = mine.program_id AND t.state = 'in_review' AND t.template_key = ANY($2::text[])
-              AND ($3::bigint IS NULL OR t.id = $3)
             ORDER BY t.due_on NULLS LAST, t.id
-            LIMIT $4 + $5
+            LIMIT $3 + $4
         ) t
         JOIN accord.program p ON p.id = t.program_id
         LEFT JOIN accord.ai_system s ON s.id = t.system_id
         LEFT JOIN accord.person a ON a.id = t.assignee_id
         ORDER BY t.due_on NULLS LAST, t.id
-        LIMIT $4 OFFSET $5
+        LIMIT $3 OFFSET $4
         """,
-        planning: .perCall
-    ) {
-        SignOffCandidate(
-            task: try TaskSummary(row: $0),
-            programID: try $0.decode(Int64.self, "program_id"),
-            assigneeID: try $0.decode(Int64?.self, "assignee_id"),
-            submittedBy: try $0.decode(Int64?.self, "submitted_by")
-        )
-    }
+        row: SignOffCandidate.init(row:)
+    )
+    /// `candidates` for one task: it, when it is in review in one of the programs with one of the templates.
+    static let candidate = PostgresQuery<PostgresArray<Int64>, PostgresArray<String>, Int64, SignOffCandidate>(
+        "inbox_candidate",
+        """
+        SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.instance, t.title, t.owner_role, t.state,
+               a.handle AS assignee, to_char(t.due_on, 'YYYY-MM-DD') AS due_on,
+               CASE WHEN t.due_on < current_date THEN current_date - t.due_on END AS overdue_days,
+               t.program_id, t.assignee_id, t.submitted_by
+        FROM accord.task t
+        JOIN accord.program p ON p.id = t.program_id
+        LEFT JOIN accord.ai_system s ON s.id = t.system_id
+        LEFT JOIN accord.person a ON a.id = t.assignee_id
+        WHERE t.id = $3 AND t.program_id = ANY($1::bigint[]) AND t.state = 'in_review' AND t.template_key = ANY($2::text[])
+        """,
+        row: SignOffCandidate.init(row:)
+    )
     /// The current round's signatures of the given tasks.
     static let roundSignatures = PostgresQuery<PostgresArray<Int64>, InboxRoundSignature>(
         "inbox_round_signatures",
         """
-        SELECT s.task_id, s.role, s.signer_id, s.decision FROM accord.signature s
-        JOIN accord.task t ON t.id = s.task_id AND s.review_round = t.review_round AND s.evidence_version = t.evidence_version
-        WHERE s.task_id = ANY($1::bigint[])
+        SELECT s.task_id, s.role, s.signer_id, s.decision
+        FROM unnest($1::bigint[]) AS wanted(id)
+        JOIN accord.task t ON t.id = wanted.id
+        JOIN accord.signature s ON s.task_id = t.id AND s.review_round = t.review_round AND s.evidence_version = t.evidence_version
         ORDER BY s.id
         """
     ) {
@@ -149,7 +166,32 @@ enum InboxSQL {
         try $0.decode(Int64.self, "id")
     }
 
-    static let catalogue: [any PostgresCheckable] = [authority, candidates, roundSignatures, notices, programID]
+    static let catalogue: [any PostgresCheckable] = [
+        authority, authorityIn, genericPlans, candidates, candidate, roundSignatures, notices, programID,
+    ]
+}
+
+extension InboxAuthority {
+    init(row: PostgresRow) throws {
+        self.init(
+            programID: try row.decode(Int64.self, "program_id"),
+            role: try row.decode(String.self, "role"),
+            workflowID: try row.decode(String.self, "workflow_id"),
+            workflowVersion: try row.decode(Int.self, "workflow_version"),
+            checksum: try row.decode(String.self, "checksum")
+        )
+    }
+}
+
+extension SignOffCandidate {
+    init(row: PostgresRow) throws {
+        self.init(
+            task: try TaskSummary(row: row),
+            programID: try row.decode(Int64.self, "program_id"),
+            assigneeID: try row.decode(Int64?.self, "assignee_id"),
+            submittedBy: try row.decode(Int64?.self, "submitted_by")
+        )
+    }
 }
 
 extension Notice {
@@ -181,10 +223,13 @@ extension Store {
     public func inbox(actor: String?) async throws -> Inbox {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
-            let (tasks, notices, authority) = try await connection.pipeline(
-                TaskSQL.mine.bind(acting.id, PostgresArray([TaskState.open, .inProgress, .blocked].map(\.rawValue)), acting.isAdmin),
+            let states = PostgresArray([TaskState.open, .inProgress, .blocked].map(\.rawValue))
+            // `mine` keeps PostgreSQL's choice of plan (its generic one is poor for people with many tasks).
+            let (tasks, _, notices, authority) = try await connection.pipeline(
+                (acting.isAdmin ? TaskSQL.mineAsAdministrator : TaskSQL.mine).bind(acting.id, states),
+                InboxSQL.genericPlans.bind(),
                 InboxSQL.notices.bind(acting.id),
-                InboxSQL.authority.bind(acting.id, nil)
+                InboxSQL.authority.bind(acting.id)
             )
             let waiting = try await Self.signOffsWaiting(for: acting, limit: Inbox.signOffLimit, authority: authority, on: connection)
             return Inbox(tasks: tasks.sorted(by: inboxOrder), signOffs: waiting.tasks, signOffsMore: waiting.more, notices: notices)
@@ -224,6 +269,12 @@ extension Store {
         }
     }
 
+    /// The roles a person holds and is delegated now, in one program or in all of theirs.
+    static func authority(of person: Int64, in program: Int64?, on connection: PostgresConnection) async throws -> [InboxAuthority] {
+        guard let program else { return try await connection.query(InboxSQL.authority, person) }
+        return try await connection.query(InboxSQL.authorityIn, person, program)
+    }
+
     /// The one evaluation behind the inbox, the leadership report, the accountability report and the
     /// task page: the tasks in review (of one program, or just `task`) the person may sign now, most late
     /// first, at most `limit` of them and whether there are more.
@@ -244,7 +295,7 @@ extension Store {
         var workflowOf: [Int64: String] = [:]
         var workflows: [String: Workflow] = [:]
         let authorityRows: [InboxAuthority]
-        if let rows { authorityRows = rows } else { authorityRows = try await connection.query(InboxSQL.authority, acting.id, program) }
+        if let rows { authorityRows = rows } else { authorityRows = try await Self.authority(of: acting.id, in: program, on: connection) }
         for row in authorityRows {
             authority[row.programID, default: []].insert(row.role)
             let key = "\(row.workflowID)@\(row.workflowVersion)"
@@ -279,7 +330,12 @@ extension Store {
         var waiting: [TaskSummary] = []
         var offset = 0
         while true {
-            let rows = try await connection.query(InboxSQL.candidates, programList, templateList, only, batch, offset)
+            let rows: [SignOffCandidate]
+            if let only {
+                rows = offset == 0 ? try await connection.query(InboxSQL.candidate, programList, templateList, only) : []
+            } else {
+                rows = try await connection.query(InboxSQL.candidates, programList, templateList, batch, offset)
+            }
             if rows.isEmpty { break }
             var approvals: [Int64: [CountedApproval]] = [:]
             var signed: Set<Int64> = []

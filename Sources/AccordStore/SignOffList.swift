@@ -89,7 +89,7 @@ extension Store {
         try await pool.withConnection { connection in
             let acting = try await Self.requireActor(actor, on: connection)
             let programID = try await filter.program.asyncMap { try await Self.visibleProgram($0, for: acting, on: connection).id }
-            var authority = try await connection.query(InboxSQL.authority, acting.id, programID)
+            var authority = try await Self.authority(of: acting.id, in: programID, on: connection)
             if let role = filter.role { authority = authority.filter { $0.role == role } }
             let waiting = try await Self.signOffsWaiting(for: acting, authority: authority, on: connection).tasks
             // The role each would be signed in: the filter's, or the first the person has there that the policy names.

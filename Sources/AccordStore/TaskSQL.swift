@@ -158,21 +158,31 @@ enum TaskSQL {
     )
     /// The person's ($1) open work: tasks assigned to them, and unassigned tasks of a role they hold, in
     /// the given states; found from their assignments and role bindings, never by reading every task.
-    static let mine = PostgresQuery<Int64, PostgresArray<String>, Bool, TaskSummary>(
+    /// A person's own outstanding tasks: assigned to them in a program they are a member of, or unassigned
+    /// in a role they hold. Prepared once per connection: the inbox reads it on every page view.
+    static let mine = PostgresQuery<Int64, PostgresArray<String>, TaskSummary>(
         "task_mine",
+        mineSQL(assigned: "AND EXISTS (SELECT 1 FROM accord.role_binding m WHERE m.program_id = a.program_id AND m.person_id = $1)"),
+        row: TaskSummary.init(row:)
+    )
+    /// `mine` for an administrator, whose assigned tasks count in every program.
+    static let mineAsAdministrator = PostgresQuery<Int64, PostgresArray<String>, TaskSummary>(
+        "task_mine_admin",
+        mineSQL(assigned: ""),
+        row: TaskSummary.init(row:)
+    )
+    private static func mineSQL(assigned membership: String) -> String {
         """
         \(columns)
         WHERE t.id IN (
-            SELECT a.id FROM accord.task a WHERE a.assignee_id = $1 AND a.state = ANY($2::text[])
-              AND ($3 OR EXISTS (SELECT 1 FROM accord.role_binding m WHERE m.program_id = a.program_id AND m.person_id = $1))
+            SELECT a.id FROM accord.task a WHERE a.assignee_id = $1 AND a.state = ANY($2::text[]) \(membership)
             UNION
             SELECT u.id FROM accord.role_binding b
             JOIN accord.task u ON u.program_id = b.program_id AND u.owner_role = b.role AND u.assignee_id IS NULL
             WHERE b.person_id = $1 AND u.state = ANY($2::text[]))
         ORDER BY p.slug, t.position, s.slug NULLS FIRST
-        """,
-        row: TaskSummary.init(row:)
-    )
+        """
+    }
     static let one = PostgresQuery<Int64, TaskSummary>("task_one", "\(columns)\nWHERE t.id = $1", row: TaskSummary.init(row:))
     static let extra = PostgresQuery<Int64, TaskExtra>(
         "task_extra",
@@ -275,7 +285,8 @@ enum TaskSQL {
 
     static let catalogue: [any PostgresCheckable] = [
         page,
-        insert, instance, addDependency, settleStates, resolve, row, lockRow, list, mine, one, extra, dependsOn, dependents, history,
+        insert, instance, addDependency, settleStates, resolve, row, lockRow, list, mine, mineAsAdministrator, one, extra, dependsOn, dependents,
+        history,
         setAssignee, setState, unblockDependents, dependentsForDue, setDue,
     ]
 }
