@@ -156,10 +156,10 @@ enum TaskSQL {
         planning: .perCall,
         row: { try Counted(row: $0, TaskSummary.init(row:)) }
     )
-    /// The person's ($1) open work: tasks assigned to them, and unassigned tasks of a role they hold, in
-    /// the given states; found from their assignments and role bindings, never by reading every task.
-    /// A person's own outstanding tasks: assigned to them in a program they are a member of, or unassigned
-    /// in a role they hold. Prepared once per connection: the inbox reads it on every page view.
+    /// The person's ($1) open work, in the given states: tasks assigned to them in a program they are a
+    /// member of, and unassigned tasks of a role they hold; found from their assignments and role
+    /// bindings, never by reading every task. Prepared once per connection: the inbox reads it on every
+    /// page view.
     static let mine = PostgresQuery<Int64, PostgresArray<String>, TaskSummary>(
         "task_mine",
         mineSQL(assigned: "AND EXISTS (SELECT 1 FROM accord.role_binding m WHERE m.program_id = a.program_id AND m.person_id = $1)"),

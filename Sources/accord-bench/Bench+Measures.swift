@@ -55,7 +55,7 @@ extension Bench {
     /// Puts every bench task back in review, in a new review round, so each run signs fresh; then
     /// refreshes the planner's statistics, as autovacuum does within a minute on a database in use (a
     /// run lasts seconds, and plans made while `signature` looked empty would scan it whole).
-    func reopen(_ store: Store) async throws {
+    func reopen(_ store: Store, maintenance: PostgresPool) async throws {
         _ = try await store.pool.withConnection { connection in
             try await connection.execute(
                 """
@@ -63,8 +63,14 @@ extension Bench {
                 WHERE program_id IN (SELECT id FROM accord.program WHERE workflow_id = 'bench')
                 """
             )
-            try await connection.executeScript("ANALYZE accord.task; ANALYZE accord.signature; ANALYZE accord.audit_entry")
         }
+        try await maintain(maintenance, "ANALYZE accord.task; ANALYZE accord.signature; ANALYZE accord.audit_entry")
+    }
+
+    /// Runs VACUUM or ANALYZE on the maintenance pool, which logs in as the tables' owner: the store's
+    /// connections act as `accord_app`, for which PostgreSQL skips both with a warning.
+    func maintain(_ pool: PostgresPool, _ sql: String) async throws {
+        try await pool.withConnection { try await $0.executeScript(sql) }
     }
 
     /// Sign-offs per second through `Store.sign`: password re-check, authority, policy, signature, state, audit append.

@@ -112,7 +112,6 @@ extension Bench {
             }
             have = through
         }
-        try await store.pool.withConnection { _ = try await $0.execute("ANALYZE") }
     }
 
     /// Six tenths of each program done, one tenth open, one in progress, two in review (half for the
