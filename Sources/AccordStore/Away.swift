@@ -23,10 +23,13 @@ public struct AwayOverview: Codable, Sendable, Equatable {
 }
 
 enum AwaySQL {
+    /// The roles a person holds, with their programs. Each program is looked up by its key (the OFFSET 0
+    /// fence): joined freely, PostgreSQL hashed every program to find a person's few (measured, make bench).
     static let held = PostgresQuery<Int64, AwayOverview.HeldRole>(
         "away_held_roles",
         """
-        SELECT p.slug AS program, p.title AS program_title, b.role FROM accord.role_binding b JOIN accord.program p ON p.id = b.program_id
+        SELECT p.slug AS program, p.title AS program_title, b.role FROM accord.role_binding b
+        CROSS JOIN LATERAL (SELECT slug, title FROM accord.program WHERE id = b.program_id OFFSET 0) p
         WHERE b.person_id = $1 ORDER BY p.slug, b.role
         """
     ) {
