@@ -84,15 +84,16 @@ public struct AuditEntryContent: Sendable, Equatable {
     }
 }
 
+private let hexDigits = Array("0123456789abcdef".utf8)
+
 /// Hex for hashes.
 public func hexString<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
     // Straight into the string's UTF-8: `String(format:)` per byte was a few per cent of a sign-off's CPU.
-    let digits = Array("0123456789abcdef".utf8)
     var text: [UInt8] = []
     text.reserveCapacity(bytes.underestimatedCount * 2)
     for byte in bytes {
-        text.append(digits[Int(byte >> 4)])
-        text.append(digits[Int(byte & 0x0f)])
+        text.append(hexDigits[Int(byte >> 4)])
+        text.append(hexDigits[Int(byte & 0x0f)])
     }
     return String(decoding: text, as: UTF8.self)
 }

@@ -89,6 +89,13 @@ enum InboxSQL {
         "inbox_generic_plans",
         "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
     )
+    /// What `SignOffCandidate` reads, from the task `t` (the program `p`, system `s` and assignee `a` joined).
+    private static let candidateColumns = """
+        SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.instance, t.title, t.owner_role, t.state,
+               a.handle AS assignee, to_char(t.due_on, 'YYYY-MM-DD') AS due_on,
+               CASE WHEN t.due_on < current_date THEN current_date - t.due_on END AS overdue_days,
+               t.program_id, t.assignee_id, t.submitted_by
+        """
     /// Tasks in review of the given programs and templates (those whose policy names a role the person
     /// holds there), most late first, a batch at a time: the inbox costs what it shows, not what exists.
     /// Read program by program (each through its (program, state) index, at most one batch each), so the
@@ -96,10 +103,7 @@ enum InboxSQL {
     static let candidates = PostgresQuery<PostgresArray<Int64>, PostgresArray<String>, Int, Int, SignOffCandidate>(
         "inbox_candidates",
         """
-        SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.instance, t.title, t.owner_role, t.state,
-               a.handle AS assignee, to_char(t.due_on, 'YYYY-MM-DD') AS due_on,
-               CASE WHEN t.due_on < current_date THEN current_date - t.due_on END AS overdue_days,
-               t.program_id, t.assignee_id, t.submitted_by
+        \(candidateColumns)
         FROM unnest($1::bigint[]) AS mine(program_id)
         CROSS JOIN LATERAL (
             SELECT * FROM accord.task t
@@ -119,10 +123,7 @@ enum InboxSQL {
     static let candidate = PostgresQuery<PostgresArray<Int64>, PostgresArray<String>, Int64, SignOffCandidate>(
         "inbox_candidate",
         """
-        SELECT t.id, p.slug AS program, t.step_key, t.template_key, s.slug AS system, t.instance, t.title, t.owner_role, t.state,
-               a.handle AS assignee, to_char(t.due_on, 'YYYY-MM-DD') AS due_on,
-               CASE WHEN t.due_on < current_date THEN current_date - t.due_on END AS overdue_days,
-               t.program_id, t.assignee_id, t.submitted_by
+        \(candidateColumns)
         FROM accord.task t
         JOIN accord.program p ON p.id = t.program_id
         LEFT JOIN accord.ai_system s ON s.id = t.system_id

@@ -151,16 +151,10 @@ extension Store {
     /// - Returns: whether the secret was right, and the first key's failures afterwards.
     /// - Throws: `ThrottleBlocked` when a key is blocked (nothing is checked then), or what `check` threw.
     func throttled(_ keys: [ThrottleKey], _ check: () async throws -> Bool) async throws -> (matches: Bool, failures: Int) {
-        try await claimAttempt(keys)
-        let matches: Bool
-        do {
-            matches = try await check()
-        } catch {
-            _ = try? await settleAttempts(keys.map { ($0, .release) })
-            throw error
-        }
-        let failures = try await settleAttempts(keys.map { ($0, matches ? ($0.shared ? .release : .success) : .failure) })
-        return (matches, failures.first ?? 0)
+        let (held, failures) = try await throttledHolding(keys, check)
+        guard let held else { return (false, failures) }
+        try await settle(held)
+        return (true, 0)
     }
 
     /// Checks a secret under the throttle as `throttled` does, but a right secret's claims stay held: the
@@ -203,7 +197,7 @@ extension Store {
             if (error as? PostgresError)?.outcomeUnknown == true {
                 for key in held.keys { attemptGate.leave(key.key) }
             } else {
-                _ = try? await settleAttempts(held.keys.map { ($0, $0.shared ? .release : .success) })
+                try? await settle(held)
             }
             throw error
         }
@@ -250,22 +244,18 @@ extension Store {
                 // One round trip: outside BEGIN a pipeline is one implicit transaction, committed at its end.
                 // Several keys need an explicit one, since a refused key must undo the others' claims.
                 let claims = keys.map { ThrottleSQL.claim.bind($0.key, $0.policy.limit, interval($0.policy.quiet)) }
-                let claimed: [[Int]]
                 if keys.count == 1 {
-                    claimed = try await pool.withConnection { connection in
-                        let (_, first) = try await connection.pipeline(ThrottleSQL.asynchronousCommit.bind(), claims[0])
-                        return [first]
+                    try await pool.withConnection { connection in
+                        let (_, claimed) = try await connection.pipeline(ThrottleSQL.asynchronousCommit.bind(), claims[0])
+                        // A refused claim changed nothing, so its implicit transaction committed nothing.
+                        if claimed.isEmpty { try await Self.refuse(keys[0].key, on: connection) }
                     }
                 } else {
-                    claimed = try await pool.withTransaction { connection in
+                    try await pool.withTransaction { connection in
                         try await connection.executeDeferred(ThrottleSQL.asynchronousCommit)
                         let claimed = try await connection.pipeline(claims)
                         if let refused = claimed.firstIndex(where: \.isEmpty) { try await Self.refuse(keys[refused].key, on: connection) }
-                        return claimed
                     }
-                }
-                if let refused = claimed.firstIndex(where: \.isEmpty) {
-                    try await pool.withConnection { try await Self.refuse(keys[refused].key, on: $0) }
                 }
                 return
             } catch is BusyKey {}
